@@ -1,0 +1,5 @@
+import sys
+
+from faceshot.cli import main
+
+sys.exit(main())
