@@ -1,4 +1,54 @@
-"""faceshot-retarget."""
+"""faceshot-retarget: relative landmark motion transfer (FaceShot, ICLR 2025, Eq. 5-6).
+
+Owns the shared landmark conventions of faceshot: (T, 68, 2) float64 pixel (x, y) in
+iBUG 300-W order (:mod:`faceshot_retarget.ibug68`), the immutable :class:`Landmarks`
+type, landmark file IO, and :func:`retarget`. Depends on NumPy, shapely and attrs only.
+"""
+
+from faceshot_retarget import ibug68
+from faceshot_retarget._io import (
+    atomic_write,
+    load_landmarks,
+    read_json,
+    read_npy,
+    read_pts,
+    save_landmarks,
+    write_json,
+    write_npy,
+    write_pts,
+)
+from faceshot_retarget._landmarks import Landmarks, as_points, as_visible
+from faceshot_retarget._template import TEMPLATE_68, template_face
+from faceshot_retarget.errors import (
+    DegenerateLandmarksError,
+    FaceshotRetargetError,
+    LandmarkFileError,
+    LandmarkShapeError,
+    NonFiniteLandmarksError,
+)
 
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+
+__all__ = [
+    "TEMPLATE_68",
+    "DegenerateLandmarksError",
+    "FaceshotRetargetError",
+    "LandmarkFileError",
+    "LandmarkShapeError",
+    "Landmarks",
+    "NonFiniteLandmarksError",
+    "__version__",
+    "as_points",
+    "as_visible",
+    "atomic_write",
+    "ibug68",
+    "load_landmarks",
+    "read_json",
+    "read_npy",
+    "read_pts",
+    "save_landmarks",
+    "template_face",
+    "write_json",
+    "write_npy",
+    "write_pts",
+]

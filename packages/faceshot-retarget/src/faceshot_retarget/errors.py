@@ -1,0 +1,36 @@
+"""The error hierarchy of faceshot-retarget.
+
+Usage errors (bad shapes, non-finite values, malformed files) also subclass
+:class:`ValueError`, so ``except ValueError`` keeps working for callers who do not
+know this package. Messages name the offending argument and show expected vs actual.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DegenerateLandmarksError",
+    "FaceshotRetargetError",
+    "LandmarkFileError",
+    "LandmarkShapeError",
+    "NonFiniteLandmarksError",
+]
+
+
+class FaceshotRetargetError(Exception):
+    """Base class of every error raised by faceshot-retarget."""
+
+
+class LandmarkShapeError(FaceshotRetargetError, ValueError):
+    """A landmark array has the wrong shape, dtype kind, or number of frames."""
+
+
+class NonFiniteLandmarksError(FaceshotRetargetError, ValueError):
+    """A landmark array contains NaN or infinity (missing points use a ``visible`` mask)."""
+
+
+class DegenerateLandmarksError(FaceshotRetargetError, ValueError):
+    """Landmarks are too degenerate to define a face frame (e.g. all points coincide)."""
+
+
+class LandmarkFileError(FaceshotRetargetError, ValueError):
+    """A landmark file (.pts, .json, .npy) is missing, unreadable or malformed."""

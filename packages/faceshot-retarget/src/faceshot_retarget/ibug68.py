@@ -1,0 +1,170 @@
+"""The iBUG 300-W 68-point landmark layout: named groups, the paper's parts and the sub-chains.
+
+All indices are 0-based. "Right" means the subject's right (image left for a frontal face).
+
+Groups (iBUG 300-W):
+    jaw 0-16, right brow 17-21, left brow 22-26, nose bridge 27-30, nose base 31-35,
+    right eye 36-41, left eye 42-47, outer lips 48-59, inner lips 60-67.
+
+The paper's five appearance-gallery parts (:data:`PARTS`):
+    face boundary 0-16, eyebrows 17-26, nose 27-35, eyes 36-47, mouth 48-67.
+
+The 13 open sub-chains used for local motion (:data:`CHAINS`), as in the official code:
+each is an ordered polyline whose first and last points define the chain's local frame.
+Every point belongs to at least one chain; eye corners and mouth corners are shared by the
+upper and lower chain of their part.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "CHAINS",
+    "CHAIN_GROUP",
+    "GROUPS",
+    "INNER_LIPS",
+    "JAW",
+    "LEFT_BROW",
+    "LEFT_EYE",
+    "MOUTH",
+    "NOSE",
+    "NOSE_BASE",
+    "NOSE_BRIDGE",
+    "NUM_POINTS",
+    "OUTER_LIPS",
+    "PARTS",
+    "PART_OF_POINT",
+    "RIGHT_BROW",
+    "RIGHT_EYE",
+    "EYEBROWS",
+    "EYES",
+    "FACE_BOUNDARY",
+    "IOD_POINTS",
+    "part_indices",
+]
+
+NUM_POINTS: Final = 68
+
+JAW: Final = slice(0, 17)
+RIGHT_BROW: Final = slice(17, 22)
+LEFT_BROW: Final = slice(22, 27)
+NOSE_BRIDGE: Final = slice(27, 31)
+NOSE_BASE: Final = slice(31, 36)
+RIGHT_EYE: Final = slice(36, 42)
+LEFT_EYE: Final = slice(42, 48)
+OUTER_LIPS: Final = slice(48, 60)
+INNER_LIPS: Final = slice(60, 68)
+
+# The paper's five parts.
+FACE_BOUNDARY: Final = slice(0, 17)
+EYEBROWS: Final = slice(17, 27)
+NOSE: Final = slice(27, 36)
+EYES: Final = slice(36, 48)
+MOUTH: Final = slice(48, 68)
+
+#: Outer eye corners used for inter-ocular-distance normalisation (NME).
+IOD_POINTS: Final = (36, 45)
+
+#: The nine anatomical groups, in index order.
+GROUPS: Final = MappingProxyType(
+    {
+        "jaw": JAW,
+        "right_brow": RIGHT_BROW,
+        "left_brow": LEFT_BROW,
+        "nose_bridge": NOSE_BRIDGE,
+        "nose_base": NOSE_BASE,
+        "right_eye": RIGHT_EYE,
+        "left_eye": LEFT_EYE,
+        "outer_lips": OUTER_LIPS,
+        "inner_lips": INNER_LIPS,
+    }
+)
+
+#: The paper's five appearance-gallery parts.
+PARTS: Final = MappingProxyType(
+    {
+        "face_boundary": FACE_BOUNDARY,
+        "eyebrows": EYEBROWS,
+        "nose": NOSE,
+        "eyes": EYES,
+        "mouth": MOUTH,
+    }
+)
+
+
+def _ro(values: list[int]) -> NDArray[np.intp]:
+    arr = np.asarray(values, dtype=np.intp)
+    arr.setflags(write=False)
+    return arr
+
+
+#: The 13 open sub-chains (ordered point indices). First and last point define the chain frame.
+CHAINS: Final = MappingProxyType(
+    {
+        "jaw": _ro(list(range(0, 17))),
+        "right_brow": _ro(list(range(17, 22))),
+        "left_brow": _ro(list(range(22, 27))),
+        "nose_bridge": _ro(list(range(27, 31))),
+        "nose_base": _ro(list(range(31, 36))),
+        "right_upper_lid": _ro([36, 37, 38, 39]),
+        "right_lower_lid": _ro([39, 40, 41, 36]),
+        "left_upper_lid": _ro([42, 43, 44, 45]),
+        "left_lower_lid": _ro([45, 46, 47, 42]),
+        "upper_outer_lip": _ro(list(range(48, 55))),
+        "lower_outer_lip": _ro([54, 55, 56, 57, 58, 59, 48]),
+        "upper_inner_lip": _ro(list(range(60, 65))),
+        "lower_inner_lip": _ro([64, 65, 66, 67, 60]),
+    }
+)
+
+#: For each chain, the anatomical group whose extent sets the chain's scale.
+CHAIN_GROUP: Final = MappingProxyType(
+    {
+        "jaw": "jaw",
+        "right_brow": "right_brow",
+        "left_brow": "left_brow",
+        "nose_bridge": "nose",
+        "nose_base": "nose",
+        "right_upper_lid": "right_eye",
+        "right_lower_lid": "right_eye",
+        "left_upper_lid": "left_eye",
+        "left_lower_lid": "left_eye",
+        "upper_outer_lip": "mouth",
+        "lower_outer_lip": "mouth",
+        "upper_inner_lip": "mouth",
+        "lower_inner_lip": "mouth",
+    }
+)
+
+
+def part_indices(name: str) -> NDArray[np.intp]:
+    """Point indices of a named group, part or chain.
+
+    Args:
+        name: a key of :data:`GROUPS`, :data:`PARTS` or :data:`CHAINS`, or ``"nose"``/``"mouth"``.
+
+    Returns:
+        (n,) intp, 0-based iBUG indices, read-only.
+
+    Raises:
+        KeyError: naming the unknown part and listing the known names.
+    """
+    if name in CHAINS:
+        return CHAINS[name]
+    table = {**GROUPS, **PARTS}
+    if name not in table:
+        known = sorted({*GROUPS, *PARTS, *CHAINS})
+        raise KeyError(f"unknown part {name!r}; expected one of {known}")
+    s = table[name]
+    return _ro(list(range(s.start, s.stop)))
+
+
+#: (68,) the paper part (0..4, in :data:`PARTS` order) of each point.
+PART_OF_POINT: Final = _ro(
+    [i for i, s in enumerate(PARTS.values()) for _ in range(s.start, s.stop)]
+)
