@@ -1,0 +1,325 @@
+"""The control mesh of :class:`~faceshot_animate.WarpAnimator`: points, triangles, dense maps.
+
+Control points, in working-image pixels (x, y):
+
+* the 68 landmarks, plus *Steiner points* inserted on facial contours (eye and lip loops,
+  jaw, brows, nose) until every contour segment is an edge of the triangulation
+  (a conforming Delaunay triangulation). Every such point is a fixed linear combination
+  of landmarks, so the whole set is ``weights @ landmarks``;
+* a *ring* of anchors on the face hull scaled about its centroid, which follows the
+  global similarity motion of the face (head translation/rotation/scale), so hair and
+  head outline move with the face;
+* *border* anchors on the image frame, fixed, so the background stays pinned.
+
+The triangulation is built once from frame 0 (in a regularised copy of the points in
+which closed eyes/mouths are opened a little, so coincident lids or lips still give a
+valid topology); geometry always uses the true positions.
+
+Per frame, :meth:`Mesh.backward_map` rasterises the *target* triangles into a coarse
+triangle-index map, evaluates each pixel's target→source affine there, and returns the
+coarse displacement field; positively oriented triangles only, so folds (lids closing
+past each other) never tear the image: every pixel stays covered by the unfolded
+neighbours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import Delaunay
+
+__all__ = ["Mesh", "build_mesh", "estimate_similarity"]
+
+#: Facial contours forced into the triangulation: (indices, closed).
+_CONTOURS: tuple[tuple[tuple[int, ...], bool], ...] = (
+    (tuple(range(0, 17)), False),  # jaw
+    (tuple(range(17, 22)), False),  # right brow
+    (tuple(range(22, 27)), False),  # left brow
+    (tuple(range(27, 31)), False),  # nose bridge
+    ((31, 32, 33, 34, 35), False),  # nose base
+    (tuple(range(36, 42)), True),  # right eye
+    (tuple(range(42, 48)), True),  # left eye
+    (tuple(range(48, 60)), True),  # outer lips
+    (tuple(range(60, 68)), True),  # inner lips
+    ((48, 60), False),  # mouth corners, outer to inner
+    ((54, 64), False),
+)
+
+#: Landmarks whose motion defines the global (head) similarity: jaw ends, brows, nose,
+#: eye corners. The mouth and lids are left out so expressions do not move the head.
+STABLE_POINTS: NDArray[np.intp] = np.array(
+    [0, 1, 2, 3, 13, 14, 15, 16, *range(17, 36), 36, 39, 42, 45], dtype=np.intp
+)
+
+#: Vertical point pairs (upper, lower) of the eyes and inner lips, opened in the
+#: topology copy when they (nearly) coincide.
+_EYE_PAIRS = np.array([[37, 41], [38, 40], [43, 47], [44, 46]], dtype=np.intp)
+_LIP_PAIRS = np.array([[61, 67], [62, 66], [63, 65]], dtype=np.intp)
+
+
+def estimate_similarity(
+    src: NDArray[np.float64], dst: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Least-squares similarity (Umeyama, no reflection) mapping ``src`` onto ``dst``.
+
+    Args:
+        src: (N, 2) float64 points (x, y).
+        dst: (N, 2) float64 points (x, y).
+
+    Returns:
+        (2, 3) float64 matrix ``M`` with ``dst ≈ src @ M[:, :2].T + M[:, 2]``. Identity
+        when ``src`` is degenerate (all points equal).
+    """
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    s, d = src - mu_s, dst - mu_d
+    var = float((s**2).sum())
+    if var <= 1e-12:
+        return np.array([[1.0, 0.0, mu_d[0] - mu_s[0]], [0.0, 1.0, mu_d[1] - mu_s[1]]])
+    cov = d.T @ s
+    u, sig, vt = np.linalg.svd(cov)
+    fix = np.diag([1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
+    rot = u @ fix @ vt
+    scale = float((sig * np.diag(fix)).sum()) / var
+    a = scale * rot
+    return np.concatenate([a, (mu_d - mu_s @ a.T)[:, None]], axis=1)
+
+
+def _apply(m: NDArray[np.float64], pts: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(pts @ m[:, :2].T + m[:, 2], dtype=np.float64)
+
+
+def _open_pairs(
+    pts: NDArray[np.float64], pairs: NDArray[np.intp], width: float, frac: float
+) -> None:
+    """Push (upper, lower) pairs apart in place to a vertical gap of at least frac*width."""
+    gap_min = frac * width
+    up, lo = pts[pairs[:, 0]], pts[pairs[:, 1]]
+    gap = lo[:, 1] - up[:, 1]
+    need = np.maximum(gap_min - gap, 0.0) * 0.5
+    pts[pairs[:, 0], 1] -= need
+    pts[pairs[:, 1], 1] += need
+
+
+def _topology_landmarks(lm: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A copy of (68, 2) landmarks with nearly closed eyes and mouth opened a little."""
+    out = lm.copy()
+    eye_w = np.linalg.norm(lm[[39, 45]] - lm[[36, 42]], axis=1)
+    for k in range(2):
+        _open_pairs(out, _EYE_PAIRS[2 * k : 2 * k + 2], float(eye_w[k]), 0.12)
+    mouth_w = float(np.linalg.norm(lm[64] - lm[60]))
+    _open_pairs(out, _LIP_PAIRS, mouth_w, 0.06)
+    return out
+
+
+def _conforming_weights(
+    topo: NDArray[np.float64], fixed: NDArray[np.float64], max_rounds: int = 6
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Steiner-point weights (P, 68) and the Delaunay triangles over [weights@topo; fixed]."""
+    n = topo.shape[0]
+    weights = np.eye(n)
+    segments: list[tuple[int, int]] = []
+    for idx, closed in _CONTOURS:
+        chain = list(idx) + ([idx[0]] if closed else [])
+        segments.extend(zip(chain[:-1], chain[1:], strict=True))
+    tri = None
+    for _ in range(max_rounds + 1):
+        pts = np.concatenate([weights @ topo, fixed])
+        tri = Delaunay(pts).simplices
+        edges = np.sort(np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]]), axis=1)
+        have = {(int(a), int(b)) for a, b in edges}
+        missing = [(a, b) for a, b in segments if (min(a, b), max(a, b)) not in have]
+        if not missing:
+            break
+        new_rows, new_segments = [], []
+        keep = [s for s in segments if s not in set(missing)]
+        for a, b in missing:
+            m = weights.shape[0] + len(new_rows)
+            new_rows.append(0.5 * (weights[a] + weights[b]))
+            new_segments += [(a, m), (m, b)]
+        weights = np.concatenate([weights, np.asarray(new_rows)])
+        segments = keep + new_segments
+        # Fixed anchors keep their indices after the landmark-derived rows.
+    assert tri is not None
+    pts = np.concatenate([weights @ topo, fixed])
+    t = pts[tri]
+    cross = (t[:, 1, 0] - t[:, 0, 0]) * (t[:, 2, 1] - t[:, 0, 1]) - (t[:, 1, 1] - t[:, 0, 1]) * (
+        t[:, 2, 0] - t[:, 0, 0]
+    )
+    tri = np.where((cross < 0)[:, None], tri[:, [0, 2, 1]], tri)
+    return weights, tri
+
+
+@dataclass(frozen=True, eq=False)
+class Mesh:
+    """A triangulated control mesh over a working image (see the module docstring).
+
+    Attributes:
+        size: (W, H) working image size in pixels.
+        weights: (P, 68) float64, landmark-derived control points = ``weights @ landmarks``.
+        ring: (R, 2) float64, ring anchors at frame 0 (moved by the head similarity).
+        border: (B, 2) float64, fixed border anchors.
+        triangles: (K, 3) intp vertex indices into ``[weights@L; ring; border]``.
+        source: (N, 2) float64, control points at frame 0 (true positions).
+        reference: (68, 2) float64, frame-0 landmarks.
+        step: coarse grid step in working pixels.
+    """
+
+    size: tuple[int, int]
+    weights: NDArray[np.float64]
+    ring: NDArray[np.float64]
+    border: NDArray[np.float64]
+    triangles: NDArray[np.intp]
+    source: NDArray[np.float64]
+    reference: NDArray[np.float64]
+    step: int
+
+    @property
+    def coarse_shape(self) -> tuple[int, int]:
+        """(hc, wc) of the coarse grid."""
+        w, h = self.size
+        return -(-h // self.step), -(-w // self.step)
+
+    def control_points(self, landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
+        """(N, 2) control points for one frame's (68, 2) working-pixel landmarks."""
+        sim = estimate_similarity(self.reference[STABLE_POINTS], landmarks[STABLE_POINTS])
+        return np.concatenate([self.weights @ landmarks, _apply(sim, self.ring), self.border])
+
+    def backward_map(self, landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
+        """Coarse displacement field (output pixel → source pixel) for one frame.
+
+        Args:
+            landmarks: (68, 2) float64, the frame's landmarks in working pixels.
+
+        Returns:
+            (hc, wc, 2) float32 displacement (dx, dy) in working pixels, sampled at the
+            coarse pixel centres ``(j + 0.5) * step - 0.5`` (the centres ``cv2.resize``
+            assumes), so a bilinear resize by ``step`` aligns exactly.
+        """
+        dst = self.control_points(landmarks)
+        src = self.source
+        tri = self.triangles
+        td, ts = dst[tri], src[tri]  # (K, 3, 2)
+        e1, e2 = td[:, 1] - td[:, 0], td[:, 2] - td[:, 0]
+        area2 = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+        # Triangles are stored counter-clockwise (in the image's y-down frame: positive
+        # cross product) in the topology; a target triangle that is flipped or flat is a
+        # fold and is left out, its pixels stay covered by the unfolded neighbours.
+        good = area2 > 1e-6
+        # Affine (target -> source displacement) per triangle: [x, y, 1] @ m = src - dst.
+        a = np.concatenate([td, np.ones((len(tri), 3, 1))], axis=2)
+        a[~good] = np.eye(3)
+        m = np.linalg.solve(a, ts - td)  # (K, 3, 2)
+        # Row K (all zero: no displacement) serves pixels no triangle covers.
+        coef = np.zeros((6, len(tri) + 1), dtype=np.float32)
+        coef[:, :-1] = m.reshape(len(tri), 6).T
+        hc, wc = self.coarse_shape
+        index = np.full((hc, wc), len(tri), dtype=np.int32)
+        coarse = np.round(((td + 0.5) / self.step - 0.5) * 16.0).astype(np.int32)
+        for k in np.flatnonzero(good).tolist():
+            cv2.fillConvexPoly(index, coarse[k], k, cv2.LINE_8, 4)
+        gx, gy = self._coarse_grid()
+        c = [np.take(coef[j], index) for j in range(6)]
+        disp = np.empty((hc, wc, 2), dtype=np.float32)
+        disp[:, :, 0] = c[0] * gx + c[2] * gy + c[4]
+        disp[:, :, 1] = c[1] * gx + c[3] * gy + c[5]
+        return disp
+
+    def _coarse_grid(self) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Full-resolution coordinates (x, y) of the coarse pixel centres, each (hc, wc)."""
+        cached = self.__dict__.get("_grid")
+        if cached is None:
+            hc, wc = self.coarse_shape
+            step = float(self.step)
+            xs = ((np.arange(wc) + 0.5) * step - 0.5).astype(np.float32)
+            ys = ((np.arange(hc) + 0.5) * step - 0.5).astype(np.float32)
+            cached = (np.broadcast_to(xs[None, :], (hc, wc)), np.broadcast_to(ys[:, None], (hc, wc)))
+            object.__setattr__(self, "_grid", cached)
+        return cached  # type: ignore[no-any-return]
+
+
+def _hull_ring(
+    lm: NDArray[np.float64], scale: float, count: int, size: tuple[int, int], margin: float
+) -> NDArray[np.float64]:
+    """``count`` points evenly spaced along the landmark hull scaled about its centroid,
+    keeping only those inside the image by ``margin`` pixels."""
+    hull = cv2.convexHull(lm.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    centre = lm.mean(axis=0)
+    poly = centre + scale * (hull - centre)
+    closed = np.concatenate([poly, poly[:1]])
+    seg = np.linalg.norm(np.diff(closed, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    t = np.linspace(0.0, cum[-1], count, endpoint=False)
+    ring = np.stack([np.interp(t, cum, closed[:, 0]), np.interp(t, cum, closed[:, 1])], axis=1)
+    w, h = size
+    inside = (
+        (ring[:, 0] >= margin)
+        & (ring[:, 0] <= w - 1 - margin)
+        & (ring[:, 1] >= margin)
+        & (ring[:, 1] <= h - 1 - margin)
+    )
+    return ring[inside]
+
+
+def _border(size: tuple[int, int], per_edge: int) -> NDArray[np.float64]:
+    """Fixed anchors on a frame one pixel outside the image, ``per_edge`` per side."""
+    w, h = size
+    xs = np.linspace(-1.0, float(w), per_edge + 1)
+    ys = np.linspace(-1.0, float(h), per_edge + 1)
+    top = np.stack([xs[:-1], np.full(per_edge, -1.0)], axis=1)
+    right = np.stack([np.full(per_edge, float(w)), ys[:-1]], axis=1)
+    bottom = np.stack([xs[::-1][:-1], np.full(per_edge, float(h))], axis=1)
+    left = np.stack([np.full(per_edge, -1.0), ys[::-1][:-1]], axis=1)
+    return np.concatenate([top, right, bottom, left])
+
+
+def build_mesh(
+    reference: NDArray[np.float64],
+    size: tuple[int, int],
+    *,
+    step: int = 4,
+    ring_scale: float = 1.4,
+    ring_points: int = 24,
+    border_points: int = 4,
+) -> Mesh:
+    """Triangulate the control mesh of a working image from its frame-0 landmarks.
+
+    Args:
+        reference: (68, 2) float64, frame-0 landmarks in working pixels (x, y).
+        size: (W, H) working image size in pixels.
+        step: coarse grid step in working pixels (the dense map is a bilinear upsample).
+        ring_scale: the face hull is scaled by this about the landmark centroid to place
+            the ring anchors (> 1).
+        ring_points: ring anchors before dropping those outside the image.
+        border_points: border anchors per image side.
+
+    Returns:
+        The :class:`Mesh`.
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    face = float(np.ptp(ref, axis=0).max())
+    ring = _hull_ring(ref, ring_scale, ring_points, size, margin=2.0)
+    if len(ring):
+        # Drop ring anchors crowding a landmark (a face touching the image border).
+        dmin = np.linalg.norm(ring[:, None] - ref[None], axis=2).min(axis=1)
+        ring = ring[dmin > 0.05 * max(face, 1.0)]
+    border = _border(size, border_points)
+    topo = _topology_landmarks(ref)
+    fixed = np.concatenate([ring, border])
+    # Deterministic separation of exactly coincident landmarks, for the topology only.
+    spread = max(face, 1.0) * 1e-4
+    jitter = spread * np.stack([np.cos(np.arange(68) * 2.4), np.sin(np.arange(68) * 2.4)], axis=1)
+    weights, triangles = _conforming_weights(topo + jitter, fixed)
+    source = np.concatenate([weights @ ref, ring, border])
+    return Mesh(
+        size=(int(size[0]), int(size[1])),
+        weights=weights,
+        ring=ring,
+        border=border,
+        triangles=np.asarray(triangles, dtype=np.intp),
+        source=source,
+        reference=ref.copy(),
+        step=int(step),
+    )
