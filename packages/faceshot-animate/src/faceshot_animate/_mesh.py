@@ -56,6 +56,9 @@ STABLE_POINTS: NDArray[np.intp] = np.array(
 
 #: Vertical point pairs (upper, lower) of the eyes and inner lips, opened in the
 #: topology copy when they (nearly) coincide.
+#: Landmark groups whose neighbourhood gets an exact (step 1) map: eyes and mouth.
+_DETAIL_PARTS = (slice(36, 42), slice(42, 48), slice(48, 68))
+
 _EYE_PAIRS = np.array([[37, 41], [38, 40], [43, 47], [44, 46]], dtype=np.intp)
 _LIP_PAIRS = np.array([[61, 67], [62, 66], [63, 65]], dtype=np.intp)
 
@@ -89,6 +92,39 @@ def estimate_similarity(
 
 def _apply(m: NDArray[np.float64], pts: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(pts @ m[:, :2].T + m[:, 2], dtype=np.float64)
+
+
+#: (corner a, corner b, pair rows) of the eyes and the inner lips, for :func:`unfold_lids`.
+_LID_GROUPS = ((36, 39, _EYE_PAIRS[:2]), (42, 45, _EYE_PAIRS[2:]), (60, 64, _LIP_PAIRS))
+
+
+def unfold_lids(landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Close crossed eyelids and lips instead of folding the mesh over.
+
+    For each eye (and the inner lips), an upper point that lies below its lower partner
+    (measured along the normal of the corner-to-corner axis) is moved, with its partner,
+    to their common mean: the part renders closed, with no overlapping triangles.
+
+    Args:
+        landmarks: (68, 2) float64 pixel (x, y). Not modified.
+
+    Returns:
+        (68, 2) float64, a new array (equal to the input when nothing crosses).
+    """
+    out = np.array(landmarks, dtype=np.float64, copy=True)
+    for a, b, pairs in _LID_GROUPS:
+        axis = out[b] - out[a]
+        norm = float(np.hypot(axis[0], axis[1]))
+        if norm <= 1e-9:
+            continue
+        n = np.array([-axis[1], axis[0]]) / norm  # points down for a left-to-right axis
+        up, lo = out[pairs[:, 0]], out[pairs[:, 1]]
+        crossed = (up - lo) @ n > 0.0
+        if crossed.any():
+            mid = 0.5 * (up[crossed] + lo[crossed])
+            out[pairs[crossed, 0]] = mid
+            out[pairs[crossed, 1]] = mid
+    return out
 
 
 def _open_pairs(
@@ -184,60 +220,113 @@ class Mesh:
 
     def control_points(self, landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
         """(N, 2) control points for one frame's (68, 2) working-pixel landmarks."""
+        landmarks = unfold_lids(landmarks)
         sim = estimate_similarity(self.reference[STABLE_POINTS], landmarks[STABLE_POINTS])
         return np.concatenate([self.weights @ landmarks, _apply(sim, self.ring), self.border])
 
-    def backward_map(self, landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
-        """Coarse displacement field (output pixel → source pixel) for one frame.
+    def frame_affines(
+        self, landmarks: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float32]]:
+        """Per-triangle target→source affines for one frame.
 
         Args:
             landmarks: (68, 2) float64, the frame's landmarks in working pixels.
 
         Returns:
-            (hc, wc, 2) float32 displacement (dx, dy) in working pixels, sampled at the
-            coarse pixel centres ``(j + 0.5) * step - 0.5`` (the centres ``cv2.resize``
-            assumes), so a bilinear resize by ``step`` aligns exactly.
+            ``(targets, good, coef)``: (K, 3, 2) float64 target triangle vertices; (K,)
+            bool, triangles that are not folded (positively oriented, non-degenerate);
+            (6, K + 1) float32 coefficients of the displacement ``source - target``:
+            ``dx = c0 x + c2 y + c4``, ``dy = c1 x + c3 y + c5``; column K is all zero
+            (no displacement, for pixels no triangle covers).
         """
         dst = self.control_points(landmarks)
-        src = self.source
         tri = self.triangles
-        td, ts = dst[tri], src[tri]  # (K, 3, 2)
+        td, ts = dst[tri], self.source[tri]  # (K, 3, 2)
         e1, e2 = td[:, 1] - td[:, 0], td[:, 2] - td[:, 0]
         area2 = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-        # Triangles are stored counter-clockwise (in the image's y-down frame: positive
-        # cross product) in the topology; a target triangle that is flipped or flat is a
-        # fold and is left out, its pixels stay covered by the unfolded neighbours.
+        # Triangles are stored with a positive cross product (in the y-down image frame)
+        # in the topology; a target triangle that is flipped or flat is a fold and is left
+        # out, its pixels stay covered by the unfolded neighbours.
         good = area2 > 1e-6
-        # Affine (target -> source displacement) per triangle: [x, y, 1] @ m = src - dst.
         a = np.concatenate([td, np.ones((len(tri), 3, 1))], axis=2)
         a[~good] = np.eye(3)
-        m = np.linalg.solve(a, ts - td)  # (K, 3, 2)
-        # Row K (all zero: no displacement) serves pixels no triangle covers.
+        m = np.linalg.solve(a, ts - td)  # (K, 3, 2): [x, y, 1] @ m = source - target
         coef = np.zeros((6, len(tri) + 1), dtype=np.float32)
         coef[:, :-1] = m.reshape(len(tri), 6).T
-        hc, wc = self.coarse_shape
-        index = np.full((hc, wc), len(tri), dtype=np.int32)
-        coarse = np.round(((td + 0.5) / self.step - 0.5) * 16.0).astype(np.int32)
-        for k in np.flatnonzero(good).tolist():
-            cv2.fillConvexPoly(index, coarse[k], k, cv2.LINE_8, 4)
-        gx, gy = self._coarse_grid()
+        return td, good, coef
+
+    def sample(
+        self,
+        affines: tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float32]],
+        origin: tuple[int, int],
+        shape: tuple[int, int],
+        step: int,
+    ) -> NDArray[np.float32]:
+        """Evaluate the displacement on a regular grid.
+
+        Args:
+            affines: :meth:`frame_affines` of the frame.
+            origin: (x0, y0) working pixel of the grid's corner.
+            shape: (h, w) grid points.
+            step: grid step in working pixels; point (i, j) lies at
+                ``(x0 + (j + 0.5) * step - 0.5, y0 + (i + 0.5) * step - 0.5)``, the
+                centres ``cv2.resize`` assumes, so a bilinear resize by ``step`` aligns.
+
+        Returns:
+            (h, w, 2) float32 displacement (dx, dy) in working pixels.
+        """
+        td, good, coef = affines
+        h, w = shape
+        x0, y0 = origin
+        k_none = coef.shape[1] - 1
+        index = np.full((h, w), k_none, dtype=np.int32)
+        grid_v = (td - (x0, y0) + 0.5) / step - 0.5  # triangle vertices in grid units
+        lo, hi = grid_v.min(axis=1), grid_v.max(axis=1)
+        hit = good & (hi[:, 0] >= -1) & (hi[:, 1] >= -1) & (lo[:, 0] <= w) & (lo[:, 1] <= h)
+        fixed = np.round(grid_v * 16.0).astype(np.int32)
+        for k in np.flatnonzero(hit).tolist():
+            cv2.fillConvexPoly(index, fixed[k], k, cv2.LINE_8, 4)
+        xs = (x0 + (np.arange(w) + 0.5) * step - 0.5).astype(np.float32)[None, :]
+        ys = (y0 + (np.arange(h) + 0.5) * step - 0.5).astype(np.float32)[:, None]
         c = [np.take(coef[j], index) for j in range(6)]
-        disp = np.empty((hc, wc, 2), dtype=np.float32)
-        disp[:, :, 0] = c[0] * gx + c[2] * gy + c[4]
-        disp[:, :, 1] = c[1] * gx + c[3] * gy + c[5]
+        disp = np.empty((h, w, 2), dtype=np.float32)
+        disp[:, :, 0] = c[0] * xs + c[2] * ys + c[4]
+        disp[:, :, 1] = c[1] * xs + c[3] * ys + c[5]
         return disp
 
-    def _coarse_grid(self) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """Full-resolution coordinates (x, y) of the coarse pixel centres, each (hc, wc)."""
-        cached = self.__dict__.get("_grid")
-        if cached is None:
-            hc, wc = self.coarse_shape
-            step = float(self.step)
-            xs = ((np.arange(wc) + 0.5) * step - 0.5).astype(np.float32)
-            ys = ((np.arange(hc) + 0.5) * step - 0.5).astype(np.float32)
-            cached = (np.broadcast_to(xs[None, :], (hc, wc)), np.broadcast_to(ys[:, None], (hc, wc)))
-            object.__setattr__(self, "_grid", cached)
-        return cached  # type: ignore[no-any-return]
+    def backward_map(self, landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
+        """Dense displacement field (output pixel → source pixel) for one frame.
+
+        Evaluated on the coarse grid, upsampled bilinearly, then recomputed exactly (step
+        1) in boxes around the eyes and mouth, where thin triangles fold and unfold and a
+        bilinear upsample would blur the lid and lip lines.
+
+        Args:
+            landmarks: (68, 2) float64, the frame's landmarks in working pixels.
+
+        Returns:
+            (H, W, 2) float32 displacement (dx, dy) in working pixels: output pixel (x, y)
+            samples the source image at (x + dx, y + dy).
+        """
+        aff = self.frame_affines(landmarks)
+        w, h = self.size
+        step = self.step
+        coarse = self.sample(aff, (0, 0), self.coarse_shape, step)
+        if step == 1:
+            return coarse
+        hc, wc = coarse.shape[:2]
+        disp = cv2.resize(coarse, (wc * step, hc * step), interpolation=cv2.INTER_LINEAR)
+        if disp.shape[:2] != (h, w):
+            disp = np.ascontiguousarray(disp[:h, :w])
+        pad = 2 * step + 2
+        for part in _DETAIL_PARTS:
+            pts = landmarks[part]
+            x0, y0 = np.floor(pts.min(axis=0)).astype(int) - pad
+            x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + pad + 1
+            x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+            if x1 > x0 and y1 > y0:
+                disp[y0:y1, x0:x1] = self.sample(aff, (x0, y0), (y1 - y0, x1 - x0), 1)
+        return disp
 
 
 def _hull_ring(

@@ -43,7 +43,9 @@ class WarpConfig:
         ring_points: number of ring anchors (those outside the image are dropped).
         border_points: fixed anchors per image side (the background there stays pinned).
         mouth_cavity: paint a dark cavity when the inner lips open beyond frame 0.
-        cavity_color: RGB uint8 colour of the cavity.
+        cavity_color: RGB uint8 colour of the cavity, or ``None`` (default) for the mean
+            colour of the character's lips (outer-lip polygon at frame 0) darkened to 22 %,
+            so grey images get a grey cavity and cartoon mouths keep their hue.
         cavity_start: inner-lip area gain over frame 0, in units of the squared mouth width
             (corner 60 to corner 64), at which the cavity starts to show.
         cavity_full: gain at which the cavity is fully opaque (> ``cavity_start``).
@@ -57,7 +59,7 @@ class WarpConfig:
     ring_points: int = 24
     border_points: int = 4
     mouth_cavity: bool = True
-    cavity_color: tuple[int, int, int] = (40, 12, 16)
+    cavity_color: tuple[int, int, int] | None = None
     cavity_start: float = 0.01
     cavity_full: float = 0.05
     threads: int | None = None
@@ -79,7 +81,9 @@ class WarpConfig:
                 "need 0 <= `cavity_start` < `cavity_full`; "
                 f"got {self.cavity_start} and {self.cavity_full}"
             )
-        if len(self.cavity_color) != 3 or not all(0 <= int(c) <= 255 for c in self.cavity_color):
+        if self.cavity_color is not None and (
+            len(self.cavity_color) != 3 or not all(0 <= int(c) <= 255 for c in self.cavity_color)
+        ):
             raise AnimateInputError(
                 f"`cavity_color` must be 3 ints in [0, 255]; got {self.cavity_color!r}"
             )
@@ -210,6 +214,15 @@ class WarpAnimator:
             yield frame
 
 
+def _lip_colour(image: NDArray[np.uint8], landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
+    """(3,) float32 mean RGB inside the outer-lip polygon (mid grey if it covers no pixel)."""
+    mask = np.zeros(image.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(mask, [np.round(landmarks[48:60] * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    if not mask.any():
+        return np.full(3, 128.0, dtype=np.float32)
+    return np.asarray(image[:, :, :3][mask > 0].mean(axis=0), dtype=np.float32)
+
+
 class _FrameRenderer:
     """Per-call state: the working image, mesh, full-resolution grid and neutral mouth."""
 
@@ -225,18 +238,14 @@ class _FrameRenderer:
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         self.grid = np.stack([gx, gy], axis=2)
         self.neutral_area = inner_mouth_area(reference)
+        if cfg.cavity_color is not None:
+            self.cavity_color = np.asarray(cfg.cavity_color, dtype=np.float32)
+        else:
+            self.cavity_color = _lip_colour(src, reference) * np.float32(0.22)
 
     def dense_map(self, landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
         """(H, W, 2) float32 absolute source coordinates (x, y) for every working pixel."""
-        disp = self.mesh.backward_map(landmarks)
-        w, h = self.mesh.size
-        step = self.mesh.step
-        if step > 1:
-            hc, wc = disp.shape[:2]
-            disp = cv2.resize(disp, (wc * step, hc * step), interpolation=cv2.INTER_LINEAR)
-            if disp.shape[:2] != (h, w):
-                disp = disp[:h, :w]
-        return np.add(self.grid, disp)
+        return np.add(self.grid, self.mesh.backward_map(landmarks))
 
     def render(self, landmarks: NDArray[np.float64]) -> NDArray[np.uint8]:
         threads = self.cfg.threads
@@ -294,7 +303,7 @@ class _FrameRenderer:
         cv2.fillPoly(mask, rings, 1.0, cv2.LINE_AA, 4)
         mask = cv2.GaussianBlur(mask, (0, 0), sigma) * strength
         region = frame[y0:y1, x0:x1]
-        color = np.asarray(cfg.cavity_color, dtype=np.float32)
+        color = self.cavity_color
         a = mask[:, :, None]
         rgb = region[:, :, :3].astype(np.float32) * (1.0 - a) + color * a
         region[:, :, :3] = np.round(rgb).astype(np.uint8)
