@@ -62,7 +62,7 @@ def write_test_video(
     fps: Fraction | int = 25,
     audio: str | None = None,
 ) -> Path:
-    """Write a small H.264 MP4 (moving gradient) with optional audio ('aac' or 'mp3')."""
+    """Write a small H.264 video (moving gradient) with optional audio ('aac', 'pcm_s16le')."""
     import av
 
     w, h = size
@@ -85,7 +85,11 @@ def write_test_video(
             step = 1024
             for k, start in enumerate(range(0, n, step)):
                 chunk = np.ascontiguousarray(np.stack([tone[start : start + step]] * 2))
-                af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+                if audio.startswith("pcm_s16"):
+                    packed = np.round(chunk.T.reshape(1, -1) * 32767).astype(np.int16)
+                    af = av.AudioFrame.from_ndarray(packed, format="s16", layout="stereo")
+                else:
+                    af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
                 af.sample_rate = 44100
                 af.pts = k * step
                 for p in a.encode(af):

@@ -238,6 +238,7 @@ class VideoWriter:
         self._tmp: Path | None = None
         self._container: Any = None
         self._stream: Any = None
+        self._audio: tuple[Any, Any, Any, bool] | None = None
         self.frames_written = 0
 
     # -- context management -------------------------------------------------------------
@@ -277,6 +278,8 @@ class VideoWriter:
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(self.crf), "preset": self.preset}
         self._stream = stream
+        if self.audio_from is not None:
+            self._add_audio_stream()
 
     def write(self, frame: NDArray[np.generic]) -> None:
         """Encode one frame.
@@ -342,6 +345,9 @@ class VideoWriter:
 
     def abort(self) -> None:
         """Discard the output: close and delete the temporary file (nothing at ``path``)."""
+        if self._audio is not None:
+            self._audio[0].close()
+            self._audio = None
         if self._container is not None:
             try:
                 self._container.close()
@@ -352,7 +358,9 @@ class VideoWriter:
             self._tmp.unlink(missing_ok=True)
             self._tmp = None
 
-    def _copy_audio(self, duration: float) -> None:
+    def _add_audio_stream(self) -> None:
+        """Open ``audio_from`` and add the output audio stream (before any packet is muxed:
+        MP4 headers are written with the first packet)."""
         import av
 
         assert self.audio_from is not None
@@ -360,12 +368,31 @@ class VideoWriter:
             source = av.open(str(self.audio_from), mode="r")
         except (av.FFmpegError, OSError) as exc:
             raise VideoError(f"cannot read audio from {str(self.audio_from)!r}: {_msg(exc)}") from None
+        if not source.streams.audio:
+            source.close()
+            return
+        in_audio = source.streams.audio[0]
         try:
-            if not source.streams.audio:
-                return
-            in_audio = source.streams.audio[0]
             if in_audio.codec_context.name in _MP4_AUDIO:
                 out_audio = self._container.add_stream_from_template(in_audio)
+                copy = True
+            else:
+                out_audio = self._container.add_stream("aac", rate=in_audio.rate or 44100)
+                copy = False
+        except (av.FFmpegError, ValueError) as exc:
+            source.close()
+            raise VideoError(f"cannot copy audio from {str(self.audio_from)!r}: {_msg(exc)}") from None
+        self._audio = (source, in_audio, out_audio, copy)
+
+    def _copy_audio(self, duration: float) -> None:
+        """Mux the audio of ``audio_from`` up to ``duration`` seconds."""
+        import av
+
+        if self._audio is None:
+            return
+        source, in_audio, out_audio, copy = self._audio
+        try:
+            if copy:
                 for packet in source.demux(in_audio):
                     if packet.dts is None:
                         continue
@@ -374,7 +401,6 @@ class VideoWriter:
                     packet.stream = out_audio
                     self._container.mux(packet)
             else:
-                out_audio = self._container.add_stream("aac", rate=in_audio.rate or 44100)
                 for frame in source.decode(in_audio):
                     if frame.time is not None and frame.time >= duration:
                         break
@@ -387,6 +413,7 @@ class VideoWriter:
             raise VideoError(f"cannot copy audio from {str(self.audio_from)!r}: {_msg(exc)}") from None
         finally:
             source.close()
+            self._audio = None
 
 
 def write_video(
