@@ -1,0 +1,112 @@
+"""``faceshot render``: animate a character image along a landmark sequence into an MP4.
+
+Uses the CPU :class:`faceshot_animate.WarpAnimator` (no GPU, no weights). With
+``--side-by-side DRIVING`` the video shows driving | landmarks | result panels at one
+height, and the driving video's audio is copied (unless ``--no-audio``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+__all__ = ["parse_size", "register"]
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """Parse ``WxH`` (e.g. ``512x512``) into a (width, height) pair of positive ints."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if m is None or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise argparse.ArgumentTypeError(f"expected a size WxH such as 512x512; got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``render`` command."""
+    p = subparsers.add_parser(
+        "render",
+        help="animate IMAGE along landmarks L into an H.264 MP4 (CPU warp)",
+        description="Warp IMAGE so that its landmarks follow the sequence L (T, 68, 2) — "
+        "frame 0 of L must be IMAGE's own landmarks — and write an H.264 MP4.",
+    )
+    p.add_argument("image", metavar="IMAGE", help="character image (PNG, JPEG, ...; RGBA kept)")
+    p.add_argument("landmarks", metavar="L", help="landmark sequence (.npy, .json or .pts)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
+    p.add_argument("--fps", type=float, default=None, help="frame rate (default: the driving video's with --side-by-side, else 25)")
+    p.add_argument("--side-by-side", metavar="DRIVING.mp4", help="write driving | landmarks | result panels")
+    p.add_argument("--audio-from", metavar="VIDEO", help="copy this file's audio (default with --side-by-side: the driving video's)")
+    p.add_argument("--no-audio", action="store_true", help="never copy audio")
+    p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size of the result (default: IMAGE's size)")
+    p.add_argument("--max-side", type=int, default=1024, help="warp at most at this long side, then resize (default 1024)")
+    p.add_argument("--grid-step", type=int, default=4, help="coarse map step in pixels (1 = exact, default 4)")
+    p.add_argument("--no-cavity", action="store_true", help="do not paint a mouth cavity when the lips open")
+    p.add_argument("--crf", type=int, default=18, help="x264 quality, 0 (lossless) .. 51 (default 18)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(handler=_render)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from collections.abc import Iterator
+
+    import numpy as np
+    from faceshot_animate import (
+        AnimateInputError,
+        WarpAnimator,
+        WarpConfig,
+        load_image,
+        probe_video,
+        read_video,
+        render_pose_image,
+        scale_landmarks,
+        side_by_side,
+        write_video,
+    )
+    from faceshot_retarget import load_landmarks
+
+    image = load_image(args.image)
+    lm = load_landmarks(args.landmarks)
+    h, w = image.shape[:2]
+    if lm.image_size is not None and tuple(lm.image_size) != (h, w):
+        raise AnimateInputError(
+            f"landmarks {args.landmarks!r} belong to an image of (H, W) = {tuple(lm.image_size)}; "
+            f"IMAGE {args.image!r} is {(h, w)}"
+        )
+    fps: float = args.fps if args.fps is not None else 25.0
+    if args.side_by_side is not None and args.fps is None:
+        fps = float(probe_video(args.side_by_side).fps)
+    config = WarpConfig(
+        max_side=args.max_side, grid_step=args.grid_step, mouth_cavity=not args.no_cavity
+    )
+    out_size = args.size or (w, h)
+    frames = WarpAnimator(config, output_size=out_size).animate(image, lm.points, fps=fps)
+    total = lm.num_frames
+
+    if args.side_by_side is not None:
+        driving = read_video(args.side_by_side)
+        pose_pts = scale_landmarks(lm.points, (w, h), out_size)
+
+        def panels() -> Iterator[np.ndarray]:
+            last = None
+            for t, result in enumerate(frames):
+                last = next(driving, last)
+                assert last is not None
+                pose = render_pose_image(pose_pts[t], out_size, thickness=max(1, round(out_size[1] / 256)))
+                yield side_by_side([last, pose, result], height=out_size[1])
+
+        stream: Iterator[np.ndarray] = panels()
+    else:
+        stream = frames
+    audio = None if args.no_audio else (args.audio_from or args.side_by_side)
+    out = write_video(
+        args.output,
+        stream,
+        fps,
+        total=total,
+        progress=not args.no_progress,
+        desc="render",
+        audio_from=audio,
+        crf=args.crf,
+    )
+    print(f"{out}: {total} frames at {fps:g} fps")
+    return 0
