@@ -18,6 +18,16 @@ from faceshot_retarget._io import (
     write_pts,
 )
 from faceshot_retarget._landmarks import Landmarks, as_points, as_visible
+from faceshot_retarget._retarget import (
+    RetargetConfig,
+    boundary_clamp,
+    global_frame,
+    global_motion,
+    local_motion,
+    ratio_weights,
+    retarget,
+)
+from faceshot_retarget._smoothing import OneEuroConfig, one_euro_filter
 from faceshot_retarget._template import TEMPLATE_68, template_face
 from faceshot_retarget.errors import (
     DegenerateLandmarksError,
@@ -37,15 +47,24 @@ __all__ = [
     "LandmarkShapeError",
     "Landmarks",
     "NonFiniteLandmarksError",
+    "OneEuroConfig",
+    "RetargetConfig",
     "__version__",
     "as_points",
     "as_visible",
     "atomic_write",
+    "boundary_clamp",
+    "global_frame",
+    "global_motion",
     "ibug68",
     "load_landmarks",
+    "local_motion",
+    "one_euro_filter",
+    "ratio_weights",
     "read_json",
     "read_npy",
     "read_pts",
+    "retarget",
     "save_landmarks",
     "template_face",
     "write_json",
