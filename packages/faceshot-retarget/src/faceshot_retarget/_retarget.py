@@ -29,7 +29,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from faceshot_retarget._frames import chord_frames, from_frame, rotate, to_frame, wrap_angle
+from faceshot_retarget._frames import chord_frames, rotate, wrap_angle
 from faceshot_retarget._landmarks import Landmarks, as_points
 from faceshot_retarget._smoothing import OneEuroConfig, one_euro_filter
 from faceshot_retarget.errors import DegenerateLandmarksError, LandmarkShapeError
@@ -302,10 +302,42 @@ def _chain_sizes(points: F64, origin: F64, angle: F64, floor: float) -> F64:
     return np.maximum(extent, np.maximum(floor * big, 1e-6))  # type: ignore[no-any-return]
 
 
-def _chain_local(points: F64, origin: F64, angle: F64) -> F64:
-    """Local coordinates of every chain entry: points (..., 68, 2) -> (..., E, 2)."""
-    c = _T["chain_of_entry"]
-    return rotate(points[..., _T["point_of_entry"], :] - origin[..., c, :], -angle[..., c])
+C128 = NDArray[np.complex128]
+
+
+def _cplx(points: F64) -> C128:
+    """(..., 2) float64 (x, y) -> (...) complex128 x + iy (a copy)."""
+    return np.ascontiguousarray(points, dtype=np.float64).view(np.complex128)[..., 0]
+
+
+def _real(z: C128 | np.complexfloating[Any, Any]) -> F64:
+    """(...) complex128 -> (..., 2) float64 (x, y) view (no copy for contiguous input)."""
+    arr = np.ascontiguousarray(z, dtype=np.complex128)
+    return arr.view(np.float64).reshape(*arr.shape, 2)
+
+
+def _chain_frames_c(g: C128) -> tuple[C128, C128]:
+    """Chain origins (..., 13) and unit chord directions (..., 13) of complex faces (..., 68).
+
+    A zero-length chord gets direction 1 (angle 0), as atan2(0, 0) would.
+    """
+    first, last = g[..., _T["first"]], g[..., _T["last"]]
+    d = last - first
+    mag = np.abs(d)
+    u = np.divide(d, mag, out=np.ones_like(d), where=mag > 0)
+    return 0.5 * (first + last), u
+
+
+def _check_frames(points: F64) -> None:
+    """Raise if any frame of (T, 68, 2) is fully degenerate (all points coincide)."""
+    width = np.abs(_cplx(points[..., 16, :]) - _cplx(points[..., 0, :]))
+    if (width <= 0).any():
+        spread = np.ptp(points, axis=-2).max(axis=-1)
+        frames = np.flatnonzero(spread <= 0)
+        if len(frames):
+            raise DegenerateLandmarksError(
+                f"`driving` frame {frames[0]} is degenerate: all 68 points coincide"
+            )
 
 
 def _face_scale(points: F64, name: str) -> F64:
@@ -376,51 +408,53 @@ def retarget(
             )
         ref0 = ref0[0]
 
-    # Global frames (pixels) and scales.
+    # Global frames (pixels) and scales; internally 2-D points are complex numbers, so
+    # rotations are multiplications by unit complex numbers (no per-entry trigonometry).
     w_ref = float(_face_scale(ref0, "reference" if reference is not None else "driving[0]"))
     w_tar = float(_face_scale(tar0, "target"))
-    _face_scale(drv, "driving")
+    _check_frames(drv)
     o_ref, a_ref, _ = global_frame(drv)
     o_ref0, a_ref0, _ = global_frame(ref0)
     o_tar0, a_tar0, _ = global_frame(tar0)
 
     # Faces in their own global frame, in face widths.
-    g_ref = to_frame(drv, o_ref[:, None, :], a_ref[:, None], w_ref)  # (T, 68, 2)
-    g_ref0 = to_frame(ref0, o_ref0, a_ref0, w_ref)  # (68, 2)
-    g_tar0 = to_frame(tar0, o_tar0, a_tar0, w_tar)  # (68, 2)
+    g_ref = (_cplx(drv) - _cplx(o_ref)[:, None]) * (np.exp(-1j * a_ref) / w_ref)[:, None]  # (T, 68)
+    g_ref0 = (_cplx(ref0) - _cplx(o_ref0)) * (np.exp(-1j * a_ref0) / w_ref)  # (68,)
+    g_tar0 = (_cplx(tar0) - _cplx(o_tar0)) * (np.exp(-1j * a_tar0) / w_tar)
 
-    # Chain frames.
-    first, last = _T["first"], _T["last"]
-    c_ref, t_ref = chord_frames(g_ref, first, last)  # (T, 13, 2), (T, 13)
-    c_ref0, t_ref0 = chord_frames(g_ref0, first, last)  # (13, 2), (13,)
-    c_tar0, t_tar0 = chord_frames(g_tar0, first, last)
-
-    # Eq. 6 per entry (chain, point).
+    # Chain frames: origins c and unit chord directions u.
     chain = _T["chain_of_entry"]
-    q_ref = _chain_local(g_ref, c_ref, t_ref)  # (T, E, 2)
-    q_ref0 = _chain_local(g_ref0, c_ref0, t_ref0)  # (E, 2)
-    q_tar0 = _chain_local(g_tar0, c_tar0, t_tar0)
-    size_ref = _chain_sizes(g_ref0, c_ref0, t_ref0, cfg.size_floor)[chain]
-    size_tar = _chain_sizes(g_tar0, c_tar0, t_tar0, cfg.size_floor)[chain]
-    w = ratio_weights(q_ref0, q_tar0, size_ref, size_tar, cfg.ratio_low, cfg.ratio_high)
-    q_tar = local_motion(q_ref0, q_ref, q_tar0, w, size_tar / size_ref)
+    c_ref, u_ref = _chain_frames_c(g_ref)  # (T, 13)
+    c_ref0, u_ref0 = _chain_frames_c(g_ref0)  # (13,)
+    c_tar0, u_tar0 = _chain_frames_c(g_tar0)
 
-    # Chain origins and angles follow the driver (clamped translation, same rotation).
+    # Eq. 6 per entry (chain, point), in chain-local coordinates.
+    pts = _T["point_of_entry"]
+    q_ref = (g_ref[:, pts] - c_ref[:, chain]) * np.conj(u_ref)[:, chain]  # (T, E)
+    q_ref0 = (g_ref0[pts] - c_ref0[chain]) * np.conj(u_ref0)[chain]  # (E,)
+    q_tar0 = (g_tar0[pts] - c_tar0[chain]) * np.conj(u_tar0)[chain]
+    size_ref = _chain_sizes(_real(g_ref0), _real(c_ref0), np.angle(u_ref0), cfg.size_floor)[chain]
+    size_tar = _chain_sizes(_real(g_tar0), _real(c_tar0), np.angle(u_tar0), cfg.size_floor)[chain]
+    w = ratio_weights(_real(q_ref0), _real(q_tar0), size_ref, size_tar, cfg.ratio_low, cfg.ratio_high)
+    q_tar = local_motion(_real(q_ref0), _real(q_ref), _real(q_tar0), w, size_tar / size_ref)
+
+    # Chain origins follow the driver's (clamped translation), chain chords its rotation.
     if cfg.clamp:
         jaw = _T["jaw_points"]
-        s = boundary_clamp(c_ref0, g_ref0[jaw], c_tar0, g_tar0[jaw])
+        s = boundary_clamp(_real(c_ref0), _real(g_ref0[jaw]), _real(c_tar0), _real(g_tar0[jaw]))
         s = np.where(_T["is_jaw"], 1.0, s)
     else:
-        s = np.ones(len(first))
-    c_tar = c_tar0 + s[:, None] * (c_ref - c_ref0)  # (T, 13, 2)
-    t_tar = t_tar0 + wrap_angle(t_ref - t_ref0)  # (T, 13)
-    entries = from_frame(q_tar, c_tar[:, chain, :], t_tar[:, chain])  # (T, E, 2)
-    g_out = 0.5 * (entries[:, _T["entry_a"], :] + entries[:, _T["entry_b"], :])  # (T, 68, 2)
+        s = np.ones(len(u_ref0))
+    c_tar = c_tar0 + s * (c_ref - c_ref0)  # (T, 13)
+    u_tar = u_tar0 * u_ref * np.conj(u_ref0)  # (T, 13): theta_tar0 + (theta_ref(m) - theta_ref0)
+    entries = c_tar[:, chain] + u_tar[:, chain] * _cplx(q_tar)  # (T, E)
+    g_out = 0.5 * (entries[:, _T["entry_a"]] + entries[:, _T["entry_b"]])  # (T, 68)
 
     # Eq. 5: the character's global frame follows the driver's.
     t_scale = w_tar / w_ref if cfg.translation_scale == "face" else float(cfg.translation_scale)
     o_tar, a_tar = global_motion(o_ref, a_ref, o_ref0, a_ref0, o_tar0, a_tar0, translation_scale=t_scale)
-    out = from_frame(g_out, o_tar[:, None, :], a_tar[:, None], w_tar)
+    out_c = _cplx(o_tar)[:, None] + (w_tar * np.exp(1j * a_tar))[:, None] * g_out
+    out = _real(out_c)  # a view of the fresh result array, no copy
 
     if cfg.smoothing is not None:
         out = one_euro_filter(out, fps=cfg.fps, config=cfg.smoothing)

@@ -1,0 +1,61 @@
+"""``faceshot retarget``: transfer driving landmark motion onto a character's landmarks (no models)."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "retarget",
+        help="retarget a driving landmark sequence onto a character's landmarks",
+        description=(
+            "Relative landmark motion transfer (FaceShot Eq. 5-6). Landmark files: .npy "
+            "(T, 68, 2) 0-based pixels, .json (faceshot format) or iBUG .pts (1-based)."
+        ),
+    )
+    p.add_argument("--driving", required=True, metavar="D", help="driving landmarks (T, 68, 2): .npy/.json/.pts")
+    p.add_argument("--target", required=True, metavar="T", help="character landmarks (68, 2): .pts/.json/.npy")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output landmarks: .npy/.json (.pts for T = 1)")
+    p.add_argument("--reference", metavar="R", help="neutral driver frame matching the character (default: driving frame 0)")
+    p.add_argument(
+        "--translation-scale",
+        default="1.0",
+        metavar="S",
+        help="factor on the driver's head translation, or 'face' to scale by the face-width ratio (default 1.0)",
+    )
+    p.add_argument("--no-clamp", action="store_true", help="disable the b_tar/b_ref chain-translation clamp")
+    p.add_argument("--smooth", action="store_true", help="apply a One-Euro temporal filter to the output")
+    p.add_argument("--min-cutoff", type=float, default=1.0, help="One-Euro min cutoff, Hz (default 1.0)")
+    p.add_argument("--beta", type=float, default=0.05, help="One-Euro speed coefficient (default 0.05)")
+    p.add_argument("--fps", type=float, default=25.0, help="driving frame rate for smoothing (default 25)")
+    p.set_defaults(handler=_run)
+
+
+def _translation_scale(text: str) -> float | str:
+    if text == "face":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"--translation-scale must be a number or 'face'; got {text!r}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from faceshot_retarget import OneEuroConfig, RetargetConfig, load_landmarks, retarget, save_landmarks
+
+    driving = load_landmarks(args.driving)
+    target = load_landmarks(args.target)
+    reference = load_landmarks(args.reference) if args.reference else None
+    config = RetargetConfig(
+        translation_scale=_translation_scale(args.translation_scale),  # type: ignore[arg-type]
+        clamp=not args.no_clamp,
+        smoothing=OneEuroConfig(min_cutoff=args.min_cutoff, beta=args.beta) if args.smooth else None,
+        fps=args.fps,
+    )
+    out = retarget(driving, target, reference=reference, config=config)
+    save_landmarks(args.output, out)
+    print(f"wrote {out.shape[0]} frames of 68 landmarks to {args.output}")
+    return 0
