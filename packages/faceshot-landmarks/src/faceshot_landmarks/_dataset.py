@@ -1,0 +1,69 @@
+"""Reading images and annotated image folders (images + same-stem ``.pts``/``.json``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from faceshot_retarget import load_landmarks
+
+from faceshot_landmarks.errors import FeatureMapError
+
+__all__ = ["IMAGE_SUFFIXES", "annotated_images", "read_image"]
+
+#: Image file suffixes recognised in folders.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def read_image(path: str | os.PathLike[str]) -> NDArray[np.uint8]:
+    """Read an image file as (H, W, 3) uint8 RGB (grey is expanded, alpha composited on white).
+
+    Raises:
+        FeatureMapError: missing or undecodable file.
+    """
+    import cv2
+
+    p = Path(path)
+    if not p.is_file():
+        raise FeatureMapError(f"image {str(p)!r} does not exist")
+    raw = cv2.imdecode(np.fromfile(p, np.uint8), cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise FeatureMapError(f"cannot decode image {str(p)!r}")
+    if raw.dtype != np.uint8:
+        raw = (raw / (np.iinfo(raw.dtype).max / 255.0)).round().astype(np.uint8) if raw.dtype.kind == "u" else raw.astype(np.uint8)
+    if raw.ndim == 2:
+        return np.ascontiguousarray(np.repeat(raw[..., None], 3, axis=2))
+    if raw.shape[2] == 4:
+        rgba = cv2.cvtColor(raw, cv2.COLOR_BGRA2RGBA)
+        a = rgba[..., 3:4].astype(np.float32) / 255.0
+        return np.round(rgba[..., :3] * a + 255.0 * (1 - a)).astype(np.uint8)
+    return cv2.cvtColor(raw, cv2.COLOR_BGR2RGB)
+
+
+def annotated_images(directory: str | os.PathLike[str]) -> tuple[list[Path], list[Path], list[Path]]:
+    """Pair the images of a folder with their same-stem ``.pts`` (preferred) or ``.json`` files.
+
+    Returns:
+        ``(images, annotations, unannotated)``: paired image and annotation paths (sorted by
+        name) and the images that have no annotation file.
+
+    Raises:
+        FeatureMapError: ``directory`` is not a directory.
+    """
+    d = Path(directory)
+    if not d.is_dir():
+        raise FeatureMapError(f"`directory` {str(d)!r} is not a directory")
+    images, annotations, missing = [], [], []
+    for p in sorted(d.iterdir()):
+        if p.suffix.lower() not in IMAGE_SUFFIXES or not p.is_file():
+            continue
+        ann = next((p.with_suffix(s) for s in (".pts", ".json") if p.with_suffix(s).is_file()), None)
+        if ann is None:
+            missing.append(p)
+        else:
+            images.append(p)
+            annotations.append(ann)
+    return images, annotations, missing

@@ -1,0 +1,497 @@
+"""Driving landmarks: 68-point detection on human videos (dlib) and point tracking (LK).
+
+Human videos (:func:`detect_video`, ``backend="dlib"``):
+    * The dlib frontal face detector (HOG + linear SVM) runs on frame 0, on a copy downscaled
+      so its longer side is at most ``detect_max_side`` and upsampled ``upsample`` times; the
+      largest face is kept. If frame 0 has no face, the next frames are tried, up to
+      ``search_frames`` frames; frames before the first detection are filled with it and
+      marked not visible. No face in that window raises :class:`NoFaceError` naming the video
+      and the frame range (this keeps a video without any face from being decoded to the end).
+    * Between detections the previous landmarks are moved by the similarity transform fitted
+      to their pyramidal Lucas-Kanade flow, and the shape predictor (fast, ~5 ms) is re-run in
+      the box derived from those predicted landmarks (the box <-> landmark relation measured at
+      the last detection). This is the tracker. The detector is re-run every
+      ``redetect_every`` frames and whenever the tracked shape disagrees with its flow
+      prediction (mean point distance above 6 % of the face-box diagonal, centre moved by more
+      than half the face size, or size changed by more than 35 %) or its size drifts by more
+      than 30 % from the last detection. A re-detection that finds no face marks the frame lost; detection is then
+      retried on every frame until the face is found again.
+    * Lost frames are filled (see :func:`fill_gaps`): gaps of at most ``max_gap`` frames between
+      two found frames are linearly interpolated, longer gaps and the tail hold the last found
+      frame; filled frames have ``visible`` False for all points.
+
+Non-human videos (:func:`track_points`, :func:`match_video`): frame 0 is matched with the
+matcher, then pyramidal Lucas-Kanade optical flow tracks the points with a forward-backward
+check; points that fail it are marked not visible for that frame and moved with the similarity
+transform of the points that passed.
+
+Licence: dlib's 68-point model (``shape_predictor_68_face_landmarks.dat``, shipped by the
+``face_recognition_models`` package) was trained on the iBUG 300-W data set, whose licence
+excludes commercial use: the model is for non-commercial research only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from faceshot_retarget import Landmarks, as_points
+from faceshot_retarget.ibug68 import NUM_POINTS
+
+from faceshot_landmarks._classical import check_image
+from faceshot_landmarks._shape import similarity_fit
+from faceshot_landmarks._video import iter_frames, probe_video
+from faceshot_landmarks.errors import BackendUnavailableError, NoFaceError, VideoError
+
+__all__ = [
+    "DetectConfig",
+    "DlibLandmarker",
+    "TrackConfig",
+    "detect_image",
+    "detect_video",
+    "fill_gaps",
+    "match_video",
+    "predictor_path",
+    "track_points",
+]
+
+_MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
+
+
+def predictor_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """Locate dlib's 68-point shape predictor file.
+
+    Args:
+        path: an explicit model file; ``None`` finds the one inside the installed
+            ``face_recognition_models`` package without importing it (its ``__init__`` imports
+            ``pkg_resources``).
+
+    Raises:
+        BackendUnavailableError: the file cannot be found.
+    """
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise BackendUnavailableError(f"dlib shape predictor {str(p)!r} does not exist")
+        return p
+    spec = importlib.util.find_spec("face_recognition_models")
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(loc) / "models" / _MODEL_FILE
+        if candidate.is_file():
+            return candidate
+    raise BackendUnavailableError(
+        f"dlib model {_MODEL_FILE} not found: pip install face-recognition-models, or pass its path"
+    )
+
+
+def _positive(instance: Any, attribute: Any, value: Any) -> None:
+    if not value >= 1:
+        raise ValueError(f"`{attribute.name}` must be >= 1; got {value!r}")
+
+
+def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
+    if not value >= 0:
+        raise ValueError(f"`{attribute.name}` must be >= 0; got {value!r}")
+
+
+@attrs.frozen
+class DetectConfig:
+    """Settings of :func:`detect_video` (see the module docs for the algorithm).
+
+    Attributes:
+        redetect_every: run the face detector every this many frames while tracking.
+        max_gap: longest run of lost frames (frames) that is linearly interpolated.
+        search_frames: frames searched for the first face before :class:`NoFaceError`.
+        upsample: dlib detector upsampling steps (1 finds faces down to ~40 px).
+        detect_max_side: frames are downscaled for detection to at most this many pixels.
+    """
+
+    redetect_every: int = attrs.field(default=30, validator=_positive)
+    max_gap: int = attrs.field(default=15, validator=_non_negative)
+    search_frames: int = attrs.field(default=30, validator=_positive)
+    upsample: int = attrs.field(default=1, validator=_non_negative)
+    detect_max_side: int = attrs.field(default=480, validator=_positive)
+
+
+class DlibLandmarker:
+    """dlib frontal face detector + 68-point shape predictor.
+
+    Args:
+        model: shape-predictor file (``None``: :func:`predictor_path`).
+        upsample: detector upsampling steps.
+        detect_max_side: detection runs on a copy downscaled to at most this longer side.
+
+    Licence: the 68-point model is for non-commercial research only (trained on iBUG 300-W).
+    """
+
+    def __init__(
+        self, model: str | os.PathLike[str] | None = None, *, upsample: int = 1, detect_max_side: int = 480
+    ) -> None:
+        try:
+            import dlib
+        except ImportError:
+            raise BackendUnavailableError("dlib is not installed: pip install dlib-bin") from None
+        self._dlib = dlib
+        self._detector = dlib.get_frontal_face_detector()
+        self._predictor = dlib.shape_predictor(str(predictor_path(model)))
+        self.upsample = int(upsample)
+        self.detect_max_side = int(detect_max_side)
+
+    def detect_faces(
+        self, image: NDArray[np.uint8], *, upsample: int | None = None, max_side: int | None = None
+    ) -> NDArray[np.float64]:
+        """Face boxes, largest first.
+
+        Args:
+            image: (H, W, 3) uint8 RGB or (H, W) uint8 grey.
+            upsample: detector upsampling steps (``None``: ``self.upsample``).
+            max_side: downscale limit (``None``: ``self.detect_max_side``).
+
+        Returns:
+            (n, 4) float64 boxes (left, top, right, bottom) in pixels of ``image``.
+        """
+        import cv2
+
+        h, w = image.shape[:2]
+        scale = min(1.0, (max_side or self.detect_max_side) / max(h, w))
+        small = image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        rects = self._detector(np.ascontiguousarray(small), self.upsample if upsample is None else upsample)
+        boxes = np.array([[r.left(), r.top(), r.right(), r.bottom()] for r in rects], np.float64).reshape(-1, 4) / scale
+        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        return boxes[np.argsort(-area, kind="stable")]
+
+    def landmarks_in_box(self, image: NDArray[np.uint8], box: ArrayLike) -> NDArray[np.float64]:
+        """Run the shape predictor in a box.
+
+        Args:
+            image: (H, W, 3) uint8 RGB or (H, W) uint8 grey.
+            box: (4,) float (left, top, right, bottom) pixels.
+
+        Returns:
+            (68, 2) float64 pixel (x, y).
+        """
+        b = np.round(np.asarray(box, np.float64)).astype(int).tolist()
+        shape = self._predictor(np.ascontiguousarray(image), self._dlib.rectangle(*b))
+        return np.array([[p.x, p.y] for p in shape.parts()], np.float64)
+
+    def detect(self, image: NDArray[np.uint8], *, retry: bool = False) -> NDArray[np.float64] | None:
+        """(68, 2) float64 landmarks of the largest face, or ``None`` when there is no face.
+
+        Args:
+            image: (H, W, 3) uint8 RGB or (H, W) uint8 grey.
+            retry: when nothing is found, try again at full resolution with one more
+                upsampling step (slower; finds smaller faces in single images).
+        """
+        boxes = self.detect_faces(image)
+        if len(boxes) == 0 and retry:
+            boxes = self.detect_faces(image, upsample=self.upsample + 1, max_side=max(image.shape[:2]))
+        return None if len(boxes) == 0 else self.landmarks_in_box(image, boxes[0])
+
+
+def detect_image(image: Any, *, landmarker: DlibLandmarker | None = None, name: str = "image") -> Landmarks:
+    """68-point landmarks of the largest face in one image.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        landmarker: a :class:`DlibLandmarker` to reuse (``None``: a new one).
+        name: used in the error message.
+
+    Returns:
+        :class:`Landmarks` with T = 1 and ``image_size``.
+
+    Raises:
+        NoFaceError: no face found.
+    """
+    rgb = check_image(image)
+    lm = landmarker or DlibLandmarker()
+    pts = lm.detect(rgb, retry=True)
+    if pts is None:
+        raise NoFaceError(f"no face found in {name}")
+    return Landmarks(pts, rgb.shape[:2])
+
+
+def _bbox(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.concatenate([points.min(axis=0), points.max(axis=0)])
+
+
+def _box_relation(box: NDArray[np.float64], points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Detector box in units of the landmark bbox: (dcx, dcy, w ratio, h ratio)."""
+    lb = _bbox(points)
+    lw, lh = max(lb[2] - lb[0], 1.0), max(lb[3] - lb[1], 1.0)
+    lc = (lb[:2] + lb[2:]) / 2
+    bc = (box[:2] + box[2:]) / 2
+    return np.array([(bc[0] - lc[0]) / lw, (bc[1] - lc[1]) / lh, (box[2] - box[0]) / lw, (box[3] - box[1]) / lh])
+
+
+def _box_from(points: NDArray[np.float64], rel: NDArray[np.float64]) -> NDArray[np.float64]:
+    lb = _bbox(points)
+    lw, lh = max(lb[2] - lb[0], 1.0), max(lb[3] - lb[1], 1.0)
+    c = (lb[:2] + lb[2:]) / 2 + rel[:2] * [lw, lh]
+    half = rel[2:] * [lw, lh] / 2
+    return np.concatenate([c - half, c + half])
+
+
+def _jumped(prev: NDArray[np.float64], cur: NDArray[np.float64], *, move: float = 0.5, ratio: float = 1.35) -> bool:
+    """The shape moved by more than ``move`` face diagonals or changed size by ``ratio``."""
+    pb, cb = _bbox(prev), _bbox(cur)
+    ps = float(np.hypot(pb[2] - pb[0], pb[3] - pb[1]))
+    cs = float(np.hypot(cb[2] - cb[0], cb[3] - cb[1]))
+    shift = float(np.linalg.norm(prev.mean(axis=0) - cur.mean(axis=0)))
+    return shift > move * ps or not (1 / ratio < cs / max(ps, 1e-9) < ratio)
+
+
+def _disagree(predicted: NDArray[np.float64], cur: NDArray[np.float64], tol: float = 0.06) -> bool:
+    """Mean point distance between two shapes exceeds ``tol`` face-box diagonals."""
+    b = _bbox(predicted)
+    diag = float(np.hypot(b[2] - b[0], b[3] - b[1]))
+    return float(np.linalg.norm(predicted - cur, axis=1).mean()) > tol * diag
+
+
+def _flow_predict(prev_grey: NDArray[np.uint8], grey: NDArray[np.uint8], points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Move the previous landmarks by the similarity fitted to their LK flow (box prediction)."""
+    import cv2
+
+    src = points.astype(np.float32).reshape(-1, 1, 2)
+    dst, st, _ = cv2.calcOpticalFlowPyrLK(prev_grey, grey, src, None, winSize=(15, 15), maxLevel=2)
+    ok = st.reshape(-1) == 1
+    if ok.sum() < 3:
+        return points
+    s, r, t = similarity_fit(points[ok], dst.reshape(-1, 2)[ok].astype(np.float64))
+    return np.asarray(s * points @ r.T + t, dtype=np.float64)
+
+
+def fill_gaps(points: ArrayLike, found: ArrayLike, *, max_gap: int = 15) -> NDArray[np.float64]:
+    """Fill frames without a detection.
+
+    Args:
+        points: (T, 68, 2) float pixel landmarks (values of not-found frames are ignored).
+        found: (T,) bool, frames with real landmarks; at least one must be True.
+        max_gap: interior gaps of at most this many frames are linearly interpolated between
+            the neighbouring found frames; longer gaps hold the last found frame, leading
+            frames take the first found frame, trailing frames the last.
+
+    Returns:
+        (T, 68, 2) float64, a new array.
+    """
+    pts = as_points(points, "points")
+    ok = np.asarray(found, bool).reshape(-1)
+    if ok.shape != (len(pts),):
+        raise ValueError(f"`found` must have shape ({len(pts)},); got {np.shape(found)}")
+    if not ok.any():
+        raise ValueError("`found` has no True frame; nothing to fill from")
+    idx = np.arange(len(pts))
+    good = idx[ok]
+    prev = good[np.clip(np.searchsorted(good, idx, side="right") - 1, 0, None)]
+    nxt = good[np.clip(np.searchsorted(good, idx, side="left"), None, len(good) - 1)]
+    prev = np.where(idx < good[0], good[0], prev)
+    nxt = np.where(idx > good[-1], good[-1], nxt)
+    gap = nxt - prev - 1
+    interp = (gap <= max_gap) & (nxt > prev)
+    alpha = np.where(interp, (idx - prev) / np.maximum(nxt - prev, 1), 0.0)
+    out = pts[prev] * (1 - alpha)[:, None, None] + pts[nxt] * alpha[:, None, None]
+    out[ok] = pts[ok]
+    return out
+
+
+def detect_video(
+    video: str | os.PathLike[str],
+    *,
+    config: DetectConfig = DetectConfig(),
+    landmarker: DlibLandmarker | None = None,
+    progress: bool = True,
+) -> Landmarks:
+    """68-point driving landmarks of a human face video (dlib detection + tracking).
+
+    Args:
+        video: path of a video file (decoded frame by frame with PyAV).
+        config: detection/tracking settings.
+        landmarker: a :class:`DlibLandmarker` to reuse.
+        progress: tqdm bar on stderr.
+
+    Returns:
+        :class:`Landmarks` (T, 68, 2) float64 pixels, ``image_size`` (H, W), ``visible`` (T, 68)
+        False on filled frames.
+
+    Raises:
+        NoFaceError: no face in the first ``config.search_frames`` frames (names video, frames).
+        VideoError: unreadable video or no frames.
+    """
+    import cv2
+    from tqdm import tqdm
+
+    name = str(video)
+    total, _, size = probe_video(video)
+    lm = landmarker or DlibLandmarker(upsample=config.upsample, detect_max_side=config.detect_max_side)
+    pts_list: list[NDArray[np.float64]] = []
+    found: list[bool] = []
+    prev: NDArray[np.float64] | None = None
+    rel: NDArray[np.float64] | None = None
+    since = 0
+    first: int | None = None
+    prev_grey: NDArray[np.uint8] | None = None
+    ref_shape = np.zeros((NUM_POINTS, 2))
+    for t, frame in enumerate(tqdm(iter_frames(video), total=total, desc="landmarks", unit="frame", disable=not progress)):
+        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        cur: NDArray[np.float64] | None = None
+        if prev is not None and rel is not None and prev_grey is not None and since < config.redetect_every:
+            predicted = _flow_predict(prev_grey, grey, prev)
+            cur = lm.landmarks_in_box(grey, _box_from(predicted, rel))
+            if _disagree(predicted, cur) or _jumped(predicted, cur) or _jumped(ref_shape, cur, move=np.inf, ratio=1.3):
+                cur = None
+        if cur is None:
+            boxes = lm.detect_faces(grey)
+            if len(boxes):
+                box = boxes[0]
+                if prev is not None and len(boxes) > 1:  # keep the face closest to the tracked one
+                    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+                    box = boxes[np.argmin(np.linalg.norm(centres - prev.mean(axis=0), axis=1))]
+                cur = lm.landmarks_in_box(grey, box)
+                rel = _box_relation(box, cur)
+                ref_shape = cur
+                since = 0
+        since += 1
+        prev_grey = grey
+        if cur is None:
+            if first is None and t + 1 >= config.search_frames:
+                raise NoFaceError(f"no face found in video {name!r}, frames 0-{t}")
+            pts_list.append(np.zeros((NUM_POINTS, 2)) if prev is None else prev)
+            found.append(False)
+        else:
+            first = t if first is None else first
+            pts_list.append(cur)
+            found.append(True)
+            prev = cur
+    if not pts_list:
+        raise VideoError(f"video {name!r} has no frames")
+    if first is None:
+        raise NoFaceError(f"no face found in video {name!r}, frames 0-{len(pts_list) - 1}")
+    ok = np.array(found)
+    filled = fill_gaps(np.stack(pts_list), ok, max_gap=config.max_gap)
+    visible = np.repeat(ok[:, None], NUM_POINTS, axis=1)
+    return Landmarks(filled, size, visible)
+
+
+@attrs.frozen
+class TrackConfig:
+    """Settings of :func:`track_points` (pyramidal Lucas-Kanade with forward-backward check).
+
+    Attributes:
+        window: LK window side in pixels.
+        levels: pyramid levels above the base.
+        fb_threshold: largest forward-backward error in pixels for a point to count as tracked.
+    """
+
+    window: int = attrs.field(default=21, validator=_positive)
+    levels: int = attrs.field(default=3, validator=_non_negative)
+    fb_threshold: float = attrs.field(default=1.0, validator=_non_negative)
+
+
+def track_points(
+    frames: Iterable[NDArray[np.uint8]],
+    initial: ArrayLike,
+    *,
+    config: TrackConfig = TrackConfig(),
+    progress: bool = True,
+    total: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Track 68 points through frames with pyramidal LK and a forward-backward check.
+
+    Args:
+        frames: iterable of (H, W, 3) uint8 RGB frames; the first is where ``initial`` lies.
+        initial: (68, 2) float pixel points on the first frame.
+        config: tracker settings.
+        progress: tqdm bar on stderr.
+        total: number of frames for the bar.
+
+    Returns:
+        ``(points, visible)``: (T, 68, 2) float64 pixels and (T, 68) bool (False where the
+        forward-backward check failed; such points move with the similarity of the tracked
+        ones, or stay when fewer than 3 points are tracked).
+
+    Raises:
+        VideoError: no frames.
+    """
+    import cv2
+    from tqdm import tqdm
+
+    p0 = as_points(initial, "initial")[0]
+    lk = {
+        "winSize": (config.window, config.window),
+        "maxLevel": config.levels,
+        "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01),
+    }
+    out: list[NDArray[np.float64]] = []
+    vis: list[NDArray[np.bool_]] = []
+    prev_grey: NDArray[np.uint8] | None = None
+    cur = p0
+    for frame in tqdm(frames, total=total, desc="tracking", unit="frame", disable=not progress):
+        grey = cv2.cvtColor(check_image(frame, "frame"), cv2.COLOR_RGB2GRAY)
+        if prev_grey is None:
+            out.append(cur.copy())
+            vis.append(np.ones(NUM_POINTS, bool))
+        else:
+            src = cur.astype(np.float32).reshape(-1, 1, 2)
+            fwd, st1, _ = cv2.calcOpticalFlowPyrLK(prev_grey, grey, src, None, **lk)
+            bwd, st2, _ = cv2.calcOpticalFlowPyrLK(grey, prev_grey, fwd, None, **lk)
+            fb = np.linalg.norm(bwd.reshape(-1, 2) - src.reshape(-1, 2), axis=1)
+            good = (st1.reshape(-1) == 1) & (st2.reshape(-1) == 1) & (fb <= config.fb_threshold)
+            new = fwd.reshape(-1, 2).astype(np.float64)
+            if good.sum() >= 3:
+                s, r, tr = similarity_fit(cur[good], new[good])
+                moved = s * cur @ r.T + tr
+            else:
+                moved = cur
+            cur = np.where(good[:, None], new, moved)
+            out.append(cur.copy())
+            vis.append(good)
+        prev_grey = grey
+    if not out:
+        raise VideoError("no frames to track")
+    return np.stack(out), np.stack(vis)
+
+
+def match_video(
+    video: str | os.PathLike[str],
+    extractor: Any,
+    gallery: Any,
+    *,
+    matcher_config: Any = None,
+    config: TrackConfig = TrackConfig(),
+    progress: bool = True,
+) -> Landmarks:
+    """Driving landmarks of a non-human video: match frame 0, then track (LK, FB-checked).
+
+    Args:
+        video: path of a video file.
+        extractor: duck-typed feature extractor (``.extract(image) -> FeatureMap``).
+        gallery: a loaded :class:`~faceshot_landmarks.Gallery`.
+        matcher_config: :class:`~faceshot_landmarks.MatcherConfig` (``None``: defaults).
+        config: tracker settings.
+        progress: tqdm bar on stderr.
+
+    Returns:
+        :class:`Landmarks` (T, 68, 2) with ``visible`` from the forward-backward check.
+    """
+    from faceshot_landmarks._matcher import MatcherConfig, match
+
+    total, _, size = probe_video(video)
+    frames = iter_frames(video)
+    try:
+        first = next(frames)
+    except StopIteration:
+        raise VideoError(f"video {str(video)!r} has no frames") from None
+    result = match(extractor.extract(first), gallery, config=matcher_config or MatcherConfig())
+
+    def chain() -> Iterable[NDArray[np.uint8]]:
+        yield first
+        yield from frames
+
+    pts, vis = track_points(chain(), result.points, config=config, progress=progress, total=total)
+    return Landmarks(pts, size, vis)

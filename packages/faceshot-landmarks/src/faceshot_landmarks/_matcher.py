@@ -1,0 +1,341 @@
+"""Landmark matching by semantic correspondence (FaceShot Eq. 3-4), vectorised NumPy.
+
+Pipeline of :func:`match`:
+
+1. choose a gallery domain per part (:meth:`Gallery.retrieve`, FAISS) and gather the 68
+   reference vectors (Eq. 4: k-averaged, L2-normalised features at the landmarks);
+2. :func:`similarity_map`: cosine of each reference with every cell of the target map,
+   (68, h, w), at the map's own resolution;
+3. :func:`cosine_argmax`: the best cell per landmark and a confidence (similarity margin:
+   peak minus the best score outside a small exclusion window around the peak);
+4. :func:`refine_subpixel`: the exact cosine of the bilinearly interpolated, per-cell normalised
+   feature field, evaluated on an ``upsample``-times finer grid in a ``(2 radius + 1)``-cell
+   window around each peak only (never the whole map), using precomputed neighbour dot products;
+5. optional geometric regularisation by the gallery's :class:`ShapePrior` (robust fit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from faceshot_retarget import as_points
+from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
+
+from faceshot_landmarks._features import (
+    cells_to_pixels,
+    check_feature_map,
+    normalize_features,
+    pixels_to_cells,
+    sample_features,
+)
+from faceshot_landmarks._shape import PriorFit, ShapePrior
+from faceshot_landmarks.errors import FeatureMapError
+
+__all__ = [
+    "MatchResult",
+    "MatcherConfig",
+    "cosine_argmax",
+    "match",
+    "match_references",
+    "reference_vectors",
+    "refine_subpixel",
+    "similarity_map",
+]
+
+
+def _positive_int(instance: Any, attribute: Any, value: Any) -> None:
+    if not (isinstance(value, int) and value >= 1):
+        raise ValueError(f"MatcherConfig `{attribute.name}` must be an int >= 1; got {value!r}")
+
+
+def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
+    if not value >= 0:
+        raise ValueError(f"MatcherConfig `{attribute.name}` must be >= 0; got {value!r}")
+
+
+@attrs.frozen
+class MatcherConfig:
+    """Matcher settings.
+
+    Attributes:
+        refine_radius: half-size in cells of the sub-pixel refinement window (0: no refinement).
+        upsample: refinement samples per cell.
+        exclusion: Chebyshev radius in cells around the peak ignored when computing the
+            similarity margin (confidence).
+        use_prior: regularise with the gallery's shape prior.
+        prior_clamp: largest distance of a final point from the fitted shape model, as a
+            fraction of the face size (see :meth:`ShapePrior.fit`).
+        prior_iterations: IRLS iterations of the prior fit.
+        search_iterations: rounds of constrained local search after the first prior fit
+            (each landmark is re-matched within ``search_radius`` of the fitted model point,
+            the radius halving every round, then the prior is refitted); 0 disables it.
+        search_radius: local search radius as a fraction of the face size (the RMS distance
+            of the model points from their centroid).
+    """
+
+    refine_radius: int = attrs.field(default=1, validator=_non_negative)
+    upsample: int = attrs.field(default=4, validator=_positive_int)
+    exclusion: int = attrs.field(default=2, validator=_non_negative)
+    use_prior: bool = True
+    prior_clamp: float = attrs.field(default=0.08, validator=_non_negative)
+    prior_iterations: int = attrs.field(default=12, validator=_positive_int)
+    search_iterations: int = attrs.field(default=2, validator=_non_negative)
+    search_radius: float = attrs.field(default=0.5, validator=_non_negative)
+
+
+def _ro(a: Any) -> Any:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@attrs.frozen
+class MatchResult:
+    """Matched landmarks on a target image.
+
+    Attributes:
+        points: (68, 2) float64 pixel (x, y) of the target image (after the shape prior if used).
+        confidence: (68,) float64 similarity margin in [0, 2] (higher = more distinctive).
+        domains: per paper part (``faceshot_retarget.ibug68.PARTS`` order) the gallery
+            domain whose references were used.
+        raw_points: (68, 2) float64 the refined matches before the shape prior.
+        scores: (68,) float64 peak cosine similarity of each match.
+        prior: the :class:`PriorFit`, or ``None`` when no prior was applied.
+        image_size: (H, W) of the target image.
+    """
+
+    points: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
+    confidence: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
+    domains: tuple[str, ...]
+    raw_points: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
+    scores: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
+    prior: PriorFit | None
+    image_size: tuple[int, int]
+
+    @property
+    def domain_of_part(self) -> dict[str, str]:
+        """``{part name: domain}``."""
+        return dict(zip(PARTS, self.domains, strict=True))
+
+
+def reference_vectors(features: Sequence[Any], points: ArrayLike) -> NDArray[np.float32]:
+    """Eq. 4: per landmark, the re-normalised mean of the k normalised gallery features.
+
+    Args:
+        features: k feature-like objects (``.array`` (C, h, w), ``.image_size`` (H, W)), one
+            per gallery image; C must agree.
+        points: (k, 68, 2) (or (68, 2) when k == 1) float pixel landmarks of each image.
+
+    Returns:
+        (68, C) float32, each row L2-normalised.
+
+    Raises:
+        FeatureMapError: bad feature maps, channel counts differ, or k mismatch.
+    """
+    pts = as_points(points, "points")
+    if len(features) != len(pts):
+        raise FeatureMapError(f"`features` has {len(features)} maps but `points` has {len(pts)} shapes")
+    acc: NDArray[np.float32] | None = None
+    for n, feat in enumerate(features):
+        arr, size = check_feature_map(feat, f"features[{n}]")
+        if acc is not None and arr.shape[0] != acc.shape[1]:
+            raise FeatureMapError(
+                f"`features[{n}]` has {arr.shape[0]} channels; expected {acc.shape[1]} like features[0]"
+            )
+        cells = pixels_to_cells(pts[n], size, arr.shape[1:])
+        v = normalize_features(sample_features(normalize_features(arr, axis=0), cells), axis=-1)
+        acc = v if acc is None else acc + v
+    assert acc is not None
+    return normalize_features(acc, axis=-1)
+
+
+def similarity_map(references: ArrayLike, normalized: ArrayLike) -> NDArray[np.float32]:
+    """Cosine similarity of each reference with every cell.
+
+    Args:
+        references: (N, C) float32 L2-normalised reference vectors.
+        normalized: (C, h, w) float32 per-cell L2-normalised feature map.
+
+    Returns:
+        (N, h, w) float32 cosine similarities.
+    """
+    r = np.asarray(references, dtype=np.float32)
+    f = np.asarray(normalized, dtype=np.float32)
+    c, h, w = f.shape
+    if r.ndim != 2 or r.shape[1] != c:
+        raise FeatureMapError(f"`references` must have shape (N, {c}); got {r.shape}")
+    return (r @ f.reshape(c, h * w)).reshape(-1, h, w)
+
+
+def cosine_argmax(
+    similarity: ArrayLike, *, exclusion: int = 2
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
+    """Best cell per reference and its similarity margin.
+
+    Args:
+        similarity: (N, h, w) float cosine similarities.
+        exclusion: Chebyshev radius in cells around the peak excluded from the runner-up.
+
+    Returns:
+        ``(peaks, scores, margins)``: (N, 2) intp cell (j, i) = (col, row) of the maxima,
+        (N,) float64 peak similarity, (N,) float64 peak minus the best similarity outside the
+        exclusion window (0 when every cell is inside it).
+    """
+    s = np.asarray(similarity, dtype=np.float32)
+    n, h, w = s.shape
+    flat = s.reshape(n, -1)
+    idx = np.argmax(flat, axis=1)
+    pi, pj = np.divmod(idx, w)
+    scores = flat[np.arange(n), idx].astype(np.float64)
+    ii, jj = np.indices((h, w))
+    near = (np.abs(ii[None] - pi[:, None, None]) <= exclusion) & (np.abs(jj[None] - pj[:, None, None]) <= exclusion)
+    outside = np.where(near, -np.inf, s).reshape(n, -1).max(axis=1).astype(np.float64)
+    margins = np.where(np.isfinite(outside), scores - outside, 0.0)
+    return np.stack([pj, pi], axis=1).astype(np.intp), scores, margins
+
+
+def refine_subpixel(
+    normalized: ArrayLike,
+    references: ArrayLike,
+    peaks: ArrayLike,
+    *,
+    radius: int = 1,
+    upsample: int = 4,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Sub-cell maximum of the cosine in a small upsampled window around each peak.
+
+    The feature field between cell centres is the bilinear interpolation ``q`` of the per-cell
+    normalised features; ``cos(ref, q) = sum_k w_k (ref . f_k) / ||sum_k w_k f_k||`` is evaluated
+    exactly from the four corner similarities and the six corner dot products (precomputed as
+    neighbour maps), on a grid of ``2 * radius * upsample + 1`` samples per axis around each peak.
+    Nothing is upsampled beyond those windows. Vectorised over all references.
+
+    Args:
+        normalized: (C, h, w) float32 per-cell L2-normalised feature map.
+        references: (N, C) float32 L2-normalised reference vectors.
+        peaks: (N, 2) int cell (j, i) of the coarse maxima.
+        radius: window half-size in cells (0 returns the peaks unchanged).
+        upsample: samples per cell.
+
+    Returns:
+        ``(cells, scores)``: (N, 2) float64 refined cell (j, i) and (N,) float64 cosine there.
+    """
+    f = np.asarray(normalized, dtype=np.float32)
+    r = np.asarray(references, dtype=np.float32)
+    pk = np.asarray(peaks, dtype=np.float64).reshape(-1, 2)
+    c, h, w = f.shape
+    sim = similarity_map(r, f)
+    n = len(pk)
+    pidx = pk.astype(np.intp)
+    if radius <= 0 or h < 2 or w < 2:
+        return pk.copy(), sim[np.arange(n), pidx[:, 1], pidx[:, 0]].astype(np.float64)
+    # Neighbour dot products of the normalised field.
+    norm2 = np.sum(f * f, axis=0)
+    gx = np.sum(f[:, :, :-1] * f[:, :, 1:], axis=0)  # (h, w-1): (i,j).(i,j+1)
+    gy = np.sum(f[:, :-1, :] * f[:, 1:, :], axis=0)  # (h-1, w): (i,j).(i+1,j)
+    gd = np.sum(f[:, :-1, :-1] * f[:, 1:, 1:], axis=0)  # (i,j).(i+1,j+1)
+    ga = np.sum(f[:, :-1, 1:] * f[:, 1:, :-1], axis=0)  # (i,j+1).(i+1,j)
+    t = np.linspace(-radius, radius, 2 * radius * upsample + 1)
+    xs = np.clip(pk[:, 0, None, None] + t[None, None, :], 0.0, w - 1.0)  # (N, 1, S)
+    ys = np.clip(pk[:, 1, None, None] + t[None, :, None], 0.0, h - 1.0)  # (N, S, 1)
+    xs, ys = np.broadcast_arrays(xs, ys)  # (N, S, S)
+    x0 = np.minimum(np.floor(xs).astype(np.intp), w - 2)
+    y0 = np.minimum(np.floor(ys).astype(np.intp), h - 2)
+    ax, ay = xs - x0, ys - y0
+    x1, y1 = x0 + 1, y0 + 1
+    w00, w01, w10, w11 = (1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay
+    k = np.arange(n)[:, None, None]
+    num = w00 * sim[k, y0, x0] + w01 * sim[k, y0, x1] + w10 * sim[k, y1, x0] + w11 * sim[k, y1, x1]
+    q2 = (
+        w00**2 * norm2[y0, x0] + w01**2 * norm2[y0, x1] + w10**2 * norm2[y1, x0] + w11**2 * norm2[y1, x1]
+        + 2 * (w00 * w01 * gx[y0, x0] + w10 * w11 * gx[y1, x0] + w00 * w10 * gy[y0, x0]
+               + w01 * w11 * gy[y0, x1] + w00 * w11 * gd[y0, x0] + w01 * w10 * ga[y0, x0])
+    )
+    cos = num / np.sqrt(np.maximum(q2, 1e-12))
+    flat = cos.reshape(n, -1)
+    best = np.argmax(flat, axis=1)
+    cells = np.stack([xs.reshape(n, -1)[k[:, 0, 0], best], ys.reshape(n, -1)[k[:, 0, 0], best]], axis=1)
+    return cells.astype(np.float64), flat[np.arange(n), best].astype(np.float64)
+
+
+def match_references(
+    features: Any,
+    references: ArrayLike,
+    *,
+    config: MatcherConfig = MatcherConfig(),
+    prior: ShapePrior | None = None,
+    domains: Sequence[str] = ("",) * len(PARTS),
+) -> MatchResult:
+    """Match 68 given reference vectors onto a target feature map (no gallery needed).
+
+    Args:
+        features: feature-like target map (``.array`` (C, h, w), ``.image_size`` (H, W)).
+        references: (68, C) float L2-normalised reference vectors (Eq. 4).
+        config: matcher settings.
+        prior: shape prior used when ``config.use_prior`` (``None``: no regularisation).
+        domains: recorded in the result, one per paper part.
+
+    Returns:
+        :class:`MatchResult` in target-image pixels.
+    """
+    arr, size = check_feature_map(features, "features")
+    refs = normalize_features(np.asarray(references, dtype=np.float32), axis=-1)
+    if refs.shape != (NUM_POINTS, arr.shape[0]):
+        raise FeatureMapError(f"`references` must have shape (68, {arr.shape[0]}); got {refs.shape}")
+    f = normalize_features(arr, axis=0)
+    sim = similarity_map(refs, f)
+    peaks, scores, margins = cosine_argmax(sim, exclusion=config.exclusion)
+    cells, scores = refine_subpixel(f, refs, peaks, radius=config.refine_radius, upsample=config.upsample)
+    raw = cells_to_pixels(cells, size, arr.shape[1:])
+    fit = None
+    points = raw
+    if config.use_prior and prior is not None:
+        fit = prior.fit(raw, np.maximum(margins, 0.0) + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
+        h, w = arr.shape[1:]
+        ii, jj = np.indices((h, w))
+        for step in range(config.search_iterations):
+            # Constrained local search: re-match each landmark near the fitted model's point.
+            radius_px = config.search_radius * fit.scale * (0.5**step)
+            centre = pixels_to_cells(fit.model, size, (h, w))
+            rad = radius_px * np.array([w / size[1], h / size[0]])
+            inside = ((jj[None] - centre[:, 0, None, None]) / max(rad[0], 1.0)) ** 2 + (
+                (ii[None] - centre[:, 1, None, None]) / max(rad[1], 1.0)
+            ) ** 2 <= 1.0
+            local = np.where(inside, sim, -np.inf)
+            peaks, scores, _ = cosine_argmax(local, exclusion=config.exclusion)
+            cells, scores = refine_subpixel(f, refs, peaks, radius=config.refine_radius, upsample=config.upsample)
+            raw = cells_to_pixels(cells, size, arr.shape[1:])
+            fit = prior.fit(raw, np.maximum(margins, 0.0) + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
+        points = fit.points
+    return MatchResult(points, margins, tuple(domains), raw, scores, fit, size)
+
+
+def match(features: Any, gallery: Any, *, config: MatcherConfig = MatcherConfig()) -> MatchResult:
+    """Find the 68 iBUG landmarks on a target image from its dense features and a gallery.
+
+    Args:
+        features: feature-like target map: ``.array`` (C, h, w) float32, ``.image_size`` (H, W),
+            ``.backbone`` and ``.config`` (checked against the gallery).
+        gallery: a loaded :class:`~faceshot_landmarks.Gallery`.
+        config: matcher settings.
+
+    Returns:
+        :class:`MatchResult`: ``points`` (68, 2) float64 target pixels, ``confidence`` (68,),
+        ``domains`` per part.
+
+    Raises:
+        GalleryError: the gallery's backbone/config/channels differ from the features'.
+        FeatureMapError: malformed features.
+    """
+    gallery.check_compatible(features)
+    arr, _ = check_feature_map(features, "features")
+    f = normalize_features(arr, axis=0)
+    domains = gallery.retrieve(f)
+    refs = gallery.references_for(domains)
+    prior = gallery.shape_prior(sorted(set(domains))) if config.use_prior else None
+    return match_references(features, refs, config=config, prior=prior, domains=domains)

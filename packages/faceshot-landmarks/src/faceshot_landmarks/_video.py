@@ -1,0 +1,132 @@
+"""Streaming video IO with PyAV (frames are decoded one at a time, never all held in memory)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from faceshot_retarget import as_points
+
+from faceshot_landmarks.errors import VideoError
+
+__all__ = ["draw_points", "iter_frames", "probe_video", "write_preview"]
+
+
+def probe_video(path: str | os.PathLike[str]) -> tuple[int | None, float, tuple[int, int]]:
+    """Frame count (``None`` when the container does not say), frame rate and (H, W).
+
+    Raises:
+        VideoError: the file is missing or has no video stream.
+    """
+    import av
+
+    p = Path(path)
+    if not p.is_file():
+        raise VideoError(f"video {str(p)!r} does not exist")
+    try:
+        with av.open(str(p)) as container:
+            if not container.streams.video:
+                raise VideoError(f"{str(p)!r} has no video stream")
+            s = container.streams.video[0]
+            frames = int(s.frames) or None
+            rate = float(s.average_rate or s.guessed_rate or 25)
+            return frames, rate, (int(s.codec_context.height), int(s.codec_context.width))
+    except av.FFmpegError as exc:
+        raise VideoError(f"cannot open video {str(p)!r}: {exc}") from None
+
+
+def iter_frames(path: str | os.PathLike[str]) -> Iterator[NDArray[np.uint8]]:
+    """Yield the frames of a video one by one as (H, W, 3) uint8 RGB arrays.
+
+    Raises:
+        VideoError: the file is missing, has no video stream or cannot be decoded.
+    """
+    import av
+
+    p = Path(path)
+    if not p.is_file():
+        raise VideoError(f"video {str(p)!r} does not exist")
+    try:
+        with av.open(str(p)) as container:
+            if not container.streams.video:
+                raise VideoError(f"{str(p)!r} has no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format="rgb24")
+    except av.FFmpegError as exc:
+        raise VideoError(f"cannot decode video {str(p)!r}: {exc}") from None
+
+
+def draw_points(
+    image: NDArray[np.uint8], points: ArrayLike, visible: ArrayLike | None = None, *, radius: int = 2
+) -> NDArray[np.uint8]:
+    """A copy of an (H, W, 3) uint8 RGB image with 68 points drawn (green visible, red not).
+
+    Args:
+        image: (H, W, 3) uint8 RGB (not modified).
+        points: (68, 2) float pixel (x, y).
+        visible: (68,) bool, or ``None`` (all visible).
+    """
+    import cv2
+
+    out = np.array(image, dtype=np.uint8, copy=True)
+    pts = as_points(points, "points")[0]
+    vis = np.ones(len(pts), bool) if visible is None else np.asarray(visible, bool).reshape(-1)
+    shift = 4  # fixed-point sub-pixel drawing
+    for (x, y), v in zip(np.round(pts * (1 << shift)).astype(np.int64).tolist(), vis.tolist(), strict=True):
+        cv2.circle(out, (x, y), radius << shift, (0, 255, 0) if v else (255, 0, 0), -1, cv2.LINE_AA, shift)
+    return out
+
+
+def write_preview(
+    video: str | os.PathLike[str],
+    points: ArrayLike,
+    out_path: str | os.PathLike[str],
+    *,
+    visible: ArrayLike | None = None,
+    progress: bool = True,
+) -> Path:
+    """Write an H.264 mp4 of the video with landmarks drawn (streamed; atomic rename).
+
+    Args:
+        video: source video path.
+        points: (T, 68, 2) float64 pixel landmarks, one per frame.
+        out_path: destination ``.mp4``.
+        visible: (T, 68) bool, or ``None``.
+        progress: show a tqdm bar on stderr.
+    """
+    import av
+    from tqdm import tqdm
+
+    pts = as_points(points, "points")
+    vis = None if visible is None else np.asarray(visible, bool)
+    _, rate, (h, w) = probe_video(video)
+    dest = Path(out_path)
+    if not dest.parent.is_dir():
+        raise VideoError(f"cannot write {str(dest)!r}: directory does not exist")
+    tmp = dest.with_name(f".{dest.name}.tmp{dest.suffix}")
+    try:
+        with av.open(str(tmp), mode="w") as out:
+            stream: Any = out.add_stream("libx264", rate=Fraction(rate).limit_denominator(1001))
+            stream.width, stream.height = w - w % 2, h - h % 2
+            stream.pix_fmt = "yuv420p"
+            for t, frame in enumerate(tqdm(iter_frames(video), total=len(pts), desc="preview", disable=not progress)):
+                if t >= len(pts):
+                    break
+                img = draw_points(frame, pts[t], None if vis is None else vis[t])[: stream.height, : stream.width]
+                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return dest

@@ -1,0 +1,290 @@
+"""Helpers for tests and benchmarks (not needed by the library itself).
+
+* :data:`MIRROR_68`, :func:`flip_example`: horizontal mirroring of an image and its iBUG
+  landmarks (left/right indices swapped), to augment small galleries.
+* :func:`twemoji_keypoints`, :func:`twemoji_pseudo68`, :func:`render_svg`: keypoints of
+  Twemoji-style smiley SVGs derived from their geometry (eye ellipse centres and radii, mouth
+  extremes from the rasterised mouth shape) and a geometric 68-point pseudo-annotation built
+  from them. Only faces whose eyes are two dark ``<ellipse>`` elements and whose mouth is a
+  separate dark shape below them are supported; others raise ``ValueError``.
+  Rendering needs ``cairosvg`` (``pip install "faceshot-landmarks[testing]"``).
+* :func:`synthetic_features`: a seeded random smooth feature field with an exactly known
+  correspondence, for matcher tests.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from faceshot_retarget import as_points
+
+from faceshot_landmarks._features import DenseFeatures
+
+__all__ = [
+    "MIRROR_68",
+    "TwemojiKeypoints",
+    "flip_example",
+    "render_svg",
+    "synthetic_features",
+    "twemoji_keypoints",
+    "twemoji_pseudo68",
+]
+
+#: (68,) intp: index of each point's mirror image under a horizontal flip (iBUG 300-W).
+MIRROR_68 = np.array(
+    [*range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
+     45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
+     54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,
+     64, 63, 62, 61, 60, 67, 66, 65],
+    dtype=np.intp,
+)
+MIRROR_68.setflags(write=False)
+
+
+def flip_example(image: ArrayLike, points: ArrayLike) -> tuple[NDArray[Any], NDArray[np.float64]]:
+    """Mirror an image left-right and its landmarks (indices swapped by :data:`MIRROR_68`).
+
+    Args:
+        image: (H, W, ...) array.
+        points: (68, 2) float pixel (x, y).
+
+    Returns:
+        ``(image, points)``: new (H, W, ...) array and (68, 2) float64.
+    """
+    im = np.asarray(image)
+    p = as_points(points, "points")[0]
+    w = im.shape[1]
+    flipped = np.stack([w - 1 - p[:, 0], p[:, 1]], axis=1)[MIRROR_68]
+    return np.ascontiguousarray(im[:, ::-1]), flipped
+
+
+def render_svg(svg: str | bytes, size: int = 512) -> NDArray[np.uint8]:
+    """Rasterise an SVG to an (size, size, 3) uint8 RGB image on white (cairosvg)."""
+    import cairosvg
+    import cv2
+
+    data = svg.encode("utf-8") if isinstance(svg, str) else svg
+    png = cairosvg.svg2png(bytestring=data, output_width=size, output_height=size)
+    rgba = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    rgba = cv2.cvtColor(rgba, cv2.COLOR_BGRA2RGBA)
+    a = rgba[..., 3:4].astype(np.float32) / 255.0
+    return np.round(rgba[..., :3] * a + 255.0 * (1 - a)).astype(np.uint8)
+
+
+def _strip_ns(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _dark(fill: str | None) -> bool:
+    if not fill or not re.fullmatch(r"#[0-9A-Fa-f]{6}", fill):
+        return False
+    r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b < 100
+
+
+@attrs.frozen
+class TwemojiKeypoints:
+    """Geometry-derived keypoints of a smiley, in pixels of a ``size`` x ``size`` rendering.
+
+    Attributes:
+        right_eye: (x, y) centre of the eye on the image left (the subject's right).
+        left_eye: (x, y) centre of the eye on the image right.
+        eye_radii: (rx, ry) mean ellipse radii.
+        mouth_left: (x, y) leftmost mouth point (iBUG 48).
+        mouth_right: (x, y) rightmost mouth point (iBUG 54).
+        mouth_top: y of the mouth's top edge at its centre column.
+        mouth_bottom: y of the mouth's bottom edge at its centre column.
+        size: rendering size in pixels.
+    """
+
+    right_eye: tuple[float, float]
+    left_eye: tuple[float, float]
+    eye_radii: tuple[float, float]
+    mouth_left: tuple[float, float]
+    mouth_right: tuple[float, float]
+    mouth_top: float
+    mouth_bottom: float
+    size: int
+
+
+def twemoji_keypoints(svg: str | bytes, size: int = 512) -> TwemojiKeypoints:
+    """Derive eye centres and mouth extremes of a Twemoji smiley from its SVG geometry.
+
+    Eyes: the two dark ``<ellipse>`` elements in the upper 60 % of the 36 x 36 viewBox with the
+    most similar centre heights. Mouth: every other dark element is rasterised alone; the
+    largest connected component whose centroid lies below the eyes is the mouth; its leftmost
+    and rightmost pixels (mean row) are the mouth extremes.
+
+    Raises:
+        ValueError: the SVG does not have that structure.
+    """
+    import cv2
+
+    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    root = ET.fromstring(text)
+    scale = size / 36.0
+    eyes = []
+    others = []
+    for el in root.iter():
+        tag = _strip_ns(el.tag)
+        if tag in ("svg", "g") or not _dark(el.get("fill")):
+            continue
+        if tag == "ellipse" and float(el.get("cy", 0)) < 0.6 * 36:
+            eyes.append(el)
+        else:
+            others.append(el)
+    if len(eyes) < 2:
+        raise ValueError("expected two dark <ellipse> eyes in the upper part of the face")
+    cy = np.array([float(e.get("cy", 0)) for e in eyes])
+    pairs = [(i, j) for i in range(len(eyes)) for j in range(i + 1, len(eyes))]
+    i, j = min(pairs, key=lambda p: abs(cy[p[0]] - cy[p[1]]))
+    e1, e2 = sorted((eyes[i], eyes[j]), key=lambda e: float(e.get("cx", 0)))
+
+    # viewBox units -> pixel centres: x_px = u * scale - 0.5 (pixel (0,0) centre at u = 0.5/scale)
+    re_ = (float(e1.get("cx")) * scale - 0.5, float(e1.get("cy")) * scale - 0.5)
+    le_ = (float(e2.get("cx")) * scale - 0.5, float(e2.get("cy")) * scale - 0.5)
+    radii = (
+        0.5 * (float(e1.get("rx")) + float(e2.get("rx"))) * scale,
+        0.5 * (float(e1.get("ry")) + float(e2.get("ry"))) * scale,
+    )
+    if not others:
+        raise ValueError("no dark mouth shape found")
+    body = "".join(
+        ET.tostring(_black(el), encoding="unicode") for el in others
+    )
+    mask_svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 36">{body}</svg>'
+    mask = (render_svg(mask_svg, size)[..., 0] < 128).astype(np.uint8)
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    eye_y = max(re_[1], le_[1])
+    cand = [k for k in range(1, n) if cents[k][1] > eye_y + radii[1]]
+    if not cand:
+        raise ValueError("no dark shape below the eyes (mouth) found")
+    k = max(cand, key=lambda c: stats[c, cv2.CC_STAT_AREA])
+    ys, xs = np.nonzero(labels == k)
+    xl, xr = xs.min(), xs.max()
+    mid = int(round((xl + xr) / 2))
+    col = ys[xs == mid] if np.any(xs == mid) else ys
+    return TwemojiKeypoints(
+        right_eye=re_,
+        left_eye=le_,
+        eye_radii=radii,
+        mouth_left=(float(xl), float(ys[xs == xl].mean())),
+        mouth_right=(float(xr), float(ys[xs == xr].mean())),
+        mouth_top=float(col.min()),
+        mouth_bottom=float(col.max()),
+        size=size,
+    )
+
+
+def _black(el: Any) -> Any:
+    clone = ET.Element(_strip_ns(el.tag), {k: v for k, v in el.attrib.items() if k != "fill"})
+    clone.set("fill", "#000000")
+    return clone
+
+
+def twemoji_pseudo68(kp: TwemojiKeypoints) -> NDArray[np.float64]:
+    """A 68-point pseudo-annotation of a round smiley from its keypoints (geometry only).
+
+    Eyes (36-47) lie on the eye ellipses (corners at +-rx), mouth corners are the mouth
+    extremes, the lips follow the mouth's top/bottom at its centre, the jaw is the lower half of
+    the face circle, brows sit above the eyes and the nose between eyes and mouth.
+
+    Returns:
+        (68, 2) float64 pixel (x, y) of the ``kp.size`` rendering.
+    """
+    s = kp.size
+    c = np.array([s / 2 - 0.5, s / 2 - 0.5])
+    r = s / 2 * 0.97
+    ang = np.linspace(np.pi, 0.0, 17)  # image-left -> chin (+y down) -> image-right
+    jaw = c + r * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    rx, ry = kp.eye_radii
+    t = np.array([np.pi, 2 * np.pi / 3, np.pi / 3, 0.0, -np.pi / 3, -2 * np.pi / 3])  # 36..41 order
+    def eye(cx: float, cy: float, order: NDArray[np.intp]) -> NDArray[np.float64]:
+        tt = t[order]
+        return np.stack([cx + rx * np.cos(tt), cy - ry * np.sin(tt)], axis=1)
+    # Both eyes start at their image-left corner (36 outer, 42 inner) and go over the upper lid.
+    right_eye = eye(*kp.right_eye, np.arange(6))
+    left_eye = eye(*kp.left_eye, np.arange(6))
+    brow_y = min(kp.right_eye[1], kp.left_eye[1]) - 1.8 * ry
+    bx = np.linspace(-1.3, 1.3, 5) * rx
+    right_brow = np.stack([kp.right_eye[0] + bx, np.full(5, brow_y)], axis=1)
+    left_brow = np.stack([kp.left_eye[0] + bx, np.full(5, brow_y)], axis=1)
+    eye_mid = (np.array(kp.right_eye) + np.array(kp.left_eye)) / 2
+    ml, mr = np.array(kp.mouth_left), np.array(kp.mouth_right)
+    mouth_c = np.array([(ml[0] + mr[0]) / 2, (kp.mouth_top + kp.mouth_bottom) / 2])
+    nose_tip = eye_mid + 0.6 * (np.array([mouth_c[0], kp.mouth_top]) - eye_mid)
+    bridge = eye_mid + np.linspace(0.1, 1.0, 4)[:, None] * (nose_tip - eye_mid)
+    nw = 0.35 * (mr[0] - ml[0]) / 2
+    base = np.stack([nose_tip[0] + np.linspace(-nw, nw, 5), nose_tip[1] + np.array([0.0, 0.3, 0.5, 0.3, 0.0]) * nw], axis=1)
+    u = np.linspace(0, 1, 7)
+    top = np.interp(u, [0, 0.5, 1], [ml[1], kp.mouth_top, mr[1]])
+    bot = np.interp(u, [0, 0.5, 1], [ml[1], kp.mouth_bottom, mr[1]])
+    xs = ml[0] + u * (mr[0] - ml[0])
+    outer_upper = np.stack([xs, top], axis=1)  # 48..54
+    outer_lower = np.stack([xs[::-1], bot[::-1]], axis=1)[1:6]  # 55..59
+    inner_u = np.linspace(0.1, 0.9, 5)
+    mid_y = np.interp(inner_u, [0, 1], [ml[1], mr[1]])
+    ix = ml[0] + inner_u * (mr[0] - ml[0])
+    in_top = mid_y + 0.25 * (np.interp(inner_u, [0, 0.5, 1], [ml[1], kp.mouth_top, mr[1]]) - mid_y)
+    in_bot = mid_y + 0.25 * (np.interp(inner_u, [0, 0.5, 1], [ml[1], kp.mouth_bottom, mr[1]]) - mid_y)
+    inner = np.concatenate([np.stack([ix, in_top], axis=1), np.stack([ix[::-1], in_bot[::-1]], axis=1)[1:4]])
+    pts = np.concatenate([jaw, right_brow, left_brow, bridge, base, right_eye, left_eye, outer_upper, outer_lower, inner])
+    return np.asarray(pts, dtype=np.float64)
+
+
+def synthetic_features(
+    image_size: tuple[int, int] = (64, 64),
+    grid: tuple[int, int] = (16, 16),
+    channels: int = 16,
+    *,
+    seed: int = 0,
+    smooth: float = 1.5,
+    warp: ArrayLike | None = None,
+    backbone: str = "synthetic",
+) -> DenseFeatures:
+    """A seeded random smooth feature field, optionally sampled through an affine warp.
+
+    The underlying field ``phi(u, v)`` over canonical pixel coordinates is the same for a given
+    ``seed``; the map samples ``phi(A @ [x, y, 1])`` at each cell centre (x, y), so a landmark
+    at canonical ``u`` appears at pixel ``A^-1 u`` in the warped map -- an exact, known
+    correspondence for matcher tests.
+
+    Args:
+        image_size: (H, W) pixels.
+        grid: (h, w) cells.
+        channels: C.
+        seed: field seed.
+        smooth: Gaussian smoothing of the field in cells.
+        warp: (2, 3) affine from map pixels to canonical pixels (``None``: identity).
+        backbone: recorded backbone id.
+
+    Returns:
+        :class:`DenseFeatures` (C, h, w) float32.
+    """
+    import cv2
+
+    H, W = image_size
+    h, w = grid
+    rng = np.random.default_rng(seed)
+    base_res = 4
+    field = rng.standard_normal((h * base_res, w * base_res, channels)).astype(np.float32)
+    field = cv2.GaussianBlur(field, (0, 0), smooth * base_res)
+    a = np.array([[1.0, 0, 0], [0, 1.0, 0]]) if warp is None else np.asarray(warp, np.float64)
+    jj, ii = np.meshgrid(np.arange(w), np.arange(h))
+    x = (jj + 0.5) * W / w - 0.5
+    y = (ii + 0.5) * H / h - 0.5
+    u = a[0, 0] * x + a[0, 1] * y + a[0, 2]
+    v = a[1, 0] * x + a[1, 1] * y + a[1, 2]
+    # canonical pixel -> field sample coordinates (field covers the canonical image)
+    fx = ((u + 0.5) * (w * base_res) / W - 0.5).astype(np.float32)
+    fy = ((v + 0.5) * (h * base_res) / H - 0.5).astype(np.float32)
+    sampled = cv2.remap(field, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    if sampled.ndim == 2:
+        sampled = sampled[..., None]
+    return DenseFeatures(sampled.transpose(2, 0, 1), (H, W), backbone, {"channels": channels})

@@ -1,0 +1,47 @@
+"""Helpers shared by the ``landmarks``, ``match`` and ``gallery`` subcommands (not a command).
+
+Heavy imports happen inside the functions so ``faceshot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["extractor_for_gallery", "make_extractor"]
+
+#: Gallery backbone id prefix -> ``faceshot_features.load_extractor`` name.
+_FEATURE_NAMES = {"embedded": "embedded", "sd15": "sd15-ip", "sd21": "sd21"}
+
+
+def make_extractor(name: str, config: dict[str, Any] | None = None) -> Any:
+    """An extractor by CLI name: ``classical`` (built in) or a ``faceshot_features`` name.
+
+    Raises:
+        FaceshotLandmarksError: the learned backbone is not available in this install.
+    """
+    from faceshot_landmarks import CLASSICAL_BACKBONE, ClassicalExtractor, FaceshotLandmarksError
+
+    if name in ("classical", CLASSICAL_BACKBONE):
+        cfg = dict(config or {})
+        if "sigmas" in cfg:
+            cfg["sigmas"] = tuple(cfg["sigmas"])
+        return ClassicalExtractor(**cfg)
+    try:
+        from faceshot_features import load_extractor
+    except ImportError:
+        raise FaceshotLandmarksError(
+            f"backbone {name!r} needs faceshot_features.load_extractor, which is not available "
+            "in this install; use --backbone classical"
+        ) from None
+    key = next((v for k, v in _FEATURE_NAMES.items() if name.startswith(k)), name)
+    return load_extractor(key)
+
+
+def extractor_for_gallery(gallery: Any, override: str | None = None) -> Any:
+    """The extractor matching a gallery's recorded backbone (or ``override``)."""
+    from faceshot_landmarks import CLASSICAL_BACKBONE
+
+    name = override or gallery.backbone
+    if name in ("classical", CLASSICAL_BACKBONE):
+        return make_extractor(CLASSICAL_BACKBONE, gallery.backbone_config)
+    return make_extractor(name)

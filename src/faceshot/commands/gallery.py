@@ -1,0 +1,73 @@
+"""``faceshot gallery build``: build or extend an appearance gallery from annotated images."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``gallery`` command group."""
+    p = subparsers.add_parser("gallery", help="appearance galleries for the landmark matcher")
+    sub = p.add_subparsers(dest="gallery_command", metavar="ACTION", required=True)
+    b = sub.add_parser(
+        "build",
+        help="add a domain to a gallery from images + same-stem .pts/.json annotations",
+        description="Create GALLERY (or append a domain to it) from IMAGES_DIR: every image with a "
+        "same-stem .pts or .json 68-point annotation is used.",
+    )
+    b.add_argument("images_dir", metavar="IMAGES_DIR")
+    b.add_argument("--domain", required=True, help="domain name, e.g. human, cartoon")
+    b.add_argument(
+        "--backbone",
+        default="classical",
+        help="feature backbone: 'classical' (built-in baseline descriptor) or a faceshot_features "
+        "name such as 'embedded' (default: classical)",
+    )
+    b.add_argument("-o", "--output", required=True, metavar="GALLERY", help="gallery directory")
+    b.add_argument("--flip", action="store_true", help="also add left-right mirrored copies")
+    b.add_argument("--replace", action="store_true", help="overwrite an existing domain of that name")
+    b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    b.set_defaults(handler=_build)
+
+
+def _build(args: argparse.Namespace) -> int:
+    import numpy as np
+    from faceshot_landmarks import add_domain, annotated_images, read_image
+    from faceshot_landmarks.errors import FaceshotLandmarksError
+    from faceshot_landmarks.testing import flip_example
+    from faceshot_retarget import load_landmarks
+    from tqdm import tqdm
+
+    from faceshot.commands._landmarks_shared import make_extractor
+
+    images, annotations, missing = annotated_images(args.images_dir)
+    if not images:
+        raise FaceshotLandmarksError(
+            f"no annotated images in {args.images_dir!r} (need IMAGE + same-stem .pts or .json)"
+        )
+    extractor = make_extractor(args.backbone)
+    feats, pts = [], []
+    for img_path, ann_path in tqdm(
+        list(zip(images, annotations, strict=True)), desc="features", unit="image", disable=args.no_progress
+    ):
+        image = read_image(img_path)
+        points = load_landmarks(ann_path).points[0]
+        examples = [(image, points)]
+        if args.flip:
+            examples.append(flip_example(image, points))
+        for im, p in examples:
+            feats.append(extractor.extract(im))
+            pts.append(p)
+    gallery = add_domain(args.output, args.domain, feats, np.stack(pts), replace=args.replace)
+    print(
+        f"gallery {args.output}: domain {args.domain!r} with k={len(feats)} "
+        f"({len(images)} images{' + mirrors' if args.flip else ''}, backbone {gallery.backbone}); "
+        f"domains: {', '.join(gallery.names)}"
+    )
+    if missing:
+        print(f"skipped {len(missing)} image(s) without annotation: {', '.join(p.name for p in missing)}", file=sys.stderr)
+    return 0
