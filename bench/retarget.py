@@ -12,12 +12,11 @@ import os
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
-import argparse
-import time
+import argparse  # noqa: E402
+import time  # noqa: E402
 
-import numpy as np
-
-from faceshot_retarget import retarget, template_face
+import numpy as np  # noqa: E402
+from faceshot_retarget import retarget, template_face  # noqa: E402
 
 
 def make_driving(frames: int, seed: int = 0) -> np.ndarray:

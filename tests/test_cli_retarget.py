@@ -5,9 +5,9 @@ import sys
 
 import numpy as np
 import pytest
+from faceshot_retarget import read_npy, read_pts, retarget, template_face, write_npy, write_pts
 
 from faceshot.cli import main
-from faceshot_retarget import read_npy, read_pts, retarget, template_face, write_npy, write_pts
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def files(tmp_path):
 
 
 def test_retarget_command_matches_library(files, tmp_path):
-    driving, target, d, t = files
+    driving, _, d, t = files
     out = tmp_path / "OUT.npy"
     assert main(["retarget", "--driving", str(d), "--target", str(t), "-o", str(out)]) == 0
     expected = retarget(driving, read_pts(t))

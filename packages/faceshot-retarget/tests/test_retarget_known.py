@@ -12,7 +12,7 @@ from faceshot_retarget import (
     retarget,
     template_face,
 )
-from faceshot_retarget.ibug68 import INNER_LIPS, OUTER_LIPS
+from faceshot_retarget.ibug68 import OUTER_LIPS
 from faceshot_retarget.testing import apply_similarity
 
 DRIVER = template_face(100.0, (88.0, 72.0))  # a small driving-video face

@@ -44,7 +44,13 @@ def _translation_scale(text: str) -> float | str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from faceshot_retarget import OneEuroConfig, RetargetConfig, load_landmarks, retarget, save_landmarks
+    from faceshot_retarget import (
+        OneEuroConfig,
+        RetargetConfig,
+        load_landmarks,
+        retarget,
+        save_landmarks,
+    )
 
     driving = load_landmarks(args.driving)
     target = load_landmarks(args.target)

@@ -24,7 +24,7 @@ F64 = NDArray[np.float64]
 def wrap_angle(angle: F64 | float) -> F64:
     """Wrap angles (radians) into [-pi, pi)."""
     a = np.asarray(angle, dtype=np.float64)
-    return np.mod(a + np.pi, 2.0 * np.pi) - np.pi  # type: ignore[no-any-return]
+    return np.mod(a + np.pi, 2.0 * np.pi) - np.pi
 
 
 def rotate(vectors: F64, angle: F64 | float) -> F64:
@@ -71,9 +71,9 @@ def to_frame(points: F64, origin: F64, angle: F64 | float, scale: F64 | float = 
         scale: positive, broadcastable to ``points.shape[:-1]``.
     """
     local = rotate(points - origin, -np.asarray(angle))
-    return local / np.asarray(scale, dtype=np.float64)[..., None]  # type: ignore[no-any-return]
+    return local / np.asarray(scale, dtype=np.float64)[..., None]
 
 
 def from_frame(local: F64, origin: F64, angle: F64 | float, scale: F64 | float = 1.0) -> F64:
     """Inverse of :func:`to_frame`: origin + scale * Rot(angle)(local)."""
-    return origin + rotate(local * np.asarray(scale, dtype=np.float64)[..., None], angle)  # type: ignore[no-any-return]
+    return origin + rotate(local * np.asarray(scale, dtype=np.float64)[..., None], angle)

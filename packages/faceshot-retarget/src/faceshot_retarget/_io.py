@@ -44,7 +44,7 @@ JSON_FORMAT = "faceshot-landmarks"
 _JSON_VERSION = 1
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
     """Call ``write(f)`` on a temporary file next to ``path``, then rename it to ``path``.
 
     A failure (or a killed process) leaves no partial file under the final name.

@@ -227,12 +227,12 @@ def boundary_clamp(ref_origins: F64, ref_boundary: F64, tar_origins: F64, tar_bo
     b_ref = _point_polyline_distance(ref_origins, ref_boundary)
     b_tar = _point_polyline_distance(tar_origins, tar_boundary)
     ratio = np.divide(b_tar, b_ref, out=np.ones_like(b_ref), where=b_ref > 1e-9)
-    return np.clip(ratio, 0.0, 1.0)  # type: ignore[no-any-return]
+    return np.clip(ratio, 0.0, 1.0)
 
 
 def _smoothstep(x: F64) -> F64:
     x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)  # type: ignore[no-any-return]
+    return x * x * (3.0 - 2.0 * x)
 
 
 def ratio_weights(ref0: F64, tar0: F64, ref_size: F64, tar_size: F64, low: float, high: float) -> F64:
@@ -257,7 +257,7 @@ def ratio_weights(ref0: F64, tar0: F64, ref_size: F64, tar_size: F64, low: float
     w_ref = _smoothstep((np.abs(ref0) / ref_size - low) / span)
     w_tar = _smoothstep((np.abs(tar0) / tar_size - low) / span)
     same_sign = (np.sign(ref0) * np.sign(tar0)) > 0
-    return w_ref * w_tar * same_sign  # type: ignore[no-any-return]
+    return w_ref * w_tar * same_sign
 
 
 def local_motion(ref0: F64, ref: F64, tar0: F64, gain_ratio_weight: F64, size_ratio: F64) -> F64:
@@ -283,7 +283,7 @@ def local_motion(ref0: F64, ref: F64, tar0: F64, gain_ratio_weight: F64, size_ra
     """
     ratio = np.divide(tar0, ref0, out=np.zeros_like(tar0), where=gain_ratio_weight > 0)
     gain = gain_ratio_weight * ratio + (1.0 - gain_ratio_weight) * size_ratio
-    return tar0 + gain * (ref - ref0)  # type: ignore[no-any-return]
+    return tar0 + gain * (ref - ref0)
 
 
 def _chain_sizes(points: F64, origin: F64, angle: F64, floor: float) -> F64:
@@ -349,7 +349,7 @@ def _face_scale(points: F64, name: str) -> F64:
         raise DegenerateLandmarksError(
             f"`{name}` is degenerate: all 68 points coincide, so no face frame can be defined"
         )
-    return scale  # type: ignore[no-any-return]
+    return scale
 
 
 # ---------------------------------------------------------------------------------------
@@ -458,4 +458,4 @@ def retarget(
 
     if cfg.smoothing is not None:
         out = one_euro_filter(out, fps=cfg.fps, config=cfg.smoothing)
-    return out  # type: ignore[no-any-return]
+    return out

@@ -36,7 +36,7 @@ class OneEuroConfig:
 
 def _alpha(cutoff: NDArray[np.float64] | float, dt: float) -> NDArray[np.float64]:
     tau = 1.0 / (2.0 * np.pi * np.asarray(cutoff, dtype=np.float64))
-    return 1.0 / (1.0 + tau / dt)  # type: ignore[no-any-return]
+    return 1.0 / (1.0 + tau / dt)
 
 
 def one_euro_filter(

@@ -26,8 +26,12 @@ from numpy.typing import NDArray
 __all__ = [
     "CHAINS",
     "CHAIN_GROUP",
+    "EYEBROWS",
+    "EYES",
+    "FACE_BOUNDARY",
     "GROUPS",
     "INNER_LIPS",
+    "IOD_POINTS",
     "JAW",
     "LEFT_BROW",
     "LEFT_EYE",
@@ -41,10 +45,6 @@ __all__ = [
     "PART_OF_POINT",
     "RIGHT_BROW",
     "RIGHT_EYE",
-    "EYEBROWS",
-    "EYES",
-    "FACE_BOUNDARY",
-    "IOD_POINTS",
     "part_indices",
 ]
 

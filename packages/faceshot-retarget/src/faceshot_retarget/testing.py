@@ -18,10 +18,10 @@ from faceshot_retarget.ibug68 import CHAINS
 
 __all__ = ["apply_similarity", "degenerate_faces", "faces", "landmark_sequences"]
 
-_finite = {"allow_nan": False, "allow_infinity": False}
 
-
-def apply_similarity(points: NDArray[np.float64], scale: float, angle: float, shift: Any) -> NDArray[np.float64]:
+def apply_similarity(
+    points: NDArray[np.float64], scale: float, angle: float | NDArray[np.float64], shift: Any
+) -> NDArray[np.float64]:
     """scale * Rot(angle) @ p + shift for (..., 2) points; returns a new array."""
     return scale * rotate(np.asarray(points, dtype=np.float64), angle) + np.asarray(shift, dtype=np.float64)
 
@@ -29,10 +29,10 @@ def apply_similarity(points: NDArray[np.float64], scale: float, angle: float, sh
 @st.composite
 def faces(draw: st.DrawFn, jitter: float = 0.02) -> NDArray[np.float64]:
     """(68, 2) a template face under a random similarity (scale 20-400 px) plus jitter."""
-    scale = draw(st.floats(20.0, 400.0, **_finite))
-    angle = draw(st.floats(-0.6, 0.6, **_finite))
-    shift = (draw(st.floats(-500, 500, **_finite)), draw(st.floats(-500, 500, **_finite)))
-    stretch = draw(st.floats(0.7, 1.4, **_finite))
+    scale = draw(st.floats(20.0, 400.0, allow_nan=False, allow_infinity=False))
+    angle = draw(st.floats(-0.6, 0.6, allow_nan=False, allow_infinity=False))
+    shift = (draw(st.floats(-500, 500, allow_nan=False, allow_infinity=False)), draw(st.floats(-500, 500, allow_nan=False, allow_infinity=False)))
+    stretch = draw(st.floats(0.7, 1.4, allow_nan=False, allow_infinity=False))
     # Bulk noise from a drawn seed: hypothesis-drawn per-element arrays are far slower.
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     noise = rng.uniform(-jitter, jitter, (68, 2))
