@@ -17,7 +17,7 @@ def inputs(tmp_path, synth):
     img = synth.draw_face(lm)
     image = tmp_path / "face.png"
     cv2.imwrite(str(image), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-    seq = np.stack([lm] + [lm + (t, 0.0) for t in range(1, 8)])
+    seq = np.stack([lm] + [lm + np.array([t, 0.0]) for t in range(1, 8)])
     seq[4:, [65, 66, 67], 1] += 10.0
     landmarks = tmp_path / "l.npy"
     np.save(landmarks, seq)
@@ -50,7 +50,7 @@ def test_render_side_by_side_with_driving(tmp_path, inputs, synth) -> None:
 
 
 def test_render_errors_are_one_line(tmp_path, inputs, capsys) -> None:
-    image, landmarks, _, _ = inputs
+    _, landmarks, _, _ = inputs
     assert cli.main(["render", str(tmp_path / "none.png"), str(landmarks), "-o", str(tmp_path / "o.mp4")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("faceshot render: error:") and "does not exist" in err and "\n" not in err

@@ -7,6 +7,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from faceshot_retarget import template_face
 
 from faceshot_animate import (
     EXPORT_FORMATS,
@@ -17,13 +18,12 @@ from faceshot_animate import (
     scale_landmarks,
     side_by_side,
 )
-from faceshot_retarget import template_face
 
 
 @pytest.fixture
 def seq() -> np.ndarray:
     lm = template_face(120, (100.0, 90.0))
-    return np.stack([lm + (2.0 * t, 0.0) for t in range(4)])
+    return np.stack([lm + np.array([2.0 * t, 0.0]) for t in range(4)])
 
 
 def test_pose_parts_cover_every_landmark() -> None:

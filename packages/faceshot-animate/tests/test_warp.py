@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 
 import cv2
 import numpy as np
 import pytest
+from faceshot_retarget import LandmarkShapeError, template_face
 
 from faceshot_animate import (
     AnimateInputError,
@@ -16,7 +18,6 @@ from faceshot_animate import (
     inner_mouth_area,
 )
 from faceshot_animate._mesh import build_mesh, estimate_similarity
-from faceshot_retarget import LandmarkShapeError, template_face
 
 SIZE = 256
 FACE_WIDTH = 130.0
@@ -81,7 +82,7 @@ class TestIdentity:
 
     def test_frame0_reproduces_input_while_later_frames_move(self, face) -> None:
         img, lm = face
-        seq = np.stack([lm, lm + (5.0, 0.0)])
+        seq = np.stack([lm, lm + np.array([5.0, 0.0])])
         f0, f1 = WarpAnimator().animate(img, seq)
         assert np.abs(f0.astype(int) - img).max() <= 1
         assert np.abs(f1.astype(int) - img).mean() > 1.0
@@ -236,7 +237,7 @@ class TestLayouts:
         img, lm = face
         big = cv2.resize(img, (512, 512), interpolation=cv2.INTER_LINEAR)
         big_lm = (lm + 0.5) * 2.0 - 0.5
-        seq = np.stack([big_lm, big_lm + (6.0, 0.0)])
+        seq = np.stack([big_lm, big_lm + np.array([6.0, 0.0])])
         anim = WarpAnimator(WarpConfig(max_side=256), output_size=(300, 200))
         f0, f1 = anim.animate(big, seq)
         assert f0.shape == (200, 300, 3) and f1.shape == (200, 300, 3)
@@ -297,4 +298,20 @@ def test_mesh_respects_facial_contours() -> None:
         ]
         order = sorted(on_seg, key=lambda i: np.dot(pts[i] - pts[a], pts[b] - pts[a]))
         assert order[0] == a and order[-1] == b
-        assert all(tuple(sorted((p, q))) in edges for p, q in zip(order[:-1], order[1:], strict=True))
+        assert all(tuple(sorted((p, q))) in edges for p, q in itertools.pairwise(order))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_frame0_is_identity_for_arbitrary_landmark_sets(seed) -> None:
+    """Template + similarity + heavy jitter (crossed lids and lips included), or plain
+    random points: frame 0 always reproduces the image and later frames stay finite."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    if seed % 2:
+        lm = rng.random((68, 2)) * (160, 120)
+    else:
+        lm = template_face(rng.uniform(30, 150), rng.uniform(20, 140, 2)) + rng.normal(0, 4, (68, 2))
+    seq = np.stack([lm, lm + rng.normal(0, 3, (68, 2)), lm + 5.0])
+    frames = list(WarpAnimator().animate(img, seq))
+    assert np.abs(frames[0].astype(int) - img).max() <= 1
+    assert all(f.shape == img.shape for f in frames)

@@ -16,7 +16,7 @@ __all__ = ["parse_size", "register"]
 
 def parse_size(text: str) -> tuple[int, int]:
     """Parse ``WxH`` (e.g. ``512x512``) into a (width, height) pair of positive ints."""
-    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    m = re.fullmatch(r"\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*", text)
     if m is None or int(m.group(1)) < 1 or int(m.group(2)) < 1:
         raise argparse.ArgumentTypeError(f"expected a size WxH such as 512x512; got {text!r}")
     return int(m.group(1)), int(m.group(2))

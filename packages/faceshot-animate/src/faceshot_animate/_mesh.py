@@ -24,6 +24,7 @@ neighbours.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -98,30 +99,45 @@ def _apply(m: NDArray[np.float64], pts: NDArray[np.float64]) -> NDArray[np.float
 _LID_GROUPS = ((36, 39, _EYE_PAIRS[:2]), (42, 45, _EYE_PAIRS[2:]), (60, 64, _LIP_PAIRS))
 
 
-def unfold_lids(landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
+def _crossing(landmarks: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+    """Per lid group, (pairs,) signed overlap of upper over lower along the group normal."""
+    out = []
+    for a, b, pairs in _LID_GROUPS:
+        axis = landmarks[b] - landmarks[a]
+        norm = float(np.hypot(axis[0], axis[1]))
+        if norm <= 1e-9:
+            out.append(np.full(len(pairs), -np.inf))
+            continue
+        n = np.array([-axis[1], axis[0]]) / norm  # points down for a left-to-right axis
+        out.append((landmarks[pairs[:, 0]] - landmarks[pairs[:, 1]]) @ n)
+    return out
+
+
+def unfold_lids(
+    landmarks: NDArray[np.float64], reference: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """Close crossed eyelids and lips instead of folding the mesh over.
 
     For each eye (and the inner lips), an upper point that lies below its lower partner
-    (measured along the normal of the corner-to-corner axis) is moved, with its partner,
-    to their common mean: the part renders closed, with no overlapping triangles.
+    (measured along the normal of the corner-to-corner axis) by more than it does in
+    ``reference`` (or by more than 0) is moved, with its partner, to their common mean:
+    the part renders closed, with no overlapping triangles.
 
     Args:
         landmarks: (68, 2) float64 pixel (x, y). Not modified.
+        reference: (68, 2) float64 frame-0 landmarks, or ``None``; pairs already crossed
+            there are allowed to stay crossed by as much (so frame 0 is never changed).
 
     Returns:
         (68, 2) float64, a new array (equal to the input when nothing crosses).
     """
     out = np.array(landmarks, dtype=np.float64, copy=True)
-    for a, b, pairs in _LID_GROUPS:
-        axis = out[b] - out[a]
-        norm = float(np.hypot(axis[0], axis[1]))
-        if norm <= 1e-9:
-            continue
-        n = np.array([-axis[1], axis[0]]) / norm  # points down for a left-to-right axis
-        up, lo = out[pairs[:, 0]], out[pairs[:, 1]]
-        crossed = (up - lo) @ n > 0.0
+    now = _crossing(out)
+    base = _crossing(reference) if reference is not None else [np.zeros(len(p)) for *_, p in _LID_GROUPS]
+    for (_, _, pairs), over, allowed in zip(_LID_GROUPS, now, base, strict=True):
+        crossed = over > np.maximum(allowed, 0.0) + 1e-9
         if crossed.any():
-            mid = 0.5 * (up[crossed] + lo[crossed])
+            mid = 0.5 * (out[pairs[crossed, 0]] + out[pairs[crossed, 1]])
             out[pairs[crossed, 0]] = mid
             out[pairs[crossed, 1]] = mid
     return out
@@ -159,17 +175,18 @@ def _conforming_weights(
     segments: list[tuple[int, int]] = []
     for idx, closed in _CONTOURS:
         chain = list(idx) + ([idx[0]] if closed else [])
-        segments.extend(zip(chain[:-1], chain[1:], strict=True))
+        segments.extend(itertools.pairwise(chain))
     tri = None
-    for _ in range(max_rounds + 1):
+    for attempt in range(max_rounds + 1):
         pts = np.concatenate([weights @ topo, fixed])
         tri = Delaunay(pts).simplices
         edges = np.sort(np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]]), axis=1)
         have = {(int(a), int(b)) for a, b in edges}
         missing = [(a, b) for a, b in segments if (min(a, b), max(a, b)) not in have]
-        if not missing:
-            break
-        new_rows, new_segments = [], []
+        if not missing or attempt == max_rounds:
+            break  # (a segment still missing after max_rounds only costs local accuracy)
+        new_rows: list[NDArray[np.float64]] = []
+        new_segments: list[tuple[int, int]] = []
         keep = [s for s in segments if s not in set(missing)]
         for a, b in missing:
             m = weights.shape[0] + len(new_rows)
@@ -220,7 +237,7 @@ class Mesh:
 
     def control_points(self, landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
         """(N, 2) control points for one frame's (68, 2) working-pixel landmarks."""
-        landmarks = unfold_lids(landmarks)
+        landmarks = unfold_lids(landmarks, self.reference)
         sim = estimate_similarity(self.reference[STABLE_POINTS], landmarks[STABLE_POINTS])
         return np.concatenate([self.weights @ landmarks, _apply(sim, self.ring), self.border])
 
@@ -315,7 +332,10 @@ class Mesh:
         if step == 1:
             return coarse
         hc, wc = coarse.shape[:2]
-        disp = cv2.resize(coarse, (wc * step, hc * step), interpolation=cv2.INTER_LINEAR)
+        disp = np.asarray(
+            cv2.resize(coarse, (wc * step, hc * step), interpolation=cv2.INTER_LINEAR),
+            dtype=np.float32,
+        )
         if disp.shape[:2] != (h, w):
             disp = np.ascontiguousarray(disp[:h, :w])
         pad = 2 * step + 2

@@ -50,6 +50,6 @@ def side_by_side(
         if h != target:
             new_w = max(1, round(w * target / h))
             interp = cv2.INTER_AREA if target < h else cv2.INTER_LINEAR
-            arr = cv2.resize(arr, (new_w, target), interpolation=interp)
+            arr = np.asarray(cv2.resize(arr, (new_w, target), interpolation=interp), np.uint8)
         out.append(arr)
     return np.ascontiguousarray(np.concatenate(out, axis=1))

@@ -90,7 +90,7 @@ class WarpConfig:
 
 
 def inner_mouth_area(landmarks: NDArray[np.float64]) -> float:
-    """Area in pixels² of the inner-lip polygon (points 60–67) of one (68, 2) frame.
+    """Area in pixels² of the inner-lip polygon (points 60-67) of one (68, 2) frame.
 
     Self-intersecting polygons (crossed lips) are repaired with :func:`shapely.make_valid`
     first; a closed mouth gives 0.
@@ -193,7 +193,7 @@ class WarpAnimator:
         cfg = self.config
         if work != in_size:
             interp = cv2.INTER_AREA if work[0] < in_size[0] else cv2.INTER_LINEAR
-            src = cv2.resize(img, work, interpolation=interp)
+            src = np.asarray(cv2.resize(img, work, interpolation=interp), dtype=np.uint8)
         else:
             src = img
         lms = _scale_points(pts, in_size, work)
@@ -210,7 +210,7 @@ class WarpAnimator:
             frame = renderer.render(lms[t])
             if work != out_size:
                 interp = cv2.INTER_AREA if out_size[0] < work[0] else cv2.INTER_LINEAR
-                frame = cv2.resize(frame, out_size, interpolation=interp)
+                frame = np.asarray(cv2.resize(frame, out_size, interpolation=interp), np.uint8)
             yield frame
 
 
@@ -254,11 +254,12 @@ class _FrameRenderer:
             cv2.setNumThreads(threads)
         try:
             mapping = self.dense_map(landmarks)
-            frame = cv2.remap(
+            warped = cv2.remap(  # type: ignore[call-overload]
                 self.src, mapping, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
             )
             if self.channels == 3:
-                frame = cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB)
+                warped = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
+            frame = np.asarray(warped, dtype=np.uint8)
             if self.cfg.mouth_cavity:
                 self._paint_cavity(frame, landmarks)
         finally:
