@@ -8,9 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from numpy.typing import NDArray
-
 from faceshot_retarget import template_face
+from numpy.typing import NDArray
 
 DATA = Path(__file__).parent / "data"
 SIZE = 256

@@ -211,9 +211,8 @@ def export_sequence(
     Raises:
         ExportError: unknown format, missing/bad sizes, existing destination.
     """
-    from tqdm.auto import tqdm
-
     from faceshot_retarget import as_points, write_npy
+    from tqdm.auto import tqdm
 
     if format not in EXPORT_FORMATS:
         raise ExportError(f"`format` must be one of {list(EXPORT_FORMATS)}; got {format!r}")

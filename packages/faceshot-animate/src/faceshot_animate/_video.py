@@ -351,7 +351,7 @@ class VideoWriter:
         if self._container is not None:
             try:
                 self._container.close()
-            except Exception:  # noqa: S110 - the file is being discarded anyway
+            except Exception:
                 pass
             self._container = None
         if self._tmp is not None:
