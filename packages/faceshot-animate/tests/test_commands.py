@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import cv2
 import numpy as np
 import pytest
@@ -36,14 +38,16 @@ def test_render_writes_mp4_with_every_frame(tmp_path, inputs) -> None:
 
 def test_render_side_by_side_with_driving(tmp_path, inputs, synth) -> None:
     image, landmarks, _, _ = inputs
-    driving = synth.write_test_video(tmp_path / "drv.mp4", frames=5, size=(128, 64), fps=10, audio="aac")
+    driving = synth.write_test_video(
+        tmp_path / "drv.mp4", frames=5, size=(128, 64), fps=Fraction(30000, 1001), audio="aac"
+    )
     out = tmp_path / "sbs.mp4"
     code = cli.main(["render", str(image), str(landmarks), "-o", str(out), "--side-by-side", str(driving), "--no-progress"])
     assert code == 0
     info = probe_video(out)
     # driving scaled to 256 high (512 wide) | landmarks 256 | result 256; fps and audio from driving.
     assert info.size == (1024, 256) and info.frame_count == 8
-    assert float(info.fps) == 10 and info.has_audio
+    assert info.fps == Fraction(30000, 1001) and info.has_audio
     frame = next(read_video(out))
     pose = frame[:, 512:768]
     assert pose.max() > 100 and (pose.max(axis=2) < 20).mean() > 0.8  # lines on black
@@ -76,3 +80,17 @@ def test_export_bad_size_is_a_usage_error(tmp_path, inputs) -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(["export", str(landmarks), "--format", "npy", "--size", "big", "-o", str(tmp_path / "x.npy")])
     assert info.value.code == 2
+
+
+def test_import_stays_light() -> None:
+    """`import faceshot_animate` and registering render/export import no torch, diffusers or av."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, argparse, faceshot_animate, faceshot.commands.render as r, faceshot.commands.export as e; "
+        "sub = argparse.ArgumentParser().add_subparsers(); r.register(sub); e.register(sub); "
+        "print(sorted(m for m in ('torch', 'diffusers', 'av') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

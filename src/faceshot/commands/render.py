@@ -48,6 +48,7 @@ def register(subparsers: Any) -> None:
 
 def _render(args: argparse.Namespace) -> int:
     from collections.abc import Iterator
+    from fractions import Fraction
 
     import numpy as np
     from faceshot_animate import (
@@ -72,14 +73,14 @@ def _render(args: argparse.Namespace) -> int:
             f"landmarks {args.landmarks!r} belong to an image of (H, W) = {tuple(lm.image_size)}; "
             f"IMAGE {args.image!r} is {(h, w)}"
         )
-    fps: float = args.fps if args.fps is not None else 25.0
+    fps: float | Fraction = args.fps if args.fps is not None else 25.0
     if args.side_by_side is not None and args.fps is None:
-        fps = float(probe_video(args.side_by_side).fps)
+        fps = probe_video(args.side_by_side).fps  # exact, e.g. 30000/1001
     config = WarpConfig(
         max_side=args.max_side, grid_step=args.grid_step, mouth_cavity=not args.no_cavity
     )
     out_size = args.size or (w, h)
-    frames = WarpAnimator(config, output_size=out_size).animate(image, lm.points, fps=fps)
+    frames = WarpAnimator(config, output_size=out_size).animate(image, lm.points, fps=float(fps))
     total = lm.num_frames
 
     if args.side_by_side is not None:
@@ -108,5 +109,5 @@ def _render(args: argparse.Namespace) -> int:
         audio_from=audio,
         crf=args.crf,
     )
-    print(f"{out}: {total} frames at {fps:g} fps")
+    print(f"{out}: {total} frames at {float(fps):g} fps")
     return 0
