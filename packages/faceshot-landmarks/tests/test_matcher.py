@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from faceshot_retarget import template_face
 
 import faceshot_landmarks as fl
 from faceshot_landmarks.testing import synthetic_features
-from faceshot_retarget import template_face
 
 SIZE = (96, 96)
 GRID = (24, 24)  # stride 4 px

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from faceshot_retarget import template_face
 
 import faceshot_landmarks as fl
-from faceshot_retarget import template_face
 
 
 def test_nme_known_value() -> None:

@@ -42,7 +42,14 @@ def register(subparsers: Any) -> None:
 
 def _detect(args: argparse.Namespace) -> int:
     import numpy as np
-    from faceshot_landmarks import DetectConfig, DlibLandmarker, detect_video, load_gallery, match_video, write_preview
+    from faceshot_landmarks import (
+        DetectConfig,
+        DlibLandmarker,
+        detect_video,
+        load_gallery,
+        match_video,
+        write_preview,
+    )
     from faceshot_retarget import save_landmarks
 
     from faceshot.commands._landmarks_shared import extractor_for_gallery
@@ -68,7 +75,15 @@ def _detect(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     import numpy as np
-    from faceshot_landmarks import DlibLandmarker, NoFaceError, annotated_images, load_gallery, match, nme, read_image
+    from faceshot_landmarks import (
+        DlibLandmarker,
+        NoFaceError,
+        annotated_images,
+        load_gallery,
+        match,
+        nme,
+        read_image,
+    )
     from faceshot_landmarks.errors import FaceshotLandmarksError
     from faceshot_retarget import load_landmarks
 

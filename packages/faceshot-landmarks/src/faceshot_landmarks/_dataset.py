@@ -8,8 +8,6 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from faceshot_retarget import load_landmarks
-
 from faceshot_landmarks.errors import FeatureMapError
 
 __all__ = ["IMAGE_SUFFIXES", "annotated_images", "read_image"]

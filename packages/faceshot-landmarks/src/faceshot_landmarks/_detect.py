@@ -40,10 +40,9 @@ from typing import Any
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
 from faceshot_retarget import Landmarks, as_points
 from faceshot_retarget.ibug68 import NUM_POINTS
+from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._classical import check_image
 from faceshot_landmarks._shape import similarity_fit

@@ -36,10 +36,9 @@ from typing import Any
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
 from faceshot_retarget import as_points, atomic_write
 from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
+from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._features import check_feature_map, normalize_features
 from faceshot_landmarks._matcher import reference_vectors, similarity_map

@@ -21,10 +21,9 @@ from typing import Any
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
 from faceshot_retarget import as_points
 from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
+from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._features import (
     cells_to_pixels,
@@ -82,7 +81,7 @@ class MatcherConfig:
     upsample: int = attrs.field(default=4, validator=_positive_int)
     exclusion: int = attrs.field(default=2, validator=_non_negative)
     use_prior: bool = True
-    prior_clamp: float = attrs.field(default=0.08, validator=_non_negative)
+    prior_clamp: float = attrs.field(default=0.15, validator=_non_negative)
     prior_iterations: int = attrs.field(default=12, validator=_positive_int)
     search_iterations: int = attrs.field(default=2, validator=_non_negative)
     search_radius: float = attrs.field(default=0.5, validator=_non_negative)
@@ -228,7 +227,7 @@ def refine_subpixel(
     f = np.asarray(normalized, dtype=np.float32)
     r = np.asarray(references, dtype=np.float32)
     pk = np.asarray(peaks, dtype=np.float64).reshape(-1, 2)
-    c, h, w = f.shape
+    _, h, w = f.shape
     sim = similarity_map(r, f)
     n = len(pk)
     pidx = pk.astype(np.intp)

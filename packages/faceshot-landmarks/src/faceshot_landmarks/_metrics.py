@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
 from faceshot_retarget import as_points
 from faceshot_retarget.ibug68 import IOD_POINTS
+from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks.errors import FeatureMapError
 

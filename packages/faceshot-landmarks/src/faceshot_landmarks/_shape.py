@@ -19,10 +19,9 @@ from typing import Any
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
 from faceshot_retarget import as_points
 from faceshot_retarget.ibug68 import NUM_POINTS
+from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks.errors import MatchingError
 

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
 from faceshot_retarget import as_points
+from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks.errors import VideoError
 

@@ -20,9 +20,8 @@ from typing import Any
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-
 from faceshot_retarget import as_points
+from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._features import DenseFeatures
 
@@ -168,7 +167,7 @@ def twemoji_keypoints(svg: str | bytes, size: int = 512) -> TwemojiKeypoints:
     k = max(cand, key=lambda c: stats[c, cv2.CC_STAT_AREA])
     ys, xs = np.nonzero(labels == k)
     xl, xr = xs.min(), xs.max()
-    mid = int(round((xl + xr) / 2))
+    mid = round((xl + xr) / 2)
     col = ys[xs == mid] if np.any(xs == mid) else ys
     return TwemojiKeypoints(
         right_eye=re_,
