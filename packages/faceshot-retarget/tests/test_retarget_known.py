@@ -207,3 +207,17 @@ def test_clamp_option_and_config_object():
     b = retarget(np.stack([DRIVER, moved]), CHARACTER)
     assert np.all(np.isfinite(a)) and np.all(np.isfinite(b))
     assert (a[1, 17:27] - CHARACTER[17:27])[:, 1].mean() < 0
+
+
+def test_expression_scale_scales_local_motion_and_keeps_head_motion():
+    o = _origin(DRIVER)
+    moved = _open_mouth(DRIVER, 0.4)
+    moved = (moved - o) @ _rot(0.2).T + o + np.array([5.0, 3.0])
+    full = retarget(np.stack([DRIVER, moved]), CHARACTER)[1]
+    none = retarget(np.stack([DRIVER, moved]), CHARACTER, expression_scale=0.0)[1]
+    half = retarget(np.stack([DRIVER, moved]), CHARACTER, expression_scale=0.5)[1]
+    ot = _origin(CHARACTER)
+    rigid = (CHARACTER - ot) @ _rot(0.2).T + ot + np.array([5.0, 3.0])
+    np.testing.assert_allclose(none, rigid, atol=1e-9)  # head motion only
+    gap = lambda f: _gap_and_height(f)[0]  # noqa: E731
+    assert gap(half) - gap(rigid) == pytest.approx(0.5 * (gap(full) - gap(rigid)), rel=0.05)

@@ -26,6 +26,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="factor on the driver's head translation, or 'face' to scale by the face-width ratio (default 1.0)",
     )
+    p.add_argument(
+        "--expression-scale", type=float, default=1.0, metavar="A",
+        help="factor on expression (local) motion; < 1 tames exaggeration, 0 = head motion only (default 1)",
+    )
     p.add_argument("--no-clamp", action="store_true", help="disable the b_tar/b_ref chain-translation clamp")
     p.add_argument("--smooth", action="store_true", help="apply a One-Euro temporal filter to the output")
     p.add_argument("--min-cutoff", type=float, default=1.0, help="One-Euro min cutoff, Hz (default 1.0)")
@@ -57,6 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     reference = load_landmarks(args.reference) if args.reference else None
     config = RetargetConfig(
         translation_scale=_translation_scale(args.translation_scale),  # type: ignore[arg-type]
+        expression_scale=args.expression_scale,
         clamp=not args.no_clamp,
         smoothing=OneEuroConfig(min_cutoff=args.min_cutoff, beta=args.beta) if args.smooth else None,
         fps=args.fps,

@@ -116,6 +116,10 @@ class RetargetConfig:
             ``1.0`` (default) reproduces the driver's pixel translation exactly;
             ``"face"`` scales it by the ratio of face widths (character / driver), so a
             small character moves proportionally less than a big driver face.
+        expression_scale: factor on all local (expression) motion: chain translations,
+            chain rotations and point displacements (1 = the paper; < 1 tames
+            exaggerated expressions, e.g. on characters with very large eyes or mouths;
+            0 = head motion only).
         clamp: apply the boundary clamp s = min(b_tar / b_ref, 1) to chain translations.
         ratio_low: below this |p_0| (in units of the part size on that axis) Eq. 6's
             per-point ratio is not used (displacement form only).
@@ -129,6 +133,7 @@ class RetargetConfig:
     translation_scale: float | Literal["face"] = attrs.field(
         default=1.0, validator=_check_translation_scale
     )
+    expression_scale: float = attrs.field(default=1.0)
     clamp: bool = True
     ratio_low: float = attrs.field(default=0.05, validator=_check_unit)
     ratio_high: float = attrs.field(default=0.20, validator=_check_unit)
@@ -141,6 +146,8 @@ class RetargetConfig:
             raise ValueError(
                 f"`ratio_high` must exceed `ratio_low`; got {self.ratio_high!r} <= {self.ratio_low!r}"
             )
+        if not (np.isfinite(self.expression_scale) and self.expression_scale >= 0):
+            raise ValueError(f"`expression_scale` must be a non-negative number; got {self.expression_scale!r}")
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise ValueError(f"`fps` must be a positive number; got {self.fps!r}")
 
@@ -436,7 +443,9 @@ def retarget(
     size_ref = _chain_sizes(_real(g_ref0), _real(c_ref0), np.angle(u_ref0), cfg.size_floor)[chain]
     size_tar = _chain_sizes(_real(g_tar0), _real(c_tar0), np.angle(u_tar0), cfg.size_floor)[chain]
     w = ratio_weights(_real(q_ref0), _real(q_tar0), size_ref, size_tar, cfg.ratio_low, cfg.ratio_high)
-    q_tar = local_motion(_real(q_ref0), _real(q_ref), _real(q_tar0), w, size_tar / size_ref)
+    alpha = float(cfg.expression_scale)
+    q_ref_scaled = _real(q_ref0 + alpha * (q_ref - q_ref0[None])) if alpha != 1.0 else _real(q_ref)
+    q_tar = local_motion(_real(q_ref0), q_ref_scaled, _real(q_tar0), w, size_tar / size_ref)
 
     # Chain origins follow the driver's (clamped translation), chain chords its rotation.
     if cfg.clamp:
@@ -445,8 +454,11 @@ def retarget(
         s = np.where(_T["is_jaw"], 1.0, s)
     else:
         s = np.ones(len(u_ref0))
-    c_tar = c_tar0 + s * (c_ref - c_ref0)  # (T, 13)
-    u_tar = u_tar0 * u_ref * np.conj(u_ref0)  # (T, 13): theta_tar0 + (theta_ref(m) - theta_ref0)
+    c_tar = c_tar0 + (alpha * s) * (c_ref - c_ref0)  # (T, 13)
+    turn = u_ref * np.conj(u_ref0)  # (T, 13) unit: exp(i (theta_ref(m) - theta_ref0))
+    if alpha != 1.0:
+        turn = np.exp(1j * alpha * np.angle(turn))
+    u_tar = u_tar0 * turn  # theta_tar0 + alpha * (theta_ref(m) - theta_ref0)
     entries = c_tar[:, chain] + u_tar[:, chain] * _cplx(q_tar)  # (T, E)
     g_out = 0.5 * (entries[:, _T["entry_a"]] + entries[:, _T["entry_b"]])  # (T, 68)
 
