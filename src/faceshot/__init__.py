@@ -1,4 +1,39 @@
-"""faceshot: bring any character to life."""
+"""faceshot: bring any character to life from a driving video (FaceShot, ICLR 2025).
+
+The meta-package wires the members together; it holds no maths:
+
+* :class:`FaceShot` -- the pipeline (``.match``, ``.drive``, ``.retarget``, ``.render``,
+  ``.animate``), each stage usable alone;
+* :func:`load_character` -- PNG/JPEG/SVG character images with size checks;
+* :func:`default_gallery_path` -- the appearance gallery shipped in ``faceshot/data``;
+* the ``faceshot`` command line (:mod:`faceshot.cli`) and the Gradio UI (``faceshot ui``).
+
+Heavy libraries (torch, dlib, cv2) are imported when a stage first runs.
+"""
+
+from faceshot._api import BACKBONES, AnimateResult, FaceShot
+from faceshot._io import Character, check_output_path, default_gallery_path, load_character
+from faceshot.errors import (
+    CharacterImageError,
+    DrivingVideoError,
+    FaceshotError,
+    OutputPathError,
+    WeightsUnavailableError,
+)
 
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+__all__ = [
+    "BACKBONES",
+    "AnimateResult",
+    "Character",
+    "CharacterImageError",
+    "DrivingVideoError",
+    "FaceShot",
+    "FaceshotError",
+    "OutputPathError",
+    "WeightsUnavailableError",
+    "__version__",
+    "check_output_path",
+    "default_gallery_path",
+    "load_character",
+]

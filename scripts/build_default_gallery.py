@@ -1,0 +1,102 @@
+"""Build the appearance gallery shipped with ``faceshot`` (``src/faceshot/data/gallery``).
+
+Dev-time script. Domains, each from a folder of ``gallery_src/`` whose images have same-stem
+iBUG ``.pts`` files (1-based, read with :func:`faceshot_retarget.load_landmarks`):
+
+* ``emoji``  <- ``gallery_src/twemoji``: Twemoji SVGs rendered by cairosvg at 512 px (the
+  render the landmarks were derived on, see ``scripts/derive_twemoji_landmarks.py``); only
+  faces with a ``.pts`` (those marked usable after the check by eye) are used.
+* ``human``  <- ``gallery_src/human``: photographs with ground-truth 68-point annotations.
+
+Features come from :func:`faceshot_features.load_extractor` (``--backbone``, default the
+embedded MobileNetV2); the gallery is written with :func:`faceshot_landmarks.add_domain` into
+a temporary directory next to ``--out`` that then replaces ``--out``.
+
+Usage::
+
+    uv run python scripts/build_default_gallery.py
+    uv run python scripts/build_default_gallery.py --backbone sd21 --out /data/gallery-sd21
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from faceshot import load_character
+from faceshot_retarget import load_landmarks
+
+__all__ = ["DOMAINS", "collect", "main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+#: domain name -> folder under the source directory.
+DOMAINS = {"emoji": "twemoji", "human": "human"}
+_IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".webp")
+
+
+def collect(folder: Path) -> list[tuple[Path, Path]]:
+    """(image, .pts) pairs of a folder, sorted by name (images without a .pts are skipped)."""
+    pairs = []
+    for pts in sorted(folder.glob("*.pts")):
+        image = next((pts.with_suffix(s) for s in _IMAGE_SUFFIXES if pts.with_suffix(s).is_file()), None)
+        if image is not None:
+            pairs.append((image, pts))
+    return pairs
+
+
+def load_pair(image: Path, pts: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W, 3) uint8 RGB image and its (68, 2) float64 landmarks (0-based pixels)."""
+    character = load_character(image, max_side=1 << 16)
+    points = load_landmarks(pts).points[0]
+    return character.rgb, np.asarray(points, dtype=np.float64)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--src", type=Path, default=ROOT / "gallery_src")
+    parser.add_argument("--out", type=Path, default=ROOT / "src" / "faceshot" / "data" / "gallery")
+    parser.add_argument("--backbone", default="embedded", choices=("embedded", "sd15-ip", "sd21"))
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+
+    from faceshot_features import load_extractor
+    from faceshot_landmarks import add_domain
+
+    extractor = load_extractor(args.backbone, device=args.device)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".gallery.", dir=args.out.parent))
+    build = tmp / "gallery"
+    try:
+        for domain, folder in DOMAINS.items():
+            pairs = collect(args.src / folder)
+            if not pairs:
+                print(f"domain {domain!r}: no annotated images in {args.src / folder}; skipped", file=sys.stderr)
+                continue
+            feats, anns = [], []
+            for image, pts in tqdm(pairs, desc=domain, unit="image"):
+                rgb, points = load_pair(image, pts)
+                feats.append(extractor.extract(rgb))
+                anns.append(points)
+            add_domain(build, domain, feats, np.stack(anns))
+            print(f"domain {domain!r}: {len(pairs)} images", file=sys.stderr)
+        if not (build / "manifest.json").is_file():
+            print("no domain was built", file=sys.stderr)
+            return 1
+        if args.out.exists():
+            shutil.rmtree(args.out)
+        build.rename(args.out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
+    print(f"wrote {args.out} ({size / 1e6:.2f} MB)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
