@@ -104,6 +104,14 @@ class TestWrite:
         assert min(_psnr(a, b) for a, b in zip(frames, back, strict=True)) > 30
         assert _leftovers(tmp_path) == []
 
+    def test_writer_closed_twice_and_written_after_close(self, tmp_path) -> None:
+        writer = VideoWriter(tmp_path / "o.mp4", 25)
+        writer.write(_frames(1)[0])
+        assert writer.close() == writer.close() == tmp_path / "o.mp4"
+        with pytest.raises(VideoError, match="already closed"):
+            writer.write(_frames(1)[0])
+        assert probe_video(tmp_path / "o.mp4").frame_count == 1 and _leftovers(tmp_path) == []
+
     def test_odd_size_is_padded_to_even(self, tmp_path) -> None:
         frames = [f[:47, :63] for f in _frames(3)]
         out = write_video(tmp_path / "odd.mp4", frames, 25, progress=False)

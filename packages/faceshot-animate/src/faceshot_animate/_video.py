@@ -240,6 +240,7 @@ class VideoWriter:
         self._stream: Any = None
         self._audio: tuple[Any, Any, Any, bool] | None = None
         self.frames_written = 0
+        self._closed = False
 
     # -- context management -------------------------------------------------------------
     def __enter__(self) -> VideoWriter:
@@ -290,6 +291,8 @@ class VideoWriter:
         """
         import av
 
+        if self._closed:
+            raise VideoError(f"{str(self.path)!r} is already closed; cannot write more frames")
         if self._container is None:
             self.open()
         arr = np.asarray(frame)
@@ -322,6 +325,8 @@ class VideoWriter:
         """Flush the encoder, add audio, and rename the temporary file to ``path``."""
         import av
 
+        if self._closed:
+            return self.path
         if self._container is None:
             self.open()
         try:
@@ -336,6 +341,7 @@ class VideoWriter:
             assert self._tmp is not None
             os.replace(self._tmp, self.path)
             self._tmp = None
+            self._closed = True
         except BaseException as exc:
             self.abort()
             if isinstance(exc, av.FFmpegError):
