@@ -75,3 +75,35 @@ def test_landmarks_detect_and_eval_dlib(tmp_path, data_dir, capsys) -> None:
     assert cli.main(["landmarks", "eval", str(data_dir / "human68")]) == 0
     mean_line = capsys.readouterr().out.strip().splitlines()[-1]
     assert float(mean_line.split("\t")[1]) < 0.08
+
+
+def test_landmarks_detect_match_backend_on_a_cartoon_video(tmp_path, emoji_dir, twemoji) -> None:
+    import av
+    import cv2
+    from faceshot_retarget import load_landmarks
+
+    g = tmp_path / "g"
+    assert cli.main(["gallery", "build", str(emoji_dir), "--domain", "emoji", "-o", str(g), "--no-progress"]) == 0
+    img, _, pts = twemoji["1f603"]
+    video = tmp_path / "emoji.mp4"
+    shifts = [(2.0 * k, 1.0 * k) for k in range(8)]
+    with av.open(str(video), mode="w") as out:
+        s = out.add_stream("libx264", rate=10)
+        s.height, s.width = img.shape[:2]
+        s.pix_fmt = "yuv420p"
+        for dx, dy in shifts:
+            fr = cv2.warpAffine(img, np.array([[1.0, 0, dx], [0, 1.0, dy]]), img.shape[1::-1], borderValue=(255, 255, 255))
+            for pk in s.encode(av.VideoFrame.from_ndarray(fr, format="rgb24")):
+                out.mux(pk)
+        for pk in s.encode():
+            out.mux(pk)
+    d = tmp_path / "d.json"
+    code = cli.main(["landmarks", "detect", str(video), "--backend", "match", "--gallery", str(g), "-o", str(d), "--no-progress"])
+    assert code == 0
+    lm = load_landmarks(d)
+    assert lm.points.shape == (8, 68, 2) and lm.visible is not None
+    # The tracked motion follows the true translation (eyes: mean of 36-47).
+    motion = lm.points[:, 36:48].mean(axis=1) - lm.points[0, 36:48].mean(axis=0)
+    np.testing.assert_allclose(motion, np.array(shifts), atol=1.0)
+    # Frame 0 is the matcher's result on an image from the gallery: the eyes are found.
+    assert np.linalg.norm(lm.points[0, 36:48].mean(0) - pts[36:48].mean(0)) < 8

@@ -81,7 +81,7 @@ def test_corrupt_array_is_named(two_domains) -> None:
 
 
 def test_missing_or_bad_manifest(tmp_path, two_domains) -> None:
-    with pytest.raises(fl.GalleryError, match="manifest.json is missing"):
+    with pytest.raises(fl.GalleryError, match=r"manifest\.json is missing"):
         fl.load_gallery(tmp_path / "nowhere")
     path, _ = two_domains
     m = json.loads((path / "manifest.json").read_text())

@@ -96,18 +96,20 @@ def _eval(args: argparse.Namespace) -> int:
         gallery = load_gallery(args.gallery)
         extractor = extractor_for_gallery(gallery)
 
-        def predict(image: Any) -> Any:
+        def predict(image: Any, gt: Any) -> Any:
+            del gt  # the matcher never sees the ground truth
             return match(extractor.extract(image), gallery).points
     else:
         lm = DlibLandmarker(args.predictor)
 
-        def predict(image: Any) -> Any:
-            return lm.detect(image, retry=True)
+        def predict(image: Any, gt: Any) -> Any:
+            # Evaluation protocol: the detected face overlapping the ground-truth box.
+            return lm.detect(image, retry=True, near=gt)
 
     errors = []
     for img_path, ann_path in zip(images, annotations, strict=True):
         gt = load_landmarks(ann_path).points[0]
-        pred = predict(read_image(img_path))
+        pred = predict(read_image(img_path), gt)
         if pred is None:
             print(f"{img_path.name}\tno face", file=sys.stderr)
             continue

@@ -151,7 +151,7 @@ class ClassicalExtractor:
                     xi = np.clip(np.round(cx + dx), 0, w2 - 1).astype(np.intp)
                     chunks.append(_sift_norm(pooled[yi[:, None], xi[None, :]]))
         lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32) / 255.0
-        lab = cv2.GaussianBlur(lab, (0, 0), levels[1])
+        lab = np.asarray(cv2.GaussianBlur(lab, (0, 0), levels[1]), dtype=np.float32)
         yi = np.clip(np.round(cy), 0, h2 - 1).astype(np.intp)
         xi = np.clip(np.round(cx), 0, w2 - 1).astype(np.intp)
         color = (lab[yi[:, None], xi[None, :]] - 0.5) * (2.0 * self.color_weight)
@@ -170,4 +170,4 @@ def _sift_norm(h: NDArray[np.float32]) -> NDArray[np.float32]:
     floor = max(0.5 * float(np.median(n)), 1e-6)
     h = np.minimum(h / np.maximum(n, floor), 0.2)
     n = np.sqrt(np.sum(h * h, axis=-1, keepdims=True))
-    return (h / np.maximum(n, 1e-6)).astype(np.float32)
+    return np.asarray(h / np.maximum(n, 1e-6), dtype=np.float32)

@@ -31,14 +31,15 @@ def read_image(path: str | os.PathLike[str]) -> NDArray[np.uint8]:
     if raw is None:
         raise FeatureMapError(f"cannot decode image {str(p)!r}")
     if raw.dtype != np.uint8:
-        raw = (raw / (np.iinfo(raw.dtype).max / 255.0)).round().astype(np.uint8) if raw.dtype.kind == "u" else raw.astype(np.uint8)
+        top = 65535.0 if raw.dtype == np.uint16 else 1.0
+        raw = np.clip(np.round(raw.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
     if raw.ndim == 2:
         return np.ascontiguousarray(np.repeat(raw[..., None], 3, axis=2))
     if raw.shape[2] == 4:
         rgba = cv2.cvtColor(raw, cv2.COLOR_BGRA2RGBA)
         a = rgba[..., 3:4].astype(np.float32) / 255.0
-        return np.round(rgba[..., :3] * a + 255.0 * (1 - a)).astype(np.uint8)
-    return cv2.cvtColor(raw, cv2.COLOR_BGR2RGB)
+        return np.asarray(np.round(rgba[..., :3] * a + 255.0 * (1 - a)), dtype=np.uint8)
+    return np.asarray(cv2.cvtColor(raw, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
 def annotated_images(directory: str | os.PathLike[str]) -> tuple[list[Path], list[Path], list[Path]]:

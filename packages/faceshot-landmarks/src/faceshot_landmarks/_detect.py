@@ -164,7 +164,7 @@ class DlibLandmarker:
         rects = self._detector(np.ascontiguousarray(small), self.upsample if upsample is None else upsample)
         boxes = np.array([[r.left(), r.top(), r.right(), r.bottom()] for r in rects], np.float64).reshape(-1, 4) / scale
         area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        return boxes[np.argsort(-area, kind="stable")]
+        return np.asarray(boxes[np.argsort(-area, kind="stable")], dtype=np.float64)
 
     def landmarks_in_box(self, image: NDArray[np.uint8], box: ArrayLike) -> NDArray[np.float64]:
         """Run the shape predictor in a box.
@@ -180,18 +180,44 @@ class DlibLandmarker:
         shape = self._predictor(np.ascontiguousarray(image), self._dlib.rectangle(*b))
         return np.array([[p.x, p.y] for p in shape.parts()], np.float64)
 
-    def detect(self, image: NDArray[np.uint8], *, retry: bool = False) -> NDArray[np.float64] | None:
-        """(68, 2) float64 landmarks of the largest face, or ``None`` when there is no face.
+    def detect(
+        self, image: NDArray[np.uint8], *, retry: bool = False, near: ArrayLike | None = None
+    ) -> NDArray[np.float64] | None:
+        """(68, 2) float64 landmarks of one face, or ``None`` when there is no face.
 
         Args:
             image: (H, W, 3) uint8 RGB or (H, W) uint8 grey.
             retry: when nothing is found, try again at full resolution with one more
                 upsampling step (slower; finds smaller faces in single images).
+            near: (68, 2) float pixel points (e.g. ground truth in an evaluation) or a (4,)
+                box (left, top, right, bottom): take the face whose box overlaps it most
+                (IoU >= 0.3) instead of the largest face.
         """
-        boxes = self.detect_faces(image)
-        if len(boxes) == 0 and retry:
-            boxes = self.detect_faces(image, upsample=self.upsample + 1, max_side=max(image.shape[:2]))
-        return None if len(boxes) == 0 else self.landmarks_in_box(image, boxes[0])
+        attempts: list[dict[str, int]] = [{}]
+        if retry:
+            attempts.append({"upsample": self.upsample + 1, "max_side": max(image.shape[:2])})
+        target = None
+        if near is not None:
+            arr = np.asarray(near, np.float64)
+            target = arr if arr.shape == (4,) else _bbox(arr.reshape(-1, 2))
+        for kwargs in attempts:
+            boxes = self.detect_faces(image, **kwargs)
+            if len(boxes) == 0:
+                continue
+            if target is None:
+                return self.landmarks_in_box(image, boxes[0])
+            iou = _iou(boxes, target)
+            if iou.max() >= 0.3:
+                return self.landmarks_in_box(image, boxes[int(np.argmax(iou))])
+        return None
+
+
+def _iou(boxes: NDArray[np.float64], box: NDArray[np.float64]) -> NDArray[np.float64]:
+    lo = np.maximum(boxes[:, :2], box[:2])
+    hi = np.minimum(boxes[:, 2:], box[2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
+    area = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1) + np.prod(box[2:] - box[:2])
+    return np.asarray(inter / np.maximum(area - inter, 1e-9), dtype=np.float64)
 
 
 def detect_image(image: Any, *, landmarker: DlibLandmarker | None = None, name: str = "image") -> Landmarks:
@@ -258,7 +284,7 @@ def _flow_predict(prev_grey: NDArray[np.uint8], grey: NDArray[np.uint8], points:
     import cv2
 
     src = points.astype(np.float32).reshape(-1, 1, 2)
-    dst, st, _ = cv2.calcOpticalFlowPyrLK(prev_grey, grey, src, None, winSize=(15, 15), maxLevel=2)
+    dst, st, _ = cv2.calcOpticalFlowPyrLK(prev_grey, grey, src, None, winSize=(15, 15), maxLevel=2)  # type: ignore[call-overload]
     ok = st.reshape(-1) == 1
     if ok.sum() < 3:
         return points
@@ -296,7 +322,7 @@ def fill_gaps(points: ArrayLike, found: ArrayLike, *, max_gap: int = 15) -> NDAr
     alpha = np.where(interp, (idx - prev) / np.maximum(nxt - prev, 1), 0.0)
     out = pts[prev] * (1 - alpha)[:, None, None] + pts[nxt] * alpha[:, None, None]
     out[ok] = pts[ok]
-    return out
+    return np.asarray(out, dtype=np.float64)
 
 
 def detect_video(
@@ -431,14 +457,14 @@ def track_points(
     prev_grey: NDArray[np.uint8] | None = None
     cur = p0
     for frame in tqdm(frames, total=total, desc="tracking", unit="frame", disable=not progress):
-        grey = cv2.cvtColor(check_image(frame, "frame"), cv2.COLOR_RGB2GRAY)
+        grey = np.asarray(cv2.cvtColor(check_image(frame, "frame"), cv2.COLOR_RGB2GRAY), dtype=np.uint8)
         if prev_grey is None:
             out.append(cur.copy())
             vis.append(np.ones(NUM_POINTS, bool))
         else:
             src = cur.astype(np.float32).reshape(-1, 1, 2)
-            fwd, st1, _ = cv2.calcOpticalFlowPyrLK(prev_grey, grey, src, None, **lk)
-            bwd, st2, _ = cv2.calcOpticalFlowPyrLK(grey, prev_grey, fwd, None, **lk)
+            fwd, st1, _ = cv2.calcOpticalFlowPyrLK(prev_grey, grey, src, None, **lk)  # type: ignore[call-overload]
+            bwd, st2, _ = cv2.calcOpticalFlowPyrLK(grey, prev_grey, fwd, None, **lk)  # type: ignore[call-overload]
             fb = np.linalg.norm(bwd.reshape(-1, 2) - src.reshape(-1, 2), axis=1)
             good = (st1.reshape(-1) == 1) & (st2.reshape(-1) == 1) & (fb <= config.fb_threshold)
             new = fwd.reshape(-1, 2).astype(np.float64)

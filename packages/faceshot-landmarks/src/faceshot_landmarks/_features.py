@@ -136,7 +136,7 @@ def normalize_features(array: ArrayLike, axis: int = 0, eps: float = 1e-8) -> ND
     """
     a = np.asarray(array, dtype=np.float32)
     norm = np.sqrt(np.sum(a * a, axis=axis, keepdims=True))
-    return (a / np.maximum(norm, eps)).astype(np.float32, copy=False)
+    return np.asarray(a / np.maximum(norm, eps), dtype=np.float32)
 
 
 def pixels_to_cells(points: ArrayLike, image_size: tuple[int, int], grid: tuple[int, int]) -> NDArray[np.float64]:
@@ -153,7 +153,7 @@ def pixels_to_cells(points: ArrayLike, image_size: tuple[int, int], grid: tuple[
     p = np.asarray(points, dtype=np.float64)
     (H, W), (h, w) = image_size, grid
     scale = np.array([w / W, h / H])
-    return (p + 0.5) * scale - 0.5
+    return np.asarray((p + 0.5) * scale - 0.5, dtype=np.float64)
 
 
 def cells_to_pixels(cells: ArrayLike, image_size: tuple[int, int], grid: tuple[int, int]) -> NDArray[np.float64]:
@@ -161,7 +161,7 @@ def cells_to_pixels(cells: ArrayLike, image_size: tuple[int, int], grid: tuple[i
     c = np.asarray(cells, dtype=np.float64)
     (H, W), (h, w) = image_size, grid
     scale = np.array([W / w, H / h])
-    return (c + 0.5) * scale - 0.5
+    return np.asarray((c + 0.5) * scale - 0.5, dtype=np.float64)
 
 
 def sample_features(array: ArrayLike, cells: ArrayLike) -> NDArray[np.float32]:

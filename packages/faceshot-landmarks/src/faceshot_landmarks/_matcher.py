@@ -226,19 +226,36 @@ def refine_subpixel(
     """
     f = np.asarray(normalized, dtype=np.float32)
     r = np.asarray(references, dtype=np.float32)
-    pk = np.asarray(peaks, dtype=np.float64).reshape(-1, 2)
-    _, h, w = f.shape
-    sim = similarity_map(r, f)
-    n = len(pk)
-    pidx = pk.astype(np.intp)
-    if radius <= 0 or h < 2 or w < 2:
-        return pk.copy(), sim[np.arange(n), pidx[:, 1], pidx[:, 0]].astype(np.float64)
-    # Neighbour dot products of the normalised field.
+    return _refine(f, similarity_map(r, f), _neighbour_dots(f), peaks, radius, upsample)
+
+
+def _neighbour_dots(f: NDArray[np.float32]) -> tuple[NDArray[np.float32], ...]:
+    """Squared norms and the dot products of each cell with its right, lower and diagonal neighbours."""
+    if f.shape[1] < 2 or f.shape[2] < 2:
+        return ()
     norm2 = np.sum(f * f, axis=0)
     gx = np.sum(f[:, :, :-1] * f[:, :, 1:], axis=0)  # (h, w-1): (i,j).(i,j+1)
     gy = np.sum(f[:, :-1, :] * f[:, 1:, :], axis=0)  # (h-1, w): (i,j).(i+1,j)
     gd = np.sum(f[:, :-1, :-1] * f[:, 1:, 1:], axis=0)  # (i,j).(i+1,j+1)
     ga = np.sum(f[:, :-1, 1:] * f[:, 1:, :-1], axis=0)  # (i,j+1).(i+1,j)
+    return norm2, gx, gy, gd, ga
+
+
+def _refine(
+    f: NDArray[np.float32],
+    sim: NDArray[np.float32],
+    dots: tuple[NDArray[np.float32], ...],
+    peaks: ArrayLike,
+    radius: int,
+    upsample: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    pk = np.asarray(peaks, dtype=np.float64).reshape(-1, 2)
+    _, h, w = f.shape
+    n = len(pk)
+    pidx = pk.astype(np.intp)
+    if radius <= 0 or not dots:
+        return pk.copy(), sim[np.arange(n), pidx[:, 1], pidx[:, 0]].astype(np.float64)
+    norm2, gx, gy, gd, ga = dots
     t = np.linspace(-radius, radius, 2 * radius * upsample + 1)
     xs = np.clip(pk[:, 0, None, None] + t[None, None, :], 0.0, w - 1.0)  # (N, 1, S)
     ys = np.clip(pk[:, 1, None, None] + t[None, :, None], 0.0, h - 1.0)  # (N, S, 1)
@@ -258,8 +275,9 @@ def refine_subpixel(
     cos = num / np.sqrt(np.maximum(q2, 1e-12))
     flat = cos.reshape(n, -1)
     best = np.argmax(flat, axis=1)
-    cells = np.stack([xs.reshape(n, -1)[k[:, 0, 0], best], ys.reshape(n, -1)[k[:, 0, 0], best]], axis=1)
-    return cells.astype(np.float64), flat[np.arange(n), best].astype(np.float64)
+    rows = np.arange(n)
+    cells = np.stack([xs.reshape(n, -1)[rows, best], ys.reshape(n, -1)[rows, best]], axis=1)
+    return cells.astype(np.float64), flat[rows, best].astype(np.float64)
 
 
 def match_references(
@@ -288,8 +306,9 @@ def match_references(
         raise FeatureMapError(f"`references` must have shape (68, {arr.shape[0]}); got {refs.shape}")
     f = normalize_features(arr, axis=0)
     sim = similarity_map(refs, f)
+    dots = _neighbour_dots(f) if config.refine_radius > 0 else ()
     peaks, scores, margins = cosine_argmax(sim, exclusion=config.exclusion)
-    cells, scores = refine_subpixel(f, refs, peaks, radius=config.refine_radius, upsample=config.upsample)
+    cells, scores = _refine(f, sim, dots, peaks, config.refine_radius, config.upsample)
     raw = cells_to_pixels(cells, size, arr.shape[1:])
     fit = None
     points = raw
@@ -307,7 +326,7 @@ def match_references(
             ) ** 2 <= 1.0
             local = np.where(inside, sim, -np.inf)
             peaks, scores, _ = cosine_argmax(local, exclusion=config.exclusion)
-            cells, scores = refine_subpixel(f, refs, peaks, radius=config.refine_radius, upsample=config.upsample)
+            cells, scores = _refine(f, sim, dots, peaks, config.refine_radius, config.upsample)
             raw = cells_to_pixels(cells, size, arr.shape[1:])
             fit = prior.fit(raw, np.maximum(margins, 0.0) + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
         points = fit.points

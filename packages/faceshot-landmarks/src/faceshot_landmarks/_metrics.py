@@ -33,7 +33,7 @@ def point_errors(pred: ArrayLike, gt: ArrayLike) -> NDArray[np.float64]:
     iod = np.linalg.norm(g[:, IOD_POINTS[0]] - g[:, IOD_POINTS[1]], axis=-1)
     if np.any(iod <= 0):
         raise FeatureMapError("`gt` has zero inter-ocular distance (points 36 and 45 coincide)")
-    return np.linalg.norm(p - g, axis=-1) / iod[:, None]
+    return np.asarray(np.linalg.norm(p - g, axis=-1) / iod[:, None], dtype=np.float64)
 
 
 def nme(pred: ArrayLike, gt: ArrayLike) -> float:

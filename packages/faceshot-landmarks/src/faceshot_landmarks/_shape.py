@@ -95,7 +95,7 @@ def _normalise(shape: NDArray[np.float64]) -> NDArray[np.float64]:
     n = float(np.linalg.norm(c))
     if n <= 0:
         raise MatchingError("shape prior: an annotation has all 68 points at one location")
-    return c / n
+    return np.asarray(c / n, dtype=np.float64)
 
 
 def _ro(a: NDArray[Any]) -> NDArray[Any]:
@@ -165,7 +165,7 @@ class ShapePrior:
         data = aligned.reshape(n, -1)
         pca = PCA(n_components=limit, svd_solver="full").fit(data)
         ratio = np.cumsum(pca.explained_variance_ratio_)
-        keep = int(min(limit, np.searchsorted(ratio, variance - 1e-12) + 1))
+        keep = min(limit, int(np.searchsorted(ratio, variance - 1e-12)) + 1)
         return cls(mean, pca.components_[:keep], pca.explained_variance_[:keep])
 
     @property
@@ -207,7 +207,7 @@ class ShapePrior:
         y = as_points(points, "points")[0]
         c = np.ones(NUM_POINTS) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
         if c.shape != (NUM_POINTS,) or not np.all(np.isfinite(c)) or np.any(c < 0):
-            raise ValueError(f"`weights` must be (68,) finite and >= 0; got shape {np.shape(weights)}")
+            raise ValueError(f"`weights` must be (68,) finite and >= 0; got shape {c.shape}")
         c = c / c.max() if c.max() > 0 else np.ones(NUM_POINTS)
         c = np.maximum(c, 1e-3)
         robust = np.ones(NUM_POINTS)

@@ -58,7 +58,7 @@ def iter_frames(path: str | os.PathLike[str]) -> Iterator[NDArray[np.uint8]]:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24")
+                yield np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
     except av.FFmpegError as exc:
         raise VideoError(f"cannot decode video {str(p)!r}: {exc}") from None
 

@@ -70,10 +70,12 @@ def render_svg(svg: str | bytes, size: int = 512) -> NDArray[np.uint8]:
 
     data = svg.encode("utf-8") if isinstance(svg, str) else svg
     png = cairosvg.svg2png(bytestring=data, output_width=size, output_height=size)
-    rgba = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
-    rgba = cv2.cvtColor(rgba, cv2.COLOR_BGRA2RGBA)
+    decoded = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    if decoded is None:
+        raise ValueError("cairosvg produced an undecodable PNG")
+    rgba = cv2.cvtColor(decoded, cv2.COLOR_BGRA2RGBA)
     a = rgba[..., 3:4].astype(np.float32) / 255.0
-    return np.round(rgba[..., :3] * a + 255.0 * (1 - a)).astype(np.uint8)
+    return np.asarray(np.round(rgba[..., :3] * a + 255.0 * (1 - a)), dtype=np.uint8)
 
 
 def _strip_ns(tag: str) -> str:
@@ -146,11 +148,14 @@ def twemoji_keypoints(svg: str | bytes, size: int = 512) -> TwemojiKeypoints:
     e1, e2 = sorted((eyes[i], eyes[j]), key=lambda e: float(e.get("cx", 0)))
 
     # viewBox units -> pixel centres: x_px = u * scale - 0.5 (pixel (0,0) centre at u = 0.5/scale)
-    re_ = (float(e1.get("cx")) * scale - 0.5, float(e1.get("cy")) * scale - 0.5)
-    le_ = (float(e2.get("cx")) * scale - 0.5, float(e2.get("cy")) * scale - 0.5)
+    def attr(e: Any, key: str) -> float:
+        return float(e.get(key, "0"))
+
+    re_ = (attr(e1, "cx") * scale - 0.5, attr(e1, "cy") * scale - 0.5)
+    le_ = (attr(e2, "cx") * scale - 0.5, attr(e2, "cy") * scale - 0.5)
     radii = (
-        0.5 * (float(e1.get("rx")) + float(e2.get("rx"))) * scale,
-        0.5 * (float(e1.get("ry")) + float(e2.get("ry"))) * scale,
+        0.5 * (attr(e1, "rx") + attr(e2, "rx")) * scale,
+        0.5 * (attr(e1, "ry") + attr(e2, "ry")) * scale,
     )
     if not others:
         raise ValueError("no dark mouth shape found")
@@ -273,7 +278,12 @@ def synthetic_features(
     rng = np.random.default_rng(seed)
     base_res = 4
     field = rng.standard_normal((h * base_res, w * base_res, channels)).astype(np.float32)
-    field = cv2.GaussianBlur(field, (0, 0), smooth * base_res)
+    # OpenCV filters at most a few channels at once: blur in groups of 4.
+    field = np.concatenate(
+        [np.asarray(cv2.GaussianBlur(field[..., k : k + 4], (0, 0), smooth * base_res), np.float32).reshape(*field.shape[:2], -1)
+         for k in range(0, channels, 4)],
+        axis=2,
+    )
     a = np.array([[1.0, 0, 0], [0, 1.0, 0]]) if warp is None else np.asarray(warp, np.float64)
     jj, ii = np.meshgrid(np.arange(w), np.arange(h))
     x = (jj + 0.5) * W / w - 0.5
@@ -283,7 +293,9 @@ def synthetic_features(
     # canonical pixel -> field sample coordinates (field covers the canonical image)
     fx = ((u + 0.5) * (w * base_res) / W - 0.5).astype(np.float32)
     fy = ((v + 0.5) * (h * base_res) / H - 0.5).astype(np.float32)
-    sampled = cv2.remap(field, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    if sampled.ndim == 2:
-        sampled = sampled[..., None]
+    sampled = np.concatenate(
+        [np.asarray(cv2.remap(field[..., k : k + 4], fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT), np.float32).reshape(h, w, -1)
+         for k in range(0, channels, 4)],
+        axis=2,
+    )
     return DenseFeatures(sampled.transpose(2, 0, 1), (H, W), backbone, {"channels": channels})
