@@ -204,14 +204,23 @@ class FaceShot:
                 "animator 'mofa' needs MOFA-Video-Hybrid weights: pass --mofa-weights DIR (or set "
                 "FACESHOT_MOFA_WEIGHTS) to a clone of https://huggingface.co/MyNiuuu/MOFA-Video-Hybrid"
             )
+        weights = Path(self.mofa_weights)
+        if not weights.is_dir():
+            raise WeightsUnavailableError(
+                f"MOFA weights directory {str(weights)!r} does not exist; expected a clone of "
+                "https://huggingface.co/MyNiuuu/MOFA-Video-Hybrid"
+            )
+        if self._device() == "cpu":
+            raise WeightsUnavailableError(
+                f"animator 'mofa' (weights {str(weights)!r}) needs a CUDA GPU and none is available; "
+                "use --animator warp"
+            )
         from faceshot_animate.mofa import MofaWeightsError, check_mofa_layout
 
         try:
-            check_mofa_layout(self.mofa_weights)
+            check_mofa_layout(weights)
         except MofaWeightsError as exc:
             raise WeightsUnavailableError(" ".join(str(exc).split())) from None
-        if self._device() == "cpu":
-            raise WeightsUnavailableError("animator 'mofa' needs a CUDA GPU; none is available (use --animator warp)")
 
     def make_animator(self, output_size: tuple[int, int] | None = None) -> Any:
         """The animator object (``WarpAnimator``, ``MofaAnimator`` or the one given)."""
@@ -428,6 +437,8 @@ class FaceShot:
         character = self.load(image)
         user_pts = _user_landmarks(landmarks, character) if landmarks is not None else None
         if user_pts is None:
+            if self._backbone != "embedded":
+                _ = self.extractor  # missing GPU-path weights fail here, before the long stages
             _ = self.gallery  # verify before the long stages
         info = probe_video(video)
         fps = float(info.fps)
