@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from faceshot_retarget import template_face
 
 from faceshot_animate._protocol import Animator
 from faceshot_animate.errors import AnimateInputError
 from faceshot_animate.mofa import MofaAnimator, MofaConfigError
 from faceshot_animate.mofa.testing import TINY_SIZE, tiny_components
-from faceshot_retarget import template_face
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -27,12 +27,13 @@ def _one_thread():
     yield
     torch.set_num_threads(before)
 
+
 T = 6
 
 
 def _landmarks(t=T, w=40, h=48):
     base = template_face(0.5 * w, (w / 2, h / 2))
-    return np.stack([base + [0.8 * i, 0.4 * i] for i in range(t)])
+    return np.stack([base + np.array([0.8 * i, 0.4 * i]) for i in range(t)])
 
 
 def _image(h=48, w=40, c=3, seed=0):
@@ -77,7 +78,7 @@ def test_deterministic_with_seed(animator, first_run):
         other = list(animator.animate(_image(), _landmarks()))
     finally:
         animator.seed = 42
-    assert any(not np.array_equal(a, b) for a, b in zip(first_run[1:], other[1:]))
+    assert any(not np.array_equal(a, b) for a, b in zip(first_run[1:], other[1:], strict=True))
 
 
 def test_rgba_alpha_carried_and_single_frame(animator):
@@ -119,7 +120,10 @@ WEIGHTS = os.environ.get("FACESHOT_MOFA_WEIGHTS", "")
 @pytest.mark.weights
 @pytest.mark.slow
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.skipif(not WEIGHTS or not Path(WEIGHTS).is_dir(), reason="set FACESHOT_MOFA_WEIGHTS to a MOFA-Video-Hybrid clone")
+@pytest.mark.skipif(
+    not WEIGHTS or not Path(WEIGHTS).is_dir(),
+    reason="set FACESHOT_MOFA_WEIGHTS to a MOFA-Video-Hybrid clone",
+)
 def test_real_weights_on_gpu():
     anim = MofaAnimator(WEIGHTS, device="cuda", dtype=torch.float16, progress=False)
     lm = np.stack([template_face(260, (256 + 2 * np.sin(i / 3), 270)) for i in range(30)])

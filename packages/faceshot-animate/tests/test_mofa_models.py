@@ -140,7 +140,7 @@ def test_encode_conditions_shapes_and_semantics(comps):
     flows[:, 1] = 0.0  # frame 2 does not move
     cond = net.encode_conditions(image, flows, marks, frame_chunk=2)
     widths = (32, 32, 32, 32)
-    for k, (stride, feat) in enumerate(zip((8, 16, 32, 64), cond.features)):
+    for k, (stride, feat) in enumerate(zip((8, 16, 32, 64), cond.features, strict=True)):
         assert feat.shape == (1, 4, widths[k], 64 // stride, 64 // stride)
         assert cond.occlusion[k].shape == (1, 4, 1, 64 // stride, 64 // stride)
     assert [m.shape for m in cond.landmarks] == [(1, 4, 32, 8, 8), (1, 4, 32, 4, 4)]
@@ -152,7 +152,9 @@ def test_encode_conditions_shapes_and_semantics(comps):
             torch.testing.assert_close(cond.features[k][:, 0], levels[k])
             same = softsplat(levels[k], torch.zeros(1, 2, *levels[k].shape[-2:]))
             refined, _ = net.occlusions[str(stride)](levels[k], torch.zeros_like(same[:, :2]), same)
-            torch.testing.assert_close(cond.features[k][:, 2], net.zero_outs[str(stride)](refined), rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(
+                cond.features[k][:, 2], net.zero_outs[str(stride)](refined), rtol=1e-4, atol=1e-5
+            )
     sub = cond.take(torch.tensor([0, 3]))
     assert sub.num_frames == 2
     torch.testing.assert_close(sub.features[1][:, 1], cond.features[1][:, 3])
@@ -168,11 +170,17 @@ def test_controlnet_forward_shapes_match_unet_skips(comps):
     ehs, added = torch.randn(2, 1, 16), torch.randn(2, 3)
     with torch.no_grad():
         down, mid = net(sample, torch.tensor(10.0), ehs, added, cond, 0.5)
-        down1, mid1 = net(sample, torch.tensor(10.0), ehs, added, cond, 1.0)
+        _, mid1 = net(sample, torch.tensor(10.0), ehs, added, cond, 1.0)
     assert len(down) == len(residual_multipliers(unet)) == 8
     assert [tuple(d.shape) for d in down] == [
-        (6, 32, 8, 8), (6, 32, 8, 8), (6, 32, 4, 4), (6, 32, 4, 4), (6, 32, 2, 2),
-        (6, 32, 2, 2), (6, 32, 1, 1), (6, 32, 1, 1),
+        (6, 32, 8, 8),
+        (6, 32, 8, 8),
+        (6, 32, 4, 4),
+        (6, 32, 4, 4),
+        (6, 32, 2, 2),
+        (6, 32, 2, 2),
+        (6, 32, 1, 1),
+        (6, 32, 1, 1),
     ]
     assert mid.shape == (6, 32, 1, 1)
     torch.testing.assert_close(mid, mid1 * 0.5)
@@ -193,18 +201,28 @@ def _reference_unet_forward(unet, sample, t, ehs, added, down_res, mid_res):
     skips = (x,)
     for block in unet.down_blocks:
         if getattr(block, "has_cross_attention", False):
-            x, res = block(hidden_states=x, temb=emb, encoder_hidden_states=ehs, image_only_indicator=ind)
+            x, res = block(
+                hidden_states=x, temb=emb, encoder_hidden_states=ehs, image_only_indicator=ind
+            )
         else:
             x, res = block(hidden_states=x, temb=emb, image_only_indicator=ind)
         skips += res
         # upstream: inside the loop, zip() adds to every skip collected so far
-        skips = tuple(s + r for s, r in zip(skips, down_res)) + skips[len(down_res):]
-    x = unet.mid_block(hidden_states=x, temb=emb, encoder_hidden_states=ehs, image_only_indicator=ind)
+        skips = tuple(s + r for s, r in zip(skips, down_res, strict=False)) + skips[len(down_res) :]
+    x = unet.mid_block(
+        hidden_states=x, temb=emb, encoder_hidden_states=ehs, image_only_indicator=ind
+    )
     x = x + mid_res
     for up in unet.up_blocks:
-        res, skips = skips[-len(up.resnets):], skips[: -len(up.resnets)]
+        res, skips = skips[-len(up.resnets) :], skips[: -len(up.resnets)]
         if getattr(up, "has_cross_attention", False):
-            x = up(hidden_states=x, temb=emb, res_hidden_states_tuple=res, encoder_hidden_states=ehs, image_only_indicator=ind)
+            x = up(
+                hidden_states=x,
+                temb=emb,
+                res_hidden_states_tuple=res,
+                encoder_hidden_states=ehs,
+                image_only_indicator=ind,
+            )
         else:
             x = up(hidden_states=x, temb=emb, res_hidden_states_tuple=res, image_only_indicator=ind)
     x = unet.conv_out(unet.conv_act(unet.conv_norm_out(x)))
@@ -234,7 +252,16 @@ def test_unet_hooks_match_explicit_mofa_forward(comps):
 
 
 def test_cmp_forward_shape_and_range():
-    cfg = CmpConfig(width=4, layers=(1, 1, 1, 1), img_enc_dim=8, sparse_enc_dim=4, dec_width=8, nbins=7, fmax=8.0, size=64)
+    cfg = CmpConfig(
+        width=4,
+        layers=(1, 1, 1, 1),
+        img_enc_dim=8,
+        sparse_enc_dim=4,
+        dec_width=8,
+        nbins=7,
+        fmax=8.0,
+        size=64,
+    )
     torch.manual_seed(0)
     net = CmpFlowNet(cfg).eval()
     image = torch.rand(2, 3, 64, 64)

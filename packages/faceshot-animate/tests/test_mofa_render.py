@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from faceshot_retarget import template_face
 
 from faceshot_animate.mofa import LANDMARK_PARTS, render_landmark_images, sparse_landmark_flow
-from faceshot_retarget import template_face
 
 
 def _face(t=3, size=320.0):
     base = template_face(0.6 * size, (size / 2, size / 2))
-    return np.stack([base + [2.0 * i, 1.0 * i] for i in range(t)])
+    return np.stack([base + np.array([2.0 * i, 1.0 * i]) for i in range(t)])
 
 
 def test_parts_cover_every_landmark_once_or_as_chain_joint():
@@ -29,7 +29,7 @@ def test_render_at_canvas_size_draws_part_colours():
     assert img.shape == (2, 3, 320, 320) and img.dtype == np.float32
     assert img.min() >= 0 and img.max() <= 1
     assert img[0, :, :5, :5].max() == 0  # background is black
-    for name, (idx, colour) in LANDMARK_PARTS.items():
+    for name, (_idx, colour) in LANDMARK_PARTS.items():
         want = np.array(colour, np.float32) / 255
         hits = np.all(np.abs(img[0].transpose(1, 2, 0) - want) < 1e-6, axis=-1)
         assert hits.sum() > 0, name
@@ -56,7 +56,7 @@ def test_sparse_flow_values_and_mask():
     np.testing.assert_allclose(flow[1, 0, rows, cols], 2.0 * 2 * 0.5)  # frame 2: dx = 4 px -> 2
     np.testing.assert_allclose(flow[1, 1, rows, cols], 1.0 * 2 * 0.5)
     np.testing.assert_allclose(flow[0, 0, rows, cols], 1.0)
-    n_pix = len(set(zip(rows.tolist(), cols.tolist())))
+    n_pix = len(set(zip(rows.tolist(), cols.tolist(), strict=True)))
     assert mask[0, 0].sum() == n_pix and np.array_equal(mask[:, 0], mask[:, 1])
     assert np.all(flow[mask == 0] == 0)
 

@@ -63,9 +63,17 @@ def test_averaging_outputs_equals_averaging_stepped_latents():
     from diffusers import EulerDiscreteScheduler
 
     cfg = dict(
-        prediction_type="v_prediction", use_karras_sigmas=True, timestep_type="continuous",
-        sigma_min=0.002, sigma_max=700.0, interpolation_type="linear", timestep_spacing="leading",
-        steps_offset=1, beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
+        prediction_type="v_prediction",
+        use_karras_sigmas=True,
+        timestep_type="continuous",
+        sigma_min=0.002,
+        sigma_max=700.0,
+        interpolation_type="linear",
+        timestep_spacing="leading",
+        steps_offset=1,
+        beta_schedule="scaled_linear",
+        beta_start=0.00085,
+        beta_end=0.012,
     )
     t_total = 9
     wins = plan_windows(t_total, 5, 2)
@@ -83,7 +91,7 @@ def test_averaging_outputs_equals_averaging_stepped_latents():
     for t in official.timesteps:
         value = torch.zeros_like(lat_a)
         count = torch.zeros_like(lat_a)
-        for k, (w, p) in enumerate(zip(wins, preds)):
+        for k, (w, p) in enumerate(zip(wins, preds, strict=True)):
             fr = torch.from_numpy(w.frames)
             stepped = official.step(p, t, lat_a[:, fr]).prev_sample
             if k != len(wins) - 1:
@@ -94,7 +102,7 @@ def test_averaging_outputs_equals_averaging_stepped_latents():
         lat_a = value / count
 
         avg = torch.zeros_like(lat_b)
-        for k, (w, p) in enumerate(zip(wins, preds)):
+        for k, (w, p) in enumerate(zip(wins, preds, strict=True)):
             fr = torch.from_numpy(w.frames)
             avg.index_add_(1, fr, p * weights[k, fr].view(1, -1, 1, 1, 1))
         lat_b = ours.step(avg, t, lat_b).prev_sample

@@ -121,7 +121,11 @@ class MofaAnimator:
             )
         self.device = torch.device(device)
         self.dtype = dtype
-        comps = weights if isinstance(weights, MofaComponents) else load_mofa_components(weights, dtype=dtype)
+        comps = (
+            weights
+            if isinstance(weights, MofaComponents)
+            else load_mofa_components(weights, dtype=dtype)
+        )
         for name in ("unet", "vae", "image_encoder", "controlnet"):
             model = getattr(comps, name)
             if next(model.parameters()).dtype != dtype:
@@ -182,7 +186,9 @@ class MofaAnimator:
 
     # ------------------------------------------------------------------ stages
 
-    def _frames(self, img: NDArray[np.uint8], pts: NDArray[np.float64]) -> Iterator[NDArray[np.uint8]]:
+    def _frames(
+        self, img: NDArray[np.uint8], pts: NDArray[np.float64]
+    ) -> Iterator[NDArray[np.uint8]]:
         yield img.copy()
         if pts.shape[0] == 1:
             return
@@ -192,7 +198,9 @@ class MofaAnimator:
         yield from self._decode(latents, img.shape[:2], alpha)
 
     @torch.no_grad()
-    def _conditions(self, rgb: NDArray[np.uint8], pts: NDArray[np.float64]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _conditions(
+        self, rgb: NDArray[np.uint8], pts: NDArray[np.float64]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Working-size image in [0, 1] (1, 3, H, W), flows (1, T-1, 2, H, W), landmark images (1, T, 3, H, W)."""
         h0, w0 = rgb.shape[:2]
         h, w = self.size
@@ -229,7 +237,9 @@ class MofaAnimator:
 
         # CLIP image embedding; unconditional = zeros.
         size = c.image_encoder.config.image_size
-        clip_in = F.interpolate(image01.to(dev), size=(size, size), mode="bicubic", antialias=True, align_corners=False)
+        clip_in = F.interpolate(
+            image01.to(dev), size=(size, size), mode="bicubic", antialias=True, align_corners=False
+        )
         mean = torch.tensor(c.image_mean, device=dev).view(1, 3, 1, 1)
         std = torch.tensor(c.image_std, device=dev).view(1, 3, 1, 1)
         clip_in = ((clip_in.clamp(0, 1) - mean) / std).to(dt)
@@ -260,9 +270,10 @@ class MofaAnimator:
         windows = plan_windows(num_frames, self.window, self.stride)
         weights = torch.from_numpy(window_weights(num_frames, windows)).float().to(dev)
         frames_of = [torch.from_numpy(win.frames).to(dev) for win in windows]
-        win_conds = [conds.take(fr) for fr in frames_of]
         guidance = {
-            n: torch.linspace(self.min_guidance, self.max_guidance, n, device=dev).view(1, n, 1, 1, 1)
+            n: torch.linspace(self.min_guidance, self.max_guidance, n, device=dev).view(
+                1, n, 1, 1, 1
+            )
             for n in {len(win) for win in windows}
         }
         bar = tqdm(
@@ -274,17 +285,22 @@ class MofaAnimator:
         try:
             for t in sched.timesteps:
                 avg = torch.zeros_like(latents)
-                for fr, wc, k in zip(frames_of, win_conds, range(len(windows)), strict=True):
+                for k, fr in enumerate(frames_of):
                     n = fr.numel()
+                    wc = conds.take(fr)
                     lat = latents.index_select(1, fr)
                     inp = sched.scale_model_input(torch.cat([lat, lat]), t).to(dt)
                     inp = torch.cat([inp, image_latents.expand(-1, n, -1, -1, -1)], dim=2)
                     down, mid = c.controlnet(inp, t, ehs, added, wc, self.conditioning_scale)
-                    with unet_residuals(c.unet, down, mid, mofa_accumulation=self.mofa_accumulation):
+                    with unet_residuals(
+                        c.unet, down, mid, mofa_accumulation=self.mofa_accumulation
+                    ):
                         out = c.unet(inp, t, ehs, added, return_dict=False)[0].float()
                     uncond, cond = out.chunk(2)
                     guided = uncond + guidance[n] * (cond - uncond)
-                    avg.index_add_(1, fr, guided * weights[k].index_select(0, fr).view(1, n, 1, 1, 1))
+                    avg.index_add_(
+                        1, fr, guided * weights[k].index_select(0, fr).view(1, n, 1, 1, 1)
+                    )
                     bar.update(1)
                 latents = sched.step(avg, t, latents).prev_sample
         finally:

@@ -148,7 +148,9 @@ class _SkipDecoder(nn.Module):
 
         def branch(pool: int) -> nn.Sequential:
             head: list[nn.Module] = [] if pool == 1 else [nn.MaxPool2d(pool, stride=pool)]
-            return nn.Sequential(*head, *_conv_bn_relu(cin, d), *_conv_bn_relu(d, d), *_conv_bn_relu(d, d))
+            return nn.Sequential(
+                *head, *_conv_bn_relu(cin, d), *_conv_bn_relu(d, d), *_conv_bn_relu(d, d)
+            )
 
         self.decoder1 = branch(1)
         self.decoder2 = branch(2)
@@ -194,7 +196,9 @@ class CmpFlowNet(nn.Module):
         centres = torch.arange(c.nbins, dtype=torch.float32) * step - c.fmax + step / 2
         self.register_buffer("bin_centres", centres.view(1, -1, 1, 1), persistent=False)
 
-    def forward(self, image: torch.Tensor, sparse: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, image: torch.Tensor, sparse: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
         """Densify a sparse flow.
 
         Args:
@@ -275,4 +279,3 @@ def strict_load(model: nn.Module, state: dict[str, torch.Tensor], what: str) -> 
             parts.append(f"{len(shapes)} shape mismatches (e.g. {shapes[:2]})")
         raise MofaWeightsError(f"{what} does not match the architecture: " + "; ".join(parts))
     model.load_state_dict(state, strict=True)
-

@@ -33,6 +33,7 @@ default config they equal upstream's.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -66,7 +67,7 @@ class _CondEmbedding(nn.Module):
         super().__init__()
         self.conv_in = nn.Conv2d(in_channels, widths[0], 3, padding=1)
         self.blocks = nn.ModuleList()
-        for a, b in zip(widths[:-1], widths[1:], strict=True):
+        for a, b in itertools.pairwise(widths):
             self.blocks.append(nn.Conv2d(a, a, 3, padding=1))
             self.blocks.append(nn.Conv2d(a, b, 3, padding=1, stride=2))
         self.conv_out = _zero(nn.Conv2d(widths[-1], out_channels, 3, padding=1))
@@ -210,7 +211,7 @@ class ControlConditions:
         return ControlConditions(mv(self.features), mv(self.landmarks), mv(self.occlusion))
 
 
-class LandmarkControlNet(ModelMixin, ConfigMixin):
+class LandmarkControlNet(ModelMixin, ConfigMixin):  # type: ignore[misc]
     """The landmark ControlNet of MOFA-Video-Hybrid (``ckpts/mofa/ldmk_controlnet``).
 
     Config arguments are those of upstream's ``config.json`` (SVD-XT widths by default), plus
@@ -327,7 +328,10 @@ class LandmarkControlNet(ModelMixin, ConfigMixin):
         self.flow_encoder = _FirstFrameEncoder(boc[0], (boc[0], boc[1], boc[2]))
         level_channels = (boc[0], boc[0], boc[1], boc[2])
         self.zero_outs = nn.ModuleDict(
-            {str(s): _zero(nn.Conv2d(c, c, 1)) for s, c in zip(STRIDES, level_channels, strict=True)}
+            {
+                str(s): _zero(nn.Conv2d(c, c, 1))
+                for s, c in zip(STRIDES, level_channels, strict=True)
+            }
         )
         self.occlusions = nn.ModuleDict(
             {
@@ -396,9 +400,13 @@ class LandmarkControlNet(ModelMixin, ConfigMixin):
                 feats[k].append(out.reshape(b, n, *out.shape[1:]))
                 masks[k].append(mask.reshape(b, n, *mask.shape[1:]))
 
-        marks = self.controlnet_ldmk_embedding(landmark_images.to(dev, dt).flatten(0, 1))
-        half = F.interpolate(marks, scale_factor=1 / 2)
-        landmarks = tuple(m.reshape(b, f, *m.shape[1:]) for m in (marks, half))
+        flat_marks = landmark_images.flatten(0, 1)
+        full, half = [], []
+        for lo in range(0, flat_marks.shape[0], frame_chunk):
+            emb = self.controlnet_ldmk_embedding(flat_marks[lo : lo + frame_chunk].to(dev, dt))
+            full.append(emb)
+            half.append(F.interpolate(emb, scale_factor=1 / 2))
+        landmarks = tuple(torch.cat(m).reshape(b, f, *m[0].shape[1:]) for m in (full, half))
         return ControlConditions(
             features=tuple(torch.cat(x, dim=1) for x in feats),
             landmarks=landmarks,
@@ -460,7 +468,9 @@ class LandmarkControlNet(ModelMixin, ConfigMixin):
         for i, block in enumerate(self.down_blocks):
             if getattr(block, "has_cross_attention", False):
                 x, res = block(
-                    hidden_states=x, temb=emb, encoder_hidden_states=ehs,
+                    hidden_states=x,
+                    temb=emb,
+                    encoder_hidden_states=ehs,
                     image_only_indicator=indicator,
                 )
             else:

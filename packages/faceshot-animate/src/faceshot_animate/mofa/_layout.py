@@ -67,7 +67,10 @@ _EXPECTED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("image_encoder_config", (f"{SVD_DIR}/image_encoder/config.json",)),
     (
         "image_encoder_weights",
-        (f"{SVD_DIR}/image_encoder/model.fp16.safetensors", f"{SVD_DIR}/image_encoder/model.safetensors"),
+        (
+            f"{SVD_DIR}/image_encoder/model.fp16.safetensors",
+            f"{SVD_DIR}/image_encoder/model.safetensors",
+        ),
     ),
     ("scheduler_config", (f"{SVD_DIR}/scheduler/scheduler_config.json",)),
     ("controlnet_config", (f"{CONTROLNET_DIR}/config.json",)),
@@ -223,7 +226,11 @@ def load_mofa_components(
 
     lay = check_mofa_layout(root)
     unet = _load_diffusers(
-        UNetSpatioTemporalConditionModel, lay.unet_config.parent, lay.unet_weights, dtype, "SVD U-Net"
+        UNetSpatioTemporalConditionModel,
+        lay.unet_config.parent,
+        lay.unet_weights,
+        dtype,
+        "SVD U-Net",
     )
     vae = _load_diffusers(
         AutoencoderKLTemporalDecoder, lay.vae_config.parent, lay.vae_weights, dtype, "SVD VAE"
@@ -232,7 +239,7 @@ def load_mofa_components(
         LandmarkControlNet, lay.controlnet_dir, lay.controlnet_weights, dtype, "landmark ControlNet"
     )
     try:
-        encoder, info = CLIPVisionModelWithProjection.from_pretrained(
+        loaded: Any = CLIPVisionModelWithProjection.from_pretrained(
             lay.image_encoder_config.parent,
             variant=_variant(lay.image_encoder_weights),
             local_files_only=True,
@@ -242,9 +249,12 @@ def load_mofa_components(
         raise MofaWeightsError(
             f"cannot load the CLIP image encoder from {str(lay.image_encoder_config.parent)!r}: {exc}"
         ) from exc
+    encoder, info = loaded
     _check_info(info, f"CLIP image encoder ({str(lay.image_encoder_weights)!r})")
     encoder = encoder.to(dtype).eval()
-    scheduler = EulerDiscreteScheduler.from_pretrained(lay.scheduler_config.parent, local_files_only=True)
+    scheduler = EulerDiscreteScheduler.from_pretrained(
+        lay.scheduler_config.parent, local_files_only=True
+    )
     cmp = load_cmp(lay.cmp_checkpoint, cmp_config or CmpConfig())
     mean, std = _clip_normalisation(lay.svd_dir)
     return MofaComponents(
@@ -259,7 +269,9 @@ def load_mofa_components(
     )
 
 
-def _clip_normalisation(svd_dir: Path) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+def _clip_normalisation(
+    svd_dir: Path,
+) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     cfg = svd_dir / "feature_extractor" / "preprocessor_config.json"
     default = MofaComponents.__dataclass_fields__
     mean = default["image_mean"].default

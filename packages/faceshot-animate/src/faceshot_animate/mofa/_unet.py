@@ -97,7 +97,10 @@ def unet_residuals(
         end -= n
 
         def pre_hook(
-            module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], mine: list[torch.Tensor] = mine
+            module: nn.Module,
+            args: tuple[Any, ...],
+            kwargs: dict[str, Any],
+            mine: list[torch.Tensor] = mine,
         ) -> tuple[tuple[Any, ...], dict[str, Any]]:
             skips = kwargs["res_hidden_states_tuple"]
             kwargs["res_hidden_states_tuple"] = tuple(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -108,16 +109,33 @@ def tiny_components(seed: int = 0) -> MofaComponents:
     gen = torch.Generator().manual_seed(seed + 1)
     _perturb_zero_convs(controlnet, gen)
     cmp = CmpFlowNet(
-        CmpConfig(width=4, layers=(1, 1, 1, 1), img_enc_dim=8, sparse_enc_dim=4, dec_width=8, nbins=7, fmax=8.0, size=64)
+        CmpConfig(
+            width=4,
+            layers=(1, 1, 1, 1),
+            img_enc_dim=8,
+            sparse_enc_dim=4,
+            dec_width=8,
+            nbins=7,
+            fmax=8.0,
+            size=64,
+        )
     )
-    for m in (unet, vae, encoder, controlnet, cmp):
+    models: tuple[Any, ...] = (unet, vae, encoder, controlnet, cmp)
+    for m in models:
         m.eval()
     return MofaComponents(
-        unet=unet, vae=vae, image_encoder=encoder, scheduler=scheduler, controlnet=controlnet, cmp=cmp
+        unet=unet,
+        vae=vae,
+        image_encoder=encoder,
+        scheduler=scheduler,
+        controlnet=controlnet,
+        cmp=cmp,
     )
 
 
-def save_mofa_layout(components: MofaComponents, root: str | os.PathLike[str], *, fp16_variant: bool = True) -> Path:
+def save_mofa_layout(
+    components: MofaComponents, root: str | os.PathLike[str], *, fp16_variant: bool = True
+) -> Path:
     """Write components in the released directory layout (see :mod:`faceshot_animate.mofa`).
 
     Args:
