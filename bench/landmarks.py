@@ -31,7 +31,13 @@ from typing import Any
 
 import faceshot_landmarks as fl
 import numpy as np
-from faceshot_landmarks.testing import flip_example, render_svg, twemoji_keypoints, twemoji_pseudo68
+from faceshot_landmarks.testing import (
+    face_crop,
+    flip_example,
+    render_svg,
+    twemoji_keypoints,
+    twemoji_pseudo68,
+)
 from faceshot_retarget import read_pts
 
 DATA = Path(__file__).resolve().parents[1] / "packages" / "faceshot-landmarks" / "tests" / "data"
@@ -69,17 +75,6 @@ def bench_dlib_nme(data: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
     # Evaluation protocol: the detected face overlapping the ground-truth box.
     errs = {n: fl.nme(lm.detect(img, retry=True, near=gt), gt) for n, (img, gt) in data.items()}
     print("[dlib] NME " + ", ".join(f"{n} {e:.4f}" for n, e in errs.items()) + f"; mean {np.mean(list(errs.values())):.4f}")
-
-
-def face_crop(image: np.ndarray, points: np.ndarray, factor: float = 1.8) -> tuple[np.ndarray, np.ndarray]:
-    import cv2
-
-    lo, hi = points.min(0), points.max(0)
-    side = round(factor * float(max(hi - lo)))
-    x0, y0 = np.round((lo + hi) / 2 - side / 2).astype(int)
-    big = cv2.copyMakeBorder(image, side, side, side, side, cv2.BORDER_REPLICATE)
-    crop = big[y0 + side : y0 + 2 * side, x0 + side : x0 + 2 * side]
-    return np.ascontiguousarray(crop), points - [x0, y0]
 
 
 def bench_matcher_human(data: dict[str, tuple[np.ndarray, np.ndarray]], extractor: Any, label: str) -> None:

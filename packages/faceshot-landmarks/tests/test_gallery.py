@@ -150,3 +150,22 @@ def test_missing_faiss_gives_install_hint(two_domains, monkeypatch) -> None:
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(fl.BackendUnavailableError, match=r'pip install "faceshot-landmarks\[cpu\]"'):
         g.retrieve(np.ones((C, 4, 4), np.float32))
+
+
+def test_gpu_index_used_when_faiss_reports_gpus(two_domains, monkeypatch) -> None:
+    faiss = pytest.importorskip("faiss")
+    _, g = two_domains
+    moved = []
+
+    def to_gpus(index):
+        moved.append(index)
+        return index  # stands in for the GPU index (same search API)
+
+    monkeypatch.setattr(faiss, "get_num_gpus", lambda: 1)
+    monkeypatch.setattr(faiss, "index_cpu_to_all_gpus", to_gpus, raising=False)
+    target = synthetic_features(SIZE, GRID, C, seed=20)
+    assert g.retrieve(fl.normalize_features(target.array)) == ("beta",) * 5
+    assert len(moved) == 5  # one index per part went to the GPUs
+    moved.clear()
+    g.retrieve(fl.normalize_features(target.array), use_gpu=False)
+    assert moved == []

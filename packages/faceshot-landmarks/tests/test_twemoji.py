@@ -52,3 +52,21 @@ def test_leave_one_out_matching_on_twemoji(twemoji) -> None:
     errs = np.array(errs)
     assert np.median(errs[:, :2]) < 0.05  # eye centres
     assert np.median(errs[:, 2:]) < 0.25  # mouth corners (varied mouth shapes)
+
+
+def test_retrieval_between_human_and_cartoon_domains(tmp_path, twemoji, human68) -> None:
+    pytest.importorskip("faiss")
+    from faceshot_landmarks.testing import face_crop
+
+    ex = fl.ClassicalExtractor()
+    names = sorted(twemoji)
+    held_out, rest = names[0], names[1:]
+    g = tmp_path / "g"
+    fl.add_domain(g, "emoji", [ex.extract(twemoji[n][0]) for n in rest], np.stack([twemoji[n][2] for n in rest]))
+    img, pts = face_crop(*human68["takeo"])
+    f_img, f_pts = flip_example(img, pts)
+    gallery = fl.add_domain(g, "human", [ex.extract(img), ex.extract(f_img)], np.stack([pts, f_pts]))
+    emoji_target = fl.normalize_features(ex.extract(twemoji[held_out][0]).array)
+    human_target = fl.normalize_features(ex.extract(face_crop(*human68["einstein"])[0]).array)
+    assert gallery.retrieve(emoji_target) == ("emoji",) * 5
+    assert gallery.retrieve(human_target) == ("human",) * 5

@@ -8,6 +8,7 @@
   from them. Only faces whose eyes are two dark ``<ellipse>`` elements and whose mouth is a
   separate dark shape below them are supported; others raise ``ValueError``.
   Rendering needs ``cairosvg`` (``pip install "faceshot-landmarks[testing]"``).
+* :func:`face_crop`: a square face-centred crop of a photo (matcher evaluation protocol).
 * :func:`synthetic_features`: a seeded random smooth feature field with an exactly known
   correspondence, for matcher tests.
 """
@@ -28,6 +29,7 @@ from faceshot_landmarks._features import DenseFeatures
 __all__ = [
     "MIRROR_68",
     "TwemojiKeypoints",
+    "face_crop",
     "flip_example",
     "render_svg",
     "synthetic_features",
@@ -61,6 +63,32 @@ def flip_example(image: ArrayLike, points: ArrayLike) -> tuple[NDArray[Any], NDA
     w = im.shape[1]
     flipped = np.stack([w - 1 - p[:, 0], p[:, 1]], axis=1)[MIRROR_68]
     return np.ascontiguousarray(im[:, ::-1]), flipped
+
+
+def face_crop(image: ArrayLike, points: ArrayLike, factor: float = 1.8) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+    """A square crop centred on the landmarks' box (side ``factor`` x its longer side).
+
+    Borders are replicated where the square leaves the image. Used to turn a photo into a
+    face-centred "character image" for matcher evaluation.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        points: (68, 2) float pixel landmarks defining the box (e.g. ground truth).
+        factor: crop side relative to the longer side of the landmark box.
+
+    Returns:
+        ``(crop, points)``: (S, S, 3) uint8 and the (68, 2) float64 points in crop pixels.
+    """
+    import cv2
+
+    im = np.asarray(image, dtype=np.uint8)
+    p = as_points(points, "points")[0]
+    lo, hi = p.min(0), p.max(0)
+    side = max(2, round(factor * float(max(hi - lo))))
+    x0, y0 = (int(v) for v in np.round((lo + hi) / 2 - side / 2))
+    big = cv2.copyMakeBorder(im, side, side, side, side, cv2.BORDER_REPLICATE)
+    crop = np.ascontiguousarray(big[y0 + side : y0 + 2 * side, x0 + side : x0 + 2 * side], dtype=np.uint8)
+    return crop, np.asarray(p - np.array([x0, y0], dtype=np.float64), dtype=np.float64)
 
 
 def render_svg(svg: str | bytes, size: int = 512) -> NDArray[np.uint8]:
