@@ -59,6 +59,8 @@ STABLE_POINTS: NDArray[np.intp] = np.array(
 #: topology copy when they (nearly) coincide.
 #: Landmark groups whose neighbourhood gets an exact (step 1) map: eyes and mouth.
 _DETAIL_PARTS = (slice(36, 42), slice(42, 48), slice(48, 68))
+#: Non-rigid motion (pixels) of a detail part below which its coarse map is kept.
+_DETAIL_TOLERANCE = 0.25
 
 _EYE_PAIRS = np.array([[37, 41], [38, 40], [43, 47], [44, 46]], dtype=np.intp)
 _LIP_PAIRS = np.array([[61, 67], [62, 66], [63, 65]], dtype=np.intp)
@@ -235,14 +237,29 @@ class Mesh:
         w, h = self.size
         return -(-h // self.step), -(-w // self.step)
 
-    def control_points(self, landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
+    def head_pose(
+        self, landmarks: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(unfolded landmarks (68, 2), head similarity (2, 3))`` of one frame: lids and
+        lips un-crossed (:func:`unfold_lids`), and the similarity mapping the frame-0
+        :data:`STABLE_POINTS` onto this frame's."""
+        unfolded = unfold_lids(landmarks, self.reference)
+        sim = estimate_similarity(self.reference[STABLE_POINTS], unfolded[STABLE_POINTS])
+        return unfolded, sim
+
+    def control_points(
+        self,
+        landmarks: NDArray[np.float64],
+        pose: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    ) -> NDArray[np.float64]:
         """(N, 2) control points for one frame's (68, 2) working-pixel landmarks."""
-        landmarks = unfold_lids(landmarks, self.reference)
-        sim = estimate_similarity(self.reference[STABLE_POINTS], landmarks[STABLE_POINTS])
-        return np.concatenate([self.weights @ landmarks, _apply(sim, self.ring), self.border])
+        unfolded, sim = pose if pose is not None else self.head_pose(landmarks)
+        return np.concatenate([self.weights @ unfolded, _apply(sim, self.ring), self.border])
 
     def frame_affines(
-        self, landmarks: NDArray[np.float64]
+        self,
+        landmarks: NDArray[np.float64],
+        pose: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float32]]:
         """Per-triangle target→source affines for one frame.
 
@@ -256,7 +273,7 @@ class Mesh:
             ``dx = c0 x + c2 y + c4``, ``dy = c1 x + c3 y + c5``; column K is all zero
             (no displacement, for pixels no triangle covers).
         """
-        dst = self.control_points(landmarks)
+        dst = self.control_points(landmarks, pose)
         tri = self.triangles
         td, ts = dst[tri], self.source[tri]  # (K, 3, 2)
         e1, e2 = td[:, 1] - td[:, 0], td[:, 2] - td[:, 0]
@@ -278,8 +295,9 @@ class Mesh:
         origin: tuple[int, int],
         shape: tuple[int, int],
         step: int,
+        absolute: bool = False,
     ) -> NDArray[np.float32]:
-        """Evaluate the displacement on a regular grid.
+        """Evaluate the displacement (or the absolute source position) on a regular grid.
 
         Args:
             affines: :meth:`frame_affines` of the frame.
@@ -288,9 +306,10 @@ class Mesh:
             step: grid step in working pixels; point (i, j) lies at
                 ``(x0 + (j + 0.5) * step - 0.5, y0 + (i + 0.5) * step - 0.5)``, the
                 centres ``cv2.resize`` assumes, so a bilinear resize by ``step`` aligns.
+            absolute: return source positions (x + dx, y + dy) instead of displacements.
 
         Returns:
-            (h, w, 2) float32 displacement (dx, dy) in working pixels.
+            (h, w, 2) float32 displacement (dx, dy), or source position, in working pixels.
         """
         td, good, coef = affines
         h, w = shape
@@ -307,28 +326,38 @@ class Mesh:
         ys = (y0 + (np.arange(h) + 0.5) * step - 0.5).astype(np.float32)[:, None]
         c = [np.take(coef[j], index) for j in range(6)]
         disp = np.empty((h, w, 2), dtype=np.float32)
-        disp[:, :, 0] = c[0] * xs + c[2] * ys + c[4]
-        disp[:, :, 1] = c[1] * xs + c[3] * ys + c[5]
+        if absolute:
+            disp[:, :, 0] = (c[0] + 1.0) * xs + c[2] * ys + c[4]
+            disp[:, :, 1] = c[1] * xs + (c[3] + 1.0) * ys + c[5]
+        else:
+            disp[:, :, 0] = c[0] * xs + c[2] * ys + c[4]
+            disp[:, :, 1] = c[1] * xs + c[3] * ys + c[5]
         return disp
 
-    def backward_map(self, landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
+    def backward_map(
+        self, landmarks: NDArray[np.float64], *, absolute: bool = False
+    ) -> NDArray[np.float32]:
         """Dense displacement field (output pixel → source pixel) for one frame.
 
         Evaluated on the coarse grid, upsampled bilinearly, then recomputed exactly (step
-        1) in boxes around the eyes and mouth, where thin triangles fold and unfold and a
-        bilinear upsample would blur the lid and lip lines.
+        1) in boxes around the eyes and mouth when they move non-rigidly (beyond the head
+        similarity), where thin triangles fold and unfold and a bilinear upsample would
+        blur the lid and lip lines.
 
         Args:
             landmarks: (68, 2) float64, the frame's landmarks in working pixels.
+            absolute: return the source positions (x + dx, y + dy) (a ``cv2.remap`` map)
+                instead of the displacements; saves a full-size addition.
 
         Returns:
             (H, W, 2) float32 displacement (dx, dy) in working pixels: output pixel (x, y)
-            samples the source image at (x + dx, y + dy).
+            samples the source image at (x + dx, y + dy); or those positions.
         """
-        aff = self.frame_affines(landmarks)
+        pose = self.head_pose(landmarks)
+        aff = self.frame_affines(landmarks, pose)
         w, h = self.size
         step = self.step
-        coarse = self.sample(aff, (0, 0), self.coarse_shape, step)
+        coarse = self.sample(aff, (0, 0), self.coarse_shape, step, absolute)
         if step == 1:
             return coarse
         hc, wc = coarse.shape[:2]
@@ -336,16 +365,34 @@ class Mesh:
             cv2.resize(coarse, (wc * step, hc * step), interpolation=cv2.INTER_LINEAR),
             dtype=np.float32,
         )
+        if absolute:
+            # cv2.resize holds the outermost half-cells constant (edge replication); the
+            # identity part x (resp. y) is linear, so restore it there.
+            first, last_x, last_y = 0.5 * (step - 1), (wc - 0.5) * step - 0.5, (hc - 0.5) * step - 0.5
+            for axis, n, last in ((0, wc * step, last_x), (1, hc * step, last_y)):
+                pos = np.arange(n, dtype=np.float32)
+                fix = pos - np.clip(pos, first, last)
+                idx = np.flatnonzero(fix)
+                if axis == 0:
+                    disp[:, idx, 0] += fix[idx]
+                else:
+                    disp[idx, :, 1] += fix[idx, None]
         if disp.shape[:2] != (h, w):
             disp = np.ascontiguousarray(disp[:h, :w])
         pad = 2 * step + 2
+        unfolded, sim = pose
         for part in _DETAIL_PARTS:
-            pts = landmarks[part]
+            pts = unfolded[part]
+            # Where the part only follows the head motion the map is one similarity
+            # there, which the bilinear upsample reproduces exactly: no detail needed.
+            rigid = _apply(sim, self.reference[part])
+            if np.abs(pts - rigid).max() < _DETAIL_TOLERANCE:
+                continue
             x0, y0 = np.floor(pts.min(axis=0)).astype(int) - pad
             x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + pad + 1
             x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
             if x1 > x0 and y1 > y0:
-                disp[y0:y1, x0:x1] = self.sample(aff, (x0, y0), (y1 - y0, x1 - x0), 1)
+                disp[y0:y1, x0:x1] = self.sample(aff, (x0, y0), (y1 - y0, x1 - x0), 1, absolute)
         return disp
 
 

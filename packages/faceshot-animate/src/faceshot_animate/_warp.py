@@ -245,7 +245,7 @@ class _FrameRenderer:
 
     def dense_map(self, landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
         """(H, W, 2) float32 absolute source coordinates (x, y) for every working pixel."""
-        return np.add(self.grid, self.mesh.backward_map(landmarks))
+        return self.mesh.backward_map(landmarks, absolute=True)
 
     def render(self, landmarks: NDArray[np.float64]) -> NDArray[np.uint8]:
         threads = self.cfg.threads
