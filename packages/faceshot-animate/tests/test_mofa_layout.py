@@ -127,3 +127,20 @@ def test_cmp_checkpoint_strict(saved, tmp_path):
     torch.save({"step": 1, "state_dict": state}, bad)
     with pytest.raises(MofaWeightsError, match="1 missing keys"):
         load_cmp(bad, comps.cmp.config)
+
+
+def test_upstream_class_name_in_config_loads(saved, tmp_path):
+    """Upstream's config.json names the class FlowControlNet (diffusers 0.24); it must still load."""
+    import json
+    import shutil
+
+    comps, root = saved
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    cfg_path = copy / "ckpts/mofa/ldmk_controlnet/config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["_class_name"] = "FlowControlNet"
+    cfg["_diffusers_version"] = "0.24.0.dev0"
+    cfg_path.write_text(json.dumps(cfg))
+    loaded = load_mofa_components(copy, dtype=torch.float32, cmp_config=comps.cmp.config)
+    _same_state(comps.controlnet, loaded.controlnet)

@@ -155,6 +155,11 @@ def test_encode_conditions_shapes_and_semantics(comps):
             torch.testing.assert_close(
                 cond.features[k][:, 2], net.zero_outs[str(stride)](refined), rtol=1e-4, atol=1e-5
             )
+    chunked = net.encode_conditions(image, flows, marks, frame_chunk=1)
+    for a, b in zip(
+        cond.features + cond.landmarks, chunked.features + chunked.landmarks, strict=True
+    ):
+        torch.testing.assert_close(a, b)
     sub = cond.take(torch.tensor([0, 3]))
     assert sub.num_frames == 2
     torch.testing.assert_close(sub.features[1][:, 1], cond.features[1][:, 3])
