@@ -221,6 +221,19 @@ class TestLayouts:
         assert abs(xs.mean() - x0.mean() - shift[0]) < 1.5
         assert abs(ys.mean() - y0.mean() - shift[1]) < 1.5
 
+    def test_transparent_pixels_do_not_bleed_into_edges(self, face) -> None:
+        _, lm = face
+        alpha = np.zeros((SIZE, SIZE), np.uint8)
+        cv2.circle(alpha, (128, 128), 100, 255, -1, cv2.LINE_AA)  # a soft-edged disc ...
+        rgba = np.zeros((SIZE, SIZE, 4), np.uint8)  # ... white over transparent black
+        rgba[alpha > 0] = 255
+        rgba[:, :, 3] = alpha
+        moved, _ = _affine(lm, angle_deg=7.0, scale=1.03, shift=(3.5, 2.25))
+        _, f1 = WarpAnimator().animate(rgba, np.stack([lm, moved]))
+        visible = f1[:, :, 3] > 0
+        assert visible.sum() > 20000 and (f1[:, :, 3] < 255).sum() > 100  # soft edge kept
+        assert f1[:, :, :3][visible].min() >= 254  # no dark fringe where alpha < 255
+
     def test_grey_and_16bit_and_float_inputs(self, face) -> None:
         img, lm = face
         grey = img.mean(axis=2).astype(np.uint8)

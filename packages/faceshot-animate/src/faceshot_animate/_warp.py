@@ -155,7 +155,9 @@ class WarpAnimator:
         Args:
             image: (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array; uint8, uint16, bool or
                 float in [0, 1]. The character, whose landmarks are ``landmarks[0]``. Grey
-                becomes RGB; alpha is warped with the colour and kept.
+                becomes RGB; alpha is warped with the colour and kept (semi-transparent
+                output pixels are interpolated premultiplied, so colour hidden under
+                transparent pixels never bleeds into edges).
             landmarks: (T, 68, 2) or (68, 2) float64 pixel (x, y) in ``image``'s pixels,
                 iBUG order; frame 0 is the character's own landmarks.
             fps: frames per second of the output (> 0); the warp does not depend on it.
@@ -193,7 +195,11 @@ class WarpAnimator:
         cfg = self.config
         if work != in_size:
             interp = cv2.INTER_AREA if work[0] < in_size[0] else cv2.INTER_LINEAR
-            src = np.asarray(cv2.resize(img, work, interpolation=interp), dtype=np.uint8)
+            if img.shape[2] == 4:  # resample premultiplied: no dark fringes at alpha edges
+                small = cv2.resize(premultiply(img), work, interpolation=interp)
+                src = unpremultiply(np.asarray(small, dtype=np.uint16))
+            else:
+                src = np.asarray(cv2.resize(img, work, interpolation=interp), dtype=np.uint8)
         else:
             src = img
         lms = _scale_points(pts, in_size, work)
@@ -214,6 +220,27 @@ class WarpAnimator:
             yield frame
 
 
+def premultiply(image: NDArray[np.uint8]) -> NDArray[np.uint16]:
+    """(H, W, 4) uint8 straight RGBA -> (H, W, 4) uint16 (R*A, G*A, B*A, A*257), exact."""
+    alpha = image[:, :, 3:4].astype(np.uint16)
+    out = np.empty(image.shape, dtype=np.uint16)
+    np.multiply(image[:, :, :3], alpha, out=out[:, :, :3], dtype=np.uint16)
+    out[:, :, 3:4] = alpha * np.uint16(257)
+    return out
+
+
+def unpremultiply(image: NDArray[np.uint16]) -> NDArray[np.uint8]:
+    """Inverse of :func:`premultiply` (rounded); colour is 0 where alpha is 0."""
+    a16 = image[:, :, 3].astype(np.float32)
+    scale = np.divide(257.0, a16, out=np.zeros_like(a16), where=a16 > 0)
+    out = np.empty(image.shape, dtype=np.uint8)
+    rgb = image[:, :, :3].astype(np.float32) * scale[:, :, None]
+    np.clip(rgb + 0.5, 0, 255, out=rgb)
+    out[:, :, :3] = rgb.astype(np.uint8)
+    out[:, :, 3] = ((image[:, :, 3].astype(np.uint32) + 128) // 257).astype(np.uint8)
+    return out
+
+
 def _lip_colour(image: NDArray[np.uint8], landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
     """(3,) float32 mean RGB inside the outer-lip polygon (mid grey if it covers no pixel)."""
     mask = np.zeros(image.shape[:2], dtype=np.uint8)
@@ -232,6 +259,9 @@ class _FrameRenderer:
         self.channels = src.shape[2]
         # cv2.remap is markedly faster on 4 channels than on 3: warp RGB as RGBX.
         self.src = src if self.channels == 4 else cv2.cvtColor(src, cv2.COLOR_RGB2RGBA)
+        # RGBA: pixels that come out semi-transparent are redone from a premultiplied
+        # 16-bit copy, so colour hidden under transparent pixels never bleeds into edges.
+        self.src16 = premultiply(src) if self.channels == 4 else None
         self.mesh = mesh
         self.cfg = cfg
         w, h = mesh.size
@@ -258,14 +288,44 @@ class _FrameRenderer:
                 self.src, mapping, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
             )
             if self.channels == 3:
-                warped = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
-            frame = np.asarray(warped, dtype=np.uint8)
+                frame = np.asarray(cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB), dtype=np.uint8)
+            else:
+                frame = np.asarray(warped, dtype=np.uint8)
+                self._fix_edges(frame, mapping)
             if self.cfg.mouth_cavity:
                 self._paint_cavity(frame, landmarks)
         finally:
             if threads is not None:
                 cv2.setNumThreads(previous)
         return frame
+
+    def _fix_edges(self, frame: NDArray[np.uint8], mapping: NDArray[np.float32]) -> None:
+        """Recompute semi-transparent output pixels from the premultiplied source.
+
+        An output pixel with alpha 255 only mixes opaque source pixels, where straight and
+        premultiplied interpolation agree; one with alpha 0 is invisible (and keeps the
+        hidden colour, so frame 0 stays equal to the input). Only 0 < alpha < 255 pixels
+        (edges, soft shadows) need the premultiplied path.
+        """
+        alpha = frame[:, :, 3]
+        edge = (alpha > 0) & (alpha < 255)
+        ys, xs = np.nonzero(edge)
+        n = len(ys)
+        if n == 0:
+            return
+        cols = 1024  # cv2.remap wants maps under 32767 along each side
+        rows = -(-n // cols)
+        pts = np.zeros((rows * cols, 2), dtype=np.float32)
+        pts[:n] = mapping[ys, xs]
+        w16 = cv2.remap(  # type: ignore[call-overload]
+            self.src16,
+            pts.reshape(rows, cols, 2),
+            None,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        fixed = unpremultiply(np.asarray(w16, dtype=np.uint16)).reshape(-1, 4)[:n]
+        frame[ys, xs] = fixed
 
     def _paint_cavity(self, frame: NDArray[np.uint8], landmarks: NDArray[np.float64]) -> None:
         cfg = self.cfg
