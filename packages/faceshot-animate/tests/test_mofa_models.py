@@ -278,3 +278,14 @@ def test_cmp_forward_shape_and_range():
         flow = net(image, sparse, mask)
     assert flow.shape == (2, 2, 64, 64) and flow.dtype == torch.float32
     assert torch.isfinite(flow).all() and flow.abs().max() <= 8.0
+
+
+def test_clip_resize_matches_diffusers_svd_preprocessing():
+    pipe = pytest.importorskip(
+        "diffusers.pipelines.stable_video_diffusion.pipeline_stable_video_diffusion"
+    )
+    from faceshot_animate.mofa._animator import _svd_resize
+
+    x = torch.rand(1, 3, 96, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    want = pipe._resize_with_antialiasing(x, (32, 32))
+    torch.testing.assert_close(_svd_resize(x, (32, 32)), want, rtol=1e-5, atol=1e-5)

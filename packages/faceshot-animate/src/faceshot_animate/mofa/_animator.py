@@ -8,7 +8,8 @@ Pipeline (pipeline -> wrapper -> modules):
    384 x 384 (:func:`sparse_landmark_flow`) densified by CMP, nearest-resized to the working
    size and rescaled; the ControlNet embeds and warps the first frame for all frames once
    (:meth:`LandmarkControlNet.encode_conditions`).
-3. SVD conditioning as in FaceShot's pipeline: CLIP image embedding, VAE latent of the image
+3. SVD conditioning as in FaceShot's pipeline: CLIP image embedding (SVD's anti-aliased resize to
+   the encoder size), VAE latent of the image
    with noise augmentation 0.02, added time ids (fps id 6, motion bucket 128, 0.02),
    classifier-free guidance with a per-frame scale rising linearly from ``min_guidance`` to
    ``max_guidance`` across each window (1.0 -> 7.5), 25 Euler steps.
@@ -47,6 +48,33 @@ from faceshot_animate.mofa._windows import plan_windows, window_weights
 from faceshot_animate.mofa.errors import MofaConfigError
 
 __all__ = ["MofaAnimator"]
+
+
+def _gaussian_blur(x: torch.Tensor, sigma: tuple[float, float]) -> torch.Tensor:
+    """Separable Gaussian blur with reflect padding; odd kernel of side max(4 sigma, 3)."""
+    for dim, sg in ((2, sigma[0]), (3, sigma[1])):
+        k = int(max(4.0 * sg, 3.0))
+        k += 1 - k % 2
+        grid = torch.arange(k, dtype=x.dtype, device=x.device) - k // 2
+        kern = torch.exp(-(grid**2) / (2.0 * sg * sg))
+        kern = kern / kern.sum()
+        shape = [1, 1, 1, 1]
+        shape[dim] = k
+        weight = kern.view(shape).expand(x.shape[1], 1, *shape[2:])
+        pad = [0, 0, 0, 0]
+        side = 2 if dim == 2 else 0
+        pad[side], pad[side + 1] = (k - 1) // 2, k - 1 - (k - 1) // 2
+        x = F.conv2d(F.pad(x, pad, mode="reflect"), weight, groups=x.shape[1])
+    return x
+
+
+def _svd_resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """SVD's CLIP-input resize: Gaussian anti-aliasing, sigma = max((factor - 1) / 2, 0.001),
+    then bicubic with ``align_corners=True`` (as diffusers' SVD pipeline)."""
+    h, w = x.shape[-2:]
+    sigma = (max((h / size[0] - 1.0) / 2.0, 0.001), max((w / size[1] - 1.0) / 2.0, 0.001))
+    x = _gaussian_blur(x, sigma)
+    return F.interpolate(x, size=size, mode="bicubic", align_corners=True)
 
 
 class MofaAnimator:
@@ -237,12 +265,10 @@ class MofaAnimator:
 
         # CLIP image embedding; unconditional = zeros.
         size = c.image_encoder.config.image_size
-        clip_in = F.interpolate(
-            image01.to(dev), size=(size, size), mode="bicubic", antialias=True, align_corners=False
-        )
+        clip_in = _svd_resize(image01.to(dev), (size, size))
         mean = torch.tensor(c.image_mean, device=dev).view(1, 3, 1, 1)
         std = torch.tensor(c.image_std, device=dev).view(1, 3, 1, 1)
-        clip_in = ((clip_in.clamp(0, 1) - mean) / std).to(dt)
+        clip_in = ((clip_in - mean) / std).to(dt)
         embeds = c.image_encoder(clip_in).image_embeds.unsqueeze(1)
         ehs = torch.cat([torch.zeros_like(embeds), embeds])
 
