@@ -310,8 +310,8 @@ class FaceGeometry:
 def _ink_groups(leaves: list[Leaf], size: int) -> list[Group]:
     """Visible ink components, joined by the small white shapes touching them.
 
-    Ink pixels are split into 8-connected components (a lid line touching its pupil is one
-    eye; a brow fused to an eye is cut off later by :func:`_eye_mask`), and a white
+    Ink pixels of one colour are split into 8-connected components (a lid line touching its
+    pupil is one eye; a brow fused to an eye is cut off later by :func:`_eye_mask`), and a white
     component (eye white, teeth) joins every ink component it touches.
     An ink element keeps the pixels that later ink or white elements, or later shapes in a
     face colour (which carve marks, e.g. a crescent eye), paint over; pixels hidden only by
@@ -329,17 +329,23 @@ def _ink_groups(leaves: list[Leaf], size: int) -> list[Group]:
         if leaf.is_ink or leaf.is_white or leaf.rgb in face_rgbs:
             acc |= leaf.mask
     eight = np.ones((3, 3), bool)
-    ink_all = np.zeros((size, size), bool)
+    ink_by_colour: dict[tuple[float, float, float], NDArray[np.bool_]] = {}
     for leaf in leaves:
         if not leaf.is_ink:
             continue
         lab, k = ndimage.label(leaf.mask & ~covered[leaf.index], structure=eight)
-        big = np.nonzero(
-            ndimage.sum(np.ones_like(lab), lab, np.arange(1, k + 1)) > 0.15 * size * size
-        )[0]
-        lab[np.isin(lab, big + 1)] = 0  # a dark face (new moon) is no mark
-        ink_all |= lab > 0
-    labels, n = ndimage.label(ink_all, structure=eight)
+        areas = ndimage.sum(np.ones_like(lab), lab, np.arange(1, k + 1))
+        lab[np.isin(lab, np.nonzero(areas > 0.15 * size * size)[0] + 1)] = 0  # a dark face
+        prev = ink_by_colour.get(leaf.rgb, np.zeros((size, size), bool))
+        ink_by_colour[leaf.rgb] = prev | (lab > 0)
+    # Touching marks of one colour are one mark; marks of different colours stay apart (a
+    # mouth drawn over a crater of the moon).
+    labels = np.zeros((size, size), dtype=np.int32)
+    n = 0
+    for ink_c in ink_by_colour.values():
+        lab, k = ndimage.label(ink_c & (labels == 0), structure=eight)
+        labels[lab > 0] = lab[lab > 0] + n
+        n += k
     small_white = [lf.index for lf in leaves if lf.is_white and lf.mask.mean() < 0.12]
     wlab, nw = ndimage.label(np.isin(top, small_white), structure=eight)
     parent = np.arange(n + 1)
@@ -644,10 +650,11 @@ def derive_face(svg_path: Path, size: int = SIZE) -> FaceGeometry:
         "eye_fused_stroke_cut": [r_cut, l_cut],
         "mouth_right_corner": outer[0].tolist(),
         "mouth_left_corner": outer[6].tolist(),
-        "mouth_top": [float(mouth.bcx), float(mouth.y0)],
-        "mouth_bottom": [float(mouth.bcx), float(mouth.y1)],
+        "mouth_top": pts[51].tolist(),
+        "mouth_bottom": pts[57].tolist(),
         "mouth_box": [mouth.x0, mouth.y0, mouth.x1, mouth.y1],
         "mouth_open": is_open,
+        "iod": float(np.linalg.norm(pts[45] - pts[36])),
         "face_box": [int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())],
         "face_element": face_index,
         "parts": {
@@ -711,6 +718,17 @@ def main(argv: list[str] | None = None) -> int:
             "points: the 68 iBUG points (also in <code>.pts, 1-based) - present for excluded "
             "faces too, for inspection only."
         ),
+        "fields": {
+            "usable": "false: not in the gallery (no .pts); 'reason' says why",
+            "right_eye_centre, left_eye_centre": "middle of the eye mark at its mid column "
+            "(the ellipse centre for elliptic eyes)",
+            "right_eye_box, left_eye_box, mouth_box, face_box": "[x0, y0, x1, y1] pixel bounds",
+            "mouth_right_corner, mouth_left_corner": "leftmost / rightmost mouth pixel column "
+            "(= points 48 / 54)",
+            "mouth_top, mouth_bottom": "mouth outline at the corners' mid column (= points 51 / 57)",
+            "iod": "outer eye corner distance |p45 - p36|",
+            "parts": "per paper part: 'measured' from the SVG geometry or 'derived' (placed)",
+        },
         "source": "Twemoji 15.0.0 (npm @twemoji/svg), CC-BY 4.0",
         "faces": dict(sorted(faces.items())),
     }
