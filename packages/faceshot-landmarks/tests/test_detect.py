@@ -134,3 +134,19 @@ def test_preview_and_draw(tmp_path, data_dir) -> None:
     img = np.zeros((20, 20, 3), np.uint8)
     drawn = fl.draw_points(img, template_face(10.0, (10.0, 10.0)))
     assert img.max() == 0 and drawn[..., 1].max() == 255
+
+
+def test_face_appearing_late_is_backfilled_and_marked(tmp_path, data_dir, dlib_landmarker) -> None:
+    frames = []
+    for t, fr in enumerate(fl.iter_frames(data_dir / "carphone.mp4")):
+        if t >= 12:
+            break
+        frames.append(fr)
+    blank = np.full_like(frames[0], 128)
+    path = tmp_path / "late.mp4"
+    _write_video(path, [blank, blank, blank, *frames[:9]])
+    lm = fl.detect_video(path, landmarker=dlib_landmarker, progress=False)
+    assert lm.points.shape == (12, 68, 2)
+    assert lm.visible is not None
+    assert not lm.visible[:3].any() and lm.visible[3:].all()
+    np.testing.assert_array_equal(lm.points[0], lm.points[3])  # leading frames hold the first detection
