@@ -131,3 +131,14 @@ def test_real_weights_on_gpu():
     frames = list(anim.animate(img, lm))
     assert len(frames) == 30 and frames[5].shape == (512, 512, 3)
     assert all(np.isfinite(f).all() for f in frames)
+
+
+def test_landmarks_drive_the_output(animator):
+    """Same seed, different landmark motion: different frames (the conditions reach the U-Net)."""
+    still = np.repeat(_landmarks(1), 3, axis=0)
+    moving = still.copy()
+    moving[1:, 48:68] += np.array([0.0, 3.0])  # mouth moves down
+    a = list(animator.animate(_image(), still))
+    b = list(animator.animate(_image(), moving))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[1], b[1])
