@@ -150,3 +150,20 @@ def test_face_appearing_late_is_backfilled_and_marked(tmp_path, data_dir, dlib_l
     assert lm.visible is not None
     assert not lm.visible[:3].any() and lm.visible[3:].all()
     np.testing.assert_array_equal(lm.points[0], lm.points[3])  # leading frames hold the first detection
+
+
+def test_face_lost_mid_video_is_marked_and_reacquired(tmp_path, data_dir, dlib_landmarker) -> None:
+    frames = []
+    for t, fr in enumerate(fl.iter_frames(data_dir / "carphone.mp4")):
+        if t >= 16:
+            break
+        frames.append(fr)
+    blank = np.full_like(frames[0], 128)
+    path = tmp_path / "gap.mp4"
+    _write_video(path, [*frames[:6], blank, blank, blank, *frames[6:12]])
+    lm = fl.detect_video(path, landmarker=dlib_landmarker, progress=False)
+    assert lm.visible is not None
+    vis = lm.visible.all(axis=1)
+    np.testing.assert_array_equal(vis, [True] * 6 + [False] * 3 + [True] * 6)
+    # the 3-frame gap (<= max_gap) is interpolated between frames 5 and 9
+    np.testing.assert_allclose(lm.points[7], 0.5 * (lm.points[5] + lm.points[9]), atol=1e-9)

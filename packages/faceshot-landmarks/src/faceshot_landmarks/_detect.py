@@ -388,6 +388,7 @@ def detect_video(
                 raise NoFaceError(f"no face found in video {name!r}, frames 0-{t}")
             pts_list.append(np.zeros((NUM_POINTS, 2)) if prev is None else prev)
             found.append(False)
+            since = config.redetect_every  # lost: run the detector on the next frame
         else:
             first = t if first is None else first
             pts_list.append(cur)
