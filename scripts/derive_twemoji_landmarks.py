@@ -235,10 +235,16 @@ def _extreme_y(mask: NDArray[np.bool_], col: int) -> float:
 def contour_points(mask: NDArray[np.bool_], n: int = 6, samples: int = 9) -> NDArray[np.float64]:
     """Corner-to-corner outline of a blob, clockwise from its leftmost column.
 
-    Returns (2 + 2 * (n - 2) // 2 ...) points: left corner, ``k`` upper points at evenly
-    spaced columns left to right, right corner, ``k`` lower points right to left, where
-    ``k = (n - 2) // 2``. Upper and lower points come from a column scan of ``mask``, each an
-    average over a few neighbouring columns (``samples``) to damp pixel steps.
+    Args:
+        mask: (H, W) bool blob.
+        n: even number of points (6 for an eye, 12 for the outer lips).
+        samples: neighbouring columns averaged per point, to damp pixel steps.
+
+    Returns:
+        (n, 2) float64 pixel (x, y): the left corner (leftmost column, mean row), ``k``
+        upper points at columns evenly spaced between the corners (left to right), the right
+        corner, then the ``k`` lower points right to left, ``k = (n - 2) // 2``; upper and
+        lower points are the top and bottom of ``mask`` in their column.
     """
     xs = np.nonzero(mask.any(axis=0))[0]
     x0, x1 = xs.min(), xs.max()
