@@ -88,7 +88,7 @@ def _human_items(src: Path, cell: int) -> list[tuple[str, Image.Image, bool]]:
         pts = read_pts(pts_path).points[0]
         s = cell / max(im.size)
         im = draw_landmarks(im, pts, radius=1.6 / s).resize(
-            (max(1, round(im.width * s)), max(1, round(im.height * s))), Image.LANCZOS
+            (max(1, round(im.width * s)), max(1, round(im.height * s))), Image.Resampling.LANCZOS
         )
         items.append((path.stem, im, True))
     return items

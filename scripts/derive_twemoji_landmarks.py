@@ -40,6 +40,7 @@ import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cairosvg
 import numpy as np
@@ -310,7 +311,7 @@ class FaceGeometry:
     usable: bool
     reason: str = ""
     points: NDArray[np.float64] | None = None  # (68, 2)
-    keypoints: dict[str, object] = field(default_factory=dict)
+    keypoints: dict[str, Any] = field(default_factory=dict)
 
 
 def _ink_groups(leaves: list[Leaf], size: int) -> list[Group]:
@@ -646,7 +647,7 @@ def derive_face(svg_path: Path, size: int = SIZE) -> FaceGeometry:
         usable, reason = False, EXCLUDE[code]
 
     ys, xs = np.nonzero(face)
-    kp: dict[str, object] = {
+    kp: dict[str, Any] = {
         "usable": usable,
         "reason": reason,
         "right_eye_centre": r_c.tolist(),
@@ -699,7 +700,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     kp_path = args.out / "keypoints.json"
-    faces: dict[str, object] = {}
+    faces: dict[str, dict[str, Any]] = {}
     if args.only and kp_path.exists():
         faces = json.loads(kp_path.read_text())["faces"]
     for svg in tqdm(svgs, desc="twemoji", file=sys.stderr, disable=args.no_progress):
@@ -713,7 +714,7 @@ def main(argv: list[str] | None = None) -> int:
             geo.keypoints if geo.keypoints else {"usable": False, "reason": geo.reason}
         )
         if geo.points is not None:
-            faces[geo.code]["points"] = geo.points.tolist()  # type: ignore[index]
+            faces[geo.code]["points"] = geo.points.tolist()
     doc = {
         "format": "faceshot-twemoji-keypoints",
         "version": 1,
@@ -739,11 +740,11 @@ def main(argv: list[str] | None = None) -> int:
         "faces": dict(sorted(faces.items())),
     }
     atomic_write(kp_path, lambda f: f.write(json.dumps(doc, indent=1).encode("utf-8")))
-    n_ok = sum(1 for v in faces.values() if v.get("usable"))  # type: ignore[union-attr]
+    n_ok = sum(1 for v in faces.values() if v.get("usable"))
     print(f"{n_ok} usable / {len(faces)} faces", file=sys.stderr)
     for code, v in sorted(faces.items()):
-        if not v.get("usable"):  # type: ignore[union-attr]
-            print(f"  excluded {code}: {v.get('reason')}", file=sys.stderr)  # type: ignore[union-attr]
+        if not v.get("usable"):
+            print(f"  excluded {code}: {v.get('reason')}", file=sys.stderr)
     return 0
 
 

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     left = int(np.clip(round(centre[0] - side / 2), 0, src.width - side))
     top = int(np.clip(round(centre[1] - side / 2), 0, src.height - side))
     small = src.crop((left, top, left + side, top + side)).resize(
-        (LONG_SIDE, LONG_SIDE), Image.LANCZOS
+        (LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS
     )
     pts = (gt - np.array([left, top]) + 0.5) * (LONG_SIDE / side) - 0.5
     print(f"einstein: crop {side}x{side} at ({left}, {top})", file=sys.stderr)
