@@ -142,3 +142,20 @@ def test_landmarks_drive_the_output(animator):
     b = list(animator.animate(_image(), moving))
     np.testing.assert_array_equal(a[0], b[0])
     assert not np.array_equal(a[1], b[1])
+
+
+def test_float16_path_upcasts_vae_encode_and_restores():
+    anim = MofaAnimator(
+        tiny_components(0),
+        device="cpu",
+        dtype=torch.float16,
+        num_inference_steps=1,
+        size=TINY_SIZE,
+        window=5,
+        stride=2,
+        progress=False,
+    )
+    frames = list(anim.animate(_image(), _landmarks(2)))
+    assert len(frames) == 2 and frames[1].shape == (48, 40, 3)
+    assert next(anim.components.vae.parameters()).dtype == torch.float16
+    assert next(anim.components.cmp.parameters()).dtype == torch.float32

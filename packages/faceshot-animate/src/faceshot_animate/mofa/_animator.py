@@ -156,9 +156,8 @@ class MofaAnimator:
         )
         for name in ("unet", "vae", "image_encoder", "controlnet"):
             model = getattr(comps, name)
-            if next(model.parameters()).dtype != dtype:
-                model.to(dtype=dtype)
-            model.to(self.device).eval()
+            # nn.Module.to: the same cast as ModelMixin.to, without its float32-modules warning
+            torch.nn.Module.to(model, device=self.device, dtype=dtype).eval()
         comps.cmp.to(device=self.device, dtype=torch.float32).eval()
         self.components = comps
         self.num_inference_steps = int(num_inference_steps)
@@ -277,11 +276,14 @@ class MofaAnimator:
         aug = image + self.noise_aug_strength * noise
         vae = c.vae
         upcast = dt == torch.float16 and bool(getattr(vae.config, "force_upcast", False))
+        # nn.Module.to, not ModelMixin.to: same cast, without diffusers' dtype warning
         if upcast:
-            vae.to(torch.float32)
-        cond_latent = vae.encode(aug.to(vae.dtype)).latent_dist.mode().to(dt)
-        if upcast:
-            vae.to(dt)
+            torch.nn.Module.to(vae, torch.float32)
+        try:
+            cond_latent = vae.encode(aug.to(vae.dtype)).latent_dist.mode().to(dt)
+        finally:
+            if upcast:
+                torch.nn.Module.to(vae, dt)
         image_latents = torch.cat([torch.zeros_like(cond_latent), cond_latent]).unsqueeze(1)
 
         added = torch.tensor(
