@@ -120,3 +120,13 @@ def test_ibug68_layout_covers_every_point_once_per_group():
     np.testing.assert_array_equal(ibug68.part_indices("eyes"), np.arange(36, 48))
     with pytest.raises(KeyError, match="unknown part"):
         ibug68.part_indices("ears")
+
+
+def test_atomic_write_gives_regular_permissions(tmp_path):
+    import os
+    import stat
+
+    path = atomic_write(tmp_path / "x.bin", lambda f: f.write(b"1"))
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

@@ -44,6 +44,20 @@ JSON_FORMAT = "faceshot-landmarks"
 _JSON_VERSION = 1
 
 
+def _current_umask() -> int:
+    """The process umask (read without changing it where /proc allows; else set-and-restore)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
     """Call ``write(f)`` on a temporary file next to ``path``, then rename it to ``path``.
 
@@ -55,6 +69,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
         raise LandmarkFileError(f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
     try:
+        # mkstemp creates 0600 files; give the result the mode a plain open() would (0666 & ~umask).
+        os.fchmod(fd, 0o666 & ~_current_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
         os.replace(tmp, dest)
