@@ -167,3 +167,14 @@ def test_face_lost_mid_video_is_marked_and_reacquired(tmp_path, data_dir, dlib_l
     np.testing.assert_array_equal(vis, [True] * 6 + [False] * 3 + [True] * 6)
     # the 3-frame gap (<= max_gap) is interpolated between frames 5 and 9
     np.testing.assert_allclose(lm.points[7], 0.5 * (lm.points[5] + lm.points[9]), atol=1e-9)
+
+
+def test_small_faces_get_subpixel_landmarks(data_dir, dlib_landmarker) -> None:
+    frame = next(iter(fl.iter_frames(data_dir / "carphone.mp4")))  # face ~50 px wide
+    box = dlib_landmarker.detect_faces(frame)[0]
+    fine = dlib_landmarker.landmarks_in_box(frame, box)
+    coarse = fl.DlibLandmarker(min_face_side=0).landmarks_in_box(frame, box)
+    assert np.mean(coarse == np.round(coarse)) == 1.0  # dlib alone: whole pixels
+    assert np.mean(fine != np.round(fine)) > 0.9  # upscaled crop: sub-pixel
+    iod = np.linalg.norm(coarse[36] - coarse[45])
+    assert fl.nme(fine, coarse) < 0.1 and np.linalg.norm(fine - coarse, axis=1).mean() < 0.1 * iod

@@ -126,12 +126,20 @@ class DlibLandmarker:
         model: shape-predictor file (``None``: :func:`predictor_path`).
         upsample: detector upsampling steps.
         detect_max_side: detection runs on a copy downscaled to at most this longer side.
+        min_face_side: faces whose box is smaller than this many pixels are predicted on an
+            upscaled crop (bicubic, at most 4x), so landmarks get sub-pixel precision
+            instead of dlib's whole-pixel steps (which are ~2 % of a 50 px face).
 
     Licence: the 68-point model is for non-commercial research only (trained on iBUG 300-W).
     """
 
     def __init__(
-        self, model: str | os.PathLike[str] | None = None, *, upsample: int = 1, detect_max_side: int = 480
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        upsample: int = 1,
+        detect_max_side: int = 480,
+        min_face_side: int = 160,
     ) -> None:
         try:
             import dlib
@@ -142,6 +150,7 @@ class DlibLandmarker:
         self._predictor = dlib.shape_predictor(str(predictor_path(model)))
         self.upsample = int(upsample)
         self.detect_max_side = int(detect_max_side)
+        self.min_face_side = int(min_face_side)
 
     def detect_faces(
         self, image: NDArray[np.uint8], *, upsample: int | None = None, max_side: int | None = None
@@ -176,9 +185,32 @@ class DlibLandmarker:
         Returns:
             (68, 2) float64 pixel (x, y).
         """
-        b = np.round(np.asarray(box, np.float64)).astype(int).tolist()
-        shape = self._predictor(np.ascontiguousarray(image), self._dlib.rectangle(*b))
-        return np.array([[p.x, p.y] for p in shape.parts()], np.float64)
+        box = np.asarray(box, np.float64)
+        side = float(max(box[2] - box[0], box[3] - box[1], 1.0))
+        factor = min(4.0, self.min_face_side / side)
+        if factor <= 1.0:
+            b = np.round(box).astype(int).tolist()
+            shape = self._predictor(np.ascontiguousarray(image), self._dlib.rectangle(*b))
+            return np.array([[p.x, p.y] for p in shape.parts()], np.float64)
+        import cv2
+
+        # Crop with a margin of half a box, upscale, predict, map back (pixel centres:
+        # x = (x_crop + 0.5) / factor - 0.5 + left).
+        h, w = image.shape[:2]
+        margin = 0.5 * side
+        left, top = max(0, int(np.floor(box[0] - margin))), max(0, int(np.floor(box[1] - margin)))
+        right, bottom = min(w, int(np.ceil(box[2] + margin))), min(h, int(np.ceil(box[3] + margin)))
+        crop = image[top:bottom, left:right]
+        big = cv2.resize(
+            np.ascontiguousarray(crop),
+            (round(crop.shape[1] * factor), round(crop.shape[0] * factor)),
+            interpolation=cv2.INTER_CUBIC,
+        )
+        fx, fy = big.shape[1] / crop.shape[1], big.shape[0] / crop.shape[0]
+        rb = (box - [left, top, left, top]) * [fx, fy, fx, fy]
+        shape = self._predictor(big, self._dlib.rectangle(*np.round(rb).astype(int).tolist()))
+        pts = np.array([[p.x, p.y] for p in shape.parts()], np.float64)
+        return (pts + 0.5) / [fx, fy] - 0.5 + [left, top]
 
     def detect(
         self, image: NDArray[np.uint8], *, retry: bool = False, near: ArrayLike | None = None
