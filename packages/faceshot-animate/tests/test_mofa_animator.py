@@ -159,3 +159,15 @@ def test_float16_path_upcasts_vae_encode_and_restores():
     assert len(frames) == 2 and frames[1].shape == (48, 40, 3)
     assert next(anim.components.vae.parameters()).dtype == torch.float16
     assert next(anim.components.cmp.parameters()).dtype == torch.float32
+
+
+def test_working_size_keeps_aspect_in_multiples_of_64():
+    from faceshot_animate.mofa import working_size
+
+    assert working_size(512, 512) == (512, 512)
+    assert working_size(1080, 1920) == (384, 704)
+    assert working_size(48, 40) == (576, 448)
+    h, w = working_size(3000, 20)
+    assert h % 64 == 0 and w == 64
+    anim = MofaAnimator(tiny_components(0), device="cpu", dtype=torch.float32, size=None)
+    assert anim.size is None

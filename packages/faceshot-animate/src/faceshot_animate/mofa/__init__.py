@@ -29,7 +29,7 @@ Example::
         ...
 """
 
-from faceshot_animate.mofa._animator import MofaAnimator
+from faceshot_animate.mofa._animator import MofaAnimator, working_size
 from faceshot_animate.mofa._cmp import CmpConfig, CmpFlowNet, load_cmp
 from faceshot_animate.mofa._controlnet import ControlConditions, LandmarkControlNet
 from faceshot_animate.mofa._layout import (
@@ -71,4 +71,5 @@ __all__ = [
     "sparse_landmark_flow",
     "unet_residuals",
     "window_weights",
+    "working_size",
 ]

@@ -2,7 +2,8 @@
 
 Pipeline (pipeline -> wrapper -> modules):
 
-1. The character image is resized to the working size (512 x 512 by default, multiples of 64);
+1. The character image is resized to the working size (512 x 512 by default, multiples of 64;
+   ``size=None`` keeps the aspect ratio at about 512^2 pixels, see :func:`working_size`);
    landmarks follow (pixel-centre convention).
 2. Conditions: landmark images (:func:`render_landmark_images`), sparse landmark flow at CMP's
    384 x 384 (:func:`sparse_landmark_flow`) densified by CMP, nearest-resized to the working
@@ -47,7 +48,7 @@ from faceshot_animate.mofa._unet import unet_residuals
 from faceshot_animate.mofa._windows import plan_windows, window_weights
 from faceshot_animate.mofa.errors import MofaConfigError
 
-__all__ = ["MofaAnimator"]
+__all__ = ["MofaAnimator", "working_size"]
 
 
 def _gaussian_blur(x: torch.Tensor, sigma: tuple[float, float]) -> torch.Tensor:
@@ -77,6 +78,24 @@ def _svd_resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bicubic", align_corners=True)
 
 
+def working_size(height: int, width: int, area: int = 512 * 512) -> tuple[int, int]:
+    """Working (H, W) for an image: its aspect ratio, about ``area`` pixels, multiples of 64.
+
+    Args:
+        height: image rows (pixels).
+        width: image columns (pixels).
+        area: target pixel count of the working size.
+
+    Returns:
+        (H, W), each a multiple of 64 and at least 64.
+    """
+    scale = (area / float(height * width)) ** 0.5
+    return (
+        max(64, round(height * scale / 64) * 64),
+        max(64, round(width * scale / 64) * 64),
+    )
+
+
 class MofaAnimator:
     """Landmark-driven animator: MOFA-Video's landmark ControlNet on SVD-XT 1.1 (GPU).
 
@@ -90,7 +109,9 @@ class MofaAnimator:
         dtype: dtype of U-Net, VAE, CLIP and ControlNet (float16 / bfloat16 on GPU);
             CMP, the latents and the guidance arithmetic stay float32.
         num_inference_steps: Euler steps (25 as FaceShot).
-        size: (H, W) working size in pixels, multiples of 64.
+        size: (H, W) working size in pixels, multiples of 64 (the image is stretched to it
+            and frames are resized back); ``None`` picks :func:`working_size` per image
+            (aspect ratio kept, about 512^2 pixels).
         window: frames per window including the anchor frame 0 (25 for SVD-XT).
         stride: shift between windows (12 as FaceShot).
         min_guidance: guidance scale of a window's first frame.
@@ -118,7 +139,7 @@ class MofaAnimator:
         device: str | torch.device = "cuda",
         dtype: torch.dtype = torch.float16,
         num_inference_steps: int = 25,
-        size: tuple[int, int] = (512, 512),
+        size: tuple[int, int] | None = (512, 512),
         window: int = 25,
         stride: int = 12,
         min_guidance: float = 1.0,
@@ -137,8 +158,10 @@ class MofaAnimator:
             raise MofaConfigError(
                 f"`num_inference_steps` must be an integer >= 1; got {num_inference_steps!r}"
             )
-        if len(size) != 2 or any(int(s) != s or s < 64 or s % 64 for s in size):
-            raise MofaConfigError(f"`size` must be (H, W), multiples of 64; got {size!r}")
+        if size is not None and (
+            len(size) != 2 or any(int(s) != s or s < 64 or s % 64 for s in size)
+        ):
+            raise MofaConfigError(f"`size` must be (H, W), multiples of 64, or None; got {size!r}")
         plan_windows(window + 1, window, stride)  # validates window and stride
         for name, value in (("decode_chunk", decode_chunk), ("cmp_chunk", cmp_chunk)):
             if int(value) != value or value < 1:
@@ -161,7 +184,7 @@ class MofaAnimator:
         comps.cmp.to(device=self.device, dtype=torch.float32).eval()
         self.components = comps
         self.num_inference_steps = int(num_inference_steps)
-        self.size = (int(size[0]), int(size[1]))
+        self.size = None if size is None else (int(size[0]), int(size[1]))
         self.window = int(window)
         self.stride = int(stride)
         self.min_guidance = float(min_guidance)
@@ -230,7 +253,7 @@ class MofaAnimator:
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Working-size image in [0, 1] (1, 3, H, W), flows (1, T-1, 2, H, W), landmark images (1, T, 3, H, W)."""
         h0, w0 = rgb.shape[:2]
-        h, w = self.size
+        h, w = self.size if self.size is not None else working_size(h0, w0)
         work = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if h < h0 else cv2.INTER_CUBIC)
         scale = np.array([w / w0, h / h0])
         pts_w = (pts + 0.5) * scale - 0.5
