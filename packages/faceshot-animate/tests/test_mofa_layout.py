@@ -144,3 +144,13 @@ def test_upstream_class_name_in_config_loads(saved, tmp_path):
     cfg_path.write_text(json.dumps(cfg))
     loaded = load_mofa_components(copy, dtype=torch.float32, cmp_config=comps.cmp.config)
     _same_state(comps.controlnet, loaded.controlnet)
+
+
+def test_loading_info_check_ignores_only_position_ids():
+    from faceshot_animate.mofa._layout import _check_info
+
+    _check_info({"unexpected_keys": ["vision_model.embeddings.position_ids"]}, "CLIP")
+    with pytest.raises(MofaWeightsError, match=r"CLIP does not match.*1 unexpected keys"):
+        _check_info({"unexpected_keys": ["vision_model.extra.weight"]}, "CLIP")
+    with pytest.raises(MofaWeightsError, match="2 missing keys"):
+        _check_info({"missing_keys": ["a", "b"]}, "U-Net")

@@ -171,12 +171,18 @@ def _variant(weights: Path) -> str | None:
     return "fp16" if ".fp16." in weights.name else None
 
 
+#: Buffers older checkpoints stored and current modules recompute (CLIP's position ids).
+_HARMLESS_UNEXPECTED = (".position_ids",)
+
+
 def _check_info(info: dict[str, Any], what: str) -> None:
-    bad = {
-        k: list(info.get(k) or [])
-        for k in ("missing_keys", "unexpected_keys", "mismatched_keys")
-        if info.get(k)
-    }
+    bad = {}
+    for k in ("missing_keys", "unexpected_keys", "mismatched_keys"):
+        keys = [str(x) for x in (info.get(k) or [])]
+        if k == "unexpected_keys":
+            keys = [x for x in keys if not x.endswith(_HARMLESS_UNEXPECTED)]
+        if keys:
+            bad[k] = keys
     if bad:
         detail = "; ".join(f"{len(v)} {k.replace('_', ' ')} (e.g. {v[:3]})" for k, v in bad.items())
         raise MofaWeightsError(f"{what} does not match the architecture: {detail}")
