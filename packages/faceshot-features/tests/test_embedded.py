@@ -96,7 +96,7 @@ def _transfer(fa, pa, fb):
     height, width = fa.image_size
     j = np.clip(np.round((pa[:, 0] + 0.5) * w / width - 0.5).astype(int), 0, w - 1)
     i = np.clip(np.round((pa[:, 1] + 0.5) * h / height - 0.5).astype(int), 0, h - 1)
-    cb, hb, wb = b.shape
+    cb, _, wb = b.shape
     idx = (a[:, i, j].T @ b.reshape(cb, -1)).argmax(1)
     xs, ys = fb.cell_centers()
     return np.stack([xs[idx % wb], ys[idx // wb]], axis=1)

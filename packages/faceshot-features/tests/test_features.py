@@ -83,7 +83,7 @@ def test_load_errors_name_the_file(tmp_path):
         load_features(tmp_path / "missing.npz")
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(FeatureFileError, match="bad.npz"):
+    with pytest.raises(FeatureFileError, match=r"bad\.npz"):
         load_features(bad)
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(FeatureFileError, match="missing"):
@@ -91,7 +91,7 @@ def test_load_errors_name_the_file(tmp_path):
 
 
 def test_save_into_missing_directory_fails_cleanly(tmp_path):
-    with pytest.raises(FaceshotFeaturesError, match="does not exist"):
+    with pytest.raises(FaceshotFeaturesError, match=r"does not exist"):
         save_features(tmp_path / "nope" / "f.npz", make())
 
 

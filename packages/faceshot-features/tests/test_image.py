@@ -46,10 +46,10 @@ def test_palette_and_jpeg(tmp_path, rgb):
 
 
 def test_errors_name_the_path(tmp_path):
-    with pytest.raises(ImageError, match="missing.png"):
+    with pytest.raises(ImageError, match=r"missing\.png"):
         load_image(tmp_path / "missing.png")
     (tmp_path / "x.png").write_bytes(b"garbage")
-    with pytest.raises(ImageError, match="x.png") as info:
+    with pytest.raises(ImageError, match=r"x\.png") as info:
         load_image(tmp_path / "x.png")
     assert isinstance(info.value, ValueError)
 

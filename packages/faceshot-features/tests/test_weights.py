@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from faceshot_features import FeatureConfigError, WeightsNotFoundError, clear_extractor_cache, load_extractor
+from faceshot_features import (
+    FeatureConfigError,
+    WeightsNotFoundError,
+    clear_extractor_cache,
+    load_extractor,
+)
 from faceshot_features.testing import SD_SCHEDULER_CONFIG, tiny_components, tiny_tokenizer
 
 REV = "0123456789abcdef0123456789abcdef01234567"

@@ -40,7 +40,11 @@ if TYPE_CHECKING:
         inversion_timesteps,
     )
     from faceshot_features._embedded import EMBEDDED_BACKBONE, EmbeddedExtractor, resized_shape
-    from faceshot_features._mobilenet import MobileNetV2, load_mobilenet_v2, mobilenet_v2_weights_path
+    from faceshot_features._mobilenet import (
+        MobileNetV2,
+        load_mobilenet_v2,
+        mobilenet_v2_weights_path,
+    )
 
 __version__ = "0.1.0"
 

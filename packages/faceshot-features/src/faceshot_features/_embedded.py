@@ -50,8 +50,8 @@ def resized_shape(height: int, width: int, long_side: int, multiple: int = 32) -
         side; the pixel <-> cell mapping stays exact because each axis is scaled separately.
     """
     s = long_side / max(height, width)
-    h = max(multiple, int(round(height * s / multiple)) * multiple)
-    w = max(multiple, int(round(width * s / multiple)) * multiple)
+    h = max(multiple, round(height * s / multiple) * multiple)
+    w = max(multiple, round(width * s / multiple) * multiple)
     return h, w
 
 

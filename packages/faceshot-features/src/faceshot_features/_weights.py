@@ -52,16 +52,16 @@ _FP16 = {
 
 
 def default_cache_dir() -> Path:
-    """The Hugging Face hub cache directory (``HF_HUB_CACHE`` / ``HF_HOME``, read now)."""
-    from huggingface_hub import constants
+    """The Hugging Face hub cache directory, from the environment read at call time.
 
+    ``HF_HUB_CACHE``, else ``HF_HOME/hub``, else ``$XDG_CACHE_HOME/huggingface/hub``
+    (``~/.cache/huggingface/hub``), the same rules as ``huggingface_hub`` applies at import.
+    """
     env = os.environ.get("HF_HUB_CACHE")
     if env:
-        return Path(env).expanduser()
-    home = os.environ.get("HF_HOME")
-    if home:
-        return Path(home).expanduser() / "hub"
-    return Path(constants.HF_HUB_CACHE)
+        return Path(os.path.expandvars(env)).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+    return Path(os.path.expandvars(home)).expanduser() / "hub"
 
 
 def _split_spec(spec: str) -> tuple[str, str]:

@@ -96,7 +96,7 @@ def random_ip_adapter_state_dict(unet: Any, image_embed_dim: int = _IMAGE_EMBED_
 
 
 def tiny_components(tokenizer_dir: str | os.PathLike[str], *, seed: int = 0, ip_adapter: bool = True,
-                    prediction_type: str = "epsilon") -> DiffusionComponents:
+                    prediction_type: str = "epsilon", vae_factor: int = 2) -> DiffusionComponents:
     """Seeded tiny components (UNet (32, 64), VAE (32, 64), CLIP text/vision with 32 dims).
 
     Args:
@@ -104,13 +104,20 @@ def tiny_components(tokenizer_dir: str | os.PathLike[str], *, seed: int = 0, ip_
         seed: torch seed used before building each model.
         ip_adapter: include a CLIP vision encoder and a random IP-Adapter state dict.
         prediction_type: scheduler prediction type (``"epsilon"`` or ``"v_prediction"``).
+        vae_factor: VAE downsampling factor, a power of two (2 for tests; 8 as in SD for
+            benchmarks at 512 x 512, which keeps the tiny U-Net's attention at SD's token counts).
 
     Returns:
-        :class:`DiffusionComponents`; VAE factor 2, U-Net with 2 up-blocks (``up_blocks[1]``
+        :class:`DiffusionComponents`; VAE factor ``vae_factor``, U-Net with 2 up-blocks (``up_blocks[1]``
         outputs 32 channels at 1/2 of the input size).
     """
     from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPVisionConfig, CLIPVisionModelWithProjection
+    from transformers import (
+        CLIPTextConfig,
+        CLIPTextModel,
+        CLIPVisionConfig,
+        CLIPVisionModelWithProjection,
+    )
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
@@ -120,10 +127,13 @@ def tiny_components(tokenizer_dir: str | os.PathLike[str], *, seed: int = 0, ip_
         cross_attention_dim=_CROSS_DIM, norm_num_groups=8,
     )
     torch.manual_seed(seed)
+    levels = int(vae_factor).bit_length()
+    if vae_factor < 2 or 2 ** (levels - 1) != vae_factor:
+        raise ValueError(f"`vae_factor` must be a power of two >= 2; got {vae_factor}")
     vae = AutoencoderKL(
-        block_out_channels=[32, 64], in_channels=3, out_channels=3,
-        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
-        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"], latent_channels=4, norm_num_groups=8,
+        block_out_channels=[32] * (levels - 1) + [64], in_channels=3, out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * levels,
+        up_block_types=["UpDecoderBlock2D"] * levels, latent_channels=4, norm_num_groups=8,
     )
     torch.manual_seed(seed)
     text_encoder = CLIPTextModel(CLIPTextConfig(
