@@ -1,0 +1,68 @@
+"""``faceshot bench``: the expression-error metric and the --quick table/JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faceshot._bench import expression_error, track_grid
+
+
+@pytest.fixture(scope="module")
+def driving(demo_driving: Path) -> tuple[list[np.ndarray], np.ndarray]:
+    from faceshot_animate import read_video
+    from faceshot_landmarks import detect_video
+
+    frames = list(read_video(demo_driving))
+    points = np.asarray(detect_video(demo_driving, progress=False).points)[0]
+    return frames, points
+
+
+def test_expression_error_is_zero_for_the_same_video_and_not_for_a_still(driving: tuple[list[np.ndarray], np.ndarray]) -> None:
+    frames, points = driving
+    same = expression_error(frames, points, frames, points)
+    still = expression_error(frames, points, [frames[0]] * len(frames), points)
+    assert same < 1e-12
+    assert still > 1e-4
+
+
+def test_expression_error_ignores_a_global_affine_change(driving: tuple[list[np.ndarray], np.ndarray]) -> None:
+    """A 2x upscaled copy of the driving video has the same normalised tracks."""
+    import cv2
+
+    frames, points = driving
+    big = [cv2.resize(f, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) for f in frames]
+    err = expression_error(frames, points, big, (points + 0.5) * 2 - 0.5)
+    still = expression_error(frames, points, [frames[0]] * len(frames), points)
+    assert err < 0.25 * still
+
+
+def test_track_grid_shapes(driving: tuple[list[np.ndarray], np.ndarray]) -> None:
+    frames, _ = driving
+    pts, ok = track_grid(frames[:5], np.array([60.0, 40.0, 110.0, 90.0]), n=4)
+    assert pts.shape == (16, 5, 2) and ok.shape == (16,) and ok.dtype == bool
+    np.testing.assert_allclose(pts[:, 0].min(axis=0), [60.0, 40.0])
+
+
+@pytest.mark.slow
+def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from faceshot.cli import main
+
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    names = {"retarget frames/s", "detection fps", "matcher NME (human)", "emoji keypoint error", "animate fps",
+             "end-to-end", "expression error", "identity similarity"}
+    assert set(result["figures"]) == names
+    for name in names:
+        assert name in table
+    figures = result["figures"]
+    assert figures["retarget frames/s"]["value"] > 0 and figures["animate fps"]["value"] > 0
+    assert 0 < figures["emoji keypoint error"]["value"] < 1
+    assert 0 < figures["matcher NME (human)"]["value"] < 1
+    assert figures["expression error"]["value"] is not None
+    assert figures["identity similarity"]["value"] is not None and figures["identity similarity"]["value"] > 0.8
