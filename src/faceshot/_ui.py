@@ -93,7 +93,7 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
                 result = fs.animate(path, driving, out)
         except Exception as exc:
             raise gr.Error(" ".join(str(exc).split())) from None
-        total = sum(result.timings.values())
+        total = result.wall
         return str(out), str(out), f"{result.frames} frames at {result.fps:g} fps in {total:.1f} s"
 
     with gr.Blocks(title="FaceShot") as app:
