@@ -133,6 +133,9 @@ def test_ip_adapter_load_scale_unload(tiny_dir, tiny_plain, rgb):
     assert ex.config["ip_adapter"] is False
     with pytest.raises(FeatureConfigError, match="no IP-Adapter"):
         ex.set_ip_adapter_scale(1.0)
+    ex.load_ip_adapter(tiny_components(tiny_dir, seed=0).ip_adapter, scale=1.0)  # reload after unload
+    assert ex.has_ip_adapter and ex.config["ip_adapter_scale"] == 1.0
+    np.testing.assert_allclose(ex.extract(rgb, image_prompt=prompt_a).array, with_a, atol=1e-5)
     with pytest.raises(FeatureConfigError, match="image_proj"):
         ex.load_ip_adapter({"ip_adapter": {}})
 
@@ -188,3 +191,14 @@ def test_extractor_validation(tiny_dir, tiny_plain):
     with pytest.raises(FeatureConfigError, match="image_encoder"):
         DiffusionExtractor(comps, config=DiffusionConfig(image_size=32)).load_ip_adapter(
             {"image_proj": {}, "ip_adapter": {}})
+
+
+def test_v_prediction_schedule_runs(tiny_dir, tiny_plain, rgb):
+    """SD 2.1 is a v-prediction model: the inverse scheduler must take the scheduler's prediction type."""
+    cfg = DiffusionConfig(model_id="tiny", image_size=32, num_inference_steps=10)
+    ex = DiffusionExtractor(tiny_components(tiny_dir, seed=0, ip_adapter=False, prediction_type="v_prediction"),
+                            backbone="tiny-v", config=cfg, progress=False)
+    assert ex.scheduler.config.prediction_type == "v_prediction"
+    f = ex.extract(rgb)
+    assert np.isfinite(f.array).all()
+    assert np.abs(f.array - tiny_plain.extract(rgb).array).max() > 1e-3

@@ -122,7 +122,8 @@ def _build(name: str, *, weights: Any, device: str, dtype: Any, local_files_only
         dtype = torch.float16 if dev.type == "cuda" else torch.float32
     model_id = str(weights) if weights is not None else preset.model_id
     ip_spec = (ip_adapter or preset.ip_adapter_id) if preset.ip_adapter_id else None
-    config = dataclasses.replace(preset, model_id=_model_label(model_id), ip_adapter_id=ip_spec, **options)
+    config = dataclasses.replace(preset, model_id=_model_label(model_id),
+                                 ip_adapter_id=_model_label(ip_spec) if ip_spec else None, **options)
     components = load_sd_components(
         model_id, ip_adapter=ip_spec, image_encoder=image_encoder, dtype=dtype, cache_dir=hf_cache_dir,
         local_files_only=local_files_only,
@@ -133,9 +134,9 @@ def _build(name: str, *, weights: Any, device: str, dtype: Any, local_files_only
 
 
 def _model_label(model_id: str) -> str:
-    """Directory weights are recorded by their name only (configs must not embed local paths)."""
-    p = Path(model_id)
-    return p.name if p.is_dir() else model_id
+    """Local weights are recorded by their name only (configs must not embed local paths)."""
+    p = Path(model_id).expanduser()
+    return p.name if p.exists() else model_id
 
 
 def extract_pair(
