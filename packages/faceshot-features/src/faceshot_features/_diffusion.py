@@ -379,6 +379,7 @@ class DiffusionExtractor:
         return torch.cat(out) * 2.0 - 1.0
 
     def _clip_pixels(self, images: Sequence[NDArray[np.uint8]]) -> torch.Tensor:
+        assert self.image_encoder is not None  # guaranteed by load_ip_adapter()
         s = int(self.image_encoder.config.image_size)
         mean = torch.tensor(_CLIP_MEAN, device=self._device).view(1, 3, 1, 1)
         std = torch.tensor(_CLIP_STD, device=self._device).view(1, 3, 1, 1)
@@ -401,8 +402,10 @@ class DiffusionExtractor:
             ims = [p] if isinstance(p, np.ndarray) else list(p)
             flat += ims
             groups.append(len(ims))
+        encoder = self.image_encoder
+        assert encoder is not None  # guaranteed by load_ip_adapter()
         with torch.inference_mode():
-            emb = self.image_encoder(self._clip_pixels(flat).to(self._dtype)).image_embeds
+            emb = encoder(self._clip_pixels(flat).to(self._dtype)).image_embeds
         parts = torch.split(emb, groups)
         return torch.stack([g.mean(0) for g in parts])[:, None]
 

@@ -7,7 +7,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -135,7 +135,10 @@ def save_features(path: str | os.PathLike[str], features: Features) -> Path:
         config=np.asarray(json.dumps(features.config, sort_keys=True)),
         format=np.asarray(FEATURES_FORMAT),
     )
-    return atomic_write(path, lambda f: f.write(buf.getvalue()))
+    def write(f: IO[bytes]) -> None:
+        f.write(buf.getvalue())
+
+    return atomic_write(path, write)
 
 
 def load_features(path: str | os.PathLike[str]) -> Features:
@@ -150,9 +153,12 @@ def load_features(path: str | os.PathLike[str]) -> Features:
             missing = {"array", "image_size", "backbone", "config"} - set(z.files)
             if missing:
                 raise FeatureFileError(f"{str(p)!r} is not a feature file: missing {sorted(missing)}")
+            size = [int(v) for v in np.asarray(z["image_size"]).reshape(-1)]
+            if len(size) != 2:
+                raise FeatureFileError(f"{str(p)!r}: `image_size` must have 2 values; got {len(size)}")
             return Features(
                 array=z["array"],
-                image_size=tuple(int(v) for v in z["image_size"]),
+                image_size=(size[0], size[1]),
                 backbone=str(z["backbone"]),
                 config=json.loads(str(z["config"])),
             )

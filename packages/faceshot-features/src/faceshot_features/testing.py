@@ -150,8 +150,8 @@ def tiny_components(tokenizer_dir: str | os.PathLike[str], *, seed: int = 0, ip_
         ))
         state = random_ip_adapter_state_dict(unet, _IMAGE_EMBED_DIM, seed=seed)
     scheduler = dict(SD_SCHEDULER_CONFIG, prediction_type=prediction_type)
-    return DiffusionComponents(
-        unet=unet.eval(), vae=vae.eval(), text_encoder=text_encoder.eval(),
+    return DiffusionComponents(  # DiffusionExtractor puts every model in eval mode
+        unet=unet, vae=vae, text_encoder=text_encoder.eval(),
         tokenizer=tiny_tokenizer(tokenizer_dir), scheduler_config=scheduler,
         image_encoder=image_encoder.eval() if image_encoder is not None else None, ip_adapter=state,
     )
