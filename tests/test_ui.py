@@ -77,13 +77,16 @@ def test_upload_correct_render_download(app_url: str, browser, demo_character: P
     page.locator("#index input").fill("30")
     page.locator("#index input").press("Enter")
     page.wait_for_function("document.querySelector('#status textarea').value.includes('point 30 picked')")
-    page.wait_for_function("(() => { const i = document.querySelector('#landmarks img'); return i && i.complete; })()")
-    page.wait_for_timeout(1000)  # let the re-drawn image settle before clicking on it
-    img = page.wait_for_selector("#landmarks img")
-    box = img.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6)
-    page.wait_for_function("document.querySelector('#status textarea').value.includes('point 30 moved')")
+    moved = "document.querySelector('#status textarea').value.includes('point 30 moved')"
+    for _ in range(6):  # the picked image is re-drawn asynchronously: retry until a click lands
+        page.wait_for_timeout(1000)
+        page.locator("#landmarks img").click(position={"x": 80, "y": 96})
+        try:
+            page.wait_for_function(moved, timeout=5000)
+            break
+        except Exception:
+            continue
+    page.wait_for_function(moved, timeout=5000)
 
     page.click("#render")
     video = page.wait_for_selector("#result video[src]")
