@@ -27,10 +27,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from faceshot_retarget import load_landmarks
 from tqdm import tqdm
 
 from faceshot import load_character
-from faceshot_retarget import load_landmarks
 
 __all__ = ["DOMAINS", "collect", "main"]
 

@@ -61,8 +61,9 @@ def test_svg_is_rendered_at_512(tmp_path: Path) -> None:
 
 
 def test_large_images_are_downscaled_and_landmarks_follow(tmp_path: Path, demo_landmarks: Path) -> None:
-    from faceshot._api import _user_landmarks
     from faceshot_retarget import load_landmarks, write_pts
+
+    from faceshot._api import _user_landmarks
 
     Image.new("RGB", (2000, 1000), (10, 20, 30)).save(tmp_path / "big.png")
     c = load_character(tmp_path / "big.png", max_side=1000)

@@ -298,7 +298,7 @@ class FaceShot:
         except NoFaceError as exc:
             raise DrivingVideoError(" ".join(str(exc).split())) from None
         if self.detector == "dlib" and lm.visible is not None:
-            lost = ~np.asarray(lm.visible).any(axis=1)
+            lost = np.asarray(~np.asarray(lm.visible).any(axis=1), dtype=bool)
             run, first, last = longest_run(lost)
             if run > self.max_lost_frames:
                 raise DrivingVideoError(

@@ -26,6 +26,7 @@ Every figure calls into the member packages (nothing is re-implemented here):
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -92,9 +93,9 @@ def track_grid(frames: list[NDArray[np.uint8]], box: NDArray[np.float64], n: int
     out = [grid.astype(np.float64)]
     passed = np.zeros(len(grid), np.int64)
     limit = max(1.0, fb * float(np.hypot(box[2] - box[0], box[3] - box[1])))
-    for prev, nxt in zip(greys[:-1], greys[1:], strict=True):
-        fwd, s1, _ = cv2.calcOpticalFlowPyrLK(prev, nxt, cur, None, **lk)
-        bwd, s2, _ = cv2.calcOpticalFlowPyrLK(nxt, prev, fwd, None, **lk)
+    for prev, nxt in itertools.pairwise(greys):
+        fwd, s1, _ = cv2.calcOpticalFlowPyrLK(prev, nxt, cur, None, **lk)  # type: ignore[call-overload]
+        bwd, s2, _ = cv2.calcOpticalFlowPyrLK(nxt, prev, fwd, None, **lk)  # type: ignore[call-overload]
         err = np.linalg.norm((bwd - cur).reshape(-1, 2), axis=1)
         passed += (s1.reshape(-1) == 1) & (s2.reshape(-1) == 1) & (err < limit)
         cur = fwd
@@ -220,7 +221,7 @@ def _emoji_error(extractor: Any, quick: bool) -> tuple[float, int]:
 
 def _identity(fs: Any, driving: Path, tmp: Path, max_frames: int) -> float:
     import dlib
-    from faceshot_landmarks import DlibLandmarker, predictor_path, detect_image
+    from faceshot_landmarks import DlibLandmarker, detect_image, predictor_path
 
     character = _REPO / "gallery_src" / "human" / "astronaut.png"
     if not character.is_file():
@@ -241,7 +242,7 @@ def _identity(fs: Any, driving: Path, tmp: Path, max_frames: int) -> float:
         boxes = landmarker.detect_faces(img)
         if not len(boxes):
             return None
-        x0, y0, x1, y1 = (int(round(v)) for v in boxes[0])
+        x0, y0, x1, y1 = (round(float(v)) for v in boxes[0])
         sp = shape(img, dlib.rectangle(x0, y0, x1, y1))
         return np.asarray(model.compute_face_descriptor(img, sp))
 
@@ -262,10 +263,11 @@ def run_bench(*, quick: bool = False, character: Path | None = None, driving: Pa
     """Measure every figure; returns ``{"figures": {name: {"value", "unit", "note"}}, ...}``."""
     import platform
 
-    from faceshot import FaceShot
     from faceshot_animate import WarpAnimator, write_video
     from faceshot_landmarks import detect_video
     from faceshot_retarget import load_landmarks, retarget
+
+    from faceshot import FaceShot
 
     demo = _REPO / "assets" / "demo"
     character = character or demo / "character.png"

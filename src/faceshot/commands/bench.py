@@ -26,8 +26,9 @@ def register(subparsers: Any) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from faceshot._bench import format_table, run_bench
     from faceshot_retarget import atomic_write
+
+    from faceshot._bench import format_table, run_bench
 
     if args.json:
         target = Path(args.json)
