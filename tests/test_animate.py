@@ -23,7 +23,9 @@ def test_animate_with_matching_and_preview(tmp_path: Path, demo_character: Path,
     from faceshot_animate import probe_video
 
     out = tmp_path / "out.mp4"
-    status = main(["animate", str(demo_character), str(demo_driving), "-o", str(out), "--preview", "--no-progress"])
+    saved = tmp_path / "saved.pts"
+    status = main(["animate", str(demo_character), str(demo_driving), "-o", str(out), "--preview", "--no-progress",
+                   "--save-landmarks", str(saved)])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     info, drv = probe_video(out), probe_video(demo_driving)
@@ -35,7 +37,24 @@ def test_animate_with_matching_and_preview(tmp_path: Path, demo_character: Path,
     assert "timings:" in captured.err and "total" in captured.err and "driving landmarks" in captured.err
     frames = _frames(out)
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 0.5  # it moves
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "out.preview.mp4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "out.preview.mp4", "saved.pts"]
+
+    # the saved landmarks read back with --landmarks give the same animation
+    again = tmp_path / "again.mp4"
+    status = main(["animate", str(demo_character), str(demo_driving), "-o", str(again), "--no-progress", "--landmarks", str(saved)])
+    assert status == 0, capsys.readouterr().err
+    second = _frames(again)
+    assert len(second) == 30
+    assert np.abs(second[-1].astype(int) - frames[-1].astype(int)).mean() < 2.0
+
+
+def test_matcher_driven_landmarks(demo_driving: Path) -> None:
+    """--detector matcher: match frame 0 with the gallery, then optical-flow tracking."""
+    from faceshot import FaceShot
+
+    lm = FaceShot(detector="matcher", progress=False).drive(demo_driving)
+    assert lm.points.shape == (30, 68, 2)
+    assert np.isfinite(lm.points).all()
 
 
 @pytest.mark.parametrize("kind", ["svg", "grey", "16bit", "rgb-jpeg"])

@@ -63,6 +63,8 @@ class AnimateResult:
         timings: seconds per stage, in order (the character and driving landmark stages
             run concurrently, so they overlap).
         wall: wall-clock seconds of the whole call.
+        original_size: (H, W) of the character file's pixels.
+        scale: working pixels per character-file pixel (1.0 unless downscaled).
     """
 
     output: Path
@@ -74,6 +76,16 @@ class AnimateResult:
     landmarks: NDArray[np.float64]
     timings: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
+    original_size: tuple[int, int] = (0, 0)
+    scale: float = 1.0
+
+    def character_landmarks(self) -> Any:
+        """The character's landmarks in the character file's pixels, as ``Landmarks``
+        (what ``--landmarks`` reads back)."""
+        from faceshot_retarget import Landmarks
+
+        pts = (np.asarray(self.character, dtype=np.float64) + 0.5) / self.scale - 0.5
+        return Landmarks(pts, self.original_size)
 
     def summary(self) -> str:
         """One line per stage plus the total, for the terminal."""
@@ -487,6 +499,8 @@ class FaceShot:
             landmarks=lms,
             timings=timings,
             wall=time.perf_counter() - t0,
+            original_size=character.original_size,
+            scale=character.scale,
         )
 
 

@@ -26,6 +26,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("driving", metavar="DRIVING", help="driving video (.mp4, ...)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="output video")
     p.add_argument("--landmarks", metavar="R.pts", help="the character's 68 landmarks (.pts/.json/.npy) instead of matching")
+    p.add_argument("--save-landmarks", metavar="R.pts", help="write the character's landmarks used (.pts/.json/.npy) to edit and pass back with --landmarks")
     p.add_argument("--preview", action="store_true", help="also write OUT.preview.mp4: driving | landmarks | result")
     p.add_argument("--preview-output", metavar="P.mp4", help="path of the preview video (implies --preview)")
     p.add_argument("--backbone", choices=("embedded", "sd15-ip", "sd21"), default="embedded", help="matching features (default embedded, CPU)")
@@ -62,8 +63,16 @@ def preview_path(output: str) -> str:
 
 
 def _animate(args: argparse.Namespace) -> int:
-    from faceshot import FaceShot
+    from pathlib import Path
 
+    from faceshot import FaceShot, OutputPathError
+
+    if args.save_landmarks:
+        target = Path(args.save_landmarks)
+        if target.suffix.lower() not in (".pts", ".json", ".npy"):
+            raise OutputPathError(f"--save-landmarks {args.save_landmarks!r} must end in .pts, .json or .npy")
+        if not target.parent.is_dir() and str(target.parent):
+            raise OutputPathError(f"--save-landmarks {args.save_landmarks!r}: directory {str(target.parent)!r} does not exist")
     preview = args.preview_output or (preview_path(args.output) if args.preview else None)
     fs = FaceShot(
         backbone=args.backbone,
@@ -89,5 +98,10 @@ def _animate(args: argparse.Namespace) -> int:
     )
     print(f"{result.output}: {result.frames} frames at {result.fps:g} fps", end="")
     print(f"; preview {result.preview}" if result.preview else "")
+    if args.save_landmarks:
+        from faceshot_retarget import save_landmarks
+
+        save_landmarks(args.save_landmarks, result.character_landmarks())
+        print(f"character landmarks: {args.save_landmarks}")
     print("timings:\n" + result.summary(), file=sys.stderr)
     return 0
