@@ -215,6 +215,8 @@ CASES: dict[str, tuple[Case, str]] = {
     "out-unwritable": (lambda i, o: ([str(i.character), str(i.driving), "-o", "/proc/faceshot-out.mp4", "--no-progress"], "/proc"), "cannot write"),
     "out-is-driving-input": (lambda i, o: ([str(i.character), str(i.driving), "-o", str(i.driving), "--no-progress"], "driving.mp4"), "input"),
     "out-wrong-suffix": (lambda i, o: ([str(i.character), str(i.driving), "-o", str(o / "out.avi"), "--no-progress"], "out.avi"), ".mp4"),
+    "out-save-landmarks-missing-dir": (lambda i, o: (_base(i, o, extra=("--save-landmarks", str(o / "sub" / "r.pts"))), "r.pts"), "does not exist"),
+    "out-save-landmarks-suffix": (lambda i, o: (_base(i, o, extra=("--save-landmarks", str(o / "r.txt"))), "r.txt"), ".pts"),
     "out-preview-equals-output": (lambda i, o: (_base(i, o, extra=("--preview-output", str(o / "out.mp4"))), "out.mp4"), "same"),
 }
 
