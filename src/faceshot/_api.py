@@ -113,6 +113,8 @@ class FaceShot:
             0 with the gallery, then optical-flow tracking; any face).
         translation_scale: driver head translation factor, a number or ``"face"`` (scaled by
             the ratio of face widths); default 1.0, the paper's Eq. 5 (pixel translation).
+        expression_scale: factor on the local (expression) motion; 1.0 = the paper, < 1
+            tames exaggerated expressions (``RetargetConfig.expression_scale``).
         smooth: One-Euro temporal filter on the retargeted landmarks.
         max_lost_frames: longest run of driving frames without a face that is bridged (by
             interpolation); a longer one is an error.
@@ -131,6 +133,7 @@ class FaceShot:
         backbone_weights: str | os.PathLike[str] | None = None,
         detector: str = "dlib",
         translation_scale: float | str = 1.0,
+        expression_scale: float = 1.0,
         smooth: bool = False,
         max_lost_frames: int = 15,
         max_side: int = 1024,
@@ -152,6 +155,7 @@ class FaceShot:
         self.backbone_weights = backbone_weights
         self.detector = detector
         self.translation_scale = translation_scale
+        self.expression_scale = float(expression_scale)
         self.smooth = smooth
         self.max_lost_frames = int(max_lost_frames)
         self.max_side = int(max_side)
@@ -336,6 +340,7 @@ class FaceShot:
         pts = getattr(character, "points", character)
         config = RetargetConfig(
             translation_scale=self.translation_scale,  # type: ignore[arg-type]
+            expression_scale=self.expression_scale,
             smoothing=OneEuroConfig() if self.smooth else None,
             fps=float(fps),
         )

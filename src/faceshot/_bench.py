@@ -16,7 +16,9 @@ Every figure calls into the member packages (nothing is re-implemented here):
 * ``expression error``: as in FaceShot §4.1 with LK optical flow instead of CoTracker: a dense
   grid (8x8) in each eye and mouth patch (landmark boxes at frame 0, padded 30 %) is tracked
   through the driving video and through the generated video (pyramidal LK, forward-backward
-  checked); coordinates are normalised by the patch box (origin and size); one least-squares
+  checked); per frame, the similarity transform of the patch's points back to frame 0 is
+  undone (head motion out, the patch's own deformation kept); coordinates are normalised by
+  the patch box (origin and size); one least-squares
   affine transform per patch maps the generated trajectories onto the driving ones; the figure
   is the mean over trajectories of the per-trajectory mean squared error (in patch units²).
 * ``identity similarity``: cosine similarity of dlib's face-recognition descriptors
@@ -117,6 +119,18 @@ def _patch_boxes(points: NDArray[np.float64], pad: float = 0.3) -> dict[str, NDA
     return boxes
 
 
+def _rigid_removed(tracks: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(N, T, 2) trajectories with each frame's similarity motion to frame 0 undone (head pose
+    out, patch deformation kept)."""
+    from faceshot_landmarks import similarity_fit
+
+    out = np.empty_like(tracks)
+    for t in range(tracks.shape[1]):
+        s, r, tr = similarity_fit(tracks[:, t], tracks[:, 0])
+        out[:, t] = s * tracks[:, t] @ np.asarray(r).T + tr
+    return out
+
+
 def expression_error(
     driving_frames: list[NDArray[np.uint8]],
     driving_points: NDArray[np.float64],
@@ -145,8 +159,8 @@ def expression_error(
         if ok.sum() < 3:
             continue
         db, gb = dboxes[name], gboxes[name]
-        dn = (d[ok] - db[:2]) / (db[2:] - db[:2])
-        gn = (g[ok] - gb[:2]) / (gb[2:] - gb[:2])
+        dn = (_rigid_removed(d[ok]) - db[:2]) / (db[2:] - db[:2])
+        gn = (_rigid_removed(g[ok]) - gb[:2]) / (gb[2:] - gb[:2])
         src = np.concatenate([gn.reshape(-1, 2), np.ones((gn.size // 2, 1))], axis=1)
         affine, *_ = np.linalg.lstsq(src, dn.reshape(-1, 2), rcond=None)
         aligned = (src @ affine).reshape(dn.shape)

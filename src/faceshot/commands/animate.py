@@ -36,6 +36,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--mofa-weights", metavar="DIR", help="MOFA-Video-Hybrid directory (or $FACESHOT_MOFA_WEIGHTS)")
     p.add_argument("--detector", choices=("dlib", "matcher"), default="dlib", help="driving landmarks: dlib (human) or matcher + tracking")
     p.add_argument("--translation-scale", default="1.0", metavar="S", help="head translation factor (default 1: pixels as the driver) or 'face' (scaled by face widths)")
+    p.add_argument("--expression-scale", type=float, default=1.0, metavar="F", help="factor on expression motion (1 = paper; < 1 tames big mouths/eyes)")
     p.add_argument("--smooth", action="store_true", help="One-Euro filter on the retargeted landmarks")
     p.add_argument("--max-lost-frames", type=int, default=15, metavar="N", help="longest face-less run that is bridged (default 15)")
     p.add_argument("--max-side", type=int, default=1024, metavar="PX", help="downscale larger characters to this long side (default 1024)")
@@ -82,6 +83,7 @@ def _animate(args: argparse.Namespace) -> int:
         backbone_weights=args.backbone_weights,
         detector=args.detector,
         translation_scale=_translation_scale(args.translation_scale),
+        expression_scale=args.expression_scale,
         smooth=args.smooth,
         max_lost_frames=args.max_lost_frames,
         max_side=args.max_side,
