@@ -89,3 +89,17 @@ def test_fit_rejects_bad_weights(make_shapes) -> None:
     prior = fl.ShapePrior.from_annotations(make_shapes(5))
     with pytest.raises(ValueError, match="weights"):
         prior.fit(make_shapes(1)[0], np.ones(5))
+
+
+def test_prior_pca_equals_scikit_learn_pca(make_shapes) -> None:
+    PCA = pytest.importorskip("sklearn.decomposition").PCA
+    shapes = make_shapes(25, seed=4)
+    prior = fl.ShapePrior.from_annotations(shapes, variance=0.99)
+    aligned, _ = fl.procrustes_align(shapes)
+    pca = PCA(n_components=24, svd_solver="full").fit(aligned.reshape(25, -1))
+    m = prior.num_modes
+    np.testing.assert_allclose(prior.variances, pca.explained_variance_[:m], rtol=1e-8)
+    # Same subspace, same modes up to sign.
+    dots = np.abs(np.sum(prior.components * pca.components_[:m], axis=1))
+    np.testing.assert_allclose(dots, 1.0, atol=1e-6)
+    assert m == int(np.searchsorted(np.cumsum(pca.explained_variance_ratio_), 0.99 - 1e-12)) + 1

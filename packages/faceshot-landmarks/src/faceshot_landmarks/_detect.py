@@ -210,7 +210,8 @@ class DlibLandmarker:
         rb = (box - [left, top, left, top]) * [fx, fy, fx, fy]
         shape = self._predictor(big, self._dlib.rectangle(*np.round(rb).astype(int).tolist()))
         pts = np.array([[p.x, p.y] for p in shape.parts()], np.float64)
-        return (pts + 0.5) / [fx, fy] - 0.5 + [left, top]
+        out: NDArray[np.float64] = (pts + 0.5) / np.array([fx, fy]) - 0.5 + np.array([left, top], np.float64)
+        return out
 
     def detect(
         self, image: NDArray[np.uint8], *, retry: bool = False, near: ArrayLike | None = None

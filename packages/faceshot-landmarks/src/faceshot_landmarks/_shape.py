@@ -123,6 +123,13 @@ class PriorFit:
     scale: float
 
 
+def _svd_flip(components: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Deterministic signs: the largest-magnitude entry of each component is positive."""
+    signs = np.sign(components[np.arange(len(components)), np.argmax(np.abs(components), axis=1)])
+    signs[signs == 0] = 1.0
+    return components * signs[:, None]  # type: ignore[no-any-return]
+
+
 @attrs.frozen
 class ShapePrior:
     """Procrustes-aligned PCA point distribution model of 68-point shapes.
@@ -141,7 +148,7 @@ class ShapePrior:
     def from_annotations(
         cls, shapes: ArrayLike, *, variance: float = 0.95, max_components: int | None = None
     ) -> ShapePrior:
-        """Build the model from annotated shapes (scikit-learn PCA on Procrustes-aligned shapes).
+        """Build the model from annotated shapes (PCA on Procrustes-aligned shapes).
 
         Args:
             shapes: (N, 68, 2) or (68, 2) float pixel landmarks, N >= 1 (N == 1 gives a rigid
@@ -160,13 +167,19 @@ class ShapePrior:
         limit = n - 1 if max_components is None else min(n - 1, int(max_components))
         if limit <= 0:
             return cls(mean, np.zeros((0, 2 * NUM_POINTS)), np.zeros(0))
-        from sklearn.decomposition import PCA
-
+        # PCA by SVD of the centred data (what scikit-learn's PCA(svd_solver="full") computes,
+        # tested against it) without importing scikit-learn at match time (~2 s start-up).
         data = aligned.reshape(n, -1)
-        pca = PCA(n_components=limit, svd_solver="full").fit(data)
-        ratio = np.cumsum(pca.explained_variance_ratio_)
+        centred = data - data.mean(axis=0)
+        _, sing, vt = np.linalg.svd(centred, full_matrices=False)
+        explained = sing**2 / (n - 1)
+        total = explained.sum()
+        if total <= 0:
+            return cls(mean, np.zeros((0, 2 * NUM_POINTS)), np.zeros(0))
+        components = _svd_flip(vt[:limit])
+        ratio = np.cumsum(explained[:limit] / total)
         keep = min(limit, int(np.searchsorted(ratio, variance - 1e-12)) + 1)
-        return cls(mean, pca.components_[:keep], pca.explained_variance_[:keep])
+        return cls(mean, components[:keep], explained[:keep])
 
     @property
     def num_modes(self) -> int:
