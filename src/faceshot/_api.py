@@ -115,7 +115,8 @@ class FaceShot:
             the ratio of face widths); default 1.0, the paper's Eq. 5 (pixel translation).
         expression_scale: factor on the local (expression) motion; 1.0 = the paper, < 1
             tames exaggerated expressions (``RetargetConfig.expression_scale``).
-        smooth: One-Euro temporal filter on the retargeted landmarks.
+        smooth: One-Euro temporal filter on the retargeted landmarks (default on: driving
+            detections jitter by about a pixel, which the character would amplify).
         max_lost_frames: longest run of driving frames without a face that is bridged (by
             interpolation); a longer one is an error.
         max_side: raster characters with a longer side are downscaled to this many pixels.
@@ -134,7 +135,7 @@ class FaceShot:
         detector: str = "dlib",
         translation_scale: float | str = 1.0,
         expression_scale: float = 1.0,
-        smooth: bool = False,
+        smooth: bool = True,
         max_lost_frames: int = 15,
         max_side: int = 1024,
         progress: bool = True,
@@ -341,7 +342,7 @@ class FaceShot:
         config = RetargetConfig(
             translation_scale=self.translation_scale,  # type: ignore[arg-type]
             expression_scale=self.expression_scale,
-            smoothing=OneEuroConfig() if self.smooth else None,
+            smoothing=OneEuroConfig(min_cutoff=1.5, beta=0.02) if self.smooth else None,
             fps=float(fps),
         )
         return retarget(driving, pts, reference=reference, config=config)

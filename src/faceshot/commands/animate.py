@@ -37,7 +37,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--detector", choices=("dlib", "matcher"), default="dlib", help="driving landmarks: dlib (human) or matcher + tracking")
     p.add_argument("--translation-scale", default="1.0", metavar="S", help="head translation factor (default 1: pixels as the driver) or 'face' (scaled by face widths)")
     p.add_argument("--expression-scale", type=float, default=1.0, metavar="F", help="factor on expression motion (1 = paper; < 1 tames big mouths/eyes)")
-    p.add_argument("--smooth", action="store_true", help="One-Euro filter on the retargeted landmarks")
+    p.add_argument(
+        "--no-smooth", dest="smooth", action="store_false",
+        help="disable the One-Euro temporal filter on the retargeted landmarks (on by default)",
+    )
     p.add_argument("--max-lost-frames", type=int, default=15, metavar="N", help="longest face-less run that is bridged (default 15)")
     p.add_argument("--max-side", type=int, default=1024, metavar="PX", help="downscale larger characters to this long side (default 1024)")
     p.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
