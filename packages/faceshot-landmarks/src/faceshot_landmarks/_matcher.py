@@ -194,7 +194,9 @@ def cosine_argmax(
     ii, jj = np.indices((h, w))
     near = (np.abs(ii[None] - pi[:, None, None]) <= exclusion) & (np.abs(jj[None] - pj[:, None, None]) <= exclusion)
     outside = np.where(near, -np.inf, s).reshape(n, -1).max(axis=1).astype(np.float64)
-    margins = np.where(np.isfinite(outside), scores - outside, 0.0)
+    # Masked maps (constrained search) may hold -inf: no runner-up (or no peak) => margin 0.
+    valid = np.isfinite(outside) & np.isfinite(scores)
+    margins = np.where(valid, scores - np.where(valid, outside, 0.0), 0.0)
     return np.stack([pj, pi], axis=1).astype(np.intp), scores, margins
 
 
