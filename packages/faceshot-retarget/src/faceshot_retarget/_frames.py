@@ -12,9 +12,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "chord_frames",
-    "from_frame",
     "rotate",
-    "to_frame",
     "wrap_angle",
 ]
 
@@ -59,21 +57,3 @@ def chord_frames(points: F64, first: NDArray[np.intp], last: NDArray[np.intp]) -
     p1 = points[..., last, :]
     d = p1 - p0
     return 0.5 * (p0 + p1), np.arctan2(d[..., 1], d[..., 0])
-
-
-def to_frame(points: F64, origin: F64, angle: F64 | float, scale: F64 | float = 1.0) -> F64:
-    """Local coordinates L(p) = Rot(-angle)(p - origin) / scale.
-
-    Args:
-        points: (..., 2) float64.
-        origin: (..., 2) broadcastable to ``points``.
-        angle: radians broadcastable to ``points.shape[:-1]``.
-        scale: positive, broadcastable to ``points.shape[:-1]``.
-    """
-    local = rotate(points - origin, -np.asarray(angle))
-    return local / np.asarray(scale, dtype=np.float64)[..., None]
-
-
-def from_frame(local: F64, origin: F64, angle: F64 | float, scale: F64 | float = 1.0) -> F64:
-    """Inverse of :func:`to_frame`: origin + scale * Rot(angle)(local)."""
-    return origin + rotate(local * np.asarray(scale, dtype=np.float64)[..., None], angle)
