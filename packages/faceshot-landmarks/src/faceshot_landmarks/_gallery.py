@@ -40,6 +40,7 @@ from faceshot_retarget import as_points, atomic_write
 from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
 from numpy.typing import ArrayLike, NDArray
 
+from faceshot_landmarks._arrays import readonly_copy
 from faceshot_landmarks._features import check_feature_map, normalize_features
 from faceshot_landmarks._matcher import reference_vectors, similarity_map
 from faceshot_landmarks._shape import ShapePrior
@@ -79,11 +80,6 @@ def import_faiss() -> Any:
     return faiss
 
 
-def _ro(a: Any) -> Any:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
-
 
 @attrs.frozen
 class DomainData:
@@ -96,10 +92,10 @@ class DomainData:
         image_sizes: (k, 2) int64 (H, W) of the source images.
     """
 
-    references: NDArray[np.float32] = attrs.field(converter=_ro, eq=False)
-    parts: NDArray[np.float32] = attrs.field(converter=_ro, eq=False)
-    annotations: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
-    image_sizes: NDArray[np.int64] = attrs.field(converter=_ro, eq=False)
+    references: NDArray[np.float32] = attrs.field(converter=readonly_copy, eq=False)
+    parts: NDArray[np.float32] = attrs.field(converter=readonly_copy, eq=False)
+    annotations: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    image_sizes: NDArray[np.int64] = attrs.field(converter=readonly_copy, eq=False)
 
     @property
     def k(self) -> int:

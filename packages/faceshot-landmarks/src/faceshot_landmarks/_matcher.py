@@ -25,6 +25,7 @@ from faceshot_retarget import as_points
 from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
 from numpy.typing import ArrayLike, NDArray
 
+from faceshot_landmarks._arrays import readonly_copy
 from faceshot_landmarks._features import (
     cells_to_pixels,
     check_feature_map,
@@ -87,11 +88,6 @@ class MatcherConfig:
     search_radius: float = attrs.field(default=0.5, validator=_non_negative)
 
 
-def _ro(a: Any) -> Any:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
-
 
 @attrs.frozen
 class MatchResult:
@@ -108,11 +104,11 @@ class MatchResult:
         image_size: (H, W) of the target image.
     """
 
-    points: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
-    confidence: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
+    points: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    confidence: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
     domains: tuple[str, ...]
-    raw_points: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
-    scores: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
+    raw_points: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    scores: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
     prior: PriorFit | None
     image_size: tuple[int, int]
 

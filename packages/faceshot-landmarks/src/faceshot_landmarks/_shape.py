@@ -15,14 +15,13 @@ unchanged, outliers are pulled back onto the model (a Huber-style shrink of the 
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import numpy as np
 from faceshot_retarget import as_points
 from faceshot_retarget.ibug68 import NUM_POINTS
 from numpy.typing import ArrayLike, NDArray
 
+from faceshot_landmarks._arrays import readonly_copy
 from faceshot_landmarks.errors import MatchingError
 
 __all__ = ["PriorFit", "ShapePrior", "procrustes_align", "similarity_fit"]
@@ -98,11 +97,6 @@ def _normalise(shape: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(c / n, dtype=np.float64)
 
 
-def _ro(a: NDArray[Any]) -> NDArray[Any]:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
-
 
 @attrs.frozen
 class PriorFit:
@@ -116,10 +110,10 @@ class PriorFit:
         scale: float, face size in pixels (RMS distance of model points from their centroid).
     """
 
-    points: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
-    model: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
-    weights: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
-    coefficients: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
+    points: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    model: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    weights: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    coefficients: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
     scale: float
 
 
@@ -140,9 +134,9 @@ class ShapePrior:
         variances: (m,) float64 variance of each mode.
     """
 
-    mean: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
-    components: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
-    variances: NDArray[np.float64] = attrs.field(converter=_ro, eq=False)
+    mean: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    components: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    variances: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
 
     @classmethod
     def from_annotations(
