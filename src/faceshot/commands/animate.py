@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Any
 
+from faceshot.commands.retarget import parse_translation_scale
+
 __all__ = ["register"]
 
 
@@ -49,15 +51,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=_animate)
 
 
-def _translation_scale(text: str) -> float | str:
-    if text == "face":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"--translation-scale must be a number or 'face'; got {text!r}") from None
-
-
 def preview_path(output: str) -> str:
     """``OUT.mp4`` -> ``OUT.preview.mp4``."""
     from pathlib import Path
@@ -85,7 +78,7 @@ def _animate(args: argparse.Namespace) -> int:
         mofa_weights=args.mofa_weights,
         backbone_weights=args.backbone_weights,
         detector=args.detector,
-        translation_scale=_translation_scale(args.translation_scale),
+        translation_scale=parse_translation_scale(args.translation_scale),
         expression_scale=args.expression_scale,
         smooth=args.smooth,
         max_lost_frames=args.max_lost_frames,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["register"]
+__all__ = ["parse_translation_scale", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=_run)
 
 
-def _translation_scale(text: str) -> float | str:
+def parse_translation_scale(text: str) -> float | str:
+    """``--translation-scale`` value: a number, or ``"face"`` (shared with ``faceshot animate``)."""
     if text == "face":
         return text
     try:
@@ -60,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     target = load_landmarks(args.target)
     reference = load_landmarks(args.reference) if args.reference else None
     config = RetargetConfig(
-        translation_scale=_translation_scale(args.translation_scale),  # type: ignore[arg-type]
+        translation_scale=parse_translation_scale(args.translation_scale),  # type: ignore[arg-type]
         expression_scale=args.expression_scale,
         clamp=not args.no_clamp,
         smoothing=OneEuroConfig(min_cutoff=args.min_cutoff, beta=args.beta) if args.smooth else None,
