@@ -64,3 +64,10 @@ def test_bad_options():
         RetargetConfig(translation_scale=-1)
     with pytest.raises(ValueError, match="ratio_high"):
         RetargetConfig(ratio_low=0.3, ratio_high=0.2)
+
+
+def test_all_coincident_driving_frame_is_named():
+    d = np.stack([FACE, FACE, FACE])
+    d[2] = 7.0
+    with pytest.raises(DegenerateLandmarksError, match="`driving` frame 2 is degenerate"):
+        retarget(d, FACE)

@@ -33,7 +33,7 @@ from faceshot_retarget._frames import chord_frames, rotate, wrap_angle
 from faceshot_retarget._landmarks import Landmarks, as_points
 from faceshot_retarget._smoothing import OneEuroConfig, one_euro_filter
 from faceshot_retarget.errors import DegenerateLandmarksError, LandmarkShapeError
-from faceshot_retarget.ibug68 import CHAIN_GROUP, CHAINS, GROUPS, JAW, NUM_POINTS
+from faceshot_retarget.ibug68 import CHAIN_GROUP, CHAINS, JAW, NUM_POINTS, part_indices
 
 __all__ = [
     "RetargetConfig",
@@ -50,20 +50,13 @@ F64 = NDArray[np.float64]
 # ---------------------------------------------------------------------------------------
 # Static chain tables (read-only, derived once from ibug68).
 # ---------------------------------------------------------------------------------------
-_GROUP_POINTS = {
-    **{k: np.arange(v.start, v.stop) for k, v in GROUPS.items()},
-    "nose": np.arange(27, 36),
-    "mouth": np.arange(48, 68),
-}
-
-
 def _tables() -> dict[str, NDArray[Any]]:
     names = list(CHAINS)
     chain_of_entry = np.concatenate([np.full(len(CHAINS[n]), i) for i, n in enumerate(names)])
     point_of_entry = np.concatenate([CHAINS[n] for n in names])
     first = np.array([CHAINS[n][0] for n in names])
     last = np.array([CHAINS[n][-1] for n in names])
-    groups = [_GROUP_POINTS[CHAIN_GROUP[n]] for n in names]
+    groups = [part_indices(CHAIN_GROUP[n]) for n in names]
     gmax = max(len(g) for g in groups)
     # Pad with repeats of the first member: repeats do not change a min/max extent.
     group_pad = np.stack([np.concatenate([g, np.full(gmax - len(g), g[0])]) for g in groups])
@@ -335,9 +328,12 @@ def _chain_frames_c(g: C128) -> tuple[C128, C128]:
     return 0.5 * (first + last), u
 
 
-def _check_frames(points: F64) -> None:
-    """Raise if any frame of (T, 68, 2) is fully degenerate (all points coincide)."""
-    width = np.abs(_cplx(points[..., 16, :]) - _cplx(points[..., 0, :]))
+def _check_frames(points: F64, width: F64) -> None:
+    """Raise if any frame of (T, 68, 2) is fully degenerate (all points coincide).
+
+    ``width`` is the (T,) jaw-chord length from :func:`global_frame`; only frames where it
+    is 0 need the full check.
+    """
     if (width <= 0).any():
         spread = np.ptp(points, axis=-2).max(axis=-1)
         frames = np.flatnonzero(spread <= 0)
@@ -419,8 +415,8 @@ def retarget(
     # rotations are multiplications by unit complex numbers (no per-entry trigonometry).
     w_ref = float(_face_scale(ref0, "reference" if reference is not None else "driving[0]"))
     w_tar = float(_face_scale(tar0, "target"))
-    _check_frames(drv)
-    o_ref, a_ref, _ = global_frame(drv)
+    o_ref, a_ref, width = global_frame(drv)
+    _check_frames(drv, width)
     o_ref0, a_ref0, _ = global_frame(ref0)
     o_tar0, a_tar0, _ = global_frame(tar0)
 
