@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,11 @@ from faceshot_landmarks.errors import VideoError
 __all__ = ["draw_points", "iter_frames", "probe_video", "write_preview"]
 
 
-def probe_video(path: str | os.PathLike[str]) -> tuple[int | None, float, tuple[int, int]]:
-    """Frame count (``None`` when the container does not say), frame rate and (H, W).
+@contextmanager
+def _video_stream(path: str | os.PathLike[str], action: str) -> Iterator[Any]:
+    """Open ``path`` and yield its first video stream; PyAV errors become :class:`VideoError`.
 
-    Raises:
-        VideoError: the file is missing or has no video stream.
+    ``action`` ("open", "decode") words the error for failures inside the ``with`` block.
     """
     import av
 
@@ -32,12 +33,21 @@ def probe_video(path: str | os.PathLike[str]) -> tuple[int | None, float, tuple[
         with av.open(str(p)) as container:
             if not container.streams.video:
                 raise VideoError(f"{str(p)!r} has no video stream")
-            s = container.streams.video[0]
-            frames = int(s.frames) or None
-            rate = float(s.average_rate or s.guessed_rate or 25)
-            return frames, rate, (int(s.codec_context.height), int(s.codec_context.width))
+            yield container.streams.video[0]
     except av.FFmpegError as exc:
-        raise VideoError(f"cannot open video {str(p)!r}: {exc}") from None
+        raise VideoError(f"cannot {action} video {str(p)!r}: {exc}") from None
+
+
+def probe_video(path: str | os.PathLike[str]) -> tuple[int | None, float, tuple[int, int]]:
+    """Frame count (``None`` when the container does not say), frame rate and (H, W).
+
+    Raises:
+        VideoError: the file is missing or has no video stream.
+    """
+    with _video_stream(path, "open") as s:
+        frames = int(s.frames) or None
+        rate = float(s.average_rate or s.guessed_rate or 25)
+        return frames, rate, (int(s.codec_context.height), int(s.codec_context.width))
 
 
 def iter_frames(path: str | os.PathLike[str]) -> Iterator[NDArray[np.uint8]]:
@@ -46,21 +56,10 @@ def iter_frames(path: str | os.PathLike[str]) -> Iterator[NDArray[np.uint8]]:
     Raises:
         VideoError: the file is missing, has no video stream or cannot be decoded.
     """
-    import av
-
-    p = Path(path)
-    if not p.is_file():
-        raise VideoError(f"video {str(p)!r} does not exist")
-    try:
-        with av.open(str(p)) as container:
-            if not container.streams.video:
-                raise VideoError(f"{str(p)!r} has no video stream")
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for frame in container.decode(stream):
-                yield np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-    except av.FFmpegError as exc:
-        raise VideoError(f"cannot decode video {str(p)!r}: {exc}") from None
+    with _video_stream(path, "decode") as stream:
+        stream.thread_type = "AUTO"
+        for frame in stream.container.decode(stream):
+            yield np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
 
 
 def draw_points(
