@@ -29,6 +29,7 @@ from faceshot_retarget._retarget import (
 )
 from faceshot_retarget._smoothing import OneEuroConfig, one_euro_filter
 from faceshot_retarget._template import TEMPLATE_68, template_face
+from faceshot_retarget._transform import SimilarityTransform, rescale_points
 from faceshot_retarget.errors import (
     DegenerateLandmarksError,
     FaceshotRetargetError,
@@ -49,6 +50,7 @@ __all__ = [
     "NonFiniteLandmarksError",
     "OneEuroConfig",
     "RetargetConfig",
+    "SimilarityTransform",
     "__version__",
     "as_points",
     "as_visible",
@@ -64,6 +66,7 @@ __all__ = [
     "read_json",
     "read_npy",
     "read_pts",
+    "rescale_points",
     "retarget",
     "save_landmarks",
     "template_face",

@@ -28,23 +28,30 @@ __all__ = [
     "CHAIN_GROUP",
     "EYEBROWS",
     "EYES",
+    "EYE_LID_PAIRS",
     "FACE_BOUNDARY",
+    "FACE_OUTLINE",
     "GROUPS",
     "INNER_LIPS",
+    "INNER_LIP_PAIRS",
     "IOD_POINTS",
     "JAW",
     "LEFT_BROW",
     "LEFT_EYE",
+    "LEFT_EYE_OUTLINE",
+    "MIRROR",
     "MOUTH",
     "NOSE",
     "NOSE_BASE",
     "NOSE_BRIDGE",
     "NUM_POINTS",
     "OUTER_LIPS",
+    "OUTER_LIP_PAIRS",
     "PARTS",
     "PART_OF_POINT",
     "RIGHT_BROW",
     "RIGHT_EYE",
+    "RIGHT_EYE_OUTLINE",
     "part_indices",
 ]
 
@@ -97,7 +104,7 @@ PARTS: Final = MappingProxyType(
 )
 
 
-def _ro(values: list[int]) -> NDArray[np.intp]:
+def _ro(values: list[int] | list[list[int]]) -> NDArray[np.intp]:
     arr = np.asarray(values, dtype=np.intp)
     arr.setflags(write=False)
     return arr
@@ -168,3 +175,32 @@ def part_indices(name: str) -> NDArray[np.intp]:
 PART_OF_POINT: Final = _ro(
     [i for i, s in enumerate(PARTS.values()) for _ in range(s.start, s.stop)]
 )
+
+
+#: (68,) intp: index of each point's mirror image under a horizontal flip. A left-right
+#: mirrored face ``p`` has landmarks ``flipped = mirror_x(p)[MIRROR]``.
+MIRROR: Final = _ro(
+    [*range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
+     45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
+     54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,
+     64, 63, 62, 61, 60, 67, 66, 65]
+)
+
+#: (27,) intp: closed face outline, jaw 0..16 then the brows back from 26 to 17 (the
+#: polygon a "point inside the face" test uses).
+FACE_OUTLINE: Final = _ro([*range(0, 17), *range(26, 16, -1)])
+
+#: (6,) intp: closed outline of each eye, in iBUG order (outer corner first for the right
+#: eye, inner corner first for the left eye).
+RIGHT_EYE_OUTLINE: Final = _ro(list(range(36, 42)))
+LEFT_EYE_OUTLINE: Final = _ro(list(range(42, 48)))
+
+#: (4, 2) intp: (upper, lower) lid point pairs that meet when an eye closes: right eye
+#: 37/41 and 38/40, left eye 43/47 and 44/46.
+EYE_LID_PAIRS: Final = _ro([[37, 41], [38, 40], [43, 47], [44, 46]])
+
+#: (3, 2) intp: (upper, lower) inner-lip pairs that meet when the mouth closes.
+INNER_LIP_PAIRS: Final = _ro([[61, 67], [62, 66], [63, 65]])
+
+#: (5, 2) intp: (upper, lower) outer-lip pairs across the mouth (49/59 ... 53/55).
+OUTER_LIP_PAIRS: Final = _ro([[49, 59], [50, 58], [51, 57], [52, 56], [53, 55]])
