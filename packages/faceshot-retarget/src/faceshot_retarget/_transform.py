@@ -198,4 +198,5 @@ class SimilarityTransform:
     def residuals(self, src: ArrayLike, dst: ArrayLike) -> F64:
         """(N,) Euclidean distances ``|self(src_i) - dst_i|``, pixels."""
         b = np.asarray(dst, dtype=np.float64)
-        return np.linalg.norm(self(src) - b, axis=-1)
+        out: F64 = np.linalg.norm(self(src) - b, axis=-1)
+        return out
