@@ -5,13 +5,14 @@
 1. **Face scan** (:func:`scan_faces`). Every frame gets a colour signature (:mod:`._cuts`); a
    frame whose distance to the previous one passes the adaptive threshold is a cut candidate,
    confirmed when no face continues from the frame before (every face appears, vanishes, moves
-   by more than a quarter of its size, changes size by 1.5x, or changes its aligned landmarks
-   by more than 5 % of its size) or when the distance alone is above ``CutConfig.strong``. The
+   by more than a quarter of its size, turns by 6 degrees or scales by 10 % in one frame, or
+   changes its aligned landmarks by more than 5 % of its size) or when the distance alone is
+   above ``CutConfig.strong``. The
    dlib detector runs every ``redetect_every`` frames, at every candidate (and the frame
    before it), and on every frame until the first face is found. When, at most ``max_gap``
-   frames after a cut, a second cut leads back to faces that continue those of the frame
-   before the first cut, neither is a cut (a few black, blank or flashed frames inside one
-   shot). Detections are linked into
+   frames after a cut, a second cut leads back to the picture (signature within the adaptive
+   threshold) and the faces (continuing) of the frame before the first cut, neither is a cut
+   (a few black, blank or flashed frames inside one shot). Detections are linked into
    *tracklets* inside a shot (nearest box within half a face size and a 1.5x size change; a
    detection that two tracklets could claim, or the reverse, starts a new tracklet instead of
    guessing). With more than one tracklet, each is described by dlib's face descriptor (mean of
@@ -286,26 +287,30 @@ def _link_cost(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     return float(np.linalg.norm(_centre(a) - _centre(b)) / max(sa, sb))
 
 
-def _shape_change(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
-    """Mean distance between two 68-point shapes after the best similarity, over their size."""
+def _continues(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
+    """Shape ``b`` can follow shape ``a`` one frame later: the similarity between them turns by
+    less than 0.1 rad (6 degrees), scales by less than 10 %, and the residual after it is at
+    most 5 % of the face size (the expression does not jump)."""
     s, r, t = similarity_fit(a, b)
     fitted = s * a @ r.T + t
     lo, hi = b.min(axis=0), b.max(axis=0)
-    return float(np.linalg.norm(fitted - b, axis=1).mean() / max(float(np.max(hi - lo)), 1.0))
+    residual = float(np.linalg.norm(fitted - b, axis=1).mean() / max(float(np.max(hi - lo)), 1.0))
+    angle = abs(float(np.arctan2(r[1, 0], r[0, 0])))
+    return residual <= 0.05 and angle < 0.1 and 1 / 1.1 < s < 1.1
 
 
 def _discontinuous(before: list[tuple[NDArray[np.float64], NDArray[np.float64]]], after: list[tuple[NDArray[np.float64], NDArray[np.float64]]]) -> bool:
     """No face continues smoothly between two consecutive frames (which both have faces).
 
     A face continues when one face of ``after`` lies within a quarter of its size of one of
-    ``before``, at a similar size, with aligned landmarks that differ by at most 5 % of its
-    size. Frames without any face give no evidence (False).
+    ``before`` at a similar size and its landmarks follow by a small similarity with a small
+    residual (:func:`_continues`). Frames without any face give no evidence (False).
     """
     if not before and not after:
         return False
     for box, pts in after:
         for b, p in before:
-            if _link_cost(box, b) < 0.25 and _shape_change(p, pts) <= 0.05:
+            if _link_cost(box, b) < 0.25 and _continues(p, pts):
                 return False
     return True
 
@@ -513,6 +518,7 @@ def scan_faces(
     history: list[float] = []
     cuts: list[int] = []
     last_cut = 0
+    before_cut = np.zeros((0,), np.float32)  # signature of the frame before the last cut
     prev: tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.float32]] | None = None
     t = -1
     for t, frame in enumerate(_bar(_frames if _frames is not None else iter_frames(video), total, "faces", progress)):
@@ -531,7 +537,15 @@ def scan_faces(
                 cut = d >= cc.strong or _discontinuous(scan.scanned[t - 1], dets)
             if not cut:
                 history.append(d)
-        if cut and cuts and t - cuts[-1] <= config.max_gap and dets and scan.scanned[cuts[-1] - 1] and not _discontinuous(scan.scanned[cuts[-1] - 1], dets):
+        if (
+            cut
+            and cuts
+            and t - cuts[-1] <= config.max_gap
+            and signature_distance(before_cut, sig) <= adaptive_threshold(history, cc)
+            and dets
+            and scan.scanned[cuts[-1] - 1]
+            and not _discontinuous(scan.scanned[cuts[-1] - 1], dets)
+        ):
             # the shot before the last cut resumes: a dropout or flash, not two cuts
             cut = False
             scan.uncut()
@@ -541,6 +555,7 @@ def scan_faces(
             cuts.append(t)
             last_cut = t
             scan.cut()
+            before_cut = prev[2] if prev is not None else sig
         if dets is not None or t % config.redetect_every == 0 or not scan.hits:
             scan.add(t, frame, dets if dets is not None else _detect_all(lm, grey, config.max_faces))
         prev = (frame, grey, sig)

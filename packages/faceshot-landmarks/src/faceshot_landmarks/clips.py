@@ -200,7 +200,8 @@ def write_clip(path: str | os.PathLike[str], frames: Sequence[NDArray[np.uint8]]
     if h % 2 or w % 2:
         raise ValueError(f"frames must have even sizes for H.264; got {w}x{h}")
     with av.open(str(path), mode="w") as out:
-        stream: Any = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001), options={"crf": str(crf)})
+        options = {"crf": str(crf), "preset": "veryfast"}
+        stream: Any = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001), options=options)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         for fr in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(fr), format="rgb24")):
@@ -414,7 +415,7 @@ def build_driving_clips(
     Args:
         out_dir: an existing directory.
         video: a talking-head clip (the carphone sequence: 176x144, 120 frames).
-        still: a portrait of another person (its landmarks are found with dlib).
+        still: a portrait of another person, with its 68 landmarks in a same-stem ``.pts``.
         fps: frame rate of the written clips.
 
     Returns:
@@ -422,8 +423,9 @@ def build_driving_clips(
     """
     import json
 
+    from faceshot_retarget import read_pts
+
     from faceshot_landmarks._dataset import read_image
-    from faceshot_landmarks._detect import DlibLandmarker
     from faceshot_landmarks._video import iter_frames
 
     out = Path(out_dir)
@@ -431,9 +433,7 @@ def build_driving_clips(
         raise NotADirectoryError(f"output directory {str(out)!r} does not exist")
     frames = list(iter_frames(video))
     portrait = read_image(still)
-    points = DlibLandmarker().detect(portrait, retry=True)
-    if points is None:
-        raise ValueError(f"no face found in the still {str(still)!r}")
+    points = read_pts(Path(still).with_suffix(".pts")).points[0]
     built = {
         "multishot": multishot_clip(frames, (portrait, points)),
         "two_person": two_person_clip(frames, (portrait, points)),
