@@ -142,7 +142,7 @@ def test_motions_start_at_identity_and_hit_their_targets() -> None:
         assert len(m) == 30
         np.testing.assert_allclose(m[0].matrix, np.eye(3), atol=1e-12)
     end = ramp_motion(5, c, angle=0.2, scale=0.1, shift=(3.0, 4.0))[-1]
-    np.testing.assert_allclose(end([c])[0], c + [3.0, 4.0])
+    np.testing.assert_allclose(end([c])[0], c + np.array([3.0, 4.0]))
     assert abs(end.scale - 1.1) < 1e-12 and abs(end.rotation - 0.2) < 1e-12
     wave = head_motion(200, c, seed=0, angle=0.1, scale=0.05, shift=5.0)
     assert max(abs(m.rotation) for m in wave) <= 0.1 + 1e-9
@@ -239,3 +239,30 @@ def test_max_gap_bridges_short_absences_and_holds_long_ones(tmp_path, carphone, 
     else:  # longer than max_gap: two cuts, the last pose is held
         assert out.cuts == (10, 30)
         np.testing.assert_array_equal(out.points[10:30], np.repeat(out.points[9][None], 20, axis=0))
+
+
+# ------------------------------------------------------------------------- command line
+
+
+def test_cli_list_faces_and_a_face_that_does_not_exist(tmp_path, carphone, astronaut, capsys) -> None:
+    cli = pytest.importorskip("faceshot.cli")
+    frames, _ = two_person_clip(carphone[:24], astronaut, leave=(8, 16))
+    video = write_clip(tmp_path / "two.mp4", frames)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert cli.main(["landmarks", "detect", str(video), "--list-faces", "--no-progress"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{video}: 24 frames, 2 faces, 0 cuts"
+    assert out[1].startswith("  0* 24 frames (0-23)") and out[1].endswith("left")
+    assert out[2].startswith("  1  ") and out[2].endswith("right")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+    target = tmp_path / "d.npy"
+    assert cli.main(["landmarks", "detect", str(video), "--face", "2", "-o", str(target), "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "face 2 does not exist" in err[0] and "2 faces found: 0: 24 frames" in err[0], err
+    assert not target.exists()
+    assert cli.main(["landmarks", "detect", str(video), "--no-progress"]) == 1
+    assert "-o/--output is required" in capsys.readouterr().err
+    assert cli.main(["landmarks", "detect", str(video), "--face", "1", "-o", str(target), "--no-progress"]) == 0
+    assert "face 1 of 2" in capsys.readouterr().out
+    x = np.load(target).mean(axis=1)[:, 0]
+    assert (x[:6] >= 176).all()  # the right-hand person

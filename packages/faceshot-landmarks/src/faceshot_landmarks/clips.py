@@ -31,8 +31,11 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "build_driving_clips",
+    "cut_scores",
     "expression_clip",
     "head_motion",
+    "identity_switches",
+    "identity_trace",
     "multishot_clip",
     "open_mouth",
     "ramp_motion",
@@ -446,3 +449,56 @@ def build_driving_clips(
         (out / f"{name}.json").write_text(json.dumps(truth), encoding="utf-8")
         result[name] = (path, truth)
     return result
+
+
+# ---------------------------------------------------------------------------- scoring
+
+
+def cut_scores(found: Sequence[int], truth: Sequence[int], *, tolerance: int = 0) -> tuple[float, float]:
+    """Precision and recall of found cut frames against the true ones.
+
+    Args:
+        found: frames reported as shot starts.
+        truth: the true shot starts.
+        tolerance: a found cut within this many frames of a true one counts (each true cut
+            is matched at most once).
+
+    Returns:
+        ``(precision, recall)``; precision is 1.0 when nothing was found, recall 1.0 when
+        there was nothing to find.
+    """
+    left = sorted(int(c) for c in truth)
+    hits = 0
+    for c in sorted(int(c) for c in found):
+        near = [x for x in left if abs(x - c) <= tolerance]
+        if near:
+            left.remove(min(near, key=lambda x: abs(x - c)))
+            hits += 1
+    precision = hits / len(found) if len(found) else 1.0
+    recall = hits / len(truth) if len(truth) else 1.0
+    return precision, recall
+
+
+def identity_trace(points: ArrayLike, visible: ArrayLike | None, owner: Any) -> NDArray[np.intp]:
+    """Which person the driving landmarks lie on, per frame.
+
+    Args:
+        points: (T, 68, 2) float pixel landmarks.
+        visible: (T, 68) bool (a frame counts when all its points are visible), or ``None``.
+        owner: ``owner(frame, centre) -> int``: the person at pixel ``centre`` (x, y) in
+            ``frame`` according to the clip's layout.
+
+    Returns:
+        (T,) intp person per frame, -1 where the frame is not visible.
+    """
+    pts = as_points(points, "points")
+    vis = np.ones(len(pts), bool) if visible is None else np.asarray(visible, bool).reshape(len(pts), -1).all(axis=1)
+    centres = pts.mean(axis=1)
+    return np.array([int(owner(t, centres[t])) if vis[t] else -1 for t in range(len(pts))], dtype=np.intp)
+
+
+def identity_switches(trace: ArrayLike) -> int:
+    """Changes of person between consecutive visible frames of an :func:`identity_trace`."""
+    seen = np.asarray(trace, np.intp)
+    seen = seen[seen >= 0]
+    return int(np.count_nonzero(seen[1:] != seen[:-1]))
