@@ -180,9 +180,14 @@ class FaceScan:
     image_size: tuple[int, int]
     identities: NDArray[np.float64] | None = attrs.field(default=None, eq=False)
 
-    def summary(self) -> str:
-        """The faces found, one line: ``"0: 120 frames (0-119), 52 px, left; 1: ..."``."""
-        return "; ".join(f"{f.index}: {f.describe(self.image_size)}" for f in self.faces)
+    def summary(self, limit: int = 10) -> str:
+        """The faces found, one line: ``"0: 120 frames (0-119), 52 px, left; 1: ..."``.
+
+        Args:
+            limit: list at most this many faces (then ``"... and N more"``).
+        """
+        text = "; ".join(f"{f.index}: {f.describe(self.image_size)}" for f in self.faces[:limit])
+        return text + (f"; ... and {len(self.faces) - limit} more" if len(self.faces) > limit else "")
 
 
 def _as_cuts(value: Any) -> tuple[int, ...]:
