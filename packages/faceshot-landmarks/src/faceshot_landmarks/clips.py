@@ -492,9 +492,10 @@ def identity_trace(points: ArrayLike, visible: ArrayLike | None, owner: Any) -> 
         (T,) intp person per frame, -1 where the frame is not visible.
     """
     pts = as_points(points, "points")
-    vis: NDArray[np.bool_] = np.ones(len(pts), bool) if visible is None else np.asarray(visible, bool).reshape(len(pts), -1).all(axis=1)
+    vis = np.ones((len(pts), 1), bool) if visible is None else np.asarray(visible, bool).reshape(len(pts), -1)
+    seen = [bool(v) for v in vis.all(axis=1)]
     centres = pts.mean(axis=1)
-    return np.array([int(owner(t, centres[t])) if vis[t] else -1 for t in range(len(pts))], dtype=np.intp)
+    return np.array([int(owner(t, centres[t])) if seen[t] else -1 for t in range(len(pts))], dtype=np.intp)
 
 
 def identity_switches(trace: ArrayLike) -> int:
