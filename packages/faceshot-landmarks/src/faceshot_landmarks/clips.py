@@ -493,7 +493,7 @@ def identity_trace(points: ArrayLike, visible: ArrayLike | None, owner: Any) -> 
     """
     pts = as_points(points, "points")
     vis = np.ones((len(pts), 1), bool) if visible is None else np.asarray(visible, bool).reshape(len(pts), -1)
-    seen = [bool(v) for v in vis.all(axis=1)]
+    seen: list[bool] = np.asarray(vis.all(axis=1), dtype=bool).reshape(-1).tolist()
     centres = pts.mean(axis=1)
     return np.array([int(owner(t, centres[t])) if seen[t] else -1 for t in range(len(pts))], dtype=np.intp)
 
