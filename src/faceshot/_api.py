@@ -340,9 +340,10 @@ class FaceShot:
             raise DrivingVideoError(" ".join(str(exc).split())) from None
         pts = np.asarray(lm.points)
         lo, hi = pts.min(axis=1), pts.max(axis=1)
+        cx, cy = ((lo + hi) / 2).mean(axis=0)
         track = FaceTrack(
             index=0, first=0, last=lm.num_frames - 1, frames=lm.num_frames, detections=1,
-            size=float(np.mean((hi - lo).max(axis=1))), centre=tuple(float(v) for v in ((lo + hi) / 2).mean(axis=0)), shots=1,
+            size=float(np.mean((hi - lo).max(axis=1))), centre=(float(cx), float(cy)), shots=1,
         )
         return DrivingLandmarks(landmarks=lm, cuts=(), faces=(track,), person=0, fps=probe_video(video)[1])
 
