@@ -46,6 +46,7 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     result = json.loads(out.read_text())
     names = {"retarget frames/s", "detection fps", "matcher NME (human)", "emoji keypoint error", "animate fps",
              "end-to-end", "expression error", "identity similarity"}
+    names |= {"identity switches (two-person)", "cut precision", "cut recall", "detection / every-frame speed"}  # issue 10
     assert set(result["figures"]) == names
     for name in names:
         assert name in table
@@ -55,3 +56,5 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     assert 0 < figures["matcher NME (human)"]["value"] < 1
     assert figures["expression error"]["value"] is not None
     assert figures["identity similarity"]["value"] is not None and figures["identity similarity"]["value"] > 0.8
+    assert figures["identity switches (two-person)"]["value"] == 0
+    assert figures["cut recall"]["value"] == 1.0 and figures["cut precision"]["value"] == 1.0

@@ -117,8 +117,12 @@ class FaceShot:
             tames exaggerated expressions (``RetargetConfig.expression_scale``).
         smooth: One-Euro temporal filter on the retargeted landmarks (default on: driving
             detections jitter by about a pixel, which the character would amplify).
-        max_lost_frames: longest run of driving frames without a face that is bridged (by
-            interpolation); a longer one is an error.
+        max_lost_frames: longest run of driving frames without the driving person that is
+            bridged by interpolation; longer runs hold the last pose, marked not visible (the
+            retargeting eases them to neutral).
+        face: which person drives, as an index into the faces found in the driving video
+            (``faceshot landmarks detect --list-faces``); ``None``: the primary person (most
+            frames x largest face). Another person never drives the character.
         max_side: raster characters with a longer side are downscaled to this many pixels.
         progress: tqdm bars on stderr.
         device: torch device for the sd* backbones and MOFA (default: CUDA when available).
@@ -137,6 +141,7 @@ class FaceShot:
         expression_scale: float = 1.0,
         smooth: bool = True,
         max_lost_frames: int = 15,
+        face: int | None = None,
         max_side: int = 1024,
         progress: bool = True,
         device: str | None = None,
@@ -149,6 +154,7 @@ class FaceShot:
             raise ValueError(f"`detector` must be one of {list(_DETECTORS)}; got {detector!r}")
         if max_lost_frames < 0:
             raise ValueError(f"`max_lost_frames` must be >= 0; got {max_lost_frames}")
+        _check_face(face)
         self._backbone = backbone
         self._gallery_arg = gallery
         self._animator_arg = animator
@@ -159,6 +165,7 @@ class FaceShot:
         self.expression_scale = float(expression_scale)
         self.smooth = smooth
         self.max_lost_frames = int(max_lost_frames)
+        self.face = face
         self.max_side = int(max_side)
         self.progress = bool(progress)
         self.device = device
@@ -290,39 +297,55 @@ class FaceShot:
         features = self.extractor.extract(character.rgb)
         return match(features, gallery)
 
-    def drive(self, video: str | os.PathLike[str]) -> Any:
-        """Driving landmarks of a video.
+    def drive(self, video: str | os.PathLike[str], *, face: int | None = None) -> Any:
+        """Driving landmarks of one person of a video, with its shot cuts and the faces found.
 
         Args:
             video: driving video file.
+            face: which person drives (index into the faces found; default: this object's
+                ``face``, else the primary person). Only ``None`` or 0 with
+                ``detector="matcher"`` (it follows the one face matched on frame 0).
 
         Returns:
-            ``faceshot_retarget.Landmarks`` (T, 68, 2) float64 video pixels with ``visible``.
+            ``faceshot_landmarks.DrivingLandmarks``: ``landmarks`` (T, 68, 2) float64 video
+            pixels with ``visible`` (False where the person is absent: bridged up to
+            ``max_lost_frames`` frames, held beyond), ``cuts``, ``faces``, ``person``,
+            ``fps``. It also behaves like its ``Landmarks`` (``.points``, ``.visible``).
 
         Raises:
-            DrivingVideoError: no face, or the face is lost for more than ``max_lost_frames``
-                consecutive frames (names the video and the frames).
+            DrivingVideoError: no face in the video (names the video and the frames searched),
+                or the chosen person is never found.
+            FaceSelectionError: ``face`` is not one of the faces found (lists them).
         """
-        from faceshot_landmarks import DetectConfig, NoFaceError, detect_video, match_video
+        from faceshot_landmarks import (
+            DetectConfig,
+            DrivingLandmarks,
+            FaceTrack,
+            NoFaceError,
+            detect_driving,
+            match_video,
+            probe_video,
+        )
 
-        name = str(video)
+        chosen = self.face if face is None else face
+        _check_face(chosen)
         try:
             if self.detector == "dlib":
                 config = DetectConfig(max_gap=self.max_lost_frames)
-                lm = detect_video(video, config=config, progress=self.progress)
-            else:
-                lm = match_video(video, self.extractor, self.gallery, progress=self.progress)
+                return detect_driving(video, face=chosen, config=config, progress=self.progress)
+            if chosen not in (None, 0):
+                raise ValueError(f"`face` {chosen} needs detector 'dlib'; the matcher follows the one face it matches on frame 0")
+            lm = match_video(video, self.extractor, self.gallery, progress=self.progress)
         except NoFaceError as exc:
             raise DrivingVideoError(" ".join(str(exc).split())) from None
-        if self.detector == "dlib" and lm.visible is not None:
-            lost = np.asarray(~np.asarray(lm.visible).any(axis=1), dtype=bool)
-            run, first, last = longest_run(lost)
-            if run > self.max_lost_frames:
-                raise DrivingVideoError(
-                    f"driving video {name!r}: the face is lost in frames {first}-{last} ({run} frames; "
-                    f"at most {self.max_lost_frames} are bridged)"
-                )
-        return lm
+        pts = np.asarray(lm.points)
+        lo, hi = pts.min(axis=1), pts.max(axis=1)
+        cx, cy = ((lo + hi) / 2).mean(axis=0)
+        track = FaceTrack(
+            index=0, first=0, last=lm.num_frames - 1, frames=lm.num_frames, detections=1,
+            size=float(np.mean((hi - lo).max(axis=1))), centre=(float(cx), float(cy)), shots=1,
+        )
+        return DrivingLandmarks(landmarks=lm, cuts=(), faces=(track,), person=0, fps=probe_video(video)[1])
 
     def retarget(self, character: Any, driving: Any, *, reference: Any = None, fps: float = 25.0) -> NDArray[np.float64]:
         """Transfer the driving motion onto the character's landmarks (Eq. 5-6).
@@ -508,6 +531,11 @@ class FaceShot:
             original_size=character.original_size,
             scale=character.scale,
         )
+
+
+def _check_face(face: object) -> None:
+    if face is not None and (isinstance(face, bool) or not isinstance(face, (int, np.integer)) or face < 0):
+        raise ValueError(f"`face` must be a non-negative integer (an index into the faces found) or None; got {face!r}")
 
 
 def _user_landmarks(landmarks: str | os.PathLike[str] | NDArray[np.float64], character: Character) -> NDArray[np.float64]:

@@ -21,6 +21,15 @@ Every figure calls into the member packages (nothing is re-implemented here):
   the patch box (origin and size); one least-squares
   affine transform per patch maps the generated trajectories onto the driving ones; the figure
   is the mean over trajectories of the per-trajectory mean squared error (in patch units²).
+* ``identity switches (two-person)``, ``cut precision``, ``cut recall``: driving detection on
+  the hard clips of :mod:`faceshot_landmarks.clips` (built in a temporary folder from the
+  carphone clip and the astronaut still): the number of times the driving landmarks change
+  person on the two-person clip (default driver and the other face chosen with ``face=``,
+  summed; known layout), and the cut frames found on the multi-shot clip against the known ones
+  (exact frame). ``--quick``: shorter clips. ``bench/driving.py`` has the full table, held-out
+  clips and the before/after.
+* ``detection / every-frame speed``: :func:`faceshot_landmarks.detect_driving` frames/s over
+  the dlib detector + predictor run on every frame of the same clip, same run.
 * ``identity similarity``: cosine similarity of dlib's face-recognition descriptors
   (``dlib_face_recognition_resnet_model_v1.dat`` of ``face_recognition_models``) between a
   human character and its animated frames (every 4th frame), mean over frames.
@@ -273,6 +282,55 @@ def _identity(fs: Any, driving: Path, tmp: Path, max_frames: int) -> float:
     return float(np.mean(sims)) if sims else float("nan")
 
 
+def _driving(put: Callable[..., None], tmp: Path, quick: bool) -> None:
+    """The driving-detection figures of issue 10 (see the module docs)."""
+    from faceshot_landmarks import (
+        DlibLandmarker,
+        FaceDescriber,
+        detect_driving,
+        iter_frames,
+        read_image,
+    )
+    from faceshot_landmarks.clips import (
+        cut_scores,
+        identity_switches,
+        identity_trace,
+        multishot_clip,
+        two_person_clip,
+        write_clip,
+    )
+    from faceshot_retarget import read_pts
+
+    data = _REPO / "packages" / "faceshot-landmarks" / "tests" / "data"
+    carphone = list(iter_frames(data / "carphone.mp4"))
+    astro = (read_image(data / "astronaut_face.jpg"), read_pts(data / "astronaut_face.pts").points[0])
+    lm, describer = DlibLandmarker(), FaceDescriber()
+    n = 40 if quick else len(carphone)
+    frames, truth = two_person_clip(carphone[:n], astro)
+    video = write_clip(tmp / "two_person.mp4", frames)
+    split = truth["split"]
+    switches = 0
+    for face in range(2):
+        d = detect_driving(video, face=face, landmarker=lm, describer=describer, progress=False)
+        switches += identity_switches(identity_trace(d.points, d.visible, lambda t, c: int(c[0] >= split)))
+    put("identity switches (two-person)", switches, "switches", f"{n} frames, two faces, one leaving; both faces chosen in turn")
+    frames, truth = multishot_clip(carphone, astro, segment=10 if quick else 20)
+    video = write_clip(tmp / "multishot.mp4", frames)
+    cuts = detect_driving(video, landmarker=lm, describer=describer, progress=False).cuts
+    precision, recall = cut_scores(cuts, truth["cuts"])
+    put("cut precision", precision, "", f"{len(cuts)} cuts found, {len(truth['cuts'])} true (zoom, mirror, crop, stills, join)")
+    put("cut recall", recall, "", "exact frame")
+    clip = data / "carphone.mp4"
+    t = time.perf_counter()
+    detect_driving(clip, landmarker=lm, describer=describer, progress=False)
+    fast = time.perf_counter() - t
+    t = time.perf_counter()
+    for frame in iter_frames(clip):
+        lm.detect(frame)
+    slow = time.perf_counter() - t
+    put("detection / every-frame speed", slow / fast, "x", f"detect_driving {len(carphone) / fast:.0f} frames/s vs dlib on every frame, carphone")
+
+
 def run_bench(*, quick: bool = False, character: Path | None = None, driving: Path | None = None, progress: bool = False) -> dict[str, Any]:
     """Measure every figure; returns ``{"figures": {name: {"value", "unit", "note"}}, ...}``."""
     import platform
@@ -350,6 +408,7 @@ def run_bench(*, quick: bool = False, character: Path | None = None, driving: Pa
         except Exception as exc:  # the model file may be missing
             value, note = float("nan"), "unavailable: " + " ".join(str(exc).split())
         put("identity similarity", value, "cosine", note)
+        _driving(put, tmp, quick)
     return {
         "quick": quick,
         "machine": {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()), "platform": platform.platform()},

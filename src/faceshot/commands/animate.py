@@ -43,7 +43,8 @@ def register(subparsers: Any) -> None:
         "--no-smooth", dest="smooth", action="store_false",
         help="disable the One-Euro temporal filter on the retargeted landmarks (on by default)",
     )
-    p.add_argument("--max-lost-frames", type=int, default=15, metavar="N", help="longest face-less run that is bridged (default 15)")
+    p.add_argument("--max-lost-frames", type=int, default=15, metavar="N", help="longest run without the driving person that is interpolated; longer runs hold the pose and ease to neutral (default 15)")
+    p.add_argument("--face", type=int, metavar="N", help="which person in DRIVING drives (see `faceshot landmarks detect --list-faces`; default: most frames x largest face)")
     p.add_argument("--max-side", type=int, default=1024, metavar="PX", help="downscale larger characters to this long side (default 1024)")
     p.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
     p.add_argument("--crf", type=int, default=18, help="x264 quality 0..51 (default 18)")
@@ -82,6 +83,7 @@ def _animate(args: argparse.Namespace) -> int:
         expression_scale=args.expression_scale,
         smooth=args.smooth,
         max_lost_frames=args.max_lost_frames,
+        face=args.face,
         max_side=args.max_side,
         progress=not args.no_progress,
     )

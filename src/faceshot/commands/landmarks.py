@@ -16,18 +16,21 @@ def register(subparsers: Any) -> None:
     d = sub.add_parser(
         "detect",
         help="68-point landmarks of every frame of a video",
-        description="Human faces: dlib detection + tracking (the dlib 68-point model is for "
-        "non-commercial research only). Other characters: --backend match --gallery G (matcher on "
-        "frame 0, then Lucas-Kanade tracking).",
+        description="Human faces: every face is found and grouped into people by dlib's face "
+        "descriptor, shot cuts are detected, and one person is tracked (the primary one, or --face N; "
+        "--list-faces shows them). The dlib 68-point model is for non-commercial research only. "
+        "Other characters: --backend match --gallery G (matcher on frame 0, then Lucas-Kanade tracking).",
     )
     d.add_argument("video", metavar="VIDEO")
-    d.add_argument("-o", "--output", required=True, metavar="D.npy", help=".npy (T, 68, 2) or .json (with visibility)")
+    d.add_argument("-o", "--output", metavar="D.npy", help=".npy (T, 68, 2) or .json (with visibility); required unless --list-faces")
     d.add_argument("--preview", metavar="P.mp4", help="also write the video with the landmarks drawn")
     d.add_argument("--backend", choices=("dlib", "match"), default="dlib")
     d.add_argument("--gallery", metavar="G", help="gallery for --backend match")
     d.add_argument("--predictor", metavar="FILE", help="dlib shape_predictor_68_face_landmarks.dat")
     d.add_argument("--max-gap", type=int, default=15, help="longest gap (frames) interpolated")
-    d.add_argument("--redetect-every", type=int, default=30, help="frames between detector runs")
+    d.add_argument("--redetect-every", type=int, default=None, help="frames between detector runs (default 10)")
+    d.add_argument("--face", type=int, metavar="N", help="which person to follow (default: most frames x largest face)")
+    d.add_argument("--list-faces", action="store_true", help="print the faces found (index, frames, size, where) and the cuts; write nothing")
     d.add_argument("--no-progress", action="store_true", help="hide progress bars")
     d.set_defaults(handler=_detect)
     e = sub.add_parser(
@@ -45,9 +48,10 @@ def _detect(args: argparse.Namespace) -> int:
     from faceshot_landmarks import (
         DetectConfig,
         DlibLandmarker,
-        detect_video,
+        detect_driving,
         load_gallery,
         match_video,
+        scan_faces,
         write_preview,
     )
     from faceshot_retarget import save_landmarks
@@ -55,10 +59,26 @@ def _detect(args: argparse.Namespace) -> int:
     from faceshot.commands._landmarks_shared import extractor_for_gallery
 
     progress = not args.no_progress
+    if args.output is None and not args.list_faces:
+        raise ValueError("-o/--output is required (or --list-faces to only list the faces)")
+    if args.backend != "dlib" and (args.list_faces or args.face is not None):
+        raise ValueError("--list-faces and --face need --backend dlib")
+    if args.face is not None and args.face < 0:
+        raise ValueError(f"--face must be >= 0; got {args.face}")
     if args.backend == "dlib":
-        config = DetectConfig(max_gap=args.max_gap, redetect_every=args.redetect_every)
+        extra = {} if args.redetect_every is None else {"redetect_every": args.redetect_every}
+        config = DetectConfig(max_gap=args.max_gap, **extra)
         lm = DlibLandmarker(args.predictor, upsample=config.upsample, detect_max_side=config.detect_max_side)
-        result = detect_video(args.video, config=config, landmarker=lm, progress=progress)
+        if args.list_faces:
+            scan = scan_faces(args.video, config=config, landmarker=lm, progress=progress)
+            print(f"{args.video}: {scan.num_frames} frames, {len(scan.faces)} face{'s' * (len(scan.faces) != 1)}, "
+                  f"{len(scan.cuts)} cut{'s' * (len(scan.cuts) != 1)}" + (f" at frames {', '.join(map(str, scan.cuts))}" if scan.cuts else ""))
+            for f in scan.faces:
+                print(f"  {f.index}{'*' if f.index == scan.primary else ' '} {f.describe(scan.image_size)}")
+            print("(* drives by default: most frames x largest face; choose another with --face N)")
+            return 0
+        driving = detect_driving(args.video, face=args.face, config=config, landmarker=lm, progress=progress)
+        result = driving.landmarks
     else:
         if not args.gallery:
             raise ValueError("`--backend match` needs `--gallery G`")
@@ -70,6 +90,10 @@ def _detect(args: argparse.Namespace) -> int:
     vis = result.visible if result.visible is not None else np.ones(result.points.shape[:2], bool)
     lost = int((~vis.all(axis=1)).sum())
     print(f"{args.output}: {result.num_frames} frames, {lost} filled or partly tracked")
+    if args.backend == "dlib":
+        n = len(driving.faces)
+        print(f"  face {driving.person} of {n} ({driving.face.describe(driving.image_size)}); "
+              f"{len(driving.cuts)} cut{'s' * (len(driving.cuts) != 1)}" + (f" at frames {', '.join(map(str, driving.cuts))}" if driving.cuts else ""))
     return 0
 
 

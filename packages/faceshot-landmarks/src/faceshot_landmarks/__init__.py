@@ -1,7 +1,9 @@
 """faceshot-landmarks: 68 iBUG landmarks on anything (FaceShot, ICLR 2025, Eq. 3-4).
 
-* Driving landmarks: :func:`detect_video` (dlib detection + shape-predictor tracking) for
-  human videos, :func:`match_video` / :func:`track_points` (matcher + Lucas-Kanade) for others.
+* Driving landmarks: :func:`detect_driving` for human videos (every face found and grouped
+  into people by dlib's face descriptor, shot cuts, one person tracked: :class:`DrivingLandmarks`;
+  :func:`detect_video` returns only its landmarks), :func:`match_video` / :func:`track_points`
+  (matcher + Lucas-Kanade) for others.
 * Appearance gallery: :func:`add_domain`, :func:`load_gallery`, :class:`Gallery` (FAISS domain
   retrieval per part).
 * Matcher: :func:`match` and its pure parts :func:`reference_vectors` (Eq. 4),
@@ -14,6 +16,13 @@ descriptor, a labelled baseline so everything works without a learned backbone.
 """
 
 from faceshot_landmarks._classical import CLASSICAL_BACKBONE, ClassicalExtractor, check_image
+from faceshot_landmarks._cuts import (
+    CutConfig,
+    adaptive_threshold,
+    cut_candidates,
+    frame_signature,
+    signature_distance,
+)
 from faceshot_landmarks._dataset import IMAGE_SUFFIXES, annotated_images, read_image
 from faceshot_landmarks._detect import (
     DetectConfig,
@@ -25,6 +34,16 @@ from faceshot_landmarks._detect import (
     match_video,
     predictor_path,
     track_points,
+)
+from faceshot_landmarks._driving import (
+    DrivingLandmarks,
+    FaceDetection,
+    FaceScan,
+    FaceTrack,
+    choose_face,
+    detect_driving,
+    scan_faces,
+    track_person,
 )
 from faceshot_landmarks._features import (
     DenseFeatures,
@@ -45,6 +64,12 @@ from faceshot_landmarks._gallery import (
     import_faiss,
     load_gallery,
 )
+from faceshot_landmarks._identity import (
+    CHIP_SIZE,
+    FaceDescriber,
+    cluster_tracklets,
+    descriptor_path,
+)
 from faceshot_landmarks._matcher import (
     MatcherConfig,
     MatchResult,
@@ -60,6 +85,7 @@ from faceshot_landmarks._shape import PriorFit, ShapePrior, procrustes_align, si
 from faceshot_landmarks._video import draw_points, iter_frames, probe_video, write_preview
 from faceshot_landmarks.errors import (
     BackendUnavailableError,
+    FaceSelectionError,
     FaceshotLandmarksError,
     FeatureMapError,
     GalleryError,
@@ -71,17 +97,25 @@ from faceshot_landmarks.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CHIP_SIZE",
     "CLASSICAL_BACKBONE",
     "FORMAT",
     "FORMAT_VERSION",
     "IMAGE_SUFFIXES",
     "BackendUnavailableError",
     "ClassicalExtractor",
+    "CutConfig",
     "DenseFeatures",
     "DetectConfig",
     "DlibLandmarker",
     "DomainData",
+    "DrivingLandmarks",
     "Extractor",
+    "FaceDescriber",
+    "FaceDetection",
+    "FaceScan",
+    "FaceSelectionError",
+    "FaceTrack",
     "FaceshotLandmarksError",
     "FeatureMap",
     "FeatureMapError",
@@ -96,16 +130,23 @@ __all__ = [
     "TrackConfig",
     "VideoError",
     "__version__",
+    "adaptive_threshold",
     "add_domain",
     "annotated_images",
     "cells_to_pixels",
     "check_feature_map",
     "check_image",
+    "choose_face",
+    "cluster_tracklets",
     "cosine_argmax",
+    "cut_candidates",
+    "descriptor_path",
+    "detect_driving",
     "detect_image",
     "detect_video",
     "draw_points",
     "fill_gaps",
+    "frame_signature",
     "import_faiss",
     "iter_frames",
     "load_gallery",
@@ -123,8 +164,11 @@ __all__ = [
     "reference_vectors",
     "refine_subpixel",
     "sample_features",
+    "scan_faces",
+    "signature_distance",
     "similarity_fit",
     "similarity_map",
+    "track_person",
     "track_points",
     "write_preview",
 ]

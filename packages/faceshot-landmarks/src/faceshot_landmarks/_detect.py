@@ -1,24 +1,24 @@
 """Driving landmarks: 68-point detection on human videos (dlib) and point tracking (LK).
 
-Human videos (:func:`detect_video`, ``backend="dlib"``):
-    * The dlib frontal face detector (HOG + linear SVM) runs on frame 0, on a copy downscaled
-      so its longer side is at most ``detect_max_side`` and upsampled ``upsample`` times; the
-      largest face is kept. If frame 0 has no face, the next frames are tried, up to
-      ``search_frames`` frames; frames before the first detection are filled with it and
-      marked not visible. No face in that window raises :class:`NoFaceError` naming the video
-      and the frame range (this keeps a video without any face from being decoded to the end).
-    * Between detections the previous landmarks are moved by the similarity transform fitted
-      to their pyramidal Lucas-Kanade flow, and the shape predictor (fast, ~5 ms) is re-run in
-      the box derived from those predicted landmarks (the box <-> landmark relation measured at
-      the last detection). This is the tracker. The detector is re-run every
-      ``redetect_every`` frames and whenever the tracked shape disagrees with its flow
-      prediction (mean point distance above 6 % of the face-box diagonal, centre moved by more
-      than half the face size, or size changed by more than 35 %) or its size drifts by more
-      than 30 % from the last detection. A re-detection that finds no face marks the frame lost; detection is then
-      retried on every frame until the face is found again.
-    * Lost frames are filled (see :func:`fill_gaps`): gaps of at most ``max_gap`` frames between
-      two found frames are linearly interpolated, longer gaps and the tail hold the last found
-      frame; filled frames have ``visible`` False for all points.
+Human videos: :func:`faceshot_landmarks.detect_driving` (module ``_driving``) finds every face,
+groups them into people by dlib's face descriptor, detects shot cuts and tracks one person;
+:func:`detect_video` is its thin wrapper returning only the landmarks. This module holds the
+dlib building blocks it uses:
+
+    * :class:`DlibLandmarker`: the dlib frontal face detector (HOG + linear SVM), run on a copy
+      downscaled so its longer side is at most ``detect_max_side`` and upsampled ``upsample``
+      times, and the 68-point shape predictor (sub-pixel on small faces).
+    * The tracker's pieces: the previous landmarks are moved by the similarity transform
+      fitted to their pyramidal Lucas-Kanade flow (:func:`_flow_predict`), and the shape
+      predictor is re-run in the box derived from those predicted landmarks (the box <->
+      landmark relation measured at the last detection). A tracked shape that disagrees with
+      its flow prediction (mean point distance above 6 % of the face-box diagonal, centre
+      moved by more than half the face size, or size changed by more than 35 %) or whose size
+      drifts by more than 30 % from the last detection is rejected.
+    * :func:`fill_gaps`: frames where the person was not found are filled: gaps of at most
+      ``max_gap`` frames between two found frames of one shot are linearly interpolated,
+      longer gaps, gaps across a shot cut and the tail hold the last found frame, leading
+      frames take the first found frame; filled frames have ``visible`` False for all points.
 
 Non-human videos (:func:`track_points`, :func:`match_video`): frame 0 is matched with the
 matcher, then pyramidal Lucas-Kanade optical flow tracks the points with a forward-backward
@@ -45,6 +45,7 @@ from faceshot_retarget.ibug68 import NUM_POINTS
 from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._classical import check_image
+from faceshot_landmarks._cuts import CutConfig
 from faceshot_landmarks._shape import similarity_fit
 from faceshot_landmarks._video import iter_frames, probe_video
 from faceshot_landmarks.errors import BackendUnavailableError, NoFaceError, VideoError
@@ -100,23 +101,45 @@ def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
         raise ValueError(f"`{attribute.name}` must be >= 0; got {value!r}")
 
 
+def _positive_or_none(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        _positive(instance, attribute, value)
+
+
+def _descriptor_distance(instance: Any, attribute: Any, value: Any) -> None:
+    if not 0 < value <= 2:
+        raise ValueError(f"`{attribute.name}` must be in (0, 2]; got {value!r}")
+
+
 @attrs.frozen
 class DetectConfig:
-    """Settings of :func:`detect_video` (see the module docs for the algorithm).
+    """Settings of :func:`~faceshot_landmarks.detect_driving` and :func:`detect_video`.
 
     Attributes:
-        redetect_every: run the face detector every this many frames while tracking.
-        max_gap: longest run of lost frames (frames) that is linearly interpolated.
-        search_frames: frames searched for the first face before :class:`NoFaceError`.
+        redetect_every: the face scan runs the detector every this many frames (and on every
+            frame until the first face is found, and at every cut); the tracked person is
+            re-anchored on each of these detections (10: a third of a second at 30 fps, so a
+            person entering or leaving is seen within 10 frames).
+        max_gap: longest run of frames without the person (frames) that is linearly
+            interpolated; longer runs hold the last pose (the API's ``max_lost_frames``).
+        search_frames: stop with :class:`NoFaceError` when no face at all is found in this
+            many frames; ``None`` searches the whole video.
         upsample: dlib detector upsampling steps (1 finds faces down to ~40 px).
         detect_max_side: frames are downscaled for detection to at most this many pixels.
+        max_faces: at most this many faces (the largest) are kept per detection.
+        identity_threshold: two faces belong to one person when their dlib face descriptors
+            are closer than this (Euclidean; 0.6 is dlib's documented threshold).
+        cuts: the shot-cut detector's settings (:class:`~faceshot_landmarks.CutConfig`).
     """
 
-    redetect_every: int = attrs.field(default=30, validator=_positive)
+    redetect_every: int = attrs.field(default=10, validator=_positive)
     max_gap: int = attrs.field(default=15, validator=_non_negative)
-    search_frames: int = attrs.field(default=30, validator=_positive)
+    search_frames: int | None = attrs.field(default=None, validator=_positive_or_none)
     upsample: int = attrs.field(default=1, validator=_non_negative)
     detect_max_side: int = attrs.field(default=480, validator=_positive)
+    max_faces: int = attrs.field(default=8, validator=_positive)
+    identity_threshold: float = attrs.field(default=0.6, validator=_descriptor_distance)
+    cuts: CutConfig = attrs.field(default=CutConfig(), validator=attrs.validators.instance_of(CutConfig))
 
 
 class DlibLandmarker:
@@ -325,7 +348,7 @@ def _flow_predict(prev_grey: NDArray[np.uint8], grey: NDArray[np.uint8], points:
     return np.asarray(s * points @ r.T + t, dtype=np.float64)
 
 
-def fill_gaps(points: ArrayLike, found: ArrayLike, *, max_gap: int = 15) -> NDArray[np.float64]:
+def fill_gaps(points: ArrayLike, found: ArrayLike, *, max_gap: int = 15, cuts: Iterable[int] = ()) -> NDArray[np.float64]:
     """Fill frames without a detection.
 
     Args:
@@ -334,6 +357,8 @@ def fill_gaps(points: ArrayLike, found: ArrayLike, *, max_gap: int = 15) -> NDAr
         max_gap: interior gaps of at most this many frames are linearly interpolated between
             the neighbouring found frames; longer gaps hold the last found frame, leading
             frames take the first found frame, trailing frames the last.
+        cuts: frames where a new shot starts; a gap containing a cut (the next found frame is
+            in a later shot) is never interpolated, it holds the last found frame.
 
     Returns:
         (T, 68, 2) float64, a new array.
@@ -351,7 +376,8 @@ def fill_gaps(points: ArrayLike, found: ArrayLike, *, max_gap: int = 15) -> NDAr
     prev = np.where(idx < good[0], good[0], prev)
     nxt = np.where(idx > good[-1], good[-1], nxt)
     gap = nxt - prev - 1
-    interp = (gap <= max_gap) & (nxt > prev)
+    shot = np.searchsorted(np.unique(np.asarray(list(cuts), np.int64)), idx, side="right")
+    interp = (gap <= max_gap) & (nxt > prev) & (shot[prev] == shot[nxt])
     alpha = np.where(interp, (idx - prev) / np.maximum(nxt - prev, 1), 0.0)
     out = pts[prev] * (1 - alpha)[:, None, None] + pts[nxt] * alpha[:, None, None]
     out[ok] = pts[ok]
@@ -364,77 +390,33 @@ def detect_video(
     config: DetectConfig = DetectConfig(),
     landmarker: DlibLandmarker | None = None,
     progress: bool = True,
+    face: int | None = None,
 ) -> Landmarks:
-    """68-point driving landmarks of a human face video (dlib detection + tracking).
+    """68-point driving landmarks of one person in a human face video (dlib detection + tracking).
+
+    The landmarks of :func:`~faceshot_landmarks.detect_driving` (which also returns the cuts
+    and the faces found): the primary person (longest x largest) unless ``face`` says which.
 
     Args:
         video: path of a video file (decoded frame by frame with PyAV).
         config: detection/tracking settings.
         landmarker: a :class:`DlibLandmarker` to reuse.
-        progress: tqdm bar on stderr.
+        progress: tqdm bars on stderr.
+        face: index of the person to follow among the faces found (``None``: the primary).
 
     Returns:
         :class:`Landmarks` (T, 68, 2) float64 pixels, ``image_size`` (H, W), ``visible`` (T, 68)
-        False on filled frames.
+        False on frames where the person was not found (filled).
 
     Raises:
-        NoFaceError: no face in the first ``config.search_frames`` frames (names video, frames).
+        NoFaceError: no face in the video (or in the first ``config.search_frames``
+            frames); the message names the video and the frames searched.
+        FaceSelectionError: ``face`` is not one of the faces found.
         VideoError: unreadable video or no frames.
     """
-    import cv2
-    from tqdm import tqdm
+    from faceshot_landmarks._driving import detect_driving
 
-    name = str(video)
-    total, _, size = probe_video(video)
-    lm = landmarker or DlibLandmarker(upsample=config.upsample, detect_max_side=config.detect_max_side)
-    pts_list: list[NDArray[np.float64]] = []
-    found: list[bool] = []
-    prev: NDArray[np.float64] | None = None
-    rel: NDArray[np.float64] | None = None
-    since = 0
-    first: int | None = None
-    prev_grey: NDArray[np.uint8] | None = None
-    ref_shape = np.zeros((NUM_POINTS, 2))
-    for t, frame in enumerate(tqdm(iter_frames(video), total=total, desc="landmarks", unit="frame", disable=not progress)):
-        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-        cur: NDArray[np.float64] | None = None
-        if prev is not None and rel is not None and prev_grey is not None and since < config.redetect_every:
-            predicted = _flow_predict(prev_grey, grey, prev)
-            cur = lm.landmarks_in_box(grey, _box_from(predicted, rel))
-            if _disagree(predicted, cur) or _jumped(predicted, cur) or _jumped(ref_shape, cur, move=np.inf, ratio=1.3):
-                cur = None
-        if cur is None:
-            boxes = lm.detect_faces(grey)
-            if len(boxes):
-                box = boxes[0]
-                if prev is not None and len(boxes) > 1:  # keep the face closest to the tracked one
-                    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
-                    box = boxes[np.argmin(np.linalg.norm(centres - prev.mean(axis=0), axis=1))]
-                cur = lm.landmarks_in_box(grey, box)
-                rel = _box_relation(box, cur)
-                ref_shape = cur
-                since = 0
-        since += 1
-        prev_grey = grey
-        if cur is None:
-            if first is None and t + 1 >= config.search_frames:
-                raise NoFaceError(f"no face found in video {name!r}, frames 0-{t}")
-            pts_list.append(np.zeros((NUM_POINTS, 2)) if prev is None else prev)
-            found.append(False)
-            since = config.redetect_every  # lost: run the detector on the next frame
-        else:
-            first = t if first is None else first
-            pts_list.append(cur)
-            found.append(True)
-            prev = cur
-    if not pts_list:
-        raise VideoError(f"video {name!r} has no frames")
-    if first is None:
-        raise NoFaceError(f"no face found in video {name!r}, frames 0-{len(pts_list) - 1}")
-    ok = np.array(found)
-    filled = fill_gaps(np.stack(pts_list), ok, max_gap=config.max_gap)
-    visible = np.repeat(ok[:, None], NUM_POINTS, axis=1)
-    return Landmarks(filled, size, visible)
+    return detect_driving(video, face=face, config=config, landmarker=landmarker, progress=progress).landmarks
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "BackendUnavailableError",
+    "FaceSelectionError",
     "FaceshotLandmarksError",
     "FeatureMapError",
     "GalleryError",
@@ -37,6 +38,10 @@ class MatchingError(FaceshotLandmarksError):
 
 class NoFaceError(FaceshotLandmarksError):
     """No face was found where one was required (names the video or image and the frame)."""
+
+
+class FaceSelectionError(FaceshotLandmarksError, ValueError):
+    """The face asked to drive does not exist in the video (the message lists the faces found)."""
 
 
 class VideoError(FaceshotLandmarksError):
