@@ -315,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--sheets", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None, help="write every figure here")
+    ap.add_argument("--styles", nargs="*", default=list(STYLES), help="styles to use (default: all)")
+    ap.add_argument("--limit", type=int, default=None, help="faces per style")
     args = ap.parse_args(argv)
 
     import faceshot_landmarks as fl
@@ -323,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     from faceshot import FaceShot
 
     t0 = time.perf_counter()
-    faces = load_faces(limit=8 if args.quick else None)
+    faces = load_faces(tuple(args.styles), limit=args.limit or (8 if args.quick else None))
     extractor = load_extractor("embedded")
     feats = Features(extractor, faces, flips=True)
     human = human_items(extractor, flip=False)

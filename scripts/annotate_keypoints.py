@@ -239,14 +239,18 @@ def pseudo68(rec: dict[str, Any], silhouette: NDArray[np.bool_]) -> NDArray[np.f
 
 
 def _matcher_seeds(images: dict[str, NDArray[np.uint8]]) -> dict[str, dict[str, list[float]]]:
-    """Rough seeds from the current default matcher: eye-contour means, nose tip 30 (33 base),
-    mouth centre (mean of the outer lips)."""
-    from faceshot import FaceShot
+    """Rough seeds from the default gallery's whole-image match (no localisation, no flip):
+    eye-contour means, nose tip 30 (33 base), mouth centre (mean of the outer lips)."""
+    from faceshot_features import load_extractor
+    from faceshot_landmarks import load_gallery, match
 
-    fs = FaceShot(progress=False)
+    from faceshot import default_gallery_path
+
+    extractor = load_extractor("embedded")
+    gallery = load_gallery(default_gallery_path())
     out = {}
     for name, rgb in images.items():
-        p = np.asarray(fs.match(rgb).points)
+        p = np.asarray(match(extractor.extract(rgb), gallery).points)
         out[name] = {
             "right_eye": p[36:42].mean(0).tolist(),
             "left_eye": p[42:48].mean(0).tolist(),
@@ -283,6 +287,10 @@ def annotate_face(rgb: NDArray[np.uint8], seeds: dict[str, Any], entry: dict[str
         source = "matcher seed" if given in (None, "auto") else "seed"
         flood_only = role in entry.get("flood", ())
         mask, how = snap_region(rgb, seed, role, exact_seed=flood_only)
+        if mask is None and role == "nose":
+            pts["nose"] = None
+            rec["how"]["nose"] = f"{source}: no plausible region (not scored)"
+            continue
         if mask is None:
             rec["how"][role] = f"{source}: no plausible region"
             rec.setdefault("problems", []).append(role)

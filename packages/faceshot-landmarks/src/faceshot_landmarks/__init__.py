@@ -50,6 +50,7 @@ from faceshot_landmarks._locate import (
     LocateConfig,
     crop_square,
     dlib_candidates,
+    flat_fraction,
     foreground_candidates,
     locate_and_match,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "dlib_candidates",
     "draw_points",
     "fill_gaps",
+    "flat_fraction",
     "foreground_candidates",
     "import_faiss",
     "iter_frames",
