@@ -258,7 +258,7 @@ def contact_sheet(result: dict[str, Any], path: Path, cell: int = 192, cols: int
         im = draw_points(f.rgb, pred, radius=3)
         for p in f.truth:
             if np.isfinite(p).all():
-                cv2.circle(im, (int(round(p[0])), int(round(p[1]))), 6, (0, 200, 0), 2)
+                cv2.circle(im, (round(p[0]), round(p[1])), 6, (0, 200, 0), 2)
         small = cv2.resize(im, (cell, cell), interpolation=cv2.INTER_AREA)
         y, x = divmod(k, cols)
         canvas[y * (cell + 14) + 14 : (y + 1) * (cell + 14), x * cell : (x + 1) * cell] = small

@@ -46,7 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-__all__ = ["KEYS", "SIZE", "annotate_style", "render", "snap_region", "main"]
+__all__ = ["KEYS", "SIZE", "annotate_style", "main", "render", "snap_region"]
 
 SIZE = 512
 #: The five keypoints, in the order of every array written.
@@ -117,7 +117,7 @@ def snap_region(
         border = m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any()
         return 2e-4 <= frac <= hi and not border
 
-    x, y = (int(round(v)) for v in np.clip(seed, 0, [w - 1, h - 1]))
+    x, y = (round(v) for v in np.clip(seed, 0, [w - 1, h - 1]))
     r = round((0.05 if role == "mouth" else 0.03) * w)
     y0, y1, x0, x1 = max(0, y - r), min(h, y + r + 1), max(0, x - r), min(w, x + r + 1)
     yy, xx = np.mgrid[y0:y1, x0:x1]
@@ -142,7 +142,7 @@ def eye_centre(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
     """Middle column of the mask and the middle of the mask in that column."""
     xs = np.nonzero(mask.any(axis=0))[0]
     cx = 0.5 * (xs[0] + xs[-1])
-    col = np.nonzero(mask[:, int(round(cx))])[0]
+    col = np.nonzero(mask[:, round(cx)])[0]
     return np.array([cx, 0.5 * (col[0] + col[-1])], dtype=np.float64)
 
 
@@ -400,7 +400,7 @@ def sheet(
                     cv2.rectangle(im, tuple(box[:2]), tuple(box[2:]), (90, 90, 90), 1)
                 for key, p in rec["points"].items():
                     if p is not None:
-                        c = (int(round(p[0])), int(round(p[1])))
+                        c = (round(p[0]), round(p[1]))
                         cv2.circle(im, c, 7, (255, 255, 255), -1)
                         cv2.circle(im, c, 5, _COLOURS[key], -1)
             small = cv2.resize(im, (cell, cell), interpolation=cv2.INTER_AREA)

@@ -9,9 +9,12 @@ import pytest
 from faceshot_retarget.ibug68 import MIRROR
 
 import faceshot_landmarks as fl
-from faceshot_landmarks.testing import place_on_canvas, render_svg, twemoji_keypoints, twemoji_pseudo68
-
-
+from faceshot_landmarks.testing import (
+    place_on_canvas,
+    render_svg,
+    twemoji_keypoints,
+    twemoji_pseudo68,
+)
 
 TWEMOJI = sorted((Path(__file__).parent / "data" / "twemoji").glob("*.svg"))
 
@@ -57,7 +60,7 @@ def test_crop_square_maps_back_exactly(box) -> None:
     p = np.array([[300.0, 100.0]])
     q = to_image.inverse(p)[0]
     if 0 <= q[0] < 96 and 0 <= q[1] < 96:
-        assert tuple(crop[int(round(q[1])), int(round(q[0]))]) == (200, 40, 40)
+        assert tuple(crop[round(q[1]), round(q[0])]) == (200, 40, 40)
 
 
 def test_crop_square_does_not_modify_input() -> None:
@@ -101,7 +104,7 @@ def test_small_off_centre_character_is_found_and_mapped_back(twemoji_gallery) ->
 
 
 def test_face_choice_and_out_of_range(twemoji_gallery) -> None:
-    ex, gallery, (img, kp) = twemoji_gallery
+    ex, gallery, (img, _kp) = twemoji_gallery
     canvas = np.full((400, 900, 3), 255, np.uint8)
     two, _ = place_on_canvas(img, np.zeros((1, 2)), canvas, height=300, centre=(200.0, 200.0))
     two, _ = place_on_canvas(img, np.zeros((1, 2)), two, height=120, centre=(700.0, 200.0))

@@ -153,7 +153,7 @@ def foreground_candidates(image: ArrayLike, *, min_fraction: float = 0.005) -> l
         source = "alpha"
     else:
         rgb = check_image(arr)
-        lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        lab = np.asarray(cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB), dtype=np.float32)
         bg, plain = _border_colour(lab)
         if not plain:
             return []
@@ -214,7 +214,7 @@ def crop_square(
         small = cv2.resize(rgb, (max(2, round(w_ / k)), max(2, round(h_ / k))), interpolation=cv2.INTER_AREA)
         sx, sy = small.shape[1] / w_, small.shape[0] / h_
         to_small = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]])
-        src, to_src = small, to_small @ to_image.matrix
+        src, to_src = np.asarray(small, dtype=np.uint8), to_small @ to_image.matrix
     crop = cv2.warpAffine(
         src, to_src[:2], (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_CONSTANT, borderValue=colour,
@@ -236,6 +236,11 @@ def _map_result(res: MatchResult, to_image: SimilarityTransform, size: tuple[int
         image_size=size,
         **extra,
     )
+
+
+def _box4(box: ArrayLike) -> tuple[float, float, float, float]:
+    b = [float(v) for v in np.asarray(box, np.float64).reshape(4)]
+    return (b[0], b[1], b[2], b[3])
 
 
 def _face_box(points: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -294,7 +299,7 @@ def locate_and_match(
     *,
     face: int = 0,
     config: LocateConfig = LocateConfig(),
-    matcher: MatcherConfig = MatcherConfig(),
+    matcher: MatcherConfig | None = None,
     landmarker: Any = None,
     name: str = "image",
 ) -> MatchResult:
@@ -307,7 +312,7 @@ def locate_and_match(
         face: which face, 0 = the largest (dlib faces when the dlib path is taken, else
             foreground blobs).
         config: localisation settings.
-        matcher: matcher settings.
+        matcher: matcher settings (``None``: the defaults).
         landmarker: a :class:`~faceshot_landmarks.DlibLandmarker` to reuse (``None``: made on
             first need when ``config.human != "matcher"``).
         name: the image's name in error messages.
@@ -323,6 +328,7 @@ def locate_and_match(
     arr = np.asarray(image)
     rgb = check_image(arr)
     h, w = rgb.shape[:2]
+    matcher = MatcherConfig() if matcher is None else matcher
     if config.human != "matcher":
         if landmarker is None:
             from faceshot_landmarks._detect import DlibLandmarker
@@ -337,7 +343,7 @@ def locate_and_match(
             ones = np.ones(NUM_POINTS)
             return MatchResult(
                 pts, ones, ("dlib",) * len(PARTS), pts, ones, None, (h, w),
-                path="dlib", face_box=tuple(float(v) for v in cand.box), num_faces=len(faces),
+                path="dlib", face_box=_box4(cand.box), num_faces=len(faces),
             )
         if config.human == "dlib":
             raise NoFaceError(f"no human face found in {name} by dlib's detector")
@@ -356,7 +362,7 @@ def locate_and_match(
             )
         else:
             res = match(extractor.extract(crop), gallery, config=matcher)
-        mapped = _map_result(res, to_image, (h, w), path="matcher", face_box=tuple(float(v) for v in box), num_faces=len(cands))
+        mapped = _map_result(res, to_image, (h, w), path="matcher", face_box=_box4(box), num_faces=len(cands))
         fitted = _face_box(np.asarray(mapped.points))
         crop_side = config.crop_size * to_image.scale
         result = mapped
