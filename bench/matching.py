@@ -357,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         args.sheets.mkdir(parents=True, exist_ok=True)
         for style in STYLES:
             sub = {"rows": [r for r in last["rows"] if r[0].style == style]}
+            if not sub["rows"]:
+                continue
             contact_sheet(sub, args.sheets / f"heldout_{style}.png")
         print(f"[sheets] {args.sheets}", flush=True)
 
