@@ -7,6 +7,14 @@ iBUG ``.pts`` files (1-based, read with :func:`faceshot_retarget.load_landmarks`
   render the landmarks were derived on, see ``scripts/derive_twemoji_landmarks.py``); only
   faces with a ``.pts`` (those marked usable after the check by eye) are used.
 * ``human``  <- ``gallery_src/human``: photographs with ground-truth 68-point annotations.
+* ``noto``, ``noto-v1``, ``emojione``, ``fxemoji`` <- ``gallery_src/<style>``: faces of four
+  more emoji styles (npm Iconify sets, licences in ``gallery_src/README.md``) with 68-point
+  pseudo-annotations made from their checked 5-point ground truth by
+  ``scripts/annotate_keypoints.py``.
+
+Unless ``--no-mirror`` is given, every image is added a second time mirrored left-right (points
+swapped by the iBUG mirror table): the references become left/right symmetric, which the
+leave-one-style-out benchmark (``bench/matching.py``) measured to help held-out styles.
 
 Features come from :func:`faceshot_features.load_extractor` (``--backbone``, default the
 embedded MobileNetV2); the gallery is written with :func:`faceshot_landmarks.add_domain` into
@@ -36,7 +44,7 @@ __all__ = ["DOMAINS", "collect", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: domain name -> folder under the source directory.
-DOMAINS = {"emoji": "twemoji", "human": "human"}
+DOMAINS = {"emoji": "twemoji", "human": "human", "noto": "noto", "noto-v1": "noto-v1", "emojione": "emojione", "fxemoji": "fxemoji"}
 _IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".webp")
 
 
@@ -63,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "src" / "faceshot" / "data" / "gallery")
     parser.add_argument("--backbone", default="embedded", choices=("embedded", "sd15-ip", "sd21"))
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--no-mirror", action="store_true", help="do not add mirrored copies")
+    parser.add_argument("--domains", nargs="*", default=list(DOMAINS), help="domains to build (default: all)")
     args = parser.parse_args(argv)
 
     from faceshot_features import load_extractor
@@ -73,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix=".gallery.", dir=args.out.parent))
     build = tmp / "gallery"
     try:
-        for domain, folder in DOMAINS.items():
+        from faceshot_landmarks.testing import flip_example
+
+        for domain, folder in ((d, DOMAINS[d]) for d in args.domains):
             pairs = collect(args.src / folder)
             if not pairs:
                 print(f"domain {domain!r}: no annotated images in {args.src / folder}; skipped", file=sys.stderr)
@@ -83,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
                 rgb, points = load_pair(image, pts)
                 feats.append(extractor.extract(rgb))
                 anns.append(points)
+                if not args.no_mirror:
+                    mirrored, mpoints = flip_example(rgb, points)
+                    feats.append(extractor.extract(mirrored))
+                    anns.append(mpoints)
             add_domain(build, domain, feats, np.stack(anns))
             print(f"domain {domain!r}: {len(pairs)} images", file=sys.stderr)
         if not (build / "manifest.json").is_file():

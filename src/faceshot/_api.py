@@ -171,6 +171,7 @@ class FaceShot:
         self.device = device
         self._extractor: Any = None if isinstance(backbone, str) else backbone
         self._gallery: Any = None if gallery is None or isinstance(gallery, (str, os.PathLike)) else gallery
+        self._landmarker: Any = None
 
     # ------------------------------------------------------------------ components
 
@@ -280,22 +281,42 @@ class FaceShot:
             return Character(arr, None, arr.shape[:2], 1.0)
         return load_character(image, max_side=self.max_side)
 
-    def match(self, image: str | os.PathLike[str] | NDArray[np.generic] | Character) -> Any:
-        """The character's 68 landmarks by semantic matching against the gallery.
+    def match(
+        self,
+        image: str | os.PathLike[str] | NDArray[np.generic] | Character,
+        *,
+        face: int = 0,
+        human: str = "auto",
+    ) -> Any:
+        """The character's 68 landmarks: the face is located anywhere in the image, then a
+        human photo goes to dlib's 68-point predictor and anything else to semantic matching
+        against the gallery (``faceshot_landmarks.locate_and_match``).
 
         Args:
             image: character file or (H, W[, 3|4]) array.
+            face: which face when there are several, 0 = the largest.
+            human: ``"auto"`` (dlib when it finds a face), ``"dlib"`` or ``"matcher"``.
 
         Returns:
             ``faceshot_landmarks.MatchResult``: ``points`` (68, 2) float64 pixels of the
-            (working) image, ``confidence`` (68,), ``domains`` per part.
+            (working) image, ``confidence`` (68,), ``domains`` per part, ``path``
+            (``"dlib"`` or ``"matcher"``), ``face_box`` and ``warnings`` (weak parts).
         """
-        from faceshot_landmarks import match
+        from faceshot_landmarks import LocateConfig, locate_and_match
 
         character = self.load(image)
-        gallery = self.gallery
-        features = self.extractor.extract(character.rgb)
-        return match(features, gallery)
+        name = str(character.path) if character.path is not None else "`image`"
+        landmarker = None
+        if human != "matcher":
+            if self._landmarker is None:
+                from faceshot_landmarks import DlibLandmarker
+
+                self._landmarker = DlibLandmarker()
+            landmarker = self._landmarker
+        return locate_and_match(
+            character.image, _LazyExtractor(self), self.gallery, face=face,
+            config=LocateConfig(human=human), landmarker=landmarker, name=name,
+        )
 
     def drive(self, video: str | os.PathLike[str], *, face: int | None = None) -> Any:
         """Driving landmarks of one person of a video, with its shot cuts and the faces found.
@@ -536,6 +557,16 @@ class FaceShot:
 def _check_face(face: object) -> None:
     if face is not None and (isinstance(face, bool) or not isinstance(face, (int, np.integer)) or face < 0):
         raise ValueError(f"`face` must be a non-negative integer (an index into the faces found) or None; got {face!r}")
+
+
+class _LazyExtractor:
+    """Loads the pipeline's extractor on the first ``extract`` (the dlib path never needs it)."""
+
+    def __init__(self, owner: FaceShot) -> None:
+        self._owner = owner
+
+    def extract(self, image: NDArray[np.uint8]) -> Any:
+        return self._owner.extractor.extract(image)
 
 
 def _user_landmarks(landmarks: str | os.PathLike[str] | NDArray[np.float64], character: Character) -> NDArray[np.float64]:

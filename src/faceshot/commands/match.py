@@ -17,31 +17,71 @@ def register(subparsers: Any) -> None:
         "landmarks (cosine argmax + sub-pixel refinement + shape prior) and write them.",
     )
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--gallery", required=True, metavar="G", help="gallery directory")
+    p.add_argument("--gallery", default=None, metavar="G", help="gallery directory (default: the bundled one)")
     p.add_argument("-o", "--output", required=True, metavar="R.pts", help=".pts, .json or .npy output")
     p.add_argument("--plot", metavar="R.png", help="also write the image with the points drawn")
     p.add_argument("--backbone", default=None, help="override the extractor (default: the gallery's)")
     p.add_argument("--no-prior", action="store_true", help="skip the shape-prior regularisation")
+    p.add_argument("--face", type=int, default=0, metavar="N",
+                   help="which face when there are several, largest first (default 0: the largest)")
+    p.add_argument("--human", choices=("auto", "dlib", "matcher"), default="auto",
+                   help="auto: dlib's 68-point predictor when dlib finds a human face, else the matcher (default)")
     p.set_defaults(handler=_match)
 
 
 def _match(args: argparse.Namespace) -> int:
+    import os
+    import sys
+    from pathlib import Path
+
     import numpy as np
-    from faceshot_landmarks import MatcherConfig, load_gallery, match, read_image
+    from faceshot_landmarks import LocateConfig, MatcherConfig, load_gallery, locate_and_match
     from faceshot_retarget import Landmarks, save_landmarks
 
+    from faceshot._io import default_gallery_path, load_character
     from faceshot.commands._landmarks_shared import extractor_for_gallery
 
-    gallery = load_gallery(args.gallery)
-    image = read_image(args.image)
-    extractor = extractor_for_gallery(gallery, args.backbone)
-    result = match(extractor.extract(image), gallery, config=MatcherConfig(use_prior=not args.no_prior))
+    for out in (args.output, args.plot):
+        if out is not None and Path(out).exists() and os.path.samefile(out, args.image):
+            raise ValueError(f"output {out!r} is the input image; refusing to overwrite it")
+    if args.face < 0:
+        raise ValueError(f"`--face` must be >= 0; got {args.face}")
+    gallery = load_gallery(args.gallery if args.gallery is not None else default_gallery_path())
+    character = load_character(Path(args.image), max_side=1 << 16)
+    extractor = _Lazy(lambda: extractor_for_gallery(gallery, args.backbone))
+    result = locate_and_match(
+        character.image, extractor, gallery, face=args.face,
+        config=LocateConfig(human=args.human), matcher=MatcherConfig(use_prior=not args.no_prior),
+        name=repr(args.image),
+    )
+    image = character.rgb
     save_landmarks(args.output, Landmarks(result.points, image.shape[:2]))
     if args.plot:
         _plot(image, result, args.plot)
-    parts = ", ".join(f"{k}={v}" for k, v in result.domain_of_part.items())
-    print(f"{args.output}: 68 points (median confidence {float(np.median(result.confidence)):.3f}); domains: {parts}")
+    box = ", ".join(f"{v:.0f}" for v in result.face_box) if result.face_box else "whole image"
+    if result.path == "dlib":
+        how = "dlib 68-point predictor (human face)"
+    else:
+        parts = ", ".join(f"{k}={v}" for k, v in result.domain_of_part.items())
+        how = f"matcher (median confidence {float(np.median(result.confidence)):.3f}; domains: {parts})"
+    print(f"{args.output}: 68 points by {how}; face {args.face + 1} of {result.num_faces} at [{box}]")
+    warning = result.warning()
+    if warning is not None:
+        print(f"warning: {args.image}: {warning}", file=sys.stderr)
     return 0
+
+
+class _Lazy:
+    """An extractor built on the first ``extract`` (the dlib path never needs one)."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self._ex: Any = None
+
+    def extract(self, image: Any) -> Any:
+        if self._ex is None:
+            self._ex = self._make()
+        return self._ex.extract(image)
 
 
 def _plot(image: Any, result: Any, path: str) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import numpy as np
 from faceshot_retarget import as_points
-from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
+from faceshot_retarget.ibug68 import MIRROR, NUM_POINTS, PARTS
 from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._arrays import readonly_copy
@@ -37,15 +37,28 @@ from faceshot_landmarks._shape import PriorFit, ShapePrior
 from faceshot_landmarks.errors import FeatureMapError
 
 __all__ = [
+    "CHECKED_PARTS",
+    "WEAK_PART_MARGIN",
     "MatchResult",
     "MatcherConfig",
     "cosine_argmax",
     "match",
+    "match_flip_consistent",
     "match_references",
     "reference_vectors",
     "refine_subpixel",
     "similarity_map",
 ]
+
+
+#: Parts whose matching confidence is checked by :meth:`MatchResult.weak_parts` (brows and
+#: the jaw are often not drawn on characters, so their margins say little).
+CHECKED_PARTS = ("eyes", "nose", "mouth")
+#: A checked part whose mean similarity margin (``MatchResult.confidence`` over its points) is
+#: below this is reported as weak. Calibrated on the leave-one-style-out benchmark
+#: (``bench/matching.py``, see the package README): parts below it were wrong by more than
+#: 0.10 inter-ocular distances several times as often as parts above it.
+WEAK_PART_MARGIN = 0.02
 
 
 def _positive_int(instance: Any, attribute: Any, value: Any) -> None:
@@ -102,6 +115,13 @@ class MatchResult:
         scores: (68,) float64 peak cosine similarity of each match.
         prior: the :class:`PriorFit`, or ``None`` when no prior was applied.
         image_size: (H, W) of the target image.
+        path: how the points were found: ``"matcher"`` (semantic matching) or ``"dlib"``
+            (dlib's 68-point predictor on a human photo; ``confidence`` and ``scores`` are then
+            1.0, not similarity margins).
+        face_box: (left, top, right, bottom) pixels of the face region the points were
+            found in, or ``None`` (the whole map was matched).
+        num_faces: how many candidate faces/regions there were to choose from (1 when no
+            localisation ran).
     """
 
     points: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
@@ -111,11 +131,38 @@ class MatchResult:
     scores: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
     prior: PriorFit | None
     image_size: tuple[int, int]
+    path: str = "matcher"
+    face_box: tuple[float, float, float, float] | None = None
+    num_faces: int = 1
 
     @property
     def domain_of_part(self) -> dict[str, str]:
         """``{part name: domain}``."""
         return dict(zip(PARTS, self.domains, strict=True))
+
+    def part_confidence(self) -> dict[str, float]:
+        """``{part name: mean confidence of its points}`` (``PARTS`` order)."""
+        c = np.asarray(self.confidence, dtype=np.float64)
+        return {name: float(c[sl].mean()) for name, sl in PARTS.items()}
+
+    def weak_parts(self, threshold: float = WEAK_PART_MARGIN) -> tuple[str, ...]:
+        """Checked parts (:data:`CHECKED_PARTS`) whose mean confidence is below ``threshold``,
+        weakest first; always empty on the dlib path."""
+        if self.path != "matcher":
+            return ()
+        conf = self.part_confidence()
+        weak = [p for p in CHECKED_PARTS if conf[p] < threshold]
+        return tuple(sorted(weak, key=lambda p: conf[p]))
+
+    def warning(self, threshold: float = WEAK_PART_MARGIN) -> str | None:
+        """One line naming the weak parts and their confidences, or ``None`` when none is weak."""
+        weak = self.weak_parts(threshold)
+        if not weak:
+            return None
+        conf = self.part_confidence()
+        parts = ", ".join(f"{p} {conf[p]:.3f}" for p in weak)
+        return (f"low matching confidence for {parts} (below {threshold:.3f}): check these points "
+                "(--plot) or pass corrected landmarks")
 
 
 def reference_vectors(features: Sequence[Any], points: ArrayLike) -> NDArray[np.float32]:
@@ -355,3 +402,50 @@ def match(features: Any, gallery: Any, *, config: MatcherConfig = MatcherConfig(
     refs = gallery.references_for(domains)
     prior = gallery.shape_prior(sorted(set(domains))) if config.use_prior else None
     return match_references(features, refs, config=config, prior=prior, domains=domains)
+
+
+def match_flip_consistent(
+    features: Any, mirrored: Any, gallery: Any, *, config: MatcherConfig = MatcherConfig()
+) -> MatchResult:
+    """:func:`match` on an image and on its left-right mirror, made to agree.
+
+    The mirror's points are mapped back (``x -> W - 1 - x``, indices swapped by
+    ``faceshot_retarget.ibug68.MIRROR``) and averaged with the direct ones, each point weighted
+    by its confidence (similarity margin); the shape prior is refitted to the average. A match
+    that only one of the two views finds (a left eye taken for a right eye, a mouth corner on a
+    whisker) is pulled towards the other view's answer, and the result is symmetric under
+    mirroring the input.
+
+    Args:
+        features: feature-like map of the image (``.array`` (C, h, w), ``.image_size`` (H, W)).
+        mirrored: feature-like map of the same image mirrored left-right (same size).
+        gallery: a loaded :class:`~faceshot_landmarks.Gallery`.
+        config: matcher settings (used for both views and the final prior fit).
+
+    Returns:
+        :class:`MatchResult` in the (unmirrored) image's pixels; ``raw_points`` and ``scores``
+        are the confidence-weighted averages of the two views before the final prior fit.
+    """
+    a = match(features, gallery, config=config)
+    b = match(mirrored, gallery, config=config)
+    if tuple(b.image_size) != tuple(a.image_size):
+        raise FeatureMapError(f"`mirrored` has image_size {b.image_size}; expected {a.image_size} like `features`")
+    w = a.image_size[1]
+
+    def unmirror(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        q = np.asarray(p, dtype=np.float64)[MIRROR]
+        return np.stack([w - 1.0 - q[:, 0], q[:, 1]], axis=1)
+
+    ca = np.maximum(a.confidence, 0.0) + 1e-3
+    cb = np.maximum(np.asarray(b.confidence)[MIRROR], 0.0) + 1e-3
+    wsum = (ca + cb)[:, None]
+    points = (ca[:, None] * a.points + cb[:, None] * unmirror(b.points)) / wsum
+    raw = (ca[:, None] * a.raw_points + cb[:, None] * unmirror(b.raw_points)) / wsum
+    confidence = 0.5 * (np.asarray(a.confidence) + np.asarray(b.confidence)[MIRROR])
+    scores = 0.5 * (np.asarray(a.scores) + np.asarray(b.scores)[MIRROR])
+    fit = None
+    if config.use_prior:
+        prior = gallery.shape_prior(sorted(set(a.domains)))
+        fit = prior.fit(points, confidence + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
+        points = fit.points
+    return MatchResult(points, confidence, a.domains, raw, scores, fit, a.image_size)

@@ -9,6 +9,8 @@
   separate dark shape below them are supported; others raise ``ValueError``.
   Rendering needs ``cairosvg`` (``pip install "faceshot-landmarks[testing]"``).
 * :func:`face_crop`: a square face-centred crop of a photo (matcher evaluation protocol).
+* :func:`textured_canvas`, :func:`place_on_canvas`: a seeded textured background and an image
+  pasted into it off-centre at a given height (the "face anywhere" evaluation protocol).
 * :func:`synthetic_features`: a seeded random smooth feature field with an exactly known
   correspondence, for matcher tests.
 """
@@ -31,8 +33,10 @@ __all__ = [
     "TwemojiKeypoints",
     "face_crop",
     "flip_example",
+    "place_on_canvas",
     "render_svg",
     "synthetic_features",
+    "textured_canvas",
     "twemoji_keypoints",
     "twemoji_pseudo68",
 ]
@@ -327,3 +331,63 @@ def synthetic_features(
         axis=2,
     )
     return DenseFeatures(sampled.transpose(2, 0, 1), (H, W), backbone, {"channels": channels})
+
+
+def textured_canvas(size: tuple[int, int] = (1080, 1920), *, seed: int = 0) -> NDArray[np.uint8]:
+    """A seeded textured background: smooth colour noise plus a stripe pattern.
+
+    Args:
+        size: (H, W) pixels.
+        seed: noise seed.
+
+    Returns:
+        (H, W, 3) uint8 RGB.
+    """
+    import cv2
+
+    h, w = size
+    rng = np.random.default_rng(seed)
+    noise = rng.random((max(2, h // 8), max(2, w // 8), 3)).astype(np.float32)
+    bg = cv2.resize(noise, (w, h), interpolation=cv2.INTER_CUBIC)
+    yy, xx = np.mgrid[0:h, 0:w]
+    stripes = np.sin((xx + 0.5 * yy) / 9.0)[..., None] * np.array([1.0, 0.5, 0.2], np.float32)
+    fine = rng.random((h, w, 1)).astype(np.float32) * 0.15
+    return np.asarray(np.clip((0.5 * bg + 0.25 * stripes + fine + 0.3) * 255.0, 0, 255), dtype=np.uint8)
+
+
+def place_on_canvas(
+    image: ArrayLike,
+    points: ArrayLike,
+    canvas: ArrayLike,
+    *,
+    height: int,
+    centre: tuple[float, float],
+) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+    """Paste an image, resized to ``height`` pixels high (aspect kept), into a canvas.
+
+    Args:
+        image: (h, w, 3) uint8 RGB.
+        points: (N, 2) float pixel (x, y) in ``image``.
+        canvas: (H, W, 3) uint8 RGB background (not modified).
+        height: pasted height in pixels.
+        centre: (x, y) canvas pixel of the pasted image's centre (it must fit inside).
+
+    Returns:
+        ``(composite, points)``: a new (H, W, 3) uint8 image and the (N, 2) float64 points in
+        its pixels (pixel-centre convention).
+    """
+    import cv2
+
+    im = np.asarray(image, dtype=np.uint8)
+    out = np.array(canvas, dtype=np.uint8, copy=True)
+    s = height / im.shape[0]
+    width = max(1, round(im.shape[1] * s))
+    small = cv2.resize(im, (width, height), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+    x0 = round(centre[0] - width / 2)
+    y0 = round(centre[1] - height / 2)
+    if x0 < 0 or y0 < 0 or x0 + width > out.shape[1] or y0 + height > out.shape[0]:
+        raise ValueError(f"a {width}x{height} image centred at {centre} does not fit a {out.shape[1]}x{out.shape[0]} canvas")
+    out[y0 : y0 + height, x0 : x0 + width] = small
+    p = np.asarray(points, dtype=np.float64)
+    scale = np.array([width / im.shape[1], height / im.shape[0]])
+    return out, (p + 0.5) * scale - 0.5 + np.array([x0, y0], dtype=np.float64)

@@ -1,0 +1,380 @@
+"""Character-landmark benchmark: leave-one-style-out 5-point error, levers, human photos, speed.
+
+Run from the repository root (about 10-20 CPU-minutes on 2 cores; ``--quick`` about 3)::
+
+    uv run python bench/matching.py                 # everything
+    uv run python bench/matching.py --quick         # 8 faces per style, fewer levers
+    uv run python bench/matching.py --sheets DIR    # also contact sheets of held-out predictions
+
+Data (``gallery_src/<style>/``, see ``gallery_src/README.md`` for sources and licences):
+five emoji styles, each with 5-point ground truth in ``keypoints5.json`` (eye centres, nose
+or null, mouth corners; conventions in ``scripts/annotate_keypoints.py``) and 68-point
+pseudo-annotations (``<name>.pts``) used only to build galleries.
+
+Protocols (no figure here is measured on a gallery that contains the image scored):
+
+* **held-out (leave-one-style-out)**: for each style S the gallery is built from the other
+  styles (plus the human domain) and every face of S is matched; the figure pools all styles.
+* **in-sample (leave-one-image-out)**: the gallery holds every style, the scored image left out.
+* error per point = distance / ground-truth inter-eye distance (between the eye centres);
+  ``mean`` averages the available points (a missing nose is not scored), ``PCK@0.10`` is the
+  share of points within 0.10; predicted eye centre = mean of points 36-41 / 42-47, nose =
+  point 30, mouth corners = points 48 and 54.
+* ``before``: today's matcher (whole image, gallery domains ``emoji`` (Twemoji) + ``human``,
+  no flip, the default matcher configuration of the previous release) held out the same way:
+  on Twemoji its gallery is the human domain only.
+* levers are switched on one at a time on top of the held-out baseline, then all kept ones.
+
+Human photos: 68-point NME (outer eye corners) of ``FaceShot``'s default path on the shared
+images (``packages/faceshot-landmarks/tests/data/human68``), as given and pasted off-centre
+into a 1920x1080 textured canvas; the photo is a square crop of 4 face widths round the face
+(as a character image of a person would be) scaled to 1/3 of the canvas height.
+
+Speed: one 512x512 character through ``locate_and_match`` (localisation + features + matching)
+against the previous whole-image ``match``, median of 5, same process (ratios, the machine is
+shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "gallery_src"
+STYLES = ("twemoji", "noto", "noto-v1", "emojione", "fxemoji")
+KEYS = ("right_eye", "left_eye", "nose", "mouth_right", "mouth_left")
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+@dataclass
+class Face:
+    """One evaluation face: (512, 512, 3) render, (5, 2) truth (NaN: no nose), 68-pt pseudo-annotation."""
+
+    style: str
+    name: str
+    rgb: NDArray[np.uint8]
+    truth: NDArray[np.float64]
+    animal: bool
+    pts68: NDArray[np.float64] | None
+
+
+def load_faces(styles: tuple[str, ...] = STYLES, limit: int | None = None) -> list[Face]:
+    """Every annotated face of the styles (``limit`` per style)."""
+    from annotate_keypoints import render
+    from faceshot_retarget import load_landmarks
+
+    out = []
+    for style in styles:
+        doc = json.loads((SRC / style / "keypoints5.json").read_text())
+        names = [n for n, r in sorted(doc["faces"].items()) if "exclude" not in r and not r.get("problems")]
+        if limit:
+            names = names[:: max(1, len(names) // limit)][:limit]
+        for name in names:
+            rec = doc["faces"][name]
+            truth = np.array([rec["points"][k] if rec["points"][k] is not None else [np.nan, np.nan] for k in KEYS], float)
+            pts = SRC / style / f"{name}.pts"
+            pts68 = np.asarray(load_landmarks(pts).points[0]) if pts.is_file() else None
+            out.append(Face(style, name, render(SRC / style / rec["file"]), truth, bool(rec.get("animal")), pts68))
+    return out
+
+
+def five_points(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(5, 2) eye centres, nose (30), mouth corners (48, 54) of a (68, 2) prediction."""
+    return np.stack([p[36:42].mean(0), p[42:48].mean(0), p[30], p[48], p[54]])
+
+
+def errors5(pred68: NDArray[np.float64], truth: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(5,) per-point error / ground-truth inter-eye distance (NaN where there is no truth)."""
+    iod = float(np.linalg.norm(truth[1] - truth[0]))
+    return np.linalg.norm(five_points(pred68) - truth, axis=1) / iod
+
+
+def summarise(errs: NDArray[np.float64]) -> dict[str, float]:
+    """mean, PCK@0.10, eyes, nose, mouth means of an (n, 5) error array."""
+    ok = ~np.isnan(errs)
+    return {
+        "mean": float(np.nanmean(errs)),
+        "pck10": float((errs[ok] <= 0.10).mean()),
+        "eyes": float(np.nanmean(errs[:, :2])),
+        "nose": float(np.nanmean(errs[:, 2])) if ok[:, 2].any() else float("nan"),
+        "mouth": float(np.nanmean(errs[:, 3:])),
+    }
+
+
+# --------------------------------------------------------------------------- galleries
+
+
+def build_gallery(domains: dict[str, list[tuple[Any, NDArray[np.float64]]]], backbone: str, config: dict[str, Any]) -> Any:
+    """An in-memory :class:`faceshot_landmarks.Gallery`: domain -> [(features, (68, 2) points)]."""
+    from faceshot_landmarks import DomainData, Gallery, reference_vectors
+    from faceshot_landmarks._gallery import _part_embeddings
+
+    data = {}
+    channels = 0
+    for name, items in domains.items():
+        if not items:
+            continue
+        feats = [f for f, _ in items]
+        pts = np.stack([p for _, p in items])
+        refs = reference_vectors(feats, pts)
+        channels = refs.shape[1]
+        sizes = np.array([f.image_size for f in feats], np.int64)
+        wh = sizes[:, ::-1].astype(np.float64)
+        data[name] = DomainData(refs, _part_embeddings(refs), pts / wh[:, None, :], sizes)
+    return Gallery(Path("<memory>"), backbone, config, channels, data)
+
+
+def human_items(extractor: Any, flip: bool) -> list[tuple[Any, NDArray[np.float64]]]:
+    from build_default_gallery import collect, load_pair
+    from faceshot_landmarks.testing import flip_example
+
+    out = []
+    for image, pts in collect(SRC / "human"):
+        rgb, p = load_pair(image, pts)
+        out.append((extractor.extract(rgb), p))
+        if flip:
+            fi, fp = flip_example(rgb, p)
+            out.append((extractor.extract(fi), fp))
+    return out
+
+
+class Features:
+    """Feature maps of every face (and its mirror), extracted once."""
+
+    def __init__(self, extractor: Any, faces: list[Face], flips: bool) -> None:
+        from faceshot_landmarks.testing import flip_example
+
+        self.extractor = extractor
+        self.plain: dict[tuple[str, str], Any] = {}
+        self.mirror: dict[tuple[str, str], tuple[Any, NDArray[np.float64] | None]] = {}
+        for f in faces:
+            self.plain[(f.style, f.name)] = extractor.extract(f.rgb)
+            if flips:
+                fi, fp = flip_example(f.rgb, f.pts68) if f.pts68 is not None else (f.rgb[:, ::-1].copy(), None)
+                self.mirror[(f.style, f.name)] = (extractor.extract(np.ascontiguousarray(fi)), fp)
+
+
+def style_items(faces: list[Face], feats: Features, styles: set[str], *, flip: bool, skip: tuple[str, str] | None = None) -> dict[str, list[tuple[Any, NDArray[np.float64]]]]:
+    out: dict[str, list[tuple[Any, NDArray[np.float64]]]] = {}
+    for f in faces:
+        if f.style not in styles or f.pts68 is None or (f.style, f.name) == skip:
+            continue
+        items = out.setdefault(f.style, [])
+        items.append((feats.plain[(f.style, f.name)], f.pts68))
+        if flip and (f.style, f.name) in feats.mirror:
+            mf, mp = feats.mirror[(f.style, f.name)]
+            if mp is not None:
+                items.append((mf, mp))
+    return out
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def predict(feature: Any, mirror: Any, gallery: Any, config: Any, *, flip_test: bool) -> NDArray[np.float64]:
+    from faceshot_landmarks import match, match_flip_consistent
+
+    if flip_test and mirror is not None:
+        return np.asarray(match_flip_consistent(feature, mirror, gallery, config=config).points)
+    return np.asarray(match(feature, gallery, config=config).points)
+
+
+def evaluate(
+    faces: list[Face],
+    feats: Features,
+    human: list[tuple[Any, NDArray[np.float64]]],
+    *,
+    gallery_styles: tuple[str, ...] | None,
+    held_out: bool,
+    flip_gallery: bool,
+    flip_test: bool,
+    config: Any,
+    merge_domains: bool = False,
+) -> dict[str, Any]:
+    """Errors per face under one setting. ``gallery_styles``: the styles a gallery may hold
+    (``None``: all); held out: the face's own style is removed, else only the face itself."""
+    allowed = set(STYLES if gallery_styles is None else gallery_styles)
+    extractor = feats.extractor
+    rows = []
+    cache: dict[str, Any] = {}
+    for f in faces:
+        styles = allowed - {f.style} if held_out else allowed
+        key = ",".join(sorted(styles))
+        if held_out and key in cache:
+            gallery = cache[key]
+        else:
+            domains = style_items(faces, feats, styles, flip=flip_gallery, skip=None if held_out else (f.style, f.name))
+            if merge_domains:
+                domains = {"all": [it for items in domains.values() for it in items]}
+            gallery = build_gallery({**domains, "human": human}, extractor.backbone, extractor.config)
+            if held_out:
+                cache[key] = gallery
+        mirror = feats.mirror.get((f.style, f.name), (None, None))[0]
+        pred = predict(feats.plain[(f.style, f.name)], mirror, gallery, config, flip_test=flip_test)
+        rows.append((f, pred, errors5(pred, f.truth)))
+    return {"rows": rows}
+
+
+def report(label: str, result: dict[str, Any], *, per_style: bool = False) -> dict[str, Any]:
+    rows = result["rows"]
+    errs = np.stack([r[2] for r in rows])
+    animal = np.array([r[0].animal for r in rows])
+    s = summarise(errs)
+    a = summarise(errs[animal]) if animal.any() else {"mean": float("nan")}
+    line = (f"{label:<44} mean {s['mean']:.3f}  PCK@0.10 {s['pck10']:.2f}  eyes {s['eyes']:.3f}  "
+            f"nose {s['nose']:.3f}  mouth {s['mouth']:.3f}  animals {a['mean']:.3f} (n={len(rows)}, {int(animal.sum())} animal)")
+    print(line, flush=True)
+    out = {"all": s, "animals": a, "per_style": {}}
+    for style in STYLES:
+        m = np.array([r[0].style == style for r in rows])
+        if m.any():
+            st = summarise(errs[m])
+            out["per_style"][style] = st
+            if per_style:
+                print(f"    {style:<10} mean {st['mean']:.3f}  PCK@0.10 {st['pck10']:.2f}  eyes {st['eyes']:.3f}  "
+                      f"nose {st['nose']:.3f}  mouth {st['mouth']:.3f}  (n={int(m.sum())})", flush=True)
+    return out
+
+
+def contact_sheet(result: dict[str, Any], path: Path, cell: int = 192, cols: int = 8) -> None:
+    """Held-out predictions (68 points, red) and the five truth points (green)."""
+    import cv2
+    from faceshot_landmarks import draw_points
+
+    rows = result["rows"]
+    n = len(rows)
+    r_ = (n + cols - 1) // cols
+    canvas = np.full((r_ * (cell + 14), cols * cell, 3), 255, np.uint8)
+    for k, (f, pred, err) in enumerate(rows):
+        im = draw_points(f.rgb, pred, radius=3)
+        for p in f.truth:
+            if np.isfinite(p).all():
+                cv2.circle(im, (round(p[0]), round(p[1])), 6, (0, 200, 0), 2)
+        small = cv2.resize(im, (cell, cell), interpolation=cv2.INTER_AREA)
+        y, x = divmod(k, cols)
+        canvas[y * (cell + 14) + 14 : (y + 1) * (cell + 14), x * cell : (x + 1) * cell] = small
+        cv2.putText(canvas, f"{f.style}/{f.name[:14]} {np.nanmean(err):.2f}", (x * cell + 2, y * (cell + 14) + 11),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.33, (0, 0, 0), 1)
+    cv2.imwrite(str(path), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+
+
+# --------------------------------------------------------------------------- human photos, speed
+
+
+def human_figures(fs: Any) -> dict[str, float]:
+    import faceshot_landmarks as fl
+    from faceshot_landmarks.testing import face_crop, place_on_canvas, textured_canvas
+    from faceshot_retarget import read_pts
+
+    data = ROOT / "packages" / "faceshot-landmarks" / "tests" / "data" / "human68"
+    canvas = textured_canvas((1080, 1920), seed=3)
+    out: dict[str, float] = {}
+    for stem, fname in (("einstein", "einstein.jpg"), ("takeo", "takeo.ppm")):
+        img = fl.read_image(data / fname)
+        gt = read_pts(data / f"{stem}.pts").points[0]
+        crop, cgt = face_crop(img, gt, factor=4.0 * float(np.ptp(gt[:, 0])) / float(max(np.ptp(gt, axis=0))))
+        for label, (im, truth) in {
+            "photo": (img, gt),
+            "crop": (crop, cgt),
+            "canvas": place_on_canvas(crop, cgt, canvas, height=360, centre=(1430.0, 690.0)),
+        }.items():
+            res = fs.match(im)
+            out[f"{stem}/{label}"] = fl.nme(res.points, truth)
+            out[f"{stem}/{label}/path"] = res.path  # type: ignore[assignment]
+    return out
+
+
+def speed(fs: Any, rgb: NDArray[np.uint8], reps: int = 5) -> tuple[float, float]:
+    """(median s of FaceShot.match incl. localisation, median s of the previous whole-image match)."""
+    from faceshot_landmarks import MatcherConfig, match
+
+    ex, gallery = fs.extractor, fs.gallery
+    fs.match(rgb)
+    new, old = [], []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fs.match(rgb)
+        new.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        match(ex.extract(rgb), gallery, config=MatcherConfig())
+        old.append(time.perf_counter() - t)
+    return float(np.median(new)), float(np.median(old))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sheets", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="write every figure here")
+    ap.add_argument("--styles", nargs="*", default=list(STYLES), help="styles to use (default: all)")
+    ap.add_argument("--limit", type=int, default=None, help="faces per style")
+    args = ap.parse_args(argv)
+
+    import faceshot_landmarks as fl
+    from faceshot_features import load_extractor
+
+    from faceshot import FaceShot
+
+    t0 = time.perf_counter()
+    faces = load_faces(tuple(args.styles), limit=args.limit or (8 if args.quick else None))
+    extractor = load_extractor("embedded")
+    feats = Features(extractor, faces, flips=True)
+    human = human_items(extractor, flip=False)
+    human_f = human_items(extractor, flip=True)
+    print(f"[data] {len(faces)} faces in {len(STYLES)} styles ({sum(f.animal for f in faces)} animals); "
+          f"features in {time.perf_counter() - t0:.0f} s", flush=True)
+    figures: dict[str, Any] = {}
+    before_cfg = fl.MatcherConfig()
+    after_cfg = fl.MatcherConfig()
+    runs = {
+        "before: twemoji+human gallery, no flips": dict(gallery_styles=("twemoji",), flip_gallery=False, flip_test=False, config=before_cfg, h=human),
+        "lever: + all other styles in the gallery": dict(gallery_styles=None, flip_gallery=False, flip_test=False, config=before_cfg, h=human),
+        "lever: + mirrored gallery images": dict(gallery_styles=None, flip_gallery=True, flip_test=False, config=before_cfg, h=human_f),
+        "lever: + flip-consistent matching": dict(gallery_styles=None, flip_gallery=True, flip_test=True, config=after_cfg, h=human_f),
+    }
+    if not args.quick:
+        runs["lever: styles merged into one domain"] = dict(gallery_styles=None, flip_gallery=True, flip_test=True, config=after_cfg, h=human_f, merge=True)
+        runs["lever: no shape prior"] = dict(gallery_styles=None, flip_gallery=True, flip_test=True, config=fl.MatcherConfig(use_prior=False), h=human_f)
+    last = None
+    for label, kw in runs.items():
+        res = evaluate(faces, feats, kw["h"], gallery_styles=kw["gallery_styles"], held_out=True, flip_gallery=kw["flip_gallery"],
+                       flip_test=kw["flip_test"], config=kw["config"], merge_domains=kw.get("merge", False))
+        figures[f"held-out {label}"] = report("held-out " + label, res, per_style=label.startswith(("before", "lever: + flip")))
+        if label == "lever: + flip-consistent matching":
+            last = res
+    res = evaluate(faces, feats, human_f, gallery_styles=None, held_out=False, flip_gallery=True, flip_test=True, config=after_cfg)
+    figures["in-sample after"] = report("in-sample (leave-one-image-out) after", res, per_style=True)
+    if args.sheets is not None and last is not None:
+        args.sheets.mkdir(parents=True, exist_ok=True)
+        for style in STYLES:
+            sub = {"rows": [r for r in last["rows"] if r[0].style == style]}
+            if not sub["rows"]:
+                continue
+            contact_sheet(sub, args.sheets / f"heldout_{style}.png")
+        print(f"[sheets] {args.sheets}", flush=True)
+
+    fs = FaceShot(progress=False)
+    hum = human_figures(fs)
+    figures["human"] = hum
+    print("[human] NME (68 pt, outer eye corners) by FaceShot.match: " + ", ".join(
+        f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in hum.items()), flush=True)
+    new, old = speed(fs, faces[0].rgb)
+    figures["speed"] = {"match_s": new, "previous_s": old, "ratio": new / old}
+    print(f"[speed] 512x512 character: FaceShot.match (localise + features + flip-consistent match) {new:.2f} s; "
+          f"previous whole-image match {old:.2f} s; ratio {new / old:.2f} (shared 2-core machine)", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

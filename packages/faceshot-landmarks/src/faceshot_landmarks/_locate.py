@@ -1,0 +1,378 @@
+"""Find the face anywhere in a character image, then landmark it (dlib for photos, matcher otherwise).
+
+:func:`locate_and_match` is the single-image entry point used by ``faceshot match``:
+
+1. **Human photos**: dlib's frontal face detector runs on a copy of the image whose longer side
+   is at most ``LocateConfig.dlib_max_side`` (upsampled once, so faces down to ~40 px of that
+   copy are found). When it finds a face whose detector score is at least
+   ``LocateConfig.dlib_min_score``, dlib's 68-point predictor gives the landmarks
+   (``path == "dlib"``), NME ~0.04 against ~0.15 for matching photos.
+2. **Characters** (``path == "matcher"``): candidate regions, largest first:
+   * *foreground blobs* when the background is plain: the alpha channel, or else the pixels
+     far (CIE Lab distance) from the median border colour when at least 90 % of the border has
+     that colour; closed, hole-filled connected components of at least ``min_fraction`` of
+     the image area;
+   * otherwise the whole image.
+   The chosen candidate (``face``, 0 = largest) is cropped to a square (side = the box's
+   longer side times ``margin``, padded with the border colour), matched with
+   :func:`~faceshot_landmarks.match`, and the face box of the fitted shape is compared with the
+   crop: when the face fills less than ``refine_below`` of the crop side (a small face on a
+   background, a head on a body), the square around the fitted face is cropped and matched
+   again (at most ``refine_passes`` times). Points are mapped back to the image by the crop's
+   similarity (:class:`faceshot_retarget.SimilarityTransform`, pixel-centre convention).
+
+The image is never modified; crops are copies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+from faceshot_retarget import SimilarityTransform
+from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
+from numpy.typing import ArrayLike, NDArray
+
+from faceshot_landmarks._arrays import readonly_copy
+from faceshot_landmarks._classical import check_image
+from faceshot_landmarks._matcher import MatcherConfig, MatchResult, match, match_flip_consistent
+from faceshot_landmarks.errors import NoFaceError
+
+__all__ = [
+    "FaceCandidate",
+    "LocateConfig",
+    "crop_square",
+    "dlib_candidates",
+    "flat_fraction",
+    "foreground_candidates",
+    "locate_and_match",
+]
+
+
+def _fraction(instance: Any, attribute: Any, value: Any) -> None:
+    if not 0 < value <= 1:
+        raise ValueError(f"LocateConfig `{attribute.name}` must be in (0, 1]; got {value!r}")
+
+
+def _at_least_one(instance: Any, attribute: Any, value: Any) -> None:
+    if not value >= 1:
+        raise ValueError(f"LocateConfig `{attribute.name}` must be >= 1; got {value!r}")
+
+
+@attrs.frozen
+class LocateConfig:
+    """Settings of :func:`locate_and_match` (see the module docs).
+
+    Attributes:
+        human: ``"auto"`` (dlib when it finds a face, else the matcher), ``"dlib"`` (dlib only;
+            :class:`NoFaceError` when it finds none) or ``"matcher"`` (never dlib).
+        dlib_max_side: dlib detection runs on a copy with at most this longer side (960 finds
+            a 90 px face in a 1920x1080 frame at one upsampling step, in ~0.5 s).
+        dlib_min_score: dlib detector score (its SVM margin; 0 is dlib's default threshold)
+            accepted for a face of any size.
+        dlib_weak_score: lower score accepted for a prominent face (a turned head scores
+            -0.2..0.1 where false detections on textures stay small).
+        prominent: side of a prominent face box as a fraction of the image's longer side.
+        max_flat: a detection whose box has at least this :func:`flat_fraction` is drawn art,
+            not a photo, and goes to the matcher.
+        min_fraction: smallest foreground blob, as a fraction of the image area.
+        margin: crop side / face-box longer side (gallery faces fill their image edge to edge).
+        refine_below: re-crop when the fitted face's box is smaller than this fraction of the
+            crop side.
+        refine_passes: largest number of re-crops.
+        crop_size: crops are resized to this many pixels a side before feature extraction
+            (the embedded backbone works at 512).
+        flip_test: match the crop and its mirror and make them agree
+            (:func:`~faceshot_landmarks.match_flip_consistent`; twice the feature cost).
+        min_face_score: smallest median peak cosine of the 68 matches for a face-like region;
+            below it :class:`NoFaceError` is raised (calibrated on the evaluation styles and on
+            face-free images, see the package README).
+    """
+
+    human: str = attrs.field(default="auto", validator=attrs.validators.in_(("auto", "dlib", "matcher")))
+    dlib_max_side: int = attrs.field(default=960, validator=_at_least_one)
+    dlib_min_score: float = 0.3
+    dlib_weak_score: float = -0.5
+    prominent: float = attrs.field(default=0.04, validator=_fraction)
+    max_flat: float = attrs.field(default=0.5, validator=_fraction)
+    min_fraction: float = attrs.field(default=0.005, validator=_fraction)
+    margin: float = attrs.field(default=1.08, validator=_at_least_one)
+    refine_below: float = attrs.field(default=0.6, validator=_fraction)
+    refine_passes: int = attrs.field(default=1, validator=attrs.validators.ge(0))
+    crop_size: int = attrs.field(default=512, validator=_at_least_one)
+    flip_test: bool = True
+    min_face_score: float = 0.0
+
+
+@attrs.frozen
+class FaceCandidate:
+    """A region that may hold a face.
+
+    Attributes:
+        box: (4,) float64 (left, top, right, bottom) image pixels.
+        source: ``"dlib"``, ``"alpha"``, ``"foreground"`` or ``"image"``.
+        score: dlib detector score, or the blob's area fraction.
+    """
+
+    box: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    source: str
+    score: float
+
+    @property
+    def area(self) -> float:
+        """Box area in pixels²."""
+        return float((self.box[2] - self.box[0]) * (self.box[3] - self.box[1]))
+
+
+def _border_colour(lab: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
+    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+    med = np.median(border, axis=0).astype(np.float32)
+    plain = float(np.mean(np.linalg.norm(border - med, axis=1) < 10.0)) >= 0.9
+    return med, plain
+
+
+def foreground_candidates(image: ArrayLike, *, min_fraction: float = 0.005) -> list[FaceCandidate]:
+    """Foreground blobs of an image on a transparent or plain background, largest first.
+
+    Args:
+        image: (H, W, 3) uint8 RGB or (H, W, 4) RGBA.
+        min_fraction: smallest blob area as a fraction of H * W.
+
+    Returns:
+        :class:`FaceCandidate` list (``source`` ``"alpha"`` or ``"foreground"``); empty when the
+        background is neither transparent nor plain.
+    """
+    import cv2
+    from scipy import ndimage
+
+    arr = np.asarray(image)
+    h, w = arr.shape[:2]
+    if arr.ndim == 3 and arr.shape[2] == 4 and (arr[..., 3] < 250).mean() > 0.02:
+        mask = arr[..., 3] >= 128
+        source = "alpha"
+    else:
+        rgb = check_image(arr)
+        lab = np.asarray(cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB), dtype=np.float32)
+        bg, plain = _border_colour(lab)
+        if not plain:
+            return []
+        mask = np.linalg.norm(lab - bg, axis=2) > 12.0
+        source = "foreground"
+    k = max(1, round(0.01 * max(h, w)))
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((2 * k + 1, 2 * k + 1), np.uint8)) > 0
+    mask = ndimage.binary_fill_holes(mask)
+    labels, n = ndimage.label(mask)
+    if n == 0:
+        return []
+    areas = ndimage.sum(np.ones_like(labels), labels, np.arange(1, n + 1))
+    boxes = ndimage.find_objects(labels)
+    out = []
+    for i in np.argsort(-areas, kind="stable"):
+        frac = float(areas[i]) / (h * w)
+        if frac < min_fraction:
+            break
+        sy, sx = boxes[i]
+        box = np.array([sx.start, sy.start, sx.stop - 1, sy.stop - 1], np.float64)
+        out.append(FaceCandidate(box, source, frac))
+    return out
+
+
+def crop_square(
+    image: ArrayLike, box: ArrayLike, *, margin: float = 1.08, size: int = 512, fill: ArrayLike | None = None
+) -> tuple[NDArray[np.uint8], SimilarityTransform]:
+    """A square crop centred on a box, resized to ``size`` pixels, and its map back to the image.
+
+    Args:
+        image: (H, W, 3) uint8 RGB (never modified).
+        box: (4,) float (left, top, right, bottom) pixels.
+        margin: crop side / the box's longer side.
+        size: output side in pixels.
+        fill: (3,) RGB colour outside the image (``None``: the median border colour).
+
+    Returns:
+        ``(crop, to_image)``: (size, size, 3) uint8 and the :class:`SimilarityTransform`
+        mapping crop pixels (x, y) to image pixels (pixel centres onto pixel centres).
+    """
+    import cv2
+
+    rgb = check_image(image)
+    h_, w_ = rgb.shape[:2]
+    b = np.asarray(box, np.float64)
+    side = max(2.0, margin * float(max(b[2] - b[0], b[3] - b[1]) + 1.0))
+    cx, cy = 0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3])
+    k = side / size
+    # Continuous coordinates (pixel i covers [i - 0.5, i + 0.5]): crop coordinate v maps to
+    # image u = (c - side / 2) + (v + 0.5) k, i.e. u = k v + (c - side / 2 + k / 2).
+    to_image = SimilarityTransform.from_params(scale=k, translation=(cx - side / 2 + 0.5 * k, cy - side / 2 + 0.5 * k))
+    if fill is None:
+        border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+        fill = np.median(border, axis=0)
+    colour = tuple(float(v) for v in np.asarray(fill, np.float64).reshape(3))
+    src, to_src = rgb, to_image.matrix
+    if k > 1.5:  # warpAffine does not area-average: downscale by area first
+        small = cv2.resize(rgb, (max(2, round(w_ / k)), max(2, round(h_ / k))), interpolation=cv2.INTER_AREA)
+        sx, sy = small.shape[1] / w_, small.shape[0] / h_
+        to_small = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]])
+        src, to_src = np.asarray(small, dtype=np.uint8), to_small @ to_image.matrix
+    crop = cv2.warpAffine(
+        src, to_src[:2], (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=colour,
+    )
+    return np.ascontiguousarray(crop, dtype=np.uint8), to_image
+
+
+def _map_result(res: MatchResult, to_image: SimilarityTransform, size: tuple[int, int], **extra: Any) -> MatchResult:
+    return attrs.evolve(
+        res,
+        points=to_image(res.points),
+        raw_points=to_image(res.raw_points),
+        prior=None if res.prior is None else attrs.evolve(
+            res.prior,
+            points=to_image(res.prior.points),
+            model=to_image(res.prior.model),
+            scale=float(res.prior.scale * to_image.scale),
+        ),
+        image_size=size,
+        **extra,
+    )
+
+
+def _box4(box: ArrayLike) -> tuple[float, float, float, float]:
+    b = [float(v) for v in np.asarray(box, np.float64).reshape(4)]
+    return (b[0], b[1], b[2], b[3])
+
+
+def _face_box(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.concatenate([points.min(axis=0), points.max(axis=0)])
+
+
+def flat_fraction(image: NDArray[np.uint8], box: ArrayLike) -> float:
+    """Share of pixels in ``box`` whose grey-level Laplacian is below 1 (of 255).
+
+    Drawn art (flat fills, smooth gradients) is almost all flat (0.75-0.96 on the emoji styles
+    of the benchmark); photographs are not (0.02-0.04 on the human test photos, sensor noise
+    and texture). Used to keep dlib's detector, which fires on some cartoon faces, for photos.
+    """
+    import cv2
+
+    b = np.round(np.asarray(box, np.float64)).astype(int)
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = max(0, b[0]), max(0, b[1]), min(w, b[2] + 1), min(h, b[3] + 1)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return 1.0
+    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return float((np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=1)) < 1.0).mean())
+
+
+def dlib_candidates(image: NDArray[np.uint8], landmarker: Any, config: LocateConfig) -> list[FaceCandidate]:
+    """dlib face boxes accepted as human faces in photos, largest first (image pixels).
+
+    A detection is accepted when its box is photo-like (:func:`flat_fraction` below
+    ``config.max_flat``) and either its score is at least ``config.dlib_min_score`` or it is
+    prominent (its side at least ``config.prominent`` of the image's longer side) with a score
+    of at least ``config.dlib_weak_score`` (turned heads score low; small false detections on
+    textures are small).
+    """
+    import cv2
+
+    h, w = image.shape[:2]
+    scale = min(1.0, config.dlib_max_side / max(h, w))
+    small = image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    rects, scores, _ = landmarker._detector.run(np.ascontiguousarray(small), 1, config.dlib_weak_score)
+    out = []
+    for r, s in zip(rects, scores, strict=True):
+        box = np.array([r.left(), r.top(), r.right(), r.bottom()], np.float64) / scale
+        side = max(box[2] - box[0], box[3] - box[1])
+        if s < config.dlib_min_score and side < config.prominent * max(h, w):
+            continue
+        if flat_fraction(image, box) >= config.max_flat:
+            continue
+        out.append(FaceCandidate(box, "dlib", float(s)))
+    return sorted(out, key=lambda c: -c.area)
+
+
+def locate_and_match(
+    image: ArrayLike,
+    extractor: Any,
+    gallery: Any,
+    *,
+    face: int = 0,
+    config: LocateConfig = LocateConfig(),
+    matcher: MatcherConfig | None = None,
+    landmarker: Any = None,
+    name: str = "image",
+) -> MatchResult:
+    """68 landmarks of one face anywhere in an image (see the module docs).
+
+    Args:
+        image: (H, W, 3) uint8 RGB or (H, W, 4) RGBA (alpha locates the character).
+        extractor: feature extractor for the matcher (``.extract(rgb) -> feature map``).
+        gallery: a loaded :class:`~faceshot_landmarks.Gallery`.
+        face: which face, 0 = the largest (dlib faces when the dlib path is taken, else
+            foreground blobs).
+        config: localisation settings.
+        matcher: matcher settings (``None``: the defaults).
+        landmarker: a :class:`~faceshot_landmarks.DlibLandmarker` to reuse (``None``: made on
+            first need when ``config.human != "matcher"``).
+        name: the image's name in error messages.
+
+    Returns:
+        :class:`MatchResult` in the image's pixels, with ``path`` (``"dlib"`` or ``"matcher"``)
+        and ``face_box`` set.
+
+    Raises:
+        NoFaceError: no face found (dlib only), or no face-like region (matcher score below
+            ``config.min_face_score``), or ``face`` is out of range.
+    """
+    arr = np.asarray(image)
+    rgb = check_image(arr)
+    h, w = rgb.shape[:2]
+    matcher = MatcherConfig() if matcher is None else matcher
+    if config.human != "matcher":
+        if landmarker is None:
+            from faceshot_landmarks._detect import DlibLandmarker
+
+            landmarker = DlibLandmarker()
+        faces = dlib_candidates(rgb, landmarker, config)
+        if faces:
+            if not 0 <= face < len(faces):
+                raise NoFaceError(f"{name}: face {face} requested; dlib found {len(faces)} face(s) (0..{len(faces) - 1})")
+            cand = faces[face]
+            pts = landmarker.landmarks_in_box(rgb, cand.box)
+            ones = np.ones(NUM_POINTS)
+            return MatchResult(
+                pts, ones, ("dlib",) * len(PARTS), pts, ones, None, (h, w),
+                path="dlib", face_box=_box4(cand.box), num_faces=len(faces),
+            )
+        if config.human == "dlib":
+            raise NoFaceError(f"no human face found in {name} by dlib's detector")
+    cands = foreground_candidates(arr, min_fraction=config.min_fraction)
+    if not cands:
+        cands = [FaceCandidate(np.array([0.0, 0.0, w - 1.0, h - 1.0]), "image", 1.0)]
+    if not 0 <= face < len(cands):
+        raise NoFaceError(f"{name}: face {face} requested; found {len(cands)} character region(s) (0..{len(cands) - 1})")
+    box = cands[face].box
+    result: MatchResult | None = None
+    for _ in range(1 + config.refine_passes):
+        crop, to_image = crop_square(rgb, box, margin=config.margin, size=config.crop_size)
+        if config.flip_test:
+            res = match_flip_consistent(
+                extractor.extract(crop), extractor.extract(np.ascontiguousarray(crop[:, ::-1])), gallery, config=matcher
+            )
+        else:
+            res = match(extractor.extract(crop), gallery, config=matcher)
+        mapped = _map_result(res, to_image, (h, w), path="matcher", face_box=_box4(box), num_faces=len(cands))
+        fitted = _face_box(np.asarray(mapped.points))
+        crop_side = config.crop_size * to_image.scale
+        result = mapped
+        if max(fitted[2] - fitted[0], fitted[3] - fitted[1]) >= config.refine_below * crop_side:
+            break
+        box = fitted
+    assert result is not None
+    if float(np.median(result.scores)) < config.min_face_score:
+        raise NoFaceError(
+            f"no face-like region found in {name}: median match similarity "
+            f"{float(np.median(result.scores)):.2f} < {config.min_face_score:.2f}"
+        )
+    return result

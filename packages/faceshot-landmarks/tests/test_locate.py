@@ -1,0 +1,151 @@
+"""Face localisation, crops mapped back, flip-consistent matching, dlib/matcher path, weak parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from faceshot_retarget.ibug68 import MIRROR
+
+import faceshot_landmarks as fl
+from faceshot_landmarks.testing import (
+    place_on_canvas,
+    render_svg,
+    twemoji_keypoints,
+    twemoji_pseudo68,
+)
+
+TWEMOJI = sorted((Path(__file__).parent / "data" / "twemoji").glob("*.svg"))
+
+
+def _disk_image() -> np.ndarray:
+    import cv2
+
+    im = np.full((300, 400, 3), 255, np.uint8)
+    cv2.circle(im, (300, 100), 60, (200, 40, 40), -1)
+    cv2.circle(im, (80, 220), 30, (40, 40, 200), -1)
+    return im
+
+
+def test_foreground_candidates_largest_first() -> None:
+    cands = fl.foreground_candidates(_disk_image())
+    assert [c.source for c in cands] == ["foreground", "foreground"]
+    assert cands[0].area > cands[1].area
+    np.testing.assert_allclose(cands[0].box, [240, 40, 360, 160], atol=2)
+    np.testing.assert_allclose(cands[1].box, [50, 190, 110, 250], atol=2)
+
+
+def test_foreground_candidates_alpha_and_textured() -> None:
+    rgba = np.zeros((100, 120, 4), np.uint8)
+    rgba[20:60, 30:90] = (10, 200, 10, 255)
+    (c,) = fl.foreground_candidates(rgba)
+    assert c.source == "alpha"
+    np.testing.assert_allclose(c.box, [30, 20, 89, 59])
+    rng = np.random.default_rng(0)
+    assert fl.foreground_candidates(rng.integers(0, 255, (80, 80, 3), dtype=np.uint8)) == []
+
+
+@pytest.mark.parametrize("box", [(240, 40, 360, 160), (0, 0, 50, 300), (350, 250, 399, 299)])
+def test_crop_square_maps_back_exactly(box) -> None:
+    im = _disk_image()
+    crop, to_image = fl.crop_square(im, box, margin=1.2, size=96)
+    assert crop.shape == (96, 96, 3) and crop.dtype == np.uint8
+    # crop corners' pixel edges map onto a square of side margin * (longer box side + 1)
+    side = 1.2 * (max(box[2] - box[0], box[3] - box[1]) + 1)
+    assert to_image.scale == pytest.approx(side / 96)
+    centre = to_image([[47.5, 47.5]])[0]
+    np.testing.assert_allclose(centre, [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], atol=1e-9)
+    # a pixel inside the image lands where the inverse map says
+    p = np.array([[300.0, 100.0]])
+    q = to_image.inverse(p)[0]
+    if 0 <= q[0] < 96 and 0 <= q[1] < 96:
+        assert tuple(crop[round(q[1]), round(q[0])]) == (200, 40, 40)
+
+
+def test_crop_square_does_not_modify_input() -> None:
+    im = _disk_image()
+    before = im.copy()
+    fl.crop_square(im, (0, 0, 399, 299), size=64)
+    np.testing.assert_array_equal(im, before)
+
+
+@pytest.fixture(scope="module")
+def twemoji_gallery(tmp_path_factory):
+    ex = fl.ClassicalExtractor()
+    feats, pts, truths = [], [], {}
+    for p in TWEMOJI:
+        svg = p.read_text()
+        kp = twemoji_keypoints(svg, 256)
+        img = render_svg(svg, 256)
+        feats.append(ex.extract(img))
+        pts.append(twemoji_pseudo68(kp))
+        truths[p.stem] = (img, kp)
+    gallery = fl.add_domain(tmp_path_factory.mktemp("g") / "g", "emoji", feats[1:], np.stack(pts[1:]))
+    return ex, gallery, truths[TWEMOJI[0].stem]
+
+
+def test_small_off_centre_character_is_found_and_mapped_back(twemoji_gallery) -> None:
+    ex, gallery, (img, kp) = twemoji_gallery
+    truth = np.array([kp.right_eye, kp.left_eye])
+    canvas = np.full((600, 900, 3), 255, np.uint8)
+    big, moved = place_on_canvas(img, truth, canvas, height=150, centre=(700.0, 420.0))
+    iod = float(np.linalg.norm(moved[1] - moved[0]))
+    config = fl.LocateConfig(human="matcher", flip_test=False)
+    res = fl.locate_and_match(big, ex, gallery, config=config)
+    assert res.path == "matcher" and res.image_size == (600, 900)
+    assert res.face_box is not None and 620 <= res.face_box[0] <= 630
+    eyes = np.stack([res.points[36:42].mean(0), res.points[42:48].mean(0)])
+    located = float(np.linalg.norm(eyes - moved, axis=1).mean() / iod)
+    whole = fl.match(ex.extract(big), gallery)
+    eyes_whole = np.stack([whole.points[36:42].mean(0), whole.points[42:48].mean(0)])
+    assert located < 0.15
+    assert located < float(np.linalg.norm(eyes_whole - moved, axis=1).mean() / iod)
+
+
+def test_face_choice_and_out_of_range(twemoji_gallery) -> None:
+    ex, gallery, (img, _kp) = twemoji_gallery
+    canvas = np.full((400, 900, 3), 255, np.uint8)
+    two, _ = place_on_canvas(img, np.zeros((1, 2)), canvas, height=300, centre=(200.0, 200.0))
+    two, _ = place_on_canvas(img, np.zeros((1, 2)), two, height=120, centre=(700.0, 200.0))
+    config = fl.LocateConfig(human="matcher", flip_test=False)
+    big = fl.locate_and_match(two, ex, gallery, config=config)
+    small = fl.locate_and_match(two, ex, gallery, face=1, config=config)
+    assert big.num_faces == small.num_faces == 2
+    assert big.points[:, 0].mean() < 450 < small.points[:, 0].mean()
+    with pytest.raises(fl.NoFaceError, match="face 2 requested"):
+        fl.locate_and_match(two, ex, gallery, face=2, config=config)
+
+
+def test_flip_consistent_match_is_mirror_symmetric(twemoji_gallery) -> None:
+    ex, gallery, (img, _) = twemoji_gallery
+    f, m = ex.extract(img), ex.extract(np.ascontiguousarray(img[:, ::-1]))
+    cfg = fl.MatcherConfig(use_prior=False)
+    a = fl.match_flip_consistent(f, m, gallery, config=cfg)
+    b = fl.match_flip_consistent(m, f, gallery, config=cfg)
+    w = img.shape[1]
+    mirrored = np.stack([w - 1 - b.points[MIRROR, 0], b.points[MIRROR, 1]], axis=1)
+    np.testing.assert_allclose(a.points, mirrored, atol=1e-6)
+
+
+def test_dlib_path_for_a_photo_matcher_for_a_character(human68, dlib_landmarker, twemoji_gallery) -> None:
+    ex, gallery, (img, _) = twemoji_gallery
+    photo, gt = human68["takeo"]
+    res = fl.locate_and_match(photo, ex, gallery, landmarker=dlib_landmarker)
+    assert res.path == "dlib" and res.weak_parts() == () and res.warning() is None
+    assert fl.nme(res.points, gt) < 0.06
+    res = fl.locate_and_match(img, ex, gallery, landmarker=dlib_landmarker, config=fl.LocateConfig(flip_test=False))
+    assert res.path == "matcher"
+    with pytest.raises(fl.NoFaceError, match="no human face"):
+        fl.locate_and_match(img, ex, gallery, landmarker=dlib_landmarker, config=fl.LocateConfig(human="dlib"))
+
+
+def test_weak_parts_name_the_low_confidence_parts() -> None:
+    conf = np.full(68, 0.2)
+    conf[48:68] = 0.001
+    conf[27:36] = 0.01
+    pts = np.zeros((68, 2))
+    res = fl.MatchResult(pts, conf, ("d",) * 5, pts, conf, None, (10, 10))
+    assert res.weak_parts(0.05) == ("mouth", "nose")
+    assert "mouth 0.001, nose 0.010" in (res.warning(0.05) or "")
+    assert fl.MatchResult(pts, np.full(68, 0.2), ("d",) * 5, pts, conf, None, (10, 10)).warning(0.05) is None
