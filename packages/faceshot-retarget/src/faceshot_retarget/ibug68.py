@@ -52,6 +52,7 @@ __all__ = [
     "RIGHT_BROW",
     "RIGHT_EYE",
     "RIGHT_EYE_OUTLINE",
+    "STABLE_POINTS",
     "part_indices",
 ]
 
@@ -204,3 +205,8 @@ INNER_LIP_PAIRS: Final = _ro([[61, 67], [62, 66], [63, 65]])
 
 #: (5, 2) intp: (upper, lower) outer-lip pairs across the mouth (49/59 ... 53/55).
 OUTER_LIP_PAIRS: Final = _ro([[49, 59], [50, 58], [51, 57], [52, 56], [53, 55]])
+
+#: (15,) intp: points that barely move with expression (jaw ends 0 and 16, the nose 27-35,
+#: the four eye corners 36, 39, 42, 45). Their spread measures the size of a face
+#: independently of mouth opening, blinks or brow raises (used for zoom-robust scale).
+STABLE_POINTS: Final = _ro([0, 16, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45])
