@@ -18,15 +18,22 @@ the jaw-chord midpoint, x along the chord 0 -> 16, +y down, unit = the rest chor
 Rules (:func:`constrain_parts`):
     * brows stay above the eyes (each brow point above the top of its eye's upper lid, by
       ``brow_margin``), soft;
-    * the mouth stays inside the jaw (each of the 20 mouth points is pulled radially towards
-      the point between the eyes so it keeps ``mouth_margin`` from the jaw line: inside the
-      face outline and above the chin), soft;
-    * the inner lips stay inside the outer-lip polygon (radially towards the mouth centre),
-      soft;
-    * lids never cross, nor do the inner or outer lips (each upper/lower pair of
-      :data:`~faceshot_retarget.ibug68.EYE_LID_PAIRS`, ``INNER_LIP_PAIRS``,
-      ``OUTER_LIP_PAIRS`` keeps a non-negative vertical gap; crossing pairs meet at their
-      midpoint), hard (a blink must close completely).
+    * lids never cross (each upper/lower pair of :data:`~faceshot_retarget.ibug68.EYE_LID_PAIRS`
+      keeps a non-negative vertical gap; crossing pairs meet at their midpoint), hard: a
+      blink closes completely;
+    * the lips stay in order: in each of the three middle columns (upper outer, upper
+      inner, lower inner, lower outer lip) the points keep that vertical order, each lip
+      keeping at least half its rest thickness and the inner lips allowed to meet (a
+      least-squares projection, :func:`isotonic_stack`); likewise near each corner (upper
+      outer lip, inner corner, lower outer lip); the inner corners stay inside the outer
+      corners;
+    * the mouth stays inside the jaw: for each of the 20 mouth points the room along the
+      ray from the point between the eyes to the jaw line, less ``mouth_margin``, is
+      soft-limited, and the whole mouth is scaled towards that point by the smallest
+      resulting factor (so its shape and the lip order are kept): inside the face outline
+      and above the chin;
+    * the inner lips stay inside the outer-lip polygon (radially towards the mouth centre,
+      soft; a safety net once the lips are in order).
 
 Radial distances to a polygon use the lines of a few candidate edges per point (chosen on
 the rest shape: the edge the point's ray crosses at rest and its neighbours); for a convex
@@ -44,7 +51,7 @@ from faceshot_retarget._landmarks import as_points
 from faceshot_retarget.errors import LandmarkShapeError
 from faceshot_retarget.ibug68 import EYE_LID_PAIRS, INNER_LIP_PAIRS, OUTER_LIP_PAIRS
 
-__all__ = ["constrain_parts", "keep_in_canvas", "rate_limit", "soft_upper"]
+__all__ = ["constrain_parts", "isotonic_stack", "keep_in_canvas", "rate_limit", "soft_upper"]
 
 F64 = NDArray[np.float64]
 C128 = NDArray[np.complex128]
@@ -160,7 +167,9 @@ class _RadialRule:
         margin: float,
         knee: float,
         window: int,
+        uniform: bool = False,
     ) -> None:
+        self.uniform = uniform
         self.points = points
         self.polygon = polygon
         self.closed = closed
@@ -210,7 +219,56 @@ class _RadialRule:
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(zone & (r > 0), new_r / r, 1.0)
         factor = np.where(np.isfinite(factor), factor, 1.0)
+        if self.uniform:  # one scale for all the points: their layout is kept
+            factor = factor.min(axis=1, keepdims=True)
         g[:, self.points] = c + (g[:, self.points] - c) * factor
+
+
+def isotonic_stack(y: F64, floors: F64) -> F64:
+    """Least-squares projection of stacked coordinates onto ``y[k+1] - y[k] >= floors[k]``.
+
+    Subtracting the cumulative floors turns the gaps into a non-decreasing sequence, whose
+    least-squares fit is the isotonic regression ``max_{j<=i} min_{k>=i} mean(z[j..k])``
+    (evaluated in closed form: stacks are short).
+
+    Args:
+        y: (..., n) float64 coordinates, top to bottom.
+        floors: (..., n - 1) minimum gaps (broadcast against ``y``'s leading dimensions).
+
+    Returns:
+        (..., n) float64.
+    """
+    n = y.shape[-1]
+    f = np.asarray(floors, dtype=np.float64)
+    shift = np.concatenate([np.zeros((*f.shape[:-1], 1)), np.cumsum(f, axis=-1)], axis=-1)
+    z = y - shift
+    csum = np.concatenate([np.zeros((*z.shape[:-1], 1)), np.cumsum(z, axis=-1)], axis=-1)
+    fit = np.empty_like(z)
+    for i in range(n):
+        best = None
+        for j in range(i + 1):
+            worst = None
+            for k in range(i, n):
+                m = (csum[..., k + 1] - csum[..., j]) / (k + 1 - j)
+                worst = m if worst is None else np.minimum(worst, m)
+            best = worst if best is None else np.maximum(best, worst)
+        fit[..., i] = best
+    return fit + shift  # type: ignore[no-any-return]
+
+
+#: Lip columns, top to bottom: upper outer, upper inner, lower inner, lower outer lip.
+_LIP_STACKS = np.array([[50, 61, 67, 58], [51, 62, 66, 57], [52, 63, 65, 56]])
+#: Near the corners, top to bottom: upper outer lip, inner corner, lower outer lip.
+_SIDE_STACKS = np.array([[49, 60, 59], [53, 64, 55]])
+#: Mouth corners, left to right in the face frame: (outer, inner) and (inner, outer).
+_CORNERS = np.array([[48, 60], [64, 54]])
+for _a in (_LIP_STACKS, _SIDE_STACKS, _CORNERS):
+    _a.setflags(write=False)
+
+
+def _floors(rest_gaps: F64, keep: float) -> F64:
+    """Minimum gaps: ``keep`` of a positive rest gap, the rest gap itself if it is negative."""
+    return np.where(rest_gaps > 0, keep * rest_gaps, rest_gaps)  # type: ignore[no-any-return]
 
 
 class PartConstraints:
@@ -222,15 +280,24 @@ class PartConstraints:
         brow_margin: clearance of each brow point above its eye's upper lid, face widths.
         knee: soft-limit knee of the brow and mouth rules, face widths.
         lip_knee: soft-limit knee of the inner-lip rule, face widths.
+        lip_keep: lips keep at least this share of their rest thickness (and the inner
+            corners of their rest distance from the outer corners) when squeezed.
     """
 
     def __init__(
-        self, rest: C128, *, mouth_margin: float, brow_margin: float, knee: float, lip_knee: float
+        self,
+        rest: C128,
+        *,
+        mouth_margin: float,
+        brow_margin: float,
+        knee: float,
+        lip_knee: float,
+        lip_keep: float = 0.5,
     ) -> None:
         self.rest = rest
         eyes_mid = 0.5 * (rest[36:42].mean() + rest[42:48].mean())
         self.mouth_in_face = _RadialRule(
-            rest, _MOUTH, _JAW, False, complex(eyes_mid), mouth_margin, knee, window=2
+            rest, _MOUTH, _JAW, False, complex(eyes_mid), mouth_margin, knee, window=2, uniform=True
         )
         self.inner_in_outer = _RadialRule(rest, _INNER, _OUTER, True, None, 0.0, lip_knee, window=1)
         top0 = rest[_BROW_EYE_TOP].imag.min(axis=1)
@@ -238,6 +305,11 @@ class PartConstraints:
         self.brow_relax, self.brow_knee = _rest_limits(rest[_BROWS].imag, top0 - brow_margin, knee)
         gap0 = rest[_PAIRS[:, 1]].imag - rest[_PAIRS[:, 0]].imag
         self.pair_floor = np.minimum(gap0, 0.0)
+        stack0 = np.diff(rest[_LIP_STACKS].imag, axis=-1)  # (3, 3) rest gaps per column
+        self.stack_floor = _floors(stack0, lip_keep)
+        self.stack_floor[:, 1] = np.minimum(stack0[:, 1], 0.0)  # inner lips may meet
+        self.side_floor = _floors(np.diff(rest[_SIDE_STACKS].imag, axis=-1), lip_keep)
+        self.corner_floor = _floors(np.diff(rest[_CORNERS].real, axis=-1)[:, 0], lip_keep)
 
     def apply(self, g: C128) -> C128:
         """The constrained copy of (T, 68) complex shapes."""
@@ -247,6 +319,8 @@ class PartConstraints:
 
     def apply_inplace(self, out: C128) -> None:
         """Constrain (T, 68) complex shapes in place."""
+        n_lids = len(EYE_LID_PAIRS)
+        self._pairs(out, slice(0, n_lids))  # lids first: the brow rule measures the eye top
         # brows above the eyes
         top = out[:, _BROW_EYE_TOP].imag.min(axis=2)
         y = out[:, _BROWS].imag
@@ -254,13 +328,29 @@ class PartConstraints:
         if np.any(y > bound - self.brow_knee):
             new_y = soft_upper(y, bound, self.brow_knee)
             out[:, _BROWS] += 1j * (new_y - y)
-        # mouth inside the jaw, then inner lips inside the outer lips
+        # lips in order (outer, inner, inner, outer lip in each column; corners inside),
+        # then the whole mouth inside the jaw (a uniform scale keeps that order)
+        self._lips(out)
         self.mouth_in_face.apply(out)
         self.inner_in_outer.apply(out)
-        # no crossing pairs (hard: a blink closes completely)
-        up, lo = _PAIRS[:, 0], _PAIRS[:, 1]
+        self._pairs(out, slice(n_lids, n_lids + len(INNER_LIP_PAIRS)))
+
+    def _lips(self, out: C128) -> None:
+        for stacks, floor in ((_LIP_STACKS, self.stack_floor), (_SIDE_STACKS, self.side_floor)):
+            y = out[:, stacks].imag  # (T, columns, points)
+            if np.any(np.diff(y, axis=-1) < floor):
+                out[:, stacks] += 1j * (isotonic_stack(y, floor) - y)
+        x = out[:, _CORNERS].real  # (T, 2, 2)
+        deficit = np.maximum(self.corner_floor - (x[..., 1] - x[..., 0]), 0.0)
+        if deficit.any():
+            out[:, _CORNERS[:, 0]] -= 0.5 * deficit
+            out[:, _CORNERS[:, 1]] += 0.5 * deficit
+
+    def _pairs(self, out: C128, which: slice) -> None:
+        """No crossing (upper, lower) pairs: a hard limit, so a blink closes completely."""
+        up, lo = _PAIRS[which, 0], _PAIRS[which, 1]
         gap = out[:, lo].imag - out[:, up].imag
-        deficit = np.maximum(self.pair_floor - gap, 0.0)
+        deficit = np.maximum(self.pair_floor[which] - gap, 0.0)
         if deficit.any():
             out[:, up] -= 0.5j * deficit
             out[:, lo] += 0.5j * deficit

@@ -108,9 +108,25 @@ def neutral_shape(n: C128, *, quantile: float, min_frames: int) -> tuple[C128, N
     return shape, used
 
 
+def geometric_median(z: C128, iterations: int = 50) -> complex:
+    """Geometric median of complex points (Weiszfeld's iteration from the mean).
+
+    Robust to outliers like a median and, unlike per-coordinate medians, equivariant
+    under rotations of the plane.
+    """
+    m = complex(z.mean())
+    for _ in range(iterations):
+        w = 1.0 / np.maximum(np.abs(z - m), 1e-9 * (1.0 + abs(m)))
+        m_new = complex((w * z).sum() / w.sum())
+        if abs(m_new - m) <= 1e-12 * (1.0 + abs(m)):
+            return m_new
+        m = m_new
+    return m
+
+
 def median_pose(origin: C128, direction: C128, size: F64) -> tuple[complex, complex, float]:
-    """Per-coordinate median origin, circular median direction and geometric-median size."""
-    o = complex(np.median(origin.real), np.median(origin.imag))
+    """Geometric-median origin, circular median direction and median log size."""
+    o = geometric_median(origin)
     theta = np.angle(direction)
     t0 = float(theta[0])
     turn = t0 + float(np.median(wrap_angle(theta - t0)))
@@ -133,7 +149,8 @@ def neutral_reference(
     ``quantile`` of the shot are taken as "mouth at rest"; the per-point median of their
     normalised shapes is the neutral expression (a blink, a word or a one-frame detection
     glitch is outvoted). It is placed back in pixels at the median pose of those frames
-    (per-coordinate median origin, circular median angle, geometric median size).
+    (geometric median origin, circular median angle, median log size), so the estimate
+    moves with the shot under any similarity transform.
     Shots with fewer than ``min_frames`` visible frames are too short for statistics: the
     first visible frame is returned.
 

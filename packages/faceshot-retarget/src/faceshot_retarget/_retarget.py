@@ -34,8 +34,8 @@ Two modes (:attr:`RetargetConfig.mode`):
   lids and lips never cross. Soft limits, so motion near a limit is compressed, not frozen.
 * **Shots and absences.** ``cuts`` split the driving sequence into shots; each shot's
   driver neutral is estimated robustly (:func:`neutral_reference`), and at each cut the
-  character carries on from its current pose and expression and eases (smoothstep over
-  ``reanchor_frames``) into the new shot's mapping: no jump, no drift. Frames where the
+  character carries on from its current pose and expression and cross-fades (smoothstep
+  over ``reanchor_frames``) into the new shot's mapping: no jump, no drift. Frames where the
   driving person is absent (``visible`` all False) hold the pose, then ease to the rest
   pose; when the person returns, the character eases back in the same way.
 * **Canvas.** With ``canvas_size`` the face box is kept inside the canvas by a soft limit on
@@ -687,16 +687,16 @@ def _events(
         if present[s]:
             if (s == 0 and not ease_in) or k_re == 0:
                 continue
+            # cross-fade from the carried state into the new mapping: every frame is a blend
+            # of two valid states, and the new motion fades in
+            # (at the start the head pose already starts at rest: only the expression fades)
             m = min(e, s + k_re)
             wgt = 1.0 - smoothstep((np.arange(s, m) - s) / k_re)
-            d_o = carry[0] - o[s]
-            d_th = float(np.angle(carry[1] * np.conj(turn[s])))
-            d_l = carry[2] - lam[s]
-            d_g = carry[3] - g[s]
-            o[s:m] += wgt * d_o
-            turn[s:m] *= np.exp(1j * wgt * d_th)
-            lam[s:m] += wgt * d_l
-            g[s:m] += wgt[:, None] * d_g
+            if s > 0:
+                o[s:m] += wgt * (carry[0] - o[s:m])
+                turn[s:m] *= np.exp(1j * wgt * np.angle(carry[1] * np.conj(turn[s:m])))
+                lam[s:m] += wgt * (carry[2] - lam[s:m])
+            g[s:m] += wgt[:, None] * (carry[3] - g[s:m])
         else:
             t = np.arange(e - s, dtype=np.float64)
             if cfg.absence_ease_frames > 0:
@@ -851,6 +851,12 @@ def _retarget_constrained(
     if cfg.rate_limit and n_frames > 1:
         pose_step = np.zeros(n_frames)
         pose_step[1:] = np.abs(np.diff(natural_origin)) + w_c * np.abs(np.diff(natural_head)) * reach[1:]
+        # the driver's jump at a cut or a return is not the character's: it carries on there
+        events = np.zeros(n_frames, dtype=bool)
+        events[bounds[1:-1]] = True
+        events[1:] |= present[1:] != present[:-1]
+        pose_step[events] = 0.0
+        drv_step[events] = 0.0
         allowed = np.maximum(pose_step, np.abs(head) * np.maximum(cfg.max_step, cfg.step_gain * drv_step))
         out = rate_limit_c(out, allowed)
     return _real(out)
