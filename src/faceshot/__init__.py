@@ -12,7 +12,13 @@ Heavy libraries (torch, dlib, cv2) are imported when a stage first runs.
 """
 
 from faceshot._api import BACKBONES, MOTIONS, AnimateResult, FaceShot
-from faceshot._io import Character, check_output_path, default_gallery_path, give_room, load_character
+from faceshot._io import (
+    Character,
+    check_output_path,
+    default_gallery_path,
+    give_room,
+    load_character,
+)
 from faceshot.errors import (
     CharacterImageError,
     DrivingVideoError,

@@ -6,6 +6,7 @@ type, landmark file IO, and :func:`retarget`. Depends on NumPy, shapely and attr
 """
 
 from faceshot_retarget import ibug68
+from faceshot_retarget._constraints import constrain_parts, keep_in_canvas, rate_limit, soft_upper
 from faceshot_retarget._io import (
     atomic_write,
     load_landmarks,
@@ -17,7 +18,6 @@ from faceshot_retarget._io import (
     write_npy,
     write_pts,
 )
-from faceshot_retarget._constraints import constrain_parts, keep_in_canvas, rate_limit, soft_upper
 from faceshot_retarget._landmarks import Landmarks, as_points, as_visible
 from faceshot_retarget._metrics import motion_figures, violation_frames
 from faceshot_retarget._motion import mouth_opening, neutral_reference, smoothstep

@@ -27,11 +27,11 @@ Rules (:func:`constrain_parts`):
       least-squares projection, :func:`isotonic_stack`); likewise near each corner (upper
       outer lip, inner corner, lower outer lip); the inner corners stay inside the outer
       corners;
-    * the mouth stays inside the jaw: for each of the 20 mouth points the room along the
-      ray from the point between the eyes to the jaw line, less ``mouth_margin``, is
-      soft-limited, and the whole mouth is scaled towards that point by the smallest
-      resulting factor (so its shape and the lip order are kept): inside the face outline
-      and above the chin;
+    * the mouth stays inside the jaw: for the mouth corners and the lower outer lip (the
+      points that meet the jaw first) the room along the ray from the point between the
+      eyes to the jaw line, less ``mouth_margin``, is soft-limited, and the whole mouth is
+      scaled towards that point by the smallest resulting factor (so its shape and the lip
+      order are kept): inside the face outline and above the chin;
     * the inner lips stay inside the outer-lip polygon (radially towards the mouth centre,
       soft; a safety net once the lips are in order).
 
@@ -57,6 +57,9 @@ F64 = NDArray[np.float64]
 C128 = NDArray[np.complex128]
 
 _MOUTH = np.arange(48, 68)
+#: The mouth points that meet the jaw first: the corners and the lower outer lip (the
+#: other mouth points lie inside the outer lips, which are kept in order).
+_MOUTH_HULL = np.array([48, 54, 55, 56, 57, 58, 59])
 _OUTER = np.arange(48, 60)
 _INNER = np.arange(60, 68)
 _JAW = np.arange(17)
@@ -64,7 +67,7 @@ _PAIRS = np.concatenate([EYE_LID_PAIRS, INNER_LIP_PAIRS, OUTER_LIP_PAIRS])
 _BROWS = np.arange(17, 27)
 #: For each brow point (17..26), its eye's two upper-lid points.
 _BROW_EYE_TOP = np.array([[37, 38]] * 5 + [[43, 44]] * 5)
-for _a in (_MOUTH, _OUTER, _INNER, _JAW, _PAIRS, _BROWS, _BROW_EYE_TOP):
+for _a in (_MOUTH, _MOUTH_HULL, _OUTER, _INNER, _JAW, _PAIRS, _BROWS, _BROW_EYE_TOP):
     _a.setflags(write=False)
 
 
@@ -94,7 +97,8 @@ def soft_upper(u: ArrayLike, bound: ArrayLike, knee: ArrayLike) -> F64:
     with np.errstate(over="ignore", invalid="ignore"):
         soft = b - k * np.exp(-np.maximum(over, 0.0) / np.where(k > 0, k, 1.0))
     limited = np.where(k > 0, soft, b)
-    return np.where(over > 0, limited, u_)  # type: ignore[no-any-return]
+    out: F64 = np.where(over > 0, limited, u_)
+    return out
 
 
 def _rest_limits(u0: F64, bound0: F64, knee: float) -> tuple[F64, F64]:
@@ -109,7 +113,7 @@ def _rest_limits(u0: F64, bound0: F64, knee: float) -> tuple[F64, F64]:
     return relax, k
 
 
-def _cross(a: Any, b: Any) -> Any:  # noqa: D401
+def _cross(a: Any, b: Any) -> Any:
     """z-component of the 2-D cross product of complex numbers (broadcasts)."""
     return a.real * b.imag - a.imag * b.real
 
@@ -151,7 +155,8 @@ def _first_hits(centre: complex, points: C128, vertices: C128, closed: bool) -> 
     tt = np.clip(((points[:, None] - a[None]) * ab.conj()[None]).real / den2[None], 0.0, 1.0)
     dist = np.abs(points[:, None] - (a[None] + tt * ab[None]))
     nearest = np.argmin(dist, axis=1)
-    return np.where(ok.any(axis=1), first, nearest).astype(np.intp)
+    hits: NDArray[np.intp] = np.where(ok.any(axis=1), first, nearest).astype(np.intp)
+    return hits
 
 
 class _RadialRule:
@@ -167,9 +172,10 @@ class _RadialRule:
         margin: float,
         knee: float,
         window: int,
-        uniform: bool = False,
+        uniform: NDArray[np.intp] | None = None,
     ) -> None:
-        self.uniform = uniform
+        self.uniform = uniform is not None
+        self.group = points if uniform is None else uniform
         self.points = points
         self.polygon = polygon
         self.closed = closed
@@ -219,8 +225,10 @@ class _RadialRule:
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(zone & (r > 0), new_r / r, 1.0)
         factor = np.where(np.isfinite(factor), factor, 1.0)
-        if self.uniform:  # one scale for all the points: their layout is kept
+        if self.uniform:  # one scale for the whole group: its layout is kept
             factor = factor.min(axis=1, keepdims=True)
+            g[:, self.group] = c + (g[:, self.group] - c) * factor
+            return
         g[:, self.points] = c + (g[:, self.points] - c) * factor
 
 
@@ -245,15 +253,15 @@ def isotonic_stack(y: F64, floors: F64) -> F64:
     csum = np.concatenate([np.zeros((*z.shape[:-1], 1)), np.cumsum(z, axis=-1)], axis=-1)
     fit = np.empty_like(z)
     for i in range(n):
-        best = None
+        best = np.full(z.shape[:-1], -np.inf)
         for j in range(i + 1):
-            worst = None
+            worst = np.full(z.shape[:-1], np.inf)
             for k in range(i, n):
-                m = (csum[..., k + 1] - csum[..., j]) / (k + 1 - j)
-                worst = m if worst is None else np.minimum(worst, m)
-            best = worst if best is None else np.maximum(best, worst)
+                worst = np.minimum(worst, (csum[..., k + 1] - csum[..., j]) / (k + 1 - j))
+            best = np.maximum(best, worst)
         fit[..., i] = best
-    return fit + shift  # type: ignore[no-any-return]
+    out: F64 = fit + shift
+    return out
 
 
 #: Lip columns, top to bottom: upper outer, upper inner, lower inner, lower outer lip.
@@ -268,7 +276,8 @@ for _a in (_LIP_STACKS, _SIDE_STACKS, _CORNERS):
 
 def _floors(rest_gaps: F64, keep: float) -> F64:
     """Minimum gaps: ``keep`` of a positive rest gap, the rest gap itself if it is negative."""
-    return np.where(rest_gaps > 0, keep * rest_gaps, rest_gaps)  # type: ignore[no-any-return]
+    out: F64 = np.where(rest_gaps > 0, keep * rest_gaps, rest_gaps)
+    return out
 
 
 class PartConstraints:
@@ -297,7 +306,7 @@ class PartConstraints:
         self.rest = rest
         eyes_mid = 0.5 * (rest[36:42].mean() + rest[42:48].mean())
         self.mouth_in_face = _RadialRule(
-            rest, _MOUTH, _JAW, False, complex(eyes_mid), mouth_margin, knee, window=2, uniform=True
+            rest, _MOUTH_HULL, _JAW, False, complex(eyes_mid), mouth_margin, knee, window=2, uniform=_MOUTH
         )
         self.inner_in_outer = _RadialRule(rest, _INNER, _OUTER, True, None, 0.0, lip_knee, window=1)
         top0 = rest[_BROW_EYE_TOP].imag.min(axis=1)
@@ -469,7 +478,8 @@ def canvas_fit(
         # Where both soft zones act at once (a box almost as large as the canvas) their
         # shifts can overshoot: a final hard limit keeps the box inside.
         first, last = (low_bound - relax_lo + eps) - lo, (high_bound + relax_hi - eps) - hi
-        return np.where(first <= last, np.clip(moved, first, np.maximum(first, last)), 0.5 * (first + last))  # type: ignore[no-any-return]
+        placed: F64 = np.where(first <= last, np.clip(moved, first, np.maximum(first, last)), 0.5 * (first + last))
+        return placed
 
     x = axis(origin.real, xlo, xhi, rest_origin.real, rx0, rx1, w)
     y = axis(origin.imag, ylo, yhi, rest_origin.imag, ry0, ry1, h)

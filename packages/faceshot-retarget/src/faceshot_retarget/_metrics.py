@@ -73,7 +73,8 @@ def violation_frames(points: ArrayLike, tol: float = 0.01) -> NDArray[np.bool_]:
     face = p[:, FACE_OUTLINE]
     mouth_ok = _inside(face, p[:, 48:68], tolerance).all(axis=1)
     lips_ok = _inside(p[:, 48:60], p[:, 60:68], tolerance).all(axis=1)
-    return ~(mouth_ok & lips_ok)  # type: ignore[no-any-return]
+    bad: NDArray[np.bool_] = np.logical_not(mouth_ok & lips_ok)
+    return bad
 
 
 def _corr(a: F64, b: F64) -> float:
@@ -89,7 +90,8 @@ def _opening(p: F64) -> F64:
 
 def _angle(p: F64) -> F64:
     v = p[:, 16] - p[:, 0]
-    return np.unwrap(np.arctan2(v[:, 1], v[:, 0]))  # type: ignore[no-any-return]
+    out: F64 = np.unwrap(np.arctan2(v[:, 1], v[:, 0]))
+    return out
 
 
 def _jumps(p: F64) -> F64:

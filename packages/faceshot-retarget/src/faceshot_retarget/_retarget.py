@@ -585,7 +585,8 @@ class _LocalPlan:
             turn = np.exp(1j * alpha * np.angle(turn))
         u_tar = self.u_tar0 * turn  # theta_tar0 + alpha * (theta_ref(m) - theta_ref0)
         entries = c_tar[:, chain] + u_tar[:, chain] * _cplx(q_tar)  # (T, E)
-        return 0.5 * (entries[:, _T["entry_a"]] + entries[:, _T["entry_b"]])  # type: ignore[no-any-return]
+        out: C128 = 0.5 * (entries[:, _T["entry_a"]] + entries[:, _T["entry_b"]])
+        return out
 
 
 def _region_mask(motion: str) -> NDArray[np.bool_] | None:
@@ -658,7 +659,8 @@ def _fill_absent(points: F64, present: NDArray[np.bool_]) -> F64:
     idx = np.where(present, np.arange(len(present)), -1)
     idx = np.maximum.accumulate(idx)
     idx = np.where(idx < 0, int(np.flatnonzero(present)[0]), idx)
-    return points[idx]  # type: ignore[no-any-return]
+    filled: F64 = points[idx]
+    return filled
 
 
 def _events(
@@ -753,8 +755,8 @@ def _retarget_constrained(
     # Character rest pose and shape.
     w_c = float(_face_scale(tar0, "target"))
     zt = _cplx(tar0)
-    o_t, u_t, _, _ = face_pose(zt)
-    o_t, u_t = complex(o_t), complex(u_t)
+    o_arr, u_arr, _, _ = face_pose(zt)
+    o_t, u_t = complex(o_arr), complex(u_arr)
     g_rest = (zt - o_t) * (np.conj(u_t) / w_c)
 
     use_pose = cfg.motion in ("all", "pose")
@@ -942,7 +944,7 @@ def retarget(
 
     visible = driving.visible if isinstance(driving, Landmarks) else None
     vis = as_visible(visible, len(drv), "driving.visible")
-    present = np.ones(len(drv), dtype=bool) if vis is None else vis.any(axis=1)
+    present: NDArray[np.bool_] = np.ones(len(drv), dtype=bool) if vis is None else np.asarray(vis.any(axis=1))
     if ref0 is not None:
         _face_scale(ref0, "reference")
     if not present.any():

@@ -29,7 +29,7 @@ __all__ = [
 
 
 def apply_similarity(
-    points: NDArray[np.float64], scale: float, angle: float | NDArray[np.float64], shift: Any
+    points: NDArray[np.float64], scale: float | NDArray[np.float64], angle: float | NDArray[np.float64], shift: Any
 ) -> NDArray[np.float64]:
     """scale * Rot(angle) @ p + shift for (..., 2) points; returns a new array."""
     return scale * rotate(np.asarray(points, dtype=np.float64), angle) + np.asarray(shift, dtype=np.float64)
