@@ -270,7 +270,9 @@ _LIP_STACKS = np.array([[50, 61, 67, 58], [51, 62, 66, 57], [52, 63, 65, 56]])
 _SIDE_STACKS = np.array([[49, 60, 59], [53, 64, 55]])
 #: Mouth corners, left to right in the face frame: (outer, inner) and (inner, outer).
 _CORNERS = np.array([[48, 60], [64, 54]])
-for _a in (_LIP_STACKS, _SIDE_STACKS, _CORNERS):
+#: Mouth corners: (outer corner, its upper neighbour, its lower neighbour, inner corner).
+_WEDGES = np.array([[48, 49, 59, 60], [54, 53, 55, 64]])
+for _a in (_LIP_STACKS, _SIDE_STACKS, _CORNERS, _WEDGES):
     _a.setflags(write=False)
 
 
@@ -319,6 +321,23 @@ class PartConstraints:
         self.stack_floor[:, 1] = np.minimum(stack0[:, 1], 0.0)  # inner lips may meet
         self.side_floor = _floors(np.diff(rest[_SIDE_STACKS].imag, axis=-1), lip_keep)
         self.corner_floor = _floors(np.diff(rest[_CORNERS].real, axis=-1)[:, 0], lip_keep)
+        d0, convex = self._wedge_distances(rest[None])
+        self.wedge_floor = np.minimum(d0[0], 0.0)  # (2, 2): inside both edges, as at rest
+        self.wedge_on = convex[0]  # (2,) corners whose outer angle is convex at rest
+
+    @staticmethod
+    def _wedge_distances(g: C128) -> tuple[F64, NDArray[np.bool_]]:
+        """Signed distances (T, 2, 2) of each inner corner from the two outer-lip edges at its
+        outer corner (positive inside), and (T, 2) whether that corner is convex."""
+        c, a, b, p = (g[:, _WEDGES[:, i]] for i in range(4))
+        turn = _cross(a - c, b - c)
+        side = np.where(turn >= 0, 1.0, -1.0)
+        ea, eb = a - c, b - c
+        na = np.where(np.abs(ea) > 0, np.abs(ea), 1.0)
+        nb = np.where(np.abs(eb) > 0, np.abs(eb), 1.0)
+        da = side * _cross(ea, p - c) / na  # inside of edge c->a is where b lies
+        db = -side * _cross(eb, p - c) / nb
+        return np.stack([da, db], axis=-1), np.abs(turn) > 0
 
     def apply(self, g: C128) -> C128:
         """The constrained copy of (T, 68) complex shapes."""
@@ -354,6 +373,18 @@ class PartConstraints:
         if deficit.any():
             out[:, _CORNERS[:, 0]] -= 0.5 * deficit
             out[:, _CORNERS[:, 1]] += 0.5 * deficit
+        # inner corners inside the wedge of the two outer-lip edges at the outer corner
+        for _ in range(2):  # alternating projections onto the two half-planes
+            d, _convex = self._wedge_distances(out)
+            short = np.maximum(self.wedge_floor - d, 0.0) * self.wedge_on[:, None]  # (T, 2, 2)
+            if not short.any():
+                break
+            c, a, b = (out[:, _WEDGES[:, i]] for i in range(3))
+            inward_a = (b - c) - (a - c) * ((b - c) * np.conj(a - c)).real / np.maximum(np.abs(a - c) ** 2, 1e-300)
+            inward_b = (a - c) - (b - c) * ((a - c) * np.conj(b - c)).real / np.maximum(np.abs(b - c) ** 2, 1e-300)
+            ua = inward_a / np.where(np.abs(inward_a) > 0, np.abs(inward_a), 1.0)
+            ub = inward_b / np.where(np.abs(inward_b) > 0, np.abs(inward_b), 1.0)
+            out[:, _WEDGES[:, 3]] += short[..., 0] * ua + short[..., 1] * ub
 
     def _pairs(self, out: C128, which: slice) -> None:
         """No crossing (upper, lower) pairs: a hard limit, so a blink closes completely."""

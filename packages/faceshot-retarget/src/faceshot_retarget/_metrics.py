@@ -9,7 +9,9 @@ The definitions follow the project's reference motion check (per frame):
 * **face width**: the x-extent of the jaw points 0-16 of that frame;
 * **in canvas**: the face box (all 68 points) lies within [0, W] x [0, H];
 * **jump**: the largest move of any point from the previous frame, in face widths;
-* **mouth opening**: |P66 - P62| / face width; **head angle**: the angle of the chord 0 -> 16.
+* **mouth opening**: |P66 - P62| / face width; **head angle**: the angle of the chord 0 -> 16;
+  their driver-vs-character Pearson correlations are pooled within shots (each shot's mean
+  removed) over the frames where the driver is present.
 
 Figures that reward stillness (violations, jumps, in-canvas) always come with the
 correlations of driver and character mouth opening and head angle, which a frozen
@@ -77,11 +79,20 @@ def violation_frames(points: ArrayLike, tol: float = 0.01) -> NDArray[np.bool_]:
     return bad
 
 
-def _corr(a: F64, b: F64) -> float:
+def _corr(a: F64, b: F64, segment: NDArray[np.intp]) -> float:
+    """Pearson correlation of ``a`` and ``b`` after removing each segment's mean (pooled
+    within-segment correlation; one segment = the plain correlation)."""
     ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 3 or a[ok].std() == 0 or b[ok].std() == 0:
+    if ok.sum() < 3:
         return 0.0
-    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+    seg = segment[ok]
+    counts = np.bincount(seg)
+    safe = np.maximum(counts, 1)
+    da = a[ok] - (np.bincount(seg, a[ok]) / safe)[seg]
+    db = b[ok] - (np.bincount(seg, b[ok]) / safe)[seg]
+    if da.std() == 0 or db.std() == 0:
+        return 0.0
+    return float(np.corrcoef(da, db)[0, 1])
 
 
 def _opening(p: F64) -> F64:
@@ -108,8 +119,10 @@ def motion_figures(
     canvas_size: tuple[int, int],
     *,
     present: ArrayLike | None = None,
+    cuts: ArrayLike = (),
     tol: float = 0.01,
     jump_limit: float = 0.08,
+    settle: int = 0,
 ) -> dict[str, Any]:
     """The motion figures of one retargeted clip (see the module docs).
 
@@ -119,6 +132,12 @@ def motion_figures(
         canvas_size: (H, W) of the character's canvas, pixels.
         present: (T,) bool frames where the driver is present (correlations use those
             only); default all.
+        cuts: frames where a new shot starts. Correlations are pooled within segments
+            (shots, split again where the driver leaves or returns): each segment's mean is
+            removed first, because re-anchoring deliberately drops the driver's per-shot
+            offsets (a mirrored shot's head angle, another framing's mouth size).
+        settle: frames after each segment start left out of the correlations as well
+            (e.g. the re-anchoring cross-fade); 0 keeps every present frame.
         tol: violation tolerance in face widths.
         jump_limit: face widths; frames where the driver's own jump reaches it are excused
             from ``max_unexplained_jump``.
@@ -142,6 +161,16 @@ def motion_figures(
     k = int(np.argmax(jc))
     unexplained = jc[jd < jump_limit]
     keep = np.ones(len(p), dtype=bool) if present is None else np.asarray(present, dtype=bool)
+    change = np.zeros(len(p), dtype=bool)
+    cut_idx = np.asarray(cuts, dtype=np.intp).reshape(-1)
+    change[cut_idx[(cut_idx > 0) & (cut_idx < len(p))]] = True
+    change[1:] |= keep[1:] != keep[:-1]
+    change[0] = True
+    segment_all = np.cumsum(change)
+    starts = np.flatnonzero(change)
+    since = np.arange(len(p)) - starts[segment_all - 1]
+    keep = keep & (since >= settle)
+    segment = segment_all[keep]
     return {
         "frames": len(p),
         "violations": int(violation_frames(p, tol).sum()),
@@ -151,6 +180,6 @@ def motion_figures(
         "driver_jump_there": float(jd[k]),
         "max_unexplained_jump": float(unexplained.max()) if unexplained.size else 0.0,
         "unexplained_jump_frames": int((unexplained > jump_limit).sum()),
-        "mouth_corr": _corr(_opening(d)[keep], _opening(p)[keep]),
-        "angle_corr": _corr(_angle(d)[keep], _angle(p)[keep]),
+        "mouth_corr": _corr(_opening(d)[keep], _opening(p)[keep], segment),
+        "angle_corr": _corr(_angle(d)[keep], _angle(p)[keep], segment),
     }
