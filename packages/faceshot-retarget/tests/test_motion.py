@@ -388,3 +388,19 @@ def test_motion_figures_of_a_frozen_character_show_it():
     f = motion_figures(seq, frozen, (600, 600))
     assert f["violations"] == 0 and f["in_canvas"] == 1.0 and f["max_jump"] == 0.0
     assert f["mouth_corr"] == 0.0 and f["angle_corr"] == 0.0
+
+
+def test_new_ibug_tables_describe_the_template_face():
+    from faceshot_retarget import ibug68
+    from faceshot_retarget._template import TEMPLATE_68 as F
+
+    for cols in (ibug68.LIP_COLUMNS, ibug68.LIP_SIDE_COLUMNS):
+        assert np.all(np.diff(F[cols][..., 1], axis=-1) >= 0)  # top to bottom
+    for pair in ibug68.BROW_LID_TOPS:
+        assert pair[0] in (37, 43) and pair[1] == pair[0] + 1
+    assert np.all(F[17:27, 1] < F[ibug68.BROW_LID_TOPS][..., 1].min(axis=1))
+    mirror = ibug68.MIRROR
+    for table in (ibug68.LIP_COLUMNS, ibug68.LIP_SIDE_COLUMNS, ibug68.MOUTH_CORNER_WEDGES):
+        assert sorted(map(tuple, mirror[table].tolist())) == sorted(map(tuple, table[::-1].tolist()))
+    assert set(ibug68.STABLE_POINTS.tolist()) == set(mirror[ibug68.STABLE_POINTS].tolist())
+    assert not violation_frames(F)[0] and constrain_parts(F, F).shape == (1, 68, 2)

@@ -49,26 +49,43 @@ from numpy.typing import ArrayLike, NDArray
 
 from faceshot_retarget._landmarks import as_points
 from faceshot_retarget.errors import LandmarkShapeError
-from faceshot_retarget.ibug68 import EYE_LID_PAIRS, INNER_LIP_PAIRS, OUTER_LIP_PAIRS
+from faceshot_retarget.ibug68 import (
+    BROW_LID_TOPS,
+    EYE_LID_PAIRS,
+    EYEBROWS,
+    INNER_LIP_PAIRS,
+    INNER_LIPS,
+    JAW,
+    LIP_COLUMNS,
+    LIP_SIDE_COLUMNS,
+    MOUTH,
+    MOUTH_CORNER_WEDGES,
+    OUTER_LIP_PAIRS,
+    OUTER_LIPS,
+)
 
 __all__ = ["constrain_parts", "isotonic_stack", "keep_in_canvas", "rate_limit", "soft_upper"]
 
 F64 = NDArray[np.float64]
 C128 = NDArray[np.complex128]
 
-_MOUTH = np.arange(48, 68)
-#: The mouth points that meet the jaw first: the corners and the lower outer lip (the
-#: other mouth points lie inside the outer lips, which are kept in order).
-_MOUTH_HULL = np.array([48, 54, 55, 56, 57, 58, 59])
-_OUTER = np.arange(48, 60)
-_INNER = np.arange(60, 68)
-_JAW = np.arange(17)
+def _range(part: slice) -> NDArray[np.intp]:
+    out = np.arange(part.start, part.stop)
+    out.setflags(write=False)
+    return out
+
+
+_MOUTH = _range(MOUTH)
+_OUTER = _range(OUTER_LIPS)
+_INNER = _range(INNER_LIPS)
+_JAW = _range(JAW)
+_BROWS = _range(EYEBROWS)
 _PAIRS = np.concatenate([EYE_LID_PAIRS, INNER_LIP_PAIRS, OUTER_LIP_PAIRS])
-_BROWS = np.arange(17, 27)
-#: For each brow point (17..26), its eye's two upper-lid points.
-_BROW_EYE_TOP = np.array([[37, 38]] * 5 + [[43, 44]] * 5)
-for _a in (_MOUTH, _MOUTH_HULL, _OUTER, _INNER, _JAW, _PAIRS, _BROWS, _BROW_EYE_TOP):
-    _a.setflags(write=False)
+_PAIRS.setflags(write=False)
+#: The mouth points that meet the jaw first: the corners and the lower outer lip (the other
+#: mouth points lie inside the outer lips, which are kept in order).
+_MOUTH_HULL = np.concatenate([MOUTH_CORNER_WEDGES[:, 0], np.arange(55, 60)])
+_MOUTH_HULL.setflags(write=False)
 
 
 def soft_upper(u: ArrayLike, bound: ArrayLike, knee: ArrayLike) -> F64:
@@ -264,16 +281,10 @@ def isotonic_stack(y: F64, floors: F64) -> F64:
     return out
 
 
-#: Lip columns, top to bottom: upper outer, upper inner, lower inner, lower outer lip.
-_LIP_STACKS = np.array([[50, 61, 67, 58], [51, 62, 66, 57], [52, 63, 65, 56]])
-#: Near the corners, top to bottom: upper outer lip, inner corner, lower outer lip.
-_SIDE_STACKS = np.array([[49, 60, 59], [53, 64, 55]])
+_LIP_STACKS, _SIDE_STACKS, _WEDGES = LIP_COLUMNS, LIP_SIDE_COLUMNS, MOUTH_CORNER_WEDGES
 #: Mouth corners, left to right in the face frame: (outer, inner) and (inner, outer).
-_CORNERS = np.array([[48, 60], [64, 54]])
-#: Mouth corners: (outer corner, its upper neighbour, its lower neighbour, inner corner).
-_WEDGES = np.array([[48, 49, 59, 60], [54, 53, 55, 64]])
-for _a in (_LIP_STACKS, _SIDE_STACKS, _CORNERS, _WEDGES):
-    _a.setflags(write=False)
+_CORNERS = np.stack([MOUTH_CORNER_WEDGES[:, [0, 3]][0], MOUTH_CORNER_WEDGES[:, [3, 0]][1]])
+_CORNERS.setflags(write=False)
 
 
 def _floors(rest_gaps: F64, keep: float) -> F64:
@@ -311,7 +322,7 @@ class PartConstraints:
             rest, _MOUTH_HULL, _JAW, False, complex(eyes_mid), mouth_margin, knee, window=2, uniform=_MOUTH
         )
         self.inner_in_outer = _RadialRule(rest, _INNER, _OUTER, True, None, 0.0, lip_knee, window=1)
-        top0 = rest[_BROW_EYE_TOP].imag.min(axis=1)
+        top0 = rest[BROW_LID_TOPS].imag.min(axis=1)
         self.brow_margin = brow_margin
         self.brow_relax, self.brow_knee = _rest_limits(rest[_BROWS].imag, top0 - brow_margin, knee)
         gap0 = rest[_PAIRS[:, 1]].imag - rest[_PAIRS[:, 0]].imag
@@ -350,7 +361,7 @@ class PartConstraints:
         n_lids = len(EYE_LID_PAIRS)
         self._pairs(out, slice(0, n_lids))  # lids first: the brow rule measures the eye top
         # brows above the eyes
-        top = out[:, _BROW_EYE_TOP].imag.min(axis=2)
+        top = out[:, BROW_LID_TOPS].imag.min(axis=2)
         y = out[:, _BROWS].imag
         bound = top - self.brow_margin + self.brow_relax
         if np.any(y > bound - self.brow_knee):

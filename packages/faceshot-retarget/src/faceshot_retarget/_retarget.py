@@ -76,7 +76,16 @@ from faceshot_retarget._motion import (
 )
 from faceshot_retarget._smoothing import OneEuroConfig, one_euro_filter
 from faceshot_retarget.errors import DegenerateLandmarksError, LandmarkShapeError
-from faceshot_retarget.ibug68 import CHAIN_GROUP, CHAINS, JAW, NUM_POINTS, part_indices
+from faceshot_retarget.ibug68 import (
+    CHAIN_GROUP,
+    CHAINS,
+    EYEBROWS,
+    EYES,
+    JAW,
+    MOUTH,
+    NUM_POINTS,
+    part_indices,
+)
 
 __all__ = [
     "MOTION_REGIONS",
@@ -100,8 +109,8 @@ MOTION_REGIONS: dict[str, tuple[int, ...] | None] = {
     "all": None,
     "expression": None,
     "pose": (),
-    "eyes": (*range(17, 27), *range(36, 48)),
-    "lips": (*range(0, 17), *range(48, 68)),
+    "eyes": (*range(EYEBROWS.start, EYEBROWS.stop), *range(EYES.start, EYES.stop)),
+    "lips": (*range(JAW.start, JAW.stop), *range(MOUTH.start, MOUTH.stop)),
 }
 
 
