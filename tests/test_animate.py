@@ -24,8 +24,9 @@ def test_animate_with_matching_and_preview(tmp_path: Path, demo_character: Path,
 
     out = tmp_path / "out.mp4"
     saved = tmp_path / "saved.pts"
+    # --room 0: the image's own size (the default gives an edge-to-edge character room to move)
     status = main(["animate", str(demo_character), str(demo_driving), "-o", str(out), "--preview", "--no-progress",
-                   "--save-landmarks", str(saved)])
+                   "--save-landmarks", str(saved), "--room", "0"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     info, drv = probe_video(out), probe_video(demo_driving)
@@ -41,7 +42,8 @@ def test_animate_with_matching_and_preview(tmp_path: Path, demo_character: Path,
 
     # the saved landmarks read back with --landmarks give the same animation
     again = tmp_path / "again.mp4"
-    status = main(["animate", str(demo_character), str(demo_driving), "-o", str(again), "--no-progress", "--landmarks", str(saved)])
+    status = main(["animate", str(demo_character), str(demo_driving), "-o", str(again), "--no-progress", "--landmarks", str(saved),
+                   "--room", "0"])
     assert status == 0, capsys.readouterr().err
     second = _frames(again)
     assert len(second) == 30
@@ -75,7 +77,7 @@ def test_animate_accepts_image_kinds(kind: str, tmp_path: Path, demo_character: 
         rgba.convert("RGB").save(char, quality=92)
     before = char.read_bytes()
     out = tmp_path / "o.mp4"
-    status = main(["animate", str(char), str(demo_driving), "-o", str(out), "--no-progress", *extra])
+    status = main(["animate", str(char), str(demo_driving), "-o", str(out), "--no-progress", "--room", "0", *extra])
     assert status == 0, capsys.readouterr().err
     assert char.read_bytes() == before
     frames = _frames(out)

@@ -45,7 +45,8 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     table = capsys.readouterr().out
     result = json.loads(out.read_text())
     names = {"retarget frames/s", "detection fps", "matcher NME (human)", "emoji keypoint error", "animate fps",
-             "end-to-end", "expression error", "identity similarity"}
+             "end-to-end", "expression error", "identity similarity",
+             "motion violations", "motion in canvas", "motion unexplained jump", "motion mouth corr"}
     names |= {"identity switches (two-person)", "cut precision", "cut recall", "detection / every-frame speed"}  # issue 10
     assert set(result["figures"]) == names
     for name in names:
@@ -56,5 +57,7 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     assert 0 < figures["matcher NME (human)"]["value"] < 1
     assert figures["expression error"]["value"] is not None
     assert figures["identity similarity"]["value"] is not None and figures["identity similarity"]["value"] > 0.8
+    assert figures["motion violations"]["value"] == 0 and figures["motion in canvas"]["value"] == 1.0
+    assert figures["motion unexplained jump"]["value"] <= 0.08 and figures["motion mouth corr"]["value"] > 0.8
     assert figures["identity switches (two-person)"]["value"] == 0
     assert figures["cut recall"]["value"] == 1.0 and figures["cut precision"]["value"] == 1.0

@@ -11,8 +11,14 @@ The meta-package wires the members together; it holds no maths:
 Heavy libraries (torch, dlib, cv2) are imported when a stage first runs.
 """
 
-from faceshot._api import BACKBONES, AnimateResult, FaceShot
-from faceshot._io import Character, check_output_path, default_gallery_path, load_character
+from faceshot._api import BACKBONES, MOTIONS, AnimateResult, FaceShot
+from faceshot._io import (
+    Character,
+    check_output_path,
+    default_gallery_path,
+    give_room,
+    load_character,
+)
 from faceshot.errors import (
     CharacterImageError,
     DrivingVideoError,
@@ -24,6 +30,7 @@ from faceshot.errors import (
 __version__ = "0.1.0"
 __all__ = [
     "BACKBONES",
+    "MOTIONS",
     "AnimateResult",
     "Character",
     "CharacterImageError",
@@ -35,5 +42,6 @@ __all__ = [
     "__version__",
     "check_output_path",
     "default_gallery_path",
+    "give_room",
     "load_character",
 ]

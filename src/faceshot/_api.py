@@ -26,15 +26,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from faceshot._io import Character, check_output_path, default_gallery_path, load_character
+from faceshot._io import (
+    Character,
+    check_output_path,
+    default_gallery_path,
+    give_room,
+    load_character,
+)
 from faceshot.errors import CharacterImageError, DrivingVideoError, WeightsUnavailableError
 
-__all__ = ["BACKBONES", "AnimateResult", "FaceShot", "longest_run"]
+__all__ = ["BACKBONES", "MOTIONS", "AnimateResult", "FaceShot", "longest_run"]
 
 #: ``backbone`` names -> the backbone id their galleries record.
 BACKBONES = {"embedded": "embedded-mobilenetv2", "sd15-ip": "sd15-ip", "sd21": "sd21"}
 _ANIMATORS = ("warp", "mofa")
 _DETECTORS = ("dlib", "matcher")
+#: ``motion`` regions (``faceshot_retarget.MOTION_REGIONS``).
+MOTIONS = ("all", "expression", "pose", "eyes", "lips")
 
 
 def longest_run(mask: NDArray[np.bool_]) -> tuple[int, int, int]:
@@ -57,14 +65,20 @@ class AnimateResult:
         preview: path of the side-by-side preview MP4, or ``None``.
         frames: number of frames written.
         fps: frame rate (the driving video's).
-        character: (68, 2) float64 character landmarks in the working image's pixels.
+        character: (68, 2) float64 character landmarks in canvas pixels (the output video's
+            pixel frame: the working image shifted by ``offset``).
         driving: (T, 68, 2) float64 driving landmarks in driving-video pixels.
-        landmarks: (T, 68, 2) float64 retargeted character landmarks.
+        landmarks: (T, 68, 2) float64 retargeted character landmarks, canvas pixels.
         timings: seconds per stage, in order (the character and driving landmark stages
             run concurrently, so they overlap).
         wall: wall-clock seconds of the whole call.
         original_size: (H, W) of the character file's pixels.
         scale: working pixels per character-file pixel (1.0 unless downscaled).
+        offset: (x, y) canvas position of the working image's top-left pixel: (0, 0)
+            unless the character was given room to move (``FaceShot(room=...)``).
+        canvas_size: (H, W) of the canvas, the output video's size (before the animator's
+            own output size, if any).
+        cuts: the shot cuts the motion was re-anchored at.
     """
 
     output: Path
@@ -78,13 +92,17 @@ class AnimateResult:
     wall: float = 0.0
     original_size: tuple[int, int] = (0, 0)
     scale: float = 1.0
+    offset: tuple[int, int] = (0, 0)
+    canvas_size: tuple[int, int] = (0, 0)
+    cuts: tuple[int, ...] = ()
 
     def character_landmarks(self) -> Any:
         """The character's landmarks in the character file's pixels, as ``Landmarks``
         (what ``--landmarks`` reads back)."""
         from faceshot_retarget import Landmarks
 
-        pts = (np.asarray(self.character, dtype=np.float64) + 0.5) / self.scale - 0.5
+        pts = np.asarray(self.character, dtype=np.float64) - np.asarray(self.offset, dtype=np.float64)
+        pts = (pts + 0.5) / self.scale - 0.5
         return Landmarks(pts, self.original_size)
 
     def summary(self) -> str:
@@ -113,6 +131,15 @@ class FaceShot:
             0 with the gallery, then optical-flow tracking; any face).
         translation_scale: driver head translation factor, a number or ``"face"`` (scaled by
             the ratio of face widths); default 1.0, the paper's Eq. 5 (pixel translation).
+        motion: which motion drives the character: ``"all"`` (default), ``"expression"``
+            (face parts, head still), ``"pose"`` (head only), ``"eyes"`` (lids and brows)
+            or ``"lips"`` (mouth and jaw).
+        retarget_mode: ``"constrained"`` (default: parts kept inside the face, bounded
+            scale, re-anchored at cuts, canvas and rate limits) or ``"paper"`` (raw Eq. 5-6).
+        room: room to move, in face-box widths: a character whose face box is closer than
+            this to an image edge is animated on a larger canvas (that edge extended; see
+            :func:`faceshot.give_room`), and the output video has the canvas's size.
+            0 keeps the image's size. Default 0.2.
         expression_scale: factor on the local (expression) motion; 1.0 = the paper, < 1
             tames exaggerated expressions (``RetargetConfig.expression_scale``).
         smooth: One-Euro temporal filter on the retargeted landmarks (default on: driving
@@ -138,6 +165,9 @@ class FaceShot:
         backbone_weights: str | os.PathLike[str] | None = None,
         detector: str = "dlib",
         translation_scale: float | str = 1.0,
+        motion: str = "all",
+        retarget_mode: str = "constrained",
+        room: float = 0.2,
         expression_scale: float = 1.0,
         smooth: bool = True,
         max_lost_frames: int = 15,
@@ -152,6 +182,12 @@ class FaceShot:
             raise ValueError(f"`animator` must be one of {list(_ANIMATORS)}; got {animator!r}")
         if detector not in _DETECTORS:
             raise ValueError(f"`detector` must be one of {list(_DETECTORS)}; got {detector!r}")
+        if motion not in MOTIONS:
+            raise ValueError(f"`motion` must be one of {list(MOTIONS)}; got {motion!r}")
+        if retarget_mode not in ("constrained", "paper"):
+            raise ValueError(f"`retarget_mode` must be 'constrained' or 'paper'; got {retarget_mode!r}")
+        if not (np.isfinite(room) and room >= 0):
+            raise ValueError(f"`room` must be a non-negative number of face widths; got {room!r}")
         if max_lost_frames < 0:
             raise ValueError(f"`max_lost_frames` must be >= 0; got {max_lost_frames}")
         _check_face(face)
@@ -162,6 +198,9 @@ class FaceShot:
         self.backbone_weights = backbone_weights
         self.detector = detector
         self.translation_scale = translation_scale
+        self.motion = motion
+        self.retarget_mode = retarget_mode
+        self.room = float(room)
         self.expression_scale = float(expression_scale)
         self.smooth = smooth
         self.max_lost_frames = int(max_lost_frames)
@@ -368,14 +407,30 @@ class FaceShot:
         )
         return DrivingLandmarks(landmarks=lm, cuts=(), faces=(track,), person=0, fps=probe_video(video)[1])
 
-    def retarget(self, character: Any, driving: Any, *, reference: Any = None, fps: float = 25.0) -> NDArray[np.float64]:
-        """Transfer the driving motion onto the character's landmarks (Eq. 5-6).
+    def retarget(
+        self,
+        character: Any,
+        driving: Any,
+        *,
+        reference: Any = None,
+        fps: float = 25.0,
+        cuts: Any = None,
+        canvas_size: tuple[int, int] | None = None,
+    ) -> NDArray[np.float64]:
+        """Transfer the driving motion onto the character's landmarks (Eq. 5-6, constrained).
 
         Args:
             character: (68, 2) float64 character pixels (or ``Landmarks``/``MatchResult``).
-            driving: (T, 68, 2) float64 driving pixels (or ``Landmarks``).
-            reference: (68, 2) neutral driver frame (default: driving frame 0).
+            driving: (T, 68, 2) float64 driving pixels, a ``Landmarks`` (its ``visible`` mask
+                marks frames where the driving person is absent), or a driving-detection
+                result with ``.landmarks`` and ``.cuts`` (what :meth:`drive` returns).
+            reference: (68, 2) neutral driver frame (default: estimated per shot; see
+                ``faceshot_retarget.retarget``).
             fps: driving frame rate (for the optional smoothing).
+            cuts: frame indices where a new shot starts (default: ``driving.cuts`` if it has
+                them, else none): the motion is re-anchored there.
+            canvas_size: (H, W) of the canvas the character is drawn on: its face is kept
+                inside (default: no canvas limit).
 
         Returns:
             (T, 68, 2) float64 character pixels; frame 0 equals ``character``.
@@ -383,13 +438,18 @@ class FaceShot:
         from faceshot_retarget import OneEuroConfig, RetargetConfig, retarget
 
         pts = getattr(character, "points", character)
+        if cuts is None:
+            cuts = tuple(getattr(driving, "cuts", ()) or ())
+        driving = getattr(driving, "landmarks", driving)
         config = RetargetConfig(
+            mode=self.retarget_mode,  # type: ignore[arg-type]
+            motion=self.motion,  # type: ignore[arg-type]
             translation_scale=self.translation_scale,  # type: ignore[arg-type]
             expression_scale=self.expression_scale,
             smoothing=OneEuroConfig(min_cutoff=1.5, beta=0.02) if self.smooth else None,
             fps=float(fps),
         )
-        return retarget(driving, pts, reference=reference, config=config)
+        return retarget(driving, pts, reference=reference, cuts=cuts, canvas_size=canvas_size, config=config)
 
     def render(
         self,
@@ -530,13 +590,17 @@ class FaceShot:
         timings["driving landmarks"] = t_drive
 
         t2 = time.perf_counter()
-        lms = self.retarget(char_pts, driving, fps=fps)
+        canvas, (dx, dy) = give_room(character, char_pts, self.room)
+        char_pts = char_pts + np.array([dx, dy], dtype=np.float64)
+        drv_lm = getattr(driving, "landmarks", driving)
+        cuts = tuple(int(c) for c in (getattr(driving, "cuts", ()) or ()))
+        lms = self.retarget(char_pts, drv_lm, fps=fps, cuts=cuts, canvas_size=canvas.size)
         timings["retarget"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()
         audio_from = video if audio and info.has_audio else None
         out_path, prev_path = self.render(
-            character, lms, out, fps=fps, audio_from=audio_from, preview=preview, driving_video=video, crf=crf
+            canvas, lms, out, fps=fps, audio_from=audio_from, preview=preview, driving_video=video, crf=crf
         )
         timings["render + encode"] = time.perf_counter() - t3
         return AnimateResult(
@@ -545,12 +609,15 @@ class FaceShot:
             frames=int(lms.shape[0]),
             fps=fps,
             character=char_pts,
-            driving=np.asarray(driving.points),
+            driving=np.asarray(drv_lm.points),
             landmarks=lms,
             timings=timings,
             wall=time.perf_counter() - t0,
             original_size=character.original_size,
             scale=character.scale,
+            offset=(dx, dy),
+            canvas_size=canvas.size,
+            cuts=cuts,
         )
 
 

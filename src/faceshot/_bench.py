@@ -15,6 +15,13 @@ Every figure calls into the member packages (nothing is re-implemented here):
   ``gallery_src`` (each style scored with a gallery built without it; in-sample: the gallery
   holds every style, the scored image left out); flip-consistent matching as in
   ``FaceShot.match`` (``--quick``: 4 faces per style).
+* ``motion ...``: the demo character retargeted as ``faceshot animate`` does (room to move,
+  canvas, smoothing) on the demo clip's landmarks, measured by
+  :func:`faceshot_retarget.motion_figures`: violation frames (mouth outside the face or inner
+  lips outside the outer lips), share of frames with the face inside the canvas, the largest
+  per-frame jump where the driver itself moved less than 0.08 face widths, and the driver vs
+  character mouth-opening correlation (which a frozen character fails). ``bench/motion.py``
+  reports these per clip and character, before/after, in-sample and held-out.
 * ``animate fps``: WarpAnimator + H.264 encode of the demo character (frames/s).
 * ``end-to-end s``: :meth:`faceshot.FaceShot.animate` on the demo inputs; a fresh
   ``faceshot animate`` process (model load included) unless ``--quick`` (in-process).
@@ -358,6 +365,25 @@ def _driving(put: Callable[..., None], tmp: Path, quick: bool) -> None:
     put("detection / every-frame speed", slow / fast, "x", f"detect_driving {len(carphone) / fast:.0f} frames/s vs dlib on every frame, carphone")
 
 
+def _motion(fs: Any, character: Path, target: NDArray[np.float64], drv: Any) -> dict[str, tuple[float, str, str]]:
+    """Motion figures of the demo pair, retargeted as ``FaceShot.animate`` does."""
+    from faceshot_retarget import motion_figures
+
+    from faceshot._io import give_room
+
+    canvas, (dx, dy) = give_room(fs.load(character), np.asarray(target), fs.room)
+    lms = fs.retarget(np.asarray(target) + np.array([dx, dy]), drv, canvas_size=canvas.size)
+    present = None if drv.visible is None else np.asarray(drv.visible).any(axis=1)
+    f = motion_figures(np.asarray(drv.points), lms, canvas.size, present=present)
+    note = f"demo pair, {f['frames']} frames, canvas {canvas.size[1]}x{canvas.size[0]}"
+    return {
+        "motion violations": (f["violations"], "frames", note),
+        "motion in canvas": (f["in_canvas"], "share", "face box inside the canvas"),
+        "motion unexplained jump": (f["max_unexplained_jump"], "face widths", "largest jump where the driver moved < 0.08"),
+        "motion mouth corr": (f["mouth_corr"], "pearson", "driver vs character mouth opening"),
+    }
+
+
 def run_bench(*, quick: bool = False, character: Path | None = None, driving: Path | None = None, progress: bool = False) -> dict[str, Any]:
     """Measure every figure; returns ``{"figures": {name: {"value", "unit", "note"}}, ...}``."""
     import platform
@@ -400,6 +426,8 @@ def run_bench(*, quick: bool = False, character: Path | None = None, driving: Pa
             lms = retarget(drv, target)
         dt = time.perf_counter() - t
         put("retarget frames/s", reps * len(drv.points) / dt, "frames/s", f"{len(drv.points)} frames x {reps}")
+        for name, (value, unit, note) in _motion(fs, character, target, drv).items():
+            put(name, value, unit, note)
 
         loaded = fs.load(character)
         t = time.perf_counter()

@@ -33,6 +33,7 @@ __all__ = [
     "Character",
     "check_output_path",
     "default_gallery_path",
+    "give_room",
     "load_character",
 ]
 
@@ -69,6 +70,59 @@ class Character:
     def size(self) -> tuple[int, int]:
         """(H, W) of :attr:`image`."""
         return int(self.image.shape[0]), int(self.image.shape[1])
+
+
+def give_room(
+    character: Character, landmarks: NDArray[np.float64], room: float
+) -> tuple[Character, tuple[int, int]]:
+    """Put a character that fills its image on a larger canvas, so its head can move.
+
+    Each side of the image whose distance to the face box (all 68 landmarks) is less than
+    ``room`` face-box widths is extended by the difference (rounded up, then by one more
+    pixel where needed to make both sides even for H.264). The new pixels are transparent
+    for RGBA images; for RGB images they are the border's colour when the border is plain
+    (its pixels within 12 levels of their median), else the image mirrored at its edge.
+    Characters with enough room are returned unchanged.
+
+    Args:
+        character: the loaded character (working image).
+        landmarks: (68, 2) float64 its landmarks in working-image pixels.
+        room: wanted distance between face box and canvas edge, in face-box widths (>= 0).
+
+    Returns:
+        ``(canvas_character, (left, top))``: the character on the canvas (same ``path``,
+        ``original_size`` and ``scale``) and the canvas position of the working image's
+        top-left pixel; landmarks move to ``landmarks + (left, top)``. Output videos have
+        the canvas's size: (H + top + bottom, W + left + right).
+    """
+    if not (np.isfinite(room) and room >= 0):
+        raise ValueError(f"`room` must be a non-negative number of face widths; got {room!r}")
+    h, w = character.size
+    pts = np.asarray(landmarks, dtype=np.float64).reshape(-1, 2)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    want = room * float(hi[0] - lo[0])
+    left, top = (int(np.ceil(max(0.0, want - v))) for v in lo + 0.5)
+    right = int(np.ceil(max(0.0, want - (w - 0.5 - hi[0]))))
+    bottom = int(np.ceil(max(0.0, want - (h - 0.5 - hi[1]))))
+    right += (w + left + right) % 2
+    bottom += (h + top + bottom) % 2
+    if not (left or top or right or bottom):
+        return character, (0, 0)
+    import cv2
+
+    img = character.image
+    pad = (top, bottom, left, right)
+    if img.shape[2] == 4:
+        out = cv2.copyMakeBorder(img, *pad, cv2.BORDER_CONSTANT, value=(0, 0, 0, 0))
+    else:
+        border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]]).astype(np.int16)
+        median = np.median(border, axis=0)
+        if np.abs(border - median).max(axis=1).mean() <= 12 and np.percentile(np.abs(border - median).max(axis=1), 95) <= 24:
+            out = cv2.copyMakeBorder(img, *pad, cv2.BORDER_CONSTANT, value=tuple(int(v) for v in median))
+        else:
+            out = cv2.copyMakeBorder(img, *pad, cv2.BORDER_REFLECT_101)
+    canvas = Character(np.ascontiguousarray(out, dtype=np.uint8), character.path, character.original_size, character.scale)
+    return canvas, (left, top)
 
 
 def _svg_to_array(path: Path) -> NDArray[np.uint8]:

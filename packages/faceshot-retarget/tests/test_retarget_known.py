@@ -83,7 +83,9 @@ def test_driver_closing_an_eye_closes_the_character_eye(eye):
     for p in (u1, u2, l1, l2):  # project lids onto the corner chord
         u = np.dot(DRIVER[p] - a, b - a) / np.dot(b - a, b - a)
         closed[p] = a + u * (b - a)
-    out = retarget(np.stack([DRIVER, closed]), CHARACTER)[1]
+    # The paper's instantaneous transfer (the default mode rate-limits a one-frame blink:
+    # see test_motion.py::test_eye_closing_over_frames_closes_the_character_eye).
+    out = retarget(np.stack([DRIVER, closed]), CHARACTER, mode="paper")[1]
     a, b = out[c0], out[c1]
     n = np.array([-(b - a)[1], (b - a)[0]]) / np.linalg.norm(b - a)
     heights = np.abs((out[[u1, u2, l1, l2]] - a) @ n)
@@ -120,20 +122,24 @@ def test_mouth_opening_transfers_as_fraction_of_mouth_height(fraction, closed_ch
         mid = 0.5 * (character[[61, 62, 63]] + character[[67, 66, 65]])
         character[[61, 62, 63]] = mid
         character[[67, 66, 65]] = mid
-    out = retarget(np.stack([DRIVER, _open_mouth(DRIVER, fraction)]), character)
+    # One-frame opening, transferred instantly by the paper mode (the default mode spreads
+    # it over frames: see test_motion.py::test_mouth_opening_transfers_in_default_mode).
+    out = retarget(np.stack([DRIVER, _open_mouth(DRIVER, fraction)]), character, mode="paper")
     gap0, height0 = _gap_and_height(out[0])
     gap1, _ = _gap_and_height(out[1])
     assert (gap1 - gap0) / height0 == pytest.approx(fraction, rel=0.05)
 
 
-def test_equivalent_reference_argument():
+@pytest.mark.parametrize("mode", ["paper", "constrained"])
+def test_equivalent_reference_argument(mode):
     rng = np.random.default_rng(1)
     driving = DRIVER + rng.normal(0, 1.5, (5, 68, 2))
-    a = retarget(driving, CHARACTER, reference=driving[0])
-    b = retarget(driving, CHARACTER)
+    a = retarget(driving, CHARACTER, reference=driving[0], mode=mode)
+    b = retarget(driving, CHARACTER, mode=mode)
     np.testing.assert_array_equal(a, b)
     # a neutral reference that is not frame 0: frame equal to it maps to the target
-    c = retarget(driving, CHARACTER, reference=driving[3])
+    # (the default mode's rate limit may still be catching up there: off for this check)
+    c = retarget(driving, CHARACTER, reference=driving[3], mode=mode, rate_limit=False)
     np.testing.assert_allclose(c[3], CHARACTER, atol=1e-9)
 
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from faceshot.commands.retarget import parse_translation_scale
+from faceshot.commands.retarget import add_motion_argument, parse_translation_scale
 
 __all__ = ["register"]
 
@@ -39,6 +39,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--detector", choices=("dlib", "matcher"), default="dlib", help="driving landmarks: dlib (human) or matcher + tracking")
     p.add_argument("--translation-scale", default="1.0", metavar="S", help="head translation factor (default 1: pixels as the driver) or 'face' (scaled by face widths)")
     p.add_argument("--expression-scale", type=float, default=1.0, metavar="F", help="factor on expression motion (1 = paper; < 1 tames big mouths/eyes)")
+    add_motion_argument(p)
+    p.add_argument(
+        "--room", type=float, default=0.2, metavar="F",
+        help="room to move in face widths: a character closer than this to an image edge is animated on a "
+        "larger canvas, and the video has the canvas's size (default 0.2; 0 keeps the image's size)",
+    )
+    p.add_argument(
+        "--retarget-mode", choices=("constrained", "paper"), default="constrained",
+        help="constrained (default: parts kept inside the face, bounded scale, re-anchored at cuts) or paper (raw Eq. 5-6)",
+    )
     p.add_argument(
         "--no-smooth", dest="smooth", action="store_false",
         help="disable the One-Euro temporal filter on the retargeted landmarks (on by default)",
@@ -80,6 +90,9 @@ def _animate(args: argparse.Namespace) -> int:
         backbone_weights=args.backbone_weights,
         detector=args.detector,
         translation_scale=parse_translation_scale(args.translation_scale),
+        motion=args.motion,
+        retarget_mode=args.retarget_mode,
+        room=args.room,
         expression_scale=args.expression_scale,
         smooth=args.smooth,
         max_lost_frames=args.max_lost_frames,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["parse_translation_scale", "register"]
+__all__ = ["add_motion_argument", "parse_translation_scale", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,11 +31,45 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="factor on expression (local) motion; < 1 tames exaggeration, 0 = head motion only (default 1)",
     )
     p.add_argument("--no-clamp", action="store_true", help="disable the b_tar/b_ref chain-translation clamp")
+    add_motion_argument(p)
+    p.add_argument(
+        "--mode", choices=("constrained", "paper"), default="constrained",
+        help="constrained (default: parts kept inside the face, bounded scale, re-anchored at cuts, "
+        "rate-limited) or paper (raw Eq. 5-6)",
+    )
+    p.add_argument("--cuts", default="", metavar="N,N,...", help="frames where a new shot starts (comma-separated)")
+    p.add_argument("--canvas-size", metavar="HxW", help="keep the character's face inside an H x W canvas")
     p.add_argument("--smooth", action="store_true", help="apply a One-Euro temporal filter to the output")
     p.add_argument("--min-cutoff", type=float, default=1.0, help="One-Euro min cutoff, Hz (default 1.0)")
     p.add_argument("--beta", type=float, default=0.05, help="One-Euro speed coefficient (default 0.05)")
     p.add_argument("--fps", type=float, default=25.0, help="driving frame rate for smoothing (default 25)")
     p.set_defaults(handler=_run)
+
+
+def add_motion_argument(p: argparse.ArgumentParser) -> None:
+    """``--motion`` (shared with ``faceshot animate``)."""
+    p.add_argument(
+        "--motion", choices=("all", "expression", "pose", "eyes", "lips"), default="all",
+        help="motion transferred: all (default), expression (head still), pose (head only), "
+        "eyes (lids and brows), lips (mouth and jaw)",
+    )
+
+
+def _parse_cuts(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+    except ValueError:
+        raise ValueError(f"--cuts must be comma-separated frame numbers; got {text!r}") from None
+
+
+def _parse_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--canvas-size must look like 512x512 (height x width); got {text!r}") from None
+    return h, w
 
 
 def parse_translation_scale(text: str) -> float | str:
@@ -66,8 +100,13 @@ def _run(args: argparse.Namespace) -> int:
         clamp=not args.no_clamp,
         smoothing=OneEuroConfig(min_cutoff=args.min_cutoff, beta=args.beta) if args.smooth else None,
         fps=args.fps,
+        mode=args.mode,
+        motion=args.motion,
     )
-    out = retarget(driving, target, reference=reference, config=config)
+    out = retarget(
+        driving, target, reference=reference, cuts=_parse_cuts(args.cuts),
+        canvas_size=_parse_size(args.canvas_size), config=config,
+    )
     save_landmarks(args.output, out)
     print(f"wrote {out.shape[0]} frames of 68 landmarks to {args.output}")
     return 0

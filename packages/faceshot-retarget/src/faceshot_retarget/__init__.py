@@ -6,6 +6,7 @@ type, landmark file IO, and :func:`retarget`. Depends on NumPy, shapely and attr
 """
 
 from faceshot_retarget import ibug68
+from faceshot_retarget._constraints import constrain_parts, keep_in_canvas, rate_limit, soft_upper
 from faceshot_retarget._io import (
     atomic_write,
     load_landmarks,
@@ -18,7 +19,10 @@ from faceshot_retarget._io import (
     write_pts,
 )
 from faceshot_retarget._landmarks import Landmarks, as_points, as_visible
+from faceshot_retarget._metrics import motion_figures, violation_frames
+from faceshot_retarget._motion import mouth_opening, neutral_reference, smoothstep
 from faceshot_retarget._retarget import (
+    MOTION_REGIONS,
     RetargetConfig,
     boundary_clamp,
     global_frame,
@@ -41,6 +45,7 @@ from faceshot_retarget.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "MOTION_REGIONS",
     "TEMPLATE_68",
     "DegenerateLandmarksError",
     "FaceshotRetargetError",
@@ -56,12 +61,18 @@ __all__ = [
     "as_visible",
     "atomic_write",
     "boundary_clamp",
+    "constrain_parts",
     "global_frame",
     "global_motion",
     "ibug68",
+    "keep_in_canvas",
     "load_landmarks",
     "local_motion",
+    "motion_figures",
+    "mouth_opening",
+    "neutral_reference",
     "one_euro_filter",
+    "rate_limit",
     "ratio_weights",
     "read_json",
     "read_npy",
@@ -69,7 +80,10 @@ __all__ = [
     "rescale_points",
     "retarget",
     "save_landmarks",
+    "smoothstep",
+    "soft_upper",
     "template_face",
+    "violation_frames",
     "write_json",
     "write_npy",
     "write_pts",

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "BROW_LID_TOPS",
     "CHAINS",
     "CHAIN_GROUP",
     "EYEBROWS",
@@ -39,8 +40,11 @@ __all__ = [
     "LEFT_BROW",
     "LEFT_EYE",
     "LEFT_EYE_OUTLINE",
+    "LIP_COLUMNS",
+    "LIP_SIDE_COLUMNS",
     "MIRROR",
     "MOUTH",
+    "MOUTH_CORNER_WEDGES",
     "NOSE",
     "NOSE_BASE",
     "NOSE_BRIDGE",
@@ -52,6 +56,7 @@ __all__ = [
     "RIGHT_BROW",
     "RIGHT_EYE",
     "RIGHT_EYE_OUTLINE",
+    "STABLE_POINTS",
     "part_indices",
 ]
 
@@ -204,3 +209,26 @@ INNER_LIP_PAIRS: Final = _ro([[61, 67], [62, 66], [63, 65]])
 
 #: (5, 2) intp: (upper, lower) outer-lip pairs across the mouth (49/59 ... 53/55).
 OUTER_LIP_PAIRS: Final = _ro([[49, 59], [50, 58], [51, 57], [52, 56], [53, 55]])
+
+#: (15,) intp: points that barely move with expression (jaw ends 0 and 16, the nose 27-35,
+#: the four eye corners 36, 39, 42, 45). Their spread measures the size of a face
+#: independently of mouth opening, blinks or brow raises (used for zoom-robust scale).
+STABLE_POINTS: Final = _ro([0, 16, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45])
+
+#: (3, 4) intp: the lips' middle columns, top to bottom: upper outer lip, upper inner lip,
+#: lower inner lip, lower outer lip (50/61/67/58, 51/62/66/57, 52/63/65/56). In a mouth
+#: that is not torn apart their y coordinates keep this order.
+LIP_COLUMNS: Final = _ro([[50, 61, 67, 58], [51, 62, 66, 57], [52, 63, 65, 56]])
+
+#: (2, 3) intp: near each mouth corner, top to bottom: upper outer lip, inner corner, lower
+#: outer lip (49/60/59 on the subject's right, 53/64/55 on the left).
+LIP_SIDE_COLUMNS: Final = _ro([[49, 60, 59], [53, 64, 55]])
+
+#: (2, 4) intp: per mouth corner (outer corner, its upper-lip neighbour, its lower-lip
+#: neighbour, inner corner): the inner corner lies in the wedge of the two outer-lip edges
+#: that meet at the outer corner (48: 49, 59, 60; 54: 53, 55, 64).
+MOUTH_CORNER_WEDGES: Final = _ro([[48, 49, 59, 60], [54, 53, 55, 64]])
+
+#: (10, 2) intp: for each brow point 17..26, the two upper-lid points of the eye below it
+#: (37, 38 for the right brow; 43, 44 for the left).
+BROW_LID_TOPS: Final = _ro([[37, 38]] * 5 + [[43, 44]] * 5)
