@@ -74,6 +74,8 @@ def load_faces(styles: tuple[str, ...] = STYLES, limit: int | None = None) -> li
 
     out = []
     for style in styles:
+        if not (SRC / style / "keypoints5.json").is_file():  # a style not annotated yet
+            continue
         doc = json.loads((SRC / style / "keypoints5.json").read_text())
         names = [n for n, r in sorted(doc["faces"].items()) if "exclude" not in r and not r.get("problems")]
         if limit:

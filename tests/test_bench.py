@@ -48,6 +48,8 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
              "end-to-end", "expression error", "identity similarity",
              "motion violations", "motion in canvas", "motion unexplained jump", "motion mouth corr"}
     names |= {"identity switches (two-person)", "cut precision", "cut recall", "detection / every-frame speed"}  # issue 10
+    names |= {"matcher 5-pt error, held-out style", "matcher PCK@0.10, held-out style",  # issue 12
+              "matcher 5-pt error, animals held-out", "matcher 5-pt error, in-sample"}
     assert set(result["figures"]) == names
     for name in names:
         assert name in table

@@ -82,7 +82,8 @@ def give_room(
     pixel where needed to make both sides even for H.264). The new pixels are transparent
     for RGBA images; for RGB images they are the border's colour when the border is plain
     (its pixels within 12 levels of their median), else the image mirrored at its edge.
-    Characters with enough room are returned unchanged.
+    Characters with enough room, and every character when ``room`` is 0 (even one whose
+    landmarks reach past the image edge), are returned unchanged.
 
     Args:
         character: the loaded character (working image).
@@ -97,6 +98,8 @@ def give_room(
     """
     if not (np.isfinite(room) and room >= 0):
         raise ValueError(f"`room` must be a non-negative number of face widths; got {room!r}")
+    if room == 0:
+        return character, (0, 0)
     h, w = character.size
     pts = np.asarray(landmarks, dtype=np.float64).reshape(-1, 2)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
