@@ -5,7 +5,9 @@ Every model of the GPU path is built from its published config (the JSON files o
 was published about the released weights:
 
 * its parameter count equals the published one;
-* the exact byte size of every released safetensors file is reproduced from our state dict. A
+* the exact byte size of every released safetensors file is reproduced from our state dict (no
+  model here has a public sharded-checkpoint index: each is one file, below diffusers' 10 GB
+  shard size, so the file's own header is the key list, and its size is what is published). A
   safetensors file is 8 bytes + a JSON header listing every tensor's name, dtype, shape and offsets
   + the tensor bytes, so matching its size to the byte checks the key set and every shape, not only
   the parameter count (a renamed key, a missing bias or a (C, C) weight stored as (C, C, 1, 1)
@@ -132,6 +134,14 @@ def test_mofa_modules_match_the_upstream_key_and_shape_digest(name: str) -> None
     assert len(state) == ref["tensors"]
     assert feat_fs.parameter_count(model) == ref["parameters"]
     assert feat_fs.state_dict_digest(state) == ref["state_dict_digest"]
+    # the digest sees a one-layer difference (here: the landmark embedding given the image embedding's widths)
+    if name == "ldmk_controlnet":
+        from faceshot_animate.mofa import LandmarkControlNet
+
+        cfg = dict(mofa_fs.spec(name)["config"], landmark_embedding_out_channels=[16, 32, 96, 256])
+        with torch.device("meta"):
+            other = LandmarkControlNet.from_config(cfg)
+        assert feat_fs.state_dict_digest(other.state_dict()) != ref["state_dict_digest"]
 
 
 def test_controlnet_encoder_is_the_svd_xt_unet_encoder() -> None:
