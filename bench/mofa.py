@@ -159,6 +159,24 @@ def _time_animator(anim: Any, args: argparse.Namespace, load_s: float) -> dict[s
             "first_frame_s": first_s, "s_per_125_frames": total_s * 125 / n, "peak_gib": peak}
 
 
+def _animator(args: argparse.Namespace, device: str) -> Any:
+    """MofaAnimator on ``device`` from --weights, or from full-size random-weight models (--random-full)."""
+    import torch
+    from faceshot_animate.mofa import MofaAnimator, full_size
+
+    dtype = getattr(torch, args.dtype)
+    weights: Any = full_size.components(device=device, dtype=dtype) if args.random_full else args.weights
+    return MofaAnimator(
+        weights,
+        device=device,
+        dtype=dtype,
+        num_inference_steps=args.steps,
+        size=(args.size, args.size),
+        decode_chunk=args.decode_chunk,
+        progress=not args.no_progress,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=os.environ.get("FACESHOT_MOFA_WEIGHTS", ""))
@@ -204,20 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         print("mofa bench: give --weights or FACESHOT_MOFA_WEIGHTS (a MOFA-Video-Hybrid clone), or --random-full")
         return 2
 
-    from faceshot_animate.mofa import MofaAnimator, full_size
-
-    dtype = getattr(torch, args.dtype)
     t0 = time.perf_counter()
-    weights: Any = full_size.components(device="cuda", dtype=dtype) if args.random_full else args.weights
-    anim = MofaAnimator(
-        weights,
-        device="cuda",
-        dtype=dtype,
-        num_inference_steps=args.steps,
-        size=(args.size, args.size),
-        decode_chunk=args.decode_chunk,
-        progress=not args.no_progress,
-    )
+    anim = _animator(args, "cuda")
     torch.cuda.synchronize()
     load_s = time.perf_counter() - t0
     if args.random_full:
@@ -234,9 +240,10 @@ def main(argv: list[str] | None = None) -> int:
 
     net = anim.components.controlnet
     s = args.size
-    cond_img = torch.rand(2, 3, s, s, device="cuda") * 2 - 1
-    flows = torch.randn(2, 24, 2, s, s, device="cuda")
-    marks = torch.rand(2, 25, 3, s, s, device="cuda")
+    dev = anim.device
+    cond_img = torch.rand(2, 3, s, s, device=dev) * 2 - 1
+    flows = torch.randn(2, 24, 2, s, s, device=dev)
+    marks = torch.rand(2, 25, 3, s, s, device=dev)
     net.encode_conditions(cond_img, flows, marks, frame_chunk=1)
     torch.cuda.synchronize()
     t0 = time.perf_counter()
