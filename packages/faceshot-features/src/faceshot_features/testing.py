@@ -69,30 +69,12 @@ def random_ip_adapter_state_dict(unet: Any, image_embed_dim: int = _IMAGE_EMBED_
     Keys: ``image_proj``: ``proj.weight`` (4 * cross_dim, image_embed_dim), ``proj.bias``,
     ``norm.weight``, ``norm.bias``; ``ip_adapter``: ``{n}.to_k_ip.weight`` and
     ``{n}.to_v_ip.weight`` (hidden, cross_dim) for every cross-attention processor, ``n`` its
-    index in ``unet.attn_processors`` (odd numbers, as in the original checkpoints).
+    index in ``unet.attn_processors`` (odd numbers, as in the original checkpoints). Weights are
+    normal * 0.1 (see :func:`faceshot_features.full_size.ip_adapter_state_dict`).
     """
-    g = torch.Generator().manual_seed(seed)
-    cross = int(unet.config.cross_attention_dim)
-    blocks = list(unet.config.block_out_channels)
-    image_proj = {
-        "proj.weight": torch.randn(4 * cross, image_embed_dim, generator=g) * 0.1,
-        "proj.bias": torch.randn(4 * cross, generator=g) * 0.1,
-        "norm.weight": torch.ones(cross),
-        "norm.bias": torch.zeros(cross),
-    }
-    ip: dict[str, torch.Tensor] = {}
-    for n, name in enumerate(unet.attn_processors):
-        if not name.endswith("attn2.processor"):
-            continue
-        if name.startswith("mid_block"):
-            hidden = blocks[-1]
-        elif name.startswith("up_blocks"):
-            hidden = blocks[::-1][int(name.split(".")[1])]
-        else:
-            hidden = blocks[int(name.split(".")[1])]
-        ip[f"{n}.to_k_ip.weight"] = torch.randn(hidden, cross, generator=g) * 0.1
-        ip[f"{n}.to_v_ip.weight"] = torch.randn(hidden, cross, generator=g) * 0.1
-    return {"image_proj": image_proj, "ip_adapter": ip}
+    from faceshot_features.full_size import ip_adapter_state_dict
+
+    return ip_adapter_state_dict(unet, image_embed_dim, 4, seed=seed, scale=0.1)
 
 
 def tiny_components(tokenizer_dir: str | os.PathLike[str], *, seed: int = 0, ip_adapter: bool = True,

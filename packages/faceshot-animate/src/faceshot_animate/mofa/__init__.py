@@ -37,6 +37,7 @@ from faceshot_animate.mofa._layout import (
     MofaLayout,
     check_mofa_layout,
     load_mofa_components,
+    required_files,
 )
 from faceshot_animate.mofa._render import (
     LANDMARK_PARTS,
@@ -66,6 +67,7 @@ __all__ = [
     "load_mofa_components",
     "plan_windows",
     "render_landmark_images",
+    "required_files",
     "residual_multipliers",
     "softsplat",
     "sparse_landmark_flow",

@@ -37,7 +37,7 @@ from faceshot_animate.mofa._cmp import CmpConfig, CmpFlowNet, load_cmp
 from faceshot_animate.mofa._controlnet import LandmarkControlNet
 from faceshot_animate.mofa.errors import MofaWeightsError
 
-__all__ = ["MofaComponents", "MofaLayout", "check_mofa_layout", "load_mofa_components"]
+__all__ = ["MofaComponents", "MofaLayout", "check_mofa_layout", "load_mofa_components", "required_files"]
 
 SVD_DIR = "ckpts/mofa/stable-video-diffusion-img2vid-xt-1-1"
 CONTROLNET_DIR = "ckpts/mofa/ldmk_controlnet"
@@ -77,6 +77,16 @@ _EXPECTED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("controlnet_weights", (f"{CONTROLNET_DIR}/diffusion_pytorch_model.safetensors",)),
     ("cmp_checkpoint", CMP_CHECKPOINTS),
 )
+
+
+def required_files() -> tuple[str, ...]:
+    """Every file a MOFA weights directory must hold, relative to its root (module docstring).
+
+    Returns:
+        10 POSIX paths; where either of two files will do they are joined by ``" or "`` (the
+        fp16 variant first), exactly as :func:`check_mofa_layout` reports missing files.
+    """
+    return tuple(" or ".join(candidates) for _, candidates in _EXPECTED)
 
 
 @dataclass(frozen=True)
