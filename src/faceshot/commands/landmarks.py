@@ -11,6 +11,8 @@ __all__ = ["register"]
 
 def register(subparsers: Any) -> None:
     """Add the ``landmarks`` command group."""
+    from faceshot.commands._args import number
+
     p = subparsers.add_parser("landmarks", help="68-point driving landmarks and their evaluation")
     sub = p.add_subparsers(dest="landmarks_command", metavar="ACTION", required=True)
     d = sub.add_parser(
@@ -21,13 +23,13 @@ def register(subparsers: Any) -> None:
         "frame 0, then Lucas-Kanade tracking).",
     )
     d.add_argument("video", metavar="VIDEO")
-    d.add_argument("-o", "--output", required=True, metavar="D.npy", help=".npy (T, 68, 2) or .json (with visibility)")
+    d.add_argument("-o", "--output", required=True, metavar="D.npy", help=".npy (T, 68, 2) or .json (with visibility); .pts holds one frame and is refused")
     d.add_argument("--preview", metavar="P.mp4", help="also write the video with the landmarks drawn")
     d.add_argument("--backend", choices=("dlib", "match"), default="dlib")
     d.add_argument("--gallery", metavar="G", help="gallery for --backend match")
     d.add_argument("--predictor", metavar="FILE", help="dlib shape_predictor_68_face_landmarks.dat")
-    d.add_argument("--max-gap", type=int, default=15, help="longest gap (frames) interpolated")
-    d.add_argument("--redetect-every", type=int, default=30, help="frames between detector runs")
+    d.add_argument("--max-gap", type=number(0, 100_000, integer=True), default=15, help="longest gap (frames) interpolated, 0..100000")
+    d.add_argument("--redetect-every", type=number(1, 100_000, integer=True), default=30, help="frames between detector runs, 1..100000")
     d.add_argument("--no-progress", action="store_true", help="hide progress bars")
     d.set_defaults(handler=_detect)
     e = sub.add_parser(
@@ -42,6 +44,7 @@ def register(subparsers: Any) -> None:
 
 def _detect(args: argparse.Namespace) -> int:
     import numpy as np
+    from faceshot_animate import probe_video as probe
     from faceshot_landmarks import (
         DetectConfig,
         DlibLandmarker,
@@ -50,10 +53,18 @@ def _detect(args: argparse.Namespace) -> int:
         match_video,
         write_preview,
     )
-    from faceshot_retarget import save_landmarks
+    from faceshot_retarget import AtomicOutputs, save_landmarks
 
+    from faceshot._io import check_driving_video
+    from faceshot.commands._args import check_outputs
     from faceshot.commands._landmarks_shared import extractor_for_gallery
 
+    # Both outputs are checked before the detection runs, and written together or not at all.
+    check_outputs(
+        [("-o", args.output, (".npy", ".json"), None), ("--preview", args.preview, (".mp4",), "H.264 MP4")],
+        inputs=(args.video, args.gallery, args.predictor),
+    )
+    check_driving_video(args.video, probe(args.video).size)
     progress = not args.no_progress
     if args.backend == "dlib":
         config = DetectConfig(max_gap=args.max_gap, redetect_every=args.redetect_every)
@@ -64,9 +75,10 @@ def _detect(args: argparse.Namespace) -> int:
             raise ValueError("`--backend match` needs `--gallery G`")
         gallery = load_gallery(args.gallery)
         result = match_video(args.video, extractor_for_gallery(gallery), gallery, progress=progress)
-    save_landmarks(args.output, result)
-    if args.preview:
-        write_preview(args.video, result.points, args.preview, visible=result.visible, progress=progress)
+    with AtomicOutputs() as outs:
+        save_landmarks(outs.stage(args.output), result)
+        if args.preview:
+            write_preview(args.video, result.points, outs.stage(args.preview), visible=result.visible, progress=progress)
     vis = result.visible if result.visible is not None else np.ones(result.points.shape[:2], bool)
     lost = int((~vis.all(axis=1)).sum())
     print(f"{args.output}: {result.num_frames} frames, {lost} filled or partly tracked")

@@ -28,17 +28,23 @@ def register(subparsers: Any) -> None:
 def _match(args: argparse.Namespace) -> int:
     import numpy as np
     from faceshot_landmarks import MatcherConfig, load_gallery, match, read_image
-    from faceshot_retarget import Landmarks, save_landmarks
+    from faceshot_retarget import AtomicOutputs, Landmarks, save_landmarks
 
+    from faceshot.commands._args import check_outputs
     from faceshot.commands._landmarks_shared import extractor_for_gallery
 
+    check_outputs(
+        [("-o", args.output, (".pts", ".json", ".npy"), None), ("--plot", args.plot, (".png", ".jpg", ".jpeg"), None)],
+        inputs=(args.image, args.gallery),
+    )
     gallery = load_gallery(args.gallery)
     image = read_image(args.image)
     extractor = extractor_for_gallery(gallery, args.backbone)
     result = match(extractor.extract(image), gallery, config=MatcherConfig(use_prior=not args.no_prior))
-    save_landmarks(args.output, Landmarks(result.points, image.shape[:2]))
-    if args.plot:
-        _plot(image, result, args.plot)
+    with AtomicOutputs() as outs:  # both files or neither
+        save_landmarks(outs.stage(args.output), Landmarks(result.points, image.shape[:2]))
+        if args.plot:
+            _plot(image, result, str(outs.stage(args.plot)))
     parts = ", ".join(f"{k}={v}" for k, v in result.domain_of_part.items())
     print(f"{args.output}: 68 points (median confidence {float(np.median(result.confidence)):.3f}); domains: {parts}")
     return 0

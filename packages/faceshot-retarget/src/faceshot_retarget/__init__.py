@@ -6,13 +6,21 @@ type, landmark file IO, and :func:`retarget`. Depends on NumPy, shapely and attr
 """
 
 from faceshot_retarget import ibug68
+from faceshot_retarget._image import EXIF_ORIENTATION_TAG, MAX_IMAGE_PIXELS, apply_exif_orientation
 from faceshot_retarget._io import (
+    MAX_LANDMARK_FILE_BYTES,
+    NAME_MAX,
+    AtomicOutputs,
     atomic_write,
+    check_output,
+    input_file_problem,
     load_landmarks,
     read_json,
     read_npy,
     read_pts,
     save_landmarks,
+    temp_dir_beside,
+    temp_path_beside,
     write_json,
     write_npy,
     write_pts,
@@ -36,12 +44,18 @@ from faceshot_retarget.errors import (
     LandmarkFileError,
     LandmarkShapeError,
     NonFiniteLandmarksError,
+    OutputPathError,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EXIF_ORIENTATION_TAG",
+    "MAX_IMAGE_PIXELS",
+    "MAX_LANDMARK_FILE_BYTES",
+    "NAME_MAX",
     "TEMPLATE_68",
+    "AtomicOutputs",
     "DegenerateLandmarksError",
     "FaceshotRetargetError",
     "LandmarkFileError",
@@ -49,16 +63,20 @@ __all__ = [
     "Landmarks",
     "NonFiniteLandmarksError",
     "OneEuroConfig",
+    "OutputPathError",
     "RetargetConfig",
     "SimilarityTransform",
     "__version__",
+    "apply_exif_orientation",
     "as_points",
     "as_visible",
     "atomic_write",
     "boundary_clamp",
+    "check_output",
     "global_frame",
     "global_motion",
     "ibug68",
+    "input_file_problem",
     "load_landmarks",
     "local_motion",
     "one_euro_filter",
@@ -69,6 +87,8 @@ __all__ = [
     "rescale_points",
     "retarget",
     "save_landmarks",
+    "temp_dir_beside",
+    "temp_path_beside",
     "template_face",
     "write_json",
     "write_npy",
