@@ -248,7 +248,8 @@ def check_output(
     The output policy of every faceshot command and API (checked in this order):
 
     * it is not, and does not resolve to (symbolic link, hard link), any of ``inputs``;
-      a directory output (``directory=True``) does not contain any of ``inputs``;
+      it does not lie inside an input folder (a gallery); a directory output
+      (``directory=True``) does not contain any of ``inputs``;
     * the suffix is one of ``suffixes`` (the format written), compared case-insensitively;
     * the name fits in :data:`NAME_MAX` bytes (with room for the temporary name);
     * its directory exists and a file can be created there;
@@ -287,6 +288,8 @@ def check_output(
             raise OutputPathError(f"{name} is the input file {src!r}{how}; refusing to overwrite an input")
         if directory and _inside(src, os.fspath(out)):
             raise OutputPathError(f"{name} contains the input {src!r}; refusing to write into it")
+        if os.path.isdir(src) and _inside(os.fspath(out), src):
+            raise OutputPathError(f"{name} is inside the input folder {src!r}; refusing to write into an input")
     if suffixes is not None:
         allowed = tuple(x.lower() for x in suffixes)
         if out.suffix.lower() not in allowed:
