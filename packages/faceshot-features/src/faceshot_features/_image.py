@@ -86,7 +86,14 @@ def load_image(path: str | os.PathLike[str]) -> NDArray[np.uint8]:
     except FileNotFoundError:
         raise ImageError(f"image file {str(p)!r} does not exist") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"image {str(p)!r} is above the decompression-bomb limit: {' '.join(str(exc).split())}") from None
+        import re
+
+        found = re.search(r"(\d+) pixels", str(exc))  # Pillow refused it while opening
+        size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too large"
+        raise ImageError(
+            f"image {str(p)!r} is {size}, above the {MAX_IMAGE_PIXELS / 1e6:.1f} MP "
+            "decompression-bomb limit; downscale it first"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{str(p)!r} is not a readable image: {' '.join(str(exc).split())}") from None
     return apply_exif_orientation(_to_rgb(img, p), orientation)

@@ -64,8 +64,15 @@ def _checked_header(p: Path) -> int:
             with Image.open(p) as im:
                 w, h = im.size
                 orientation = int(im.getexif().get(EXIF_ORIENTATION_TAG, 1))
-    except Image.DecompressionBombError:
-        w, h, orientation = MAX_IMAGE_PIXELS, 2, 1
+    except Image.DecompressionBombError as exc:  # Pillow refused it while opening
+        import re
+
+        found = re.search(r"(\d+) pixels", str(exc))
+        size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too large"
+        raise FeatureMapError(
+            f"image {str(p)!r} is {size}, above the {MAX_IMAGE_PIXELS / 1e6:.1f} MP "
+            "decompression-bomb limit; downscale it first"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return 1
     if w * h > MAX_IMAGE_PIXELS:
