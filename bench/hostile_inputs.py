@@ -2,9 +2,11 @@
 print one row per case: exit status, wall seconds, peak memory of the process tree, stderr
 lines, traceback, inputs byte-identical, files left behind, and a verdict.
 
-A case passes when the command refuses cleanly (exit != 0, one stderr line naming the input,
-no traceback, inputs unchanged, nothing left behind), or, for the "wrong result" cases, when
-the result is right (e.g. an EXIF-rotated JPEG is animated upright).
+A case passes when the command refuses cleanly (exit != 0, one stderr line naming the input
+and the problem, no traceback, inputs unchanged, nothing left behind, under 10 s of wall time
+for the whole process including interpreter start-up), or, for the "wrong result" cases, when
+the result is right (e.g. an EXIF-rotated JPEG is animated upright); a signal case passes when
+the process exits with 128 + the signal within 2 s and leaves nothing behind.
 
 Every case runs under a wall-clock limit (``--timeout``, default 60 s) and a memory watchdog
 (``--max-mb``, default 4000 MB of resident memory over the whole process tree), so the
@@ -340,10 +342,13 @@ def run_case(case: Case, f: dict[str, Path], out: Path, timeout: float, max_mb: 
     wall = time.perf_counter() - t0
     result = subprocess.CompletedProcess(cmd, proc.returncode, so, se)
     lines = [ln for ln in se.splitlines() if ln.strip()]
+    if case.signal is not None and lines:
+        lines = [ln.split("\r")[-1] for ln in lines]
     changed = [p.name for p in watched if _digest(p) != before[p]]
     left = sorted(set(os.listdir(out)) - listing)
     tmp_left = sorted(n for n in set(os.listdir(tempfile.gettempdir())) - tmp_before if n.startswith("faceshot"))
     problems = []
+    note = ""
     if killed:
         problems.append(killed)
     if "Traceback" in se:
@@ -360,7 +365,7 @@ def run_case(case: Case, f: dict[str, Path], out: Path, timeout: float, max_mb: 
         missing = [w for w in case.want if lines and w.lower() not in lines[-1].lower()]
         if missing:
             problems.append("message lacks " + ", ".join(repr(m) for m in missing))
-        if wall > 5 and not killed:
+        if wall > 10 and not killed:  # whole process, start-up included (tests/test_bounds.py times the refusal itself: < 5 s)
             problems.append(f"{wall:.0f} s")
     elif case.expect == "signal":
         want = 128 + int(case.signal or 0)
@@ -368,8 +373,11 @@ def run_case(case: Case, f: dict[str, Path], out: Path, timeout: float, max_mb: 
             problems.append(f"exit {proc.returncode}, want {want}")
         if left:
             problems.append("left " + ",".join(n[:40] for n in left))
-        if nonlocal_sent and wall - (nonlocal_sent[0] - t0) > 2.5:
-            problems.append(f"exit {wall - (nonlocal_sent[0] - t0):.1f} s after the signal")
+        if nonlocal_sent:
+            latency = wall - (nonlocal_sent[0] - t0)
+            note = f"[exit {latency:.2f} s after the signal] "
+            if latency > 2.0:
+                problems.append(f"exit {latency:.1f} s after the signal")
     else:
         if proc.returncode != 0:
             problems.append(f"exit {proc.returncode}: {lines[-1][:100] if lines else ''}")
@@ -392,7 +400,7 @@ def run_case(case: Case, f: dict[str, Path], out: Path, timeout: float, max_mb: 
         "mb": peak,
         "lines": len(lines),
         "verdict": "ok" if not problems else "FAIL: " + "; ".join(problems),
-        "stderr": (lines[-1] if lines else "")[:160],
+        "stderr": (note + (lines[-1] if lines else ""))[:160],
     }
 
 

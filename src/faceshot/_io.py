@@ -242,7 +242,7 @@ def check_not_blank(image: NDArray[np.uint8], name: str) -> None:
         name: how the image is named in the message (``"character image 'x.png'"``).
 
     Raises:
-        CharacterImageError: fewer than max(16, 0.1 %) of the pixels differ from the
+        CharacterImageError: fewer than max(16 pixels, 0.02 %) of the pixels differ from the
             median colour (RGB composited over white, and alpha) by more than
             :data:`BLANK_LEVELS` grey levels.
     """
@@ -258,7 +258,7 @@ def check_not_blank(image: NDArray[np.uint8], name: str) -> None:
     values = np.concatenate(planes, axis=1)
     median = np.median(values, axis=0)
     differs = (np.abs(values - median) > BLANK_LEVELS).any(axis=1)
-    if int(differs.sum()) < max(16 // (step * step) or 1, int(1e-3 * len(values))):
+    if int(differs.sum()) < max(16 // (step * step) or 1, int(2e-4 * len(values))):
         colour = tuple(int(v) for v in median[:3])
         raise CharacterImageError(
             f"{name} is blank: all its pixels lie within {BLANK_LEVELS} grey levels of one colour "

@@ -82,3 +82,30 @@ def test_video_paths_say_what_they_are(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "v.mp4")
     with pytest.raises(VideoError, match="FIFO"):
         probe_video(tmp_path / "v.mp4")
+
+
+def test_a_failed_domain_append_leaves_the_gallery_as_it_was(gallery: Path, make_shapes, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import faceshot_retarget._io as rio
+
+    from faceshot_landmarks import add_domain
+    from faceshot_landmarks.testing import synthetic_features
+
+    before = {p.relative_to(gallery): p.read_bytes() for p in gallery.rglob("*") if p.is_file()}
+    real = rio.os.replace
+    calls = []
+
+    def flaky(src, dst):  # type: ignore[no-untyped-def]
+        calls.append(dst)
+        if len(calls) == 3:  # the third rename of the commit fails
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(rio.os, "replace", flaky)
+    feats = [synthetic_features((64, 64), (16, 16), 8, seed=s) for s in range(3)]
+    with pytest.raises(OSError, match="disk full"):
+        add_domain(gallery, "dolls", feats, make_shapes(3) * 0.25)
+    monkeypatch.setattr(rio.os, "replace", real)
+    after = {p.relative_to(gallery): p.read_bytes() for p in gallery.rglob("*") if p.is_file()}
+    assert after == before
+    assert not (gallery / "domains" / "dolls").exists()
+    assert load_gallery(gallery).names == ("toys",)

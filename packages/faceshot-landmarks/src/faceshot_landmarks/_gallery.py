@@ -11,8 +11,8 @@ Layout of a gallery directory::
                                          # image_sizes (k, 2) int64 (H, W)
 
 Normalised annotation coordinates are ``(x / W, y / H)`` of the 0-based pixel convention.
-Appending a domain writes only that domain's files, then atomically replaces the manifest;
-other domains are not recomputed. Loading verifies the format, version, every file's SHA-256
+Appending a domain writes only that domain's files and the manifest, all together or none
+(:class:`faceshot_retarget.AtomicOutputs`); other domains are not recomputed. Loading verifies the format, version, every file's SHA-256
 and array shapes, and :meth:`Gallery.check_compatible` rejects features from another backbone.
 
 Domain retrieval (per paper part): a domain-independent first pass locates every landmark in
@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 import numpy as np
-from faceshot_retarget import as_points, atomic_write
+from faceshot_retarget import AtomicOutputs, as_points
 from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
 from numpy.typing import ArrayLike, NDArray
 
@@ -414,6 +414,7 @@ def add_domain(
             "checksums": {},
         }
     ddir = root / "domains" / domain
+    created = [d for d in (root, root / "domains", ddir) if not d.exists()]
     ddir.mkdir(parents=True, exist_ok=True)
     wh = sizes[:, ::-1].astype(np.float64)
     files = {
@@ -422,12 +423,22 @@ def add_domain(
         "annotations.npz": _npz_bytes(points=pts / wh[:, None, :], image_sizes=sizes),
     }
     checksums = dict(manifest["checksums"])
-    for fname, data in files.items():
-        atomic_write(ddir / fname, lambda f, d=data: f.write(d))  # type: ignore[misc]
-        checksums[f"domains/{domain}/{fname}"] = _sha256(data)
     domains = dict(manifest["domains"])
     domains[domain] = {"k": len(feats), "num_images": len(feats), "image_sizes": sizes.tolist()}
+    for fname, data in files.items():
+        checksums[f"domains/{domain}/{fname}"] = _sha256(data)
     manifest = {**manifest, "domains": domains, "checksums": checksums}
     text = json.dumps(manifest, indent=2, sort_keys=False).encode("utf-8")
-    atomic_write(root / MANIFEST, lambda f: f.write(text))
+    try:
+        with AtomicOutputs() as outs:  # the domain's files and the manifest: all or none
+            for fname, data in files.items():
+                outs.write(ddir / fname, lambda f, d=data: f.write(d))  # type: ignore[misc]
+            outs.write(root / MANIFEST, lambda f: f.write(text))
+    except BaseException:
+        for d in reversed(created):
+            try:
+                d.rmdir()  # only folders this call made, and only when still empty
+            except OSError:
+                pass
+        raise
     return load_gallery(root)
