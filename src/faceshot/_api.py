@@ -301,6 +301,10 @@ class FaceShot:
         Returns:
             ``faceshot_landmarks.MatchResult``: ``points`` (68, 2) float64 pixels of the
             (working) image, ``confidence`` (68,), ``domains`` per part.
+
+        Raises:
+            CharacterImageError: unreadable, or blank/near-uniform (nothing to match), before
+                the backbone runs.
         """
         from faceshot_landmarks import match
 
@@ -470,6 +474,12 @@ class FaceShot:
 
         Returns:
             :class:`AnimateResult` with paths, landmarks and per-stage timings.
+
+        Raises:
+            OutputPathError: ``out``/``preview`` break the output policy (wrong suffix, an
+                input or a link to one, ...), before any work.
+            CharacterImageError: unreadable, too small or large, or blank character.
+            DrivingVideoError: no face, face lost too long, frames under 32 px or too large.
         """
         from faceshot_animate import probe_video
 
