@@ -139,7 +139,8 @@ def test_user_error_is_one_log_line_and_the_session_is_cleaned_up(
     assert sum("cannot read video" in ln for ln in lines) == 1, lines
     assert all("\n" not in ln and not any(r.exc_info for r in caplog.records) for ln in lines)
     assert Path(character).exists() and Path(video).exists()
-    sessions = [p for p in server.app.faceshot_outdir.iterdir()]
+    assert Path(character).is_relative_to(server.app.faceshot_uploads)  # not the shared /tmp/gradio
+    sessions = [p for p in server.app.faceshot_outdir.iterdir() if p.name != "uploads"]
     assert sessions, "the render made a session folder"
     # The page closes: its heartbeat connection ends and the session's files are deleted.
     beat = urllib.request.urlopen(f"{server.base}/gradio_api/heartbeat/session-a", timeout=30)
@@ -163,6 +164,7 @@ def test_stopping_the_server_deletes_everything_it_made(demo_character: Path) ->
     status, body = srv.upload("c.png", demo_character.read_bytes())
     upload = Path(json.loads(body)[0])
     assert status == 200 and upload.is_file()
+    assert upload.is_relative_to(workdir / "uploads")  # not the shared /tmp/gradio
     app.close(verbose=False)
     app.faceshot_cleanup()
     assert not workdir.exists()

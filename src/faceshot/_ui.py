@@ -13,17 +13,23 @@ Safety (start it with :func:`launch_app`, which ``faceshot ui`` uses):
   loopback origin on the same port: pages of other sites (and ``null`` origins) get 403;
 * uploads are limited to :data:`DEFAULT_MAX_UPLOAD_MB` MB each (``faceshot ui
   --max-upload-mb``, ``launch_app(max_upload_mb=...)``); larger ones get 413;
-* the uploads and rendered videos of a session are deleted when its tab is closed, and every
-  file the app made (uploads, the ``faceshot-ui-*`` work folder) when the server stops;
+* uploads go to an ``uploads`` folder inside the app's work folder (``GRADIO_TEMP_DIR`` points
+  there while the app is built and served, and is restored when it stops), not to the shared
+  ``/tmp/gradio``;
+  the uploads and rendered videos of a session are deleted when its tab is closed, and every
+  file the app made (uploads, Gradio's scratch files, the ``faceshot-ui-*`` work folder)
+  when the server stops;
 * a user error (unreadable image, no face, ...) is shown in the page and logged as one line,
   without a traceback.
 """
 
 import logging
+import os
 import shutil
 import tempfile
 import threading
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +126,21 @@ def _is_user_error(exc: BaseException) -> bool:
     return bool(names & {"FaceshotError", "FaceshotLandmarksError", "FaceshotAnimateError", "FaceshotFeaturesError", "FaceshotRetargetError"})
 
 
+@contextmanager
+def _upload_folder(path: Path) -> Iterator[None]:
+    """Point Gradio's upload folder (``GRADIO_TEMP_DIR``, read when components and the server
+    app are created) at ``path`` for the duration of the block, then restore it."""
+    old = os.environ.get("GRADIO_TEMP_DIR")
+    os.environ["GRADIO_TEMP_DIR"] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("GRADIO_TEMP_DIR", None)
+        else:
+            os.environ["GRADIO_TEMP_DIR"] = old
+
+
 def _remove(path: "str | Path", uploads: "Path | None" = None) -> None:
     """Delete a file or folder the app made; an emptied upload folder of Gradio's goes too."""
     p = Path(path)
@@ -143,9 +164,9 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
 
     Args:
         fs: a :class:`faceshot.FaceShot` (default: ``FaceShot(progress=False)``).
-        workdir: where rendered videos are written (default: a new ``faceshot-ui-*``
-            temporary directory, deleted when the server stops; a given one is kept, only
-            the files the app made in it are deleted).
+        workdir: where uploads (``uploads/``) and rendered videos are written (default: a
+            new ``faceshot-ui-*`` temporary directory, deleted when the server stops; a given
+            one is kept, only the files the app made in it are deleted).
 
     Returns:
         The ``gradio.Blocks``, with ``faceshot_outdir`` (the work folder) and
@@ -167,9 +188,8 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
             bucket = sessions.setdefault(key, set())
             bucket.update(str(p) for p in paths if p)
 
-    from gradio.utils import get_upload_folder
-
-    uploads = Path(get_upload_folder()).resolve()
+    uploads = (outdir / "uploads").resolve()
+    uploads.mkdir(exist_ok=True)
 
     def end_session(request: gr.Request) -> None:
         key = getattr(request, "session_hash", None) or "-"
@@ -186,8 +206,12 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
             paths.update(str(p) for p in list(temp_set))
         for p in paths:
             _remove(p, uploads)
+        shutil.rmtree(uploads, ignore_errors=True)
         if own_dir:
             shutil.rmtree(outdir, ignore_errors=True)
+        restore = getattr(app, "faceshot_restore_uploads", None)
+        if restore is not None:
+            restore()
 
     def _fail(exc: Exception) -> Any:
         msg = " ".join(str(exc).split()) or type(exc).__name__
@@ -249,7 +273,7 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
         total = result.wall
         return str(out), str(out), f"{result.frames} frames at {result.fps:g} fps in {total:.1f} s"
 
-    with gr.Blocks(title="FaceShot", delete_cache=(600, 3600)) as app:
+    with _upload_folder(uploads), gr.Blocks(title="FaceShot", delete_cache=(600, 3600)) as app:
         gr.Markdown("# FaceShot\nBring any character to life with a driving video (CPU, no weights).")
         state = gr.State(None)
         with gr.Row():
@@ -271,6 +295,7 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
         character.change(lambda _: (None, None), inputs=character, outputs=[state, marked])
         app.unload(end_session)
     app.faceshot_outdir = outdir  # type: ignore[attr-defined]
+    app.faceshot_uploads = uploads  # type: ignore[attr-defined]
     app.faceshot_cleanup = cleanup  # type: ignore[attr-defined]
     return app
 
@@ -310,6 +335,18 @@ def launch_app(
         finally:
             cleanup()  # the server stops: uploads and the work folder go
 
+    # Gradio reads its upload folder when the server app is made and again per request:
+    # point it at this app's folder while the app is served (cleanup restores it).
+    old = os.environ.get("GRADIO_TEMP_DIR")
+
+    def restore() -> None:
+        if old is None:
+            os.environ.pop("GRADIO_TEMP_DIR", None)
+        else:
+            os.environ["GRADIO_TEMP_DIR"] = old
+
+    app.faceshot_restore_uploads = restore
+    os.environ["GRADIO_TEMP_DIR"] = str(app.faceshot_uploads)
     try:
         return app.launch(
             server_name="127.0.0.1",
