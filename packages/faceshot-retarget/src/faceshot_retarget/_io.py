@@ -544,6 +544,8 @@ def read_npy(path: str | os.PathLike[str]) -> Landmarks:
             _check_npy_header(p, f)
             f.seek(0)
             arr = np.load(f, allow_pickle=False)
+    except LandmarkFileError:
+        raise
     except FileNotFoundError:
         raise LandmarkFileError(f"landmark file {str(p)!r} does not exist") from None
     except (OSError, ValueError, EOFError) as exc:
