@@ -32,16 +32,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from faceshot import FaceShot
-    from faceshot._ui import build_app
+    from faceshot._ui import build_app, launch_app
 
     app = build_app(FaceShot(progress=False), workdir=tmp_path_factory.mktemp("ui"))
     port = _free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-               allowed_paths=[str(app.faceshot_outdir)], quiet=True)
+    launch_app(app, port=port, block=False, quiet=True)  # as `faceshot ui` serves it
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
         app.close()
+        app.faceshot_cleanup()
 
 
 @pytest.fixture(scope="module")

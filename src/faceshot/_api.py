@@ -15,9 +15,10 @@ streaming pass (with the side-by-side preview video when asked for).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from faceshot._io import (
+    MIN_SIDE,
     Character,
+    check_driving_video,
+    check_not_blank,
     check_output_path,
     default_gallery_path,
     give_room,
@@ -191,6 +195,10 @@ class FaceShot:
         if max_lost_frames < 0:
             raise ValueError(f"`max_lost_frames` must be >= 0; got {max_lost_frames}")
         _check_face(face)
+        _check_range("expression_scale", expression_scale, 0.0, 10.0)
+        if translation_scale != "face":
+            _check_range("translation_scale", translation_scale, 0.0, 10.0, "or 'face'")
+        _check_range("max_side", max_side, MIN_SIDE, float("inf"))
         self._backbone = backbone
         self._gallery_arg = gallery
         self._animator_arg = animator
@@ -304,6 +312,12 @@ class FaceShot:
 
     # ------------------------------------------------------------------ stages
 
+    @staticmethod
+    def _check_face_possible(character: Character) -> None:
+        """Refuse a blank or near-uniform character before any model runs."""
+        name = f"character image {str(character.path)!r}" if character.path is not None else "`image`"
+        check_not_blank(character.image, name)
+
     def load(self, image: str | os.PathLike[str] | NDArray[np.generic] | Character) -> Character:
         """Load a character image file (PNG/JPEG/SVG/...) or wrap an array (H, W[, 3|4])."""
         if isinstance(image, Character):
@@ -340,10 +354,15 @@ class FaceShot:
             ``faceshot_landmarks.MatchResult``: ``points`` (68, 2) float64 pixels of the
             (working) image, ``confidence`` (68,), ``domains`` per part, ``path``
             (``"dlib"`` or ``"matcher"``), ``face_box`` and ``warnings`` (weak parts).
+
+        Raises:
+            CharacterImageError: unreadable, or blank/near-uniform (nothing to match), before
+                the backbone runs.
         """
         from faceshot_landmarks import LocateConfig, locate_and_match
 
         character = self.load(image)
+        self._check_face_possible(character)
         name = str(character.path) if character.path is not None else "`image`"
         landmarker = None
         if human != "matcher":
@@ -481,6 +500,15 @@ class FaceShot:
         from faceshot_animate import VideoWriter, read_video, render_pose_image, side_by_side
         from tqdm.auto import tqdm
 
+        in_path = image if isinstance(image, (str, os.PathLike)) else getattr(image, "path", None)
+        inputs = (in_path, audio_from, driving_video)
+        check_output_path(out, inputs=inputs, option="`out`")
+        if preview is not None:
+            check_output_path(preview, inputs=(*inputs, out), option="`preview`")
+            if os.path.abspath(preview) == os.path.abspath(out):
+                from faceshot.errors import OutputPathError
+
+                raise OutputPathError(f"`preview` {str(preview)!r} is the same path as `out`")
         character = self.load(image)
         pts = np.asarray(landmarks, dtype=np.float64)
         if pts.ndim == 2:
@@ -545,27 +573,36 @@ class FaceShot:
 
         Returns:
             :class:`AnimateResult` with paths, landmarks and per-stage timings.
+
+        Raises:
+            OutputPathError: ``out``/``preview`` break the output policy (wrong suffix, an
+                input or a link to one, ...), before any work.
+            CharacterImageError: unreadable, too small or large, or blank character.
+            DrivingVideoError: no face, face lost too long, frames under 32 px or too large.
         """
         from faceshot_animate import probe_video
 
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         in_path = None if isinstance(image, np.ndarray) else image
-        check_output_path(out, inputs=(in_path, video, landmarks if not isinstance(landmarks, np.ndarray) else None))
+        gallery_in = self._gallery_arg if isinstance(self._gallery_arg, (str, os.PathLike)) else None
+        check_output_path(out, inputs=(in_path, video, landmarks if not isinstance(landmarks, np.ndarray) else None, gallery_in))
         if preview is not None:
-            check_output_path(preview, inputs=(in_path, video, out))
+            check_output_path(preview, inputs=(in_path, video, out, gallery_in))
             if os.path.abspath(preview) == os.path.abspath(out):
                 from faceshot.errors import OutputPathError
 
                 raise OutputPathError(f"preview {str(preview)!r} is the same path as the output")
         self.check_animator()
         character = self.load(image)
+        self._check_face_possible(character)
         user_pts = _user_landmarks(landmarks, character) if landmarks is not None else None
         if user_pts is None:
             if self._backbone != "embedded":
                 _ = self.extractor  # missing GPU-path weights fail here, before the long stages
             _ = self.gallery  # verify before the long stages
         info = probe_video(video)
+        check_driving_video(video, info.size)
         fps = float(info.fps)
         timings["load inputs"] = time.perf_counter() - t0
 
@@ -574,18 +611,19 @@ class FaceShot:
             pts = user_pts if user_pts is not None else self.character_landmarks(character)
             return pts, time.perf_counter() - start
 
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(character_branch)
-            t1 = time.perf_counter()
-            try:
-                driving = self.drive(video)
-                drive_error: BaseException | None = None
-            except BaseException as exc:  # report after the other branch has finished
-                drive_error = exc
-            t_drive = time.perf_counter() - t1
-            char_pts, t_char = future.result()
-            if drive_error is not None:
-                raise drive_error
+        future = _in_background(character_branch)
+        t1 = time.perf_counter()
+        try:
+            driving = self.drive(video)
+            drive_error: BaseException | None = None
+        except KeyboardInterrupt:
+            raise  # Ctrl-C, SIGTERM: stop now (the worker is a daemon thread)
+        except BaseException as exc:  # report after the other branch has finished
+            drive_error = exc
+        t_drive = time.perf_counter() - t1
+        char_pts, t_char = future.result()
+        if drive_error is not None:
+            raise drive_error
         timings["character landmarks" + (" (file)" if user_pts is not None else " (model + match)")] = t_char
         timings["driving landmarks"] = t_drive
 
@@ -636,9 +674,43 @@ class _LazyExtractor:
         return self._owner.extractor.extract(image)
 
 
+def _check_range(name: str, value: Any, lo: float, hi: float, extra: str = "") -> None:
+    """Raise ``ValueError`` unless ``value`` is a finite number in [lo, hi]."""
+    try:
+        ok = bool(np.isfinite(float(value))) and lo <= float(value) <= hi
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        more = f" {extra}" if extra else ""
+        raise ValueError(f"`{name}` must be a number in [{lo:g}, {hi:g}]{more}; got {value!r}")
+
+
+def _in_background(fn: Any) -> Future[Any]:
+    """Run ``fn()`` in a daemon thread (an interrupted process exits without waiting for it)."""
+    future: Future[Any] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn())
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="faceshot-character", daemon=True).start()
+    return future
+
+
 def _user_landmarks(landmarks: str | os.PathLike[str] | NDArray[np.float64], character: Character) -> NDArray[np.float64]:
     """Read and check user-supplied character landmarks; scale them to the working image."""
-    from faceshot_retarget import LandmarkShapeError, as_points, load_landmarks
+    from faceshot_retarget import (
+        MAX_LANDMARK_FILE_BYTES,
+        LandmarkFileError,
+        LandmarkShapeError,
+        as_points,
+        input_file_problem,
+        load_landmarks,
+    )
 
     if isinstance(landmarks, np.ndarray):
         name = "`landmarks`"
@@ -646,8 +718,9 @@ def _user_landmarks(landmarks: str | os.PathLike[str] | NDArray[np.float64], cha
         size = None
     else:
         name = f"landmarks {str(landmarks)!r}"
-        if not Path(landmarks).is_file():
-            raise LandmarkShapeError(f"{name}: file does not exist")
+        problem = input_file_problem(landmarks, max_bytes=MAX_LANDMARK_FILE_BYTES)
+        if problem is not None:
+            raise LandmarkFileError(f"{name} {problem}")
         lm = load_landmarks(landmarks)
         pts, size = lm.points, lm.image_size
     if pts.shape[0] != 1:

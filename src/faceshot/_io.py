@@ -2,22 +2,38 @@
 
 Character images:
     * PNG, JPEG, and anything else Pillow reads, through :func:`faceshot_animate.load_image`
-      (grey and 16-bit become 8-bit RGB, alpha is kept as RGBA);
-    * SVG through cairosvg, rendered with its long side :data:`SVG_LONG_SIDE` (512) pixels;
+      (grey and 16-bit become 8-bit RGB, alpha is kept as RGBA, the EXIF orientation is
+      applied so photos from phones come out upright);
+    * SVG through cairosvg, in a separate process (Ctrl-C, SIGTERM and a time limit stop it
+      at once; its memory is capped), rendered with its long side :data:`SVG_LONG_SIDE`
+      (512) pixels, never at its declared size. Refused before rendering: SVG files (or
+      gzip-compressed ``.svgz`` content once inflated, decompressed as a stream) above
+      :data:`MAX_SVG_BYTES`; a declared size above :data:`~faceshot_retarget.MAX_IMAGE_PIXELS`;
+      rendering that takes more than :data:`SVG_TIMEOUT` seconds or more than
+      :data:`SVG_MEMORY` bytes;
     * images smaller than :data:`MIN_SIDE` pixels on a side are refused (1x1, 16x16, ...);
-    * images above Pillow's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``, 89.5
-      megapixels; 20000x20000 is 400) are refused before their pixels are decoded: decoding
-      one would take gigabytes. Below that limit, images with a long side above ``max_side``
-      (1024 by default) are downscaled (area filter) and user landmarks scaled with them.
+    * images above the decompression-bomb limit (:data:`faceshot_retarget.MAX_IMAGE_PIXELS`,
+      89.5 megapixels; 20000x20000 is 400) are refused from the file header, before their
+      pixels are decoded. Below that limit, images with a long side above ``max_side``
+      (1024 by default) are downscaled (area filter) and
+      user landmarks scaled with them;
+    * blank or near-uniform characters (:func:`check_not_blank`) are refused by every
+      stage that needs a face (:meth:`FaceShot.match`, :meth:`FaceShot.animate`, ``faceshot
+      render``) right after loading: there is no face to find or animate.
+
+Outputs follow one policy (:func:`faceshot_retarget.check_output`, wrapped by
+:func:`check_output_path`): the suffix matches the format written, the directory exists,
+and an output is never one of the inputs, not even through a symbolic or hard link.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
-import tempfile
+import subprocess
+import sys
 import warnings
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,12 +41,18 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from faceshot.errors import CharacterImageError, OutputPathError
+from faceshot.errors import CharacterImageError, DrivingVideoError, OutputPathError
 
 __all__ = [
+    "MAX_SVG_BYTES",
+    "MAX_WORKING_SIDE",
     "MIN_SIDE",
     "SVG_LONG_SIDE",
+    "SVG_MEMORY",
+    "SVG_TIMEOUT",
     "Character",
+    "check_driving_video",
+    "check_not_blank",
     "check_output_path",
     "default_gallery_path",
     "give_room",
@@ -39,8 +61,18 @@ __all__ = [
 
 #: Long side in pixels SVG characters are rendered at.
 SVG_LONG_SIDE = 512
-#: Smallest accepted character side in pixels.
+#: Smallest accepted character (and driving video) side in pixels.
 MIN_SIDE = 32
+#: Largest accepted ``max_side``: characters are worked on at most this long side.
+MAX_WORKING_SIDE = 8192
+#: Largest SVG accepted, in bytes, as stored and (for gzip-compressed SVG) once inflated.
+MAX_SVG_BYTES = 32 << 20
+#: Seconds an SVG may take to render before it is refused.
+SVG_TIMEOUT = 30.0
+#: Address-space limit of the SVG rendering process, bytes.
+SVG_MEMORY = 2 << 30
+#: A character whose pixels all lie within this many grey levels of one colour is blank.
+BLANK_LEVELS = 12
 
 
 @dataclass(frozen=True)
@@ -50,7 +82,8 @@ class Character:
     Attributes:
         image: (H, W, 3) uint8 RGB or (H, W, 4) uint8 RGBA, the working image.
         path: the file it came from (``None`` for in-memory images).
-        original_size: (H, W) of the file's pixels (of the SVG render for SVGs).
+        original_size: (H, W) of the file's pixels (of the SVG render for SVGs; upright,
+            after the EXIF orientation).
         scale: working pixels per original pixel (1.0 unless the image was downscaled).
     """
 
@@ -126,54 +159,166 @@ def give_room(
             out = cv2.copyMakeBorder(img, *pad, cv2.BORDER_REFLECT_101)
     canvas = Character(np.ascontiguousarray(out, dtype=np.uint8), character.path, character.original_size, character.scale)
     return canvas, (left, top)
+def _inflate(data: bytes, name: str) -> bytes:
+    """gzip-compressed SVG (``.svgz``) -> bytes, streamed, refused above MAX_SVG_BYTES."""
+    out = bytearray()
+    rest = data
+    while rest[:2] == b"\x1f\x8b":
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        chunk = rest
+        try:
+            while chunk and not d.eof:
+                out += d.decompress(chunk, MAX_SVG_BYTES + 1 - len(out))
+                if len(out) > MAX_SVG_BYTES:
+                    raise CharacterImageError(
+                        f"SVG character image {name!r} inflates to more than {MAX_SVG_BYTES >> 20} MiB "
+                        "(a compression bomb?); the limit is that size of SVG text"
+                    )
+                chunk = d.unconsumed_tail
+        except zlib.error as exc:
+            raise CharacterImageError(f"cannot read SVG character image {name!r}: broken gzip data ({exc})") from None
+        if not d.eof:
+            raise CharacterImageError(f"cannot read SVG character image {name!r}: truncated gzip data")
+        rest = d.unused_data
+    return bytes(out) if out else data
+
+
+# Runs in a fresh interpreter (python -I): only cairosvg is imported. Exit 3 + one stderr
+# line for a refused SVG; the parent turns either into a CharacterImageError.
+_SVG_CHILD = r"""
+import io, math, resource, sys
+limit, long_side, max_pixels = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+try:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+except (ValueError, OSError):
+    pass
+def refuse(msg):
+    sys.stderr.write(msg + "\n")
+    sys.exit(3)
+try:
+    from cairosvg.helpers import node_format
+    from cairosvg.parser import Tree
+    from cairosvg.surface import PNGSurface
+    data = sys.stdin.buffer.read()
+    tree = Tree(bytestring=data)
+    class Probe:
+        dpi, font_size, context_width, context_height = 96, 16.0, 0, 0
+    w, h, _ = node_format(Probe, tree)
+    if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
+        refuse("has no usable size (no positive width/height or viewBox)")
+    if w * h > max_pixels:
+        refuse(f"declares {w:.0f}x{h:.0f} pixels, above the {max_pixels / 1e6:.1f} MP limit")
+    scale = long_side / max(w, h)
+    ow, oh = max(1, round(w * scale)), max(1, round(h * scale))
+    buf = io.BytesIO()
+    PNGSurface(tree, buf, 96, output_width=ow, output_height=oh).finish()
+    sys.stdout.buffer.write(buf.getvalue())
+except MemoryError:
+    refuse(f"needs more than {limit >> 30} GiB of memory to render")
+except SystemExit:
+    raise
+except BaseException as exc:
+    refuse(" ".join(str(exc).split()) or type(exc).__name__)
+"""
 
 
 def _svg_to_array(path: Path) -> NDArray[np.uint8]:
-    import cairosvg
+    """Render an SVG at :data:`SVG_LONG_SIDE` in a bounded, killable child process."""
+    from faceshot_retarget import MAX_IMAGE_PIXELS, input_file_problem
     from PIL import Image
 
+    name = str(path)
+    problem = input_file_problem(path, max_bytes=MAX_SVG_BYTES)
+    if problem is not None:
+        raise CharacterImageError(f"SVG character image {name!r} {problem}")
     data = path.read_bytes()
     if not data.strip():
-        raise CharacterImageError(f"character image {str(path)!r} is empty (0 bytes of SVG)")
+        raise CharacterImageError(f"character image {name!r} is empty (0 bytes of SVG)")
+    data = _inflate(data, name)
+    cmd = [sys.executable, "-I", "-c", _SVG_CHILD, str(SVG_MEMORY), str(SVG_LONG_SIDE), str(MAX_IMAGE_PIXELS)]
     try:
-        probe = cairosvg.svg2png(bytestring=data)
-        with Image.open(io.BytesIO(probe)) as im:
-            w0, h0 = im.size
-        scale = SVG_LONG_SIDE / max(w0, h0)
-        png = cairosvg.svg2png(
-            bytestring=data,
-            output_width=max(1, round(w0 * scale)),
-            output_height=max(1, round(h0 * scale)),
-        )
-        with Image.open(io.BytesIO(png)) as im:
+        done = subprocess.run(cmd, input=data, capture_output=True, timeout=SVG_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise CharacterImageError(
+            f"SVG character image {name!r} took more than {SVG_TIMEOUT:.0f} s to render; "
+            "simplify it or convert it to PNG"
+        ) from None
+    if done.returncode != 0:
+        lines = [ln for ln in done.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+        why = lines[-1].strip() if lines else f"the renderer stopped (exit status {done.returncode})"
+        if done.returncode < 0:
+            why = f"the renderer was killed (signal {-done.returncode}); it may need more than {SVG_MEMORY >> 30} GiB"
+        raise CharacterImageError(f"cannot read SVG character image {name!r}: {why}")
+    try:
+        with Image.open(io.BytesIO(done.stdout)) as im:
             return np.asarray(im.convert("RGBA"), dtype=np.uint8).copy()
-    except CharacterImageError:
-        raise
-    except Exception as exc:  # cairosvg raises XML, value and cairo errors alike
+    except Exception as exc:  # a renderer that wrote no PNG
         msg = " ".join(str(exc).split()) or type(exc).__name__
-        raise CharacterImageError(f"cannot read SVG character image {str(path)!r}: {msg}") from None
+        raise CharacterImageError(f"cannot read SVG character image {name!r}: {msg}") from None
 
 
 def _raster_size(path: Path) -> tuple[int, int]:
-    """(W, H) from the file header, refusing decompression bombs before any decoding."""
+    """Upright (W, H) from the file header, refusing decompression bombs before any decoding."""
+    from faceshot_retarget import EXIF_ORIENTATION_TAG, MAX_IMAGE_PIXELS
     from PIL import Image, UnidentifiedImageError
+
+    def bomb(pixels: int) -> CharacterImageError:
+        return CharacterImageError(
+            f"character image {str(path)!r} is {pixels / 1e6:.0f} MP, above the "
+            f"{MAX_IMAGE_PIXELS / 1e6:.1f} MP decompression-bomb limit; downscale it first"
+        )
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
-                return int(im.size[0]), int(im.size[1])
+                w, h = int(im.size[0]), int(im.size[1])
+                if w * h > MAX_IMAGE_PIXELS:
+                    raise bomb(w * h)
+                orientation = im.getexif().get(EXIF_ORIENTATION_TAG, 1)
+    except CharacterImageError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        limit = (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        import re
+
         found = re.search(r"(\d+) pixels", str(exc))
-        size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too large"
-        raise CharacterImageError(
-            f"character image {str(path)!r} is {size}, above the {limit:.1f} MP "
-            "decompression-bomb limit; downscale it first"
-        ) from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise bomb(int(found.group(1)) if found else MAX_IMAGE_PIXELS + 1) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         msg = " ".join(str(exc).split()) or type(exc).__name__
         raise CharacterImageError(f"cannot read character image {str(path)!r}: {msg}") from None
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def check_not_blank(image: NDArray[np.uint8], name: str) -> None:
+    """Refuse a blank or near-uniform character image (nothing to find or animate).
+
+    Args:
+        image: (H, W, 3|4) uint8.
+        name: how the image is named in the message (``"character image 'x.png'"``).
+
+    Raises:
+        CharacterImageError: fewer than max(16 pixels, 0.02 %) of the pixels differ from the
+            median colour (RGB composited over white, and alpha) by more than
+            :data:`BLANK_LEVELS` grey levels.
+    """
+    from faceshot_animate import composite_over
+
+    img = np.asarray(image)
+    step = max(1, int(np.sqrt(img.shape[0] * img.shape[1] / 262144)))  # at most ~512x512 samples
+    sample = np.ascontiguousarray(img[::step, ::step])
+    rgb = composite_over(sample).reshape(-1, 3).astype(np.int16)
+    planes = [rgb]
+    if sample.ndim == 3 and sample.shape[2] == 4:
+        planes.append(sample[:, :, 3].reshape(-1, 1).astype(np.int16))
+    values = np.concatenate(planes, axis=1)
+    median = np.median(values, axis=0)
+    differs = (np.abs(values - median) > BLANK_LEVELS).any(axis=1)
+    if int(differs.sum()) < max(16 // (step * step) or 1, int(2e-4 * len(values))):
+        colour = tuple(int(v) for v in median[:3])
+        raise CharacterImageError(
+            f"{name} is blank: all its pixels lie within {BLANK_LEVELS} grey levels of one colour "
+            f"{colour}; there is no face to animate"
+        )
 
 
 def load_character(path: str | os.PathLike[str], *, max_side: int = 1024) -> Character:
@@ -181,25 +326,29 @@ def load_character(path: str | os.PathLike[str], *, max_side: int = 1024) -> Cha
 
     Args:
         path: image file; ``.svg`` files are rendered at a 512-pixel long side.
-        max_side: raster images with a longer side are downscaled to it (area filter).
+        max_side: raster images with a longer side are downscaled to it (area filter); an
+            int >= :data:`MIN_SIDE` (no upper limit: the pixel limit bounds the work;
+            ``faceshot animate --max-side`` accepts up to :data:`MAX_WORKING_SIDE`).
 
     Returns:
-        :class:`Character` with an (H, W, 3|4) uint8 image.
+        :class:`Character` with an (H, W, 3|4) uint8 image, upright (EXIF orientation applied).
 
     Raises:
-        CharacterImageError: missing, empty, undecodable, smaller than 32 pixels on a side,
-            or above the decompression-bomb limit (names the file and the problem).
+        CharacterImageError: missing, not a regular file, empty, undecodable, smaller than
+            32 pixels on a side, or above the decompression-bomb limit (names the file and
+            the problem).
+        ValueError: ``max_side`` outside its range.
     """
     from faceshot_animate import FaceshotAnimateError, load_image
+    from faceshot_retarget import input_file_problem
 
+    if isinstance(max_side, bool) or not isinstance(max_side, int | np.integer) or max_side < MIN_SIDE:
+        raise ValueError(f"`max_side` must be an int >= {MIN_SIDE}; got {max_side!r}")
     p = Path(path)
-    if not p.exists():
-        raise CharacterImageError(f"character image {str(p)!r} does not exist")
-    if not p.is_file():
-        raise CharacterImageError(f"character image {str(p)!r} is not a file")
-    if p.stat().st_size == 0:
-        raise CharacterImageError(f"character image {str(p)!r} is empty (0 bytes)")
-    if p.suffix.lower() == ".svg":
+    problem = input_file_problem(p)
+    if problem is not None:
+        raise CharacterImageError(f"character image {str(p)!r} {problem}")
+    if p.suffix.lower() in (".svg", ".svgz"):
         image = _svg_to_array(p)
         h, w = image.shape[:2]
     else:
@@ -227,13 +376,26 @@ def load_character(path: str | os.PathLike[str], *, max_side: int = 1024) -> Cha
 
 
 def check_output_path(
-    output: str | os.PathLike[str], *, inputs: tuple[str | os.PathLike[str] | None, ...] = ()
+    output: str | os.PathLike[str],
+    *,
+    inputs: tuple[str | os.PathLike[str] | None, ...] = (),
+    suffixes: tuple[str, ...] | None = (".mp4",),
+    option: str = "output",
+    what: str | None = "H.264 MP4",
+    directory: bool = False,
 ) -> Path:
-    """Check that an ``.mp4`` can be written at ``output`` before any work is done.
+    """Check that an output can be written at ``output`` before any work is done.
+
+    The output policy of :func:`faceshot_retarget.check_output` (suffix, directory, never an
+    input or a link to one), raising the meta-package's :class:`OutputPathError`.
 
     Args:
-        output: destination video path.
+        output: destination path (an ``.mp4`` by default).
         inputs: input files that must not be overwritten.
+        suffixes: accepted suffixes (``None``: any).
+        option: how the output is named in messages (``"-o"``, ``"--preview"``).
+        what: the format written, for the suffix message.
+        directory: the output is a directory.
 
     Returns:
         ``output`` as a :class:`Path`.
@@ -242,25 +404,38 @@ def check_output_path(
         OutputPathError: wrong suffix, missing or unwritable directory, an existing directory,
             or an input file.
     """
-    out = Path(output)
-    if out.suffix.lower() != ".mp4":
-        raise OutputPathError(f"output {str(out)!r} must end in .mp4 (H.264 MP4); got suffix {out.suffix!r}")
-    if out.is_dir():
-        raise OutputPathError(f"output {str(out)!r} is a directory; expected a file path")
-    directory = out.parent if str(out.parent) else Path(".")
-    if not directory.is_dir():
-        raise OutputPathError(f"cannot write output {str(out)!r}: directory {str(directory)!r} does not exist")
-    for item in inputs:
-        if item is not None and out.exists() and Path(item).exists() and os.path.samefile(out, item):
-            raise OutputPathError(f"output {str(out)!r} is the input file {str(item)!r}; refusing to overwrite it")
+    from faceshot_retarget import check_output
+    from faceshot_retarget import errors as rerr
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".probe", dir=directory)
-        os.close(fd)
-        os.unlink(tmp)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise OutputPathError(f"cannot write output {str(out)!r}: directory {str(directory)!r}: {reason}") from None
-    return out
+        return check_output(output, suffixes=suffixes, inputs=inputs, option=option, what=what, directory=directory)
+    except rerr.OutputPathError as exc:
+        raise OutputPathError(str(exc)) from None
+
+
+def check_driving_video(path: str | os.PathLike[str], size: tuple[int, int]) -> None:
+    """Refuse a driving video whose frames are too small or too large to track a face in.
+
+    Args:
+        path: the video (for the message).
+        size: (W, H) of its frames.
+
+    Raises:
+        DrivingVideoError: a side under :data:`MIN_SIDE` pixels, or frames above
+            :data:`faceshot_retarget.MAX_IMAGE_PIXELS`.
+    """
+    from faceshot_retarget import MAX_IMAGE_PIXELS
+
+    w, h = (int(v) for v in size)
+    if min(w, h) < MIN_SIDE:
+        raise DrivingVideoError(
+            f"driving video {str(path)!r} is {w}x{h} pixels; need at least {MIN_SIDE}x{MIN_SIDE} to find a face"
+        )
+    if w * h > MAX_IMAGE_PIXELS:
+        raise DrivingVideoError(
+            f"driving video {str(path)!r} frames are {w}x{h} ({w * h / 1e6:.0f} MP), above the "
+            f"{MAX_IMAGE_PIXELS / 1e6:.1f} MP limit; downscale it first"
+        )
 
 
 def default_gallery_path() -> Path:

@@ -8,8 +8,15 @@ Start-up stays fast: command modules import heavy libraries (torch, diffusers, d
 inside their handlers only, so ``faceshot --help`` imports none of them.
 
 Errors: any exception raised by a handler is printed as one line
-``faceshot <command>: error: <message>`` on stderr with exit status 1 (2 for usage
-errors, 130 for Ctrl-C); set ``FACESHOT_DEBUG=1`` to get the traceback instead.
+``faceshot <command>: error: <message>`` on stderr with exit status 1; usage errors (an
+unknown option, a number outside its documented range) are one line too, with status 2.
+Set ``FACESHOT_DEBUG=1`` to get the traceback instead.
+
+Signals: Ctrl-C (SIGINT), SIGTERM (what ``timeout``, docker and systemd send) and SIGHUP
+(a closed terminal) all stop a command the same way: the work is interrupted, temporary
+files are removed, outputs that were not complete are not written, one line
+``faceshot <command>: interrupted (SIGTERM)`` is printed, and the exit status is 128 + the
+signal number (130, 143, 129).
 """
 
 from __future__ import annotations
@@ -18,14 +25,70 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from faceshot import __version__
 
-__all__ = ["build_parser", "main"]
+__all__ = ["Interrupted", "build_parser", "main", "signals_as_interrupts"]
 
 Handler = Callable[[argparse.Namespace], int | None]
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread like Ctrl-C's ``KeyboardInterrupt``, so
+    every ``finally``/``except BaseException`` clean-up runs (temporary files removed).
+
+    Attributes:
+        signum: the signal number (exit status 128 + signum).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def signals_as_interrupts(signums: Sequence[int] = (signal.SIGTERM, signal.SIGHUP)) -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread.
+
+    Only the first signal raises (a second one during clean-up is ignored, so clean-up
+    finishes). Outside the main thread this does nothing (Python delivers signals there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = False
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal fired
+        if fired:
+            return
+        fired = True
+        raise Interrupted(signum)
+
+    previous = {}
+    for sig in signums:
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):  # not available on this platform
+            continue
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (``faceshot render: error: argument --fps: ...``)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+        raise SystemExit(2)
 
 
 def _command_modules() -> list[str]:
@@ -40,7 +103,7 @@ def _command_modules() -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``faceshot`` parser (every discovered subcommand)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="faceshot",
         description="Bring any character to life from any driving video, without training.",
     )
@@ -69,10 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        status = handler(args)
-    except KeyboardInterrupt:
-        print(f"faceshot {args.command}: interrupted", file=sys.stderr)
-        return 130
+        with signals_as_interrupts():
+            status = handler(args)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
+        print(f"\nfaceshot {args.command}: interrupted ({name})", file=sys.stderr)
+        return 128 + int(signum)
     except Exception as exc:
         if os.environ.get("FACESHOT_DEBUG"):
             raise

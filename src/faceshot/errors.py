@@ -8,6 +8,8 @@ offending input and the problem on one line.
 
 from __future__ import annotations
 
+from faceshot_retarget.errors import OutputPathError as _OutputPolicyError
+
 __all__ = [
     "CharacterImageError",
     "DrivingVideoError",
@@ -29,8 +31,10 @@ class DrivingVideoError(FaceshotError, ValueError):
     """The driving video cannot drive a face (no face, face lost for too long, no frames)."""
 
 
-class OutputPathError(FaceshotError, ValueError):
-    """The output path cannot be written (missing directory, not writable, is an input)."""
+class OutputPathError(FaceshotError, _OutputPolicyError):
+    """The output path cannot be written (wrong suffix, missing directory, not writable, is an
+    input or a link to one); also a :class:`faceshot_retarget.OutputPathError` and a
+    :class:`ValueError`."""
 
 
 class WeightsUnavailableError(FaceshotError, FileNotFoundError):

@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Any
 
+from faceshot.commands._args import CRF, EXPRESSION_SCALE, number
 from faceshot.commands.retarget import add_motion_argument, parse_translation_scale
 
 __all__ = ["register"]
@@ -37,11 +38,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--animator", choices=("warp", "mofa"), default="warp", help="renderer (default warp, CPU)")
     p.add_argument("--mofa-weights", metavar="DIR", help="MOFA-Video-Hybrid directory (or $FACESHOT_MOFA_WEIGHTS)")
     p.add_argument("--detector", choices=("dlib", "matcher"), default="dlib", help="driving landmarks: dlib (human) or matcher + tracking")
-    p.add_argument("--translation-scale", default="1.0", metavar="S", help="head translation factor (default 1: pixels as the driver) or 'face' (scaled by face widths)")
-    p.add_argument("--expression-scale", type=float, default=1.0, metavar="F", help="factor on expression motion (1 = paper; < 1 tames big mouths/eyes)")
+    p.add_argument("--translation-scale", default="1.0", type=parse_translation_scale, metavar="S", help="head translation factor in [0, 10] (default 1: pixels as the driver) or 'face' (scaled by face widths)")
+    p.add_argument("--expression-scale", type=number(*EXPRESSION_SCALE), default=1.0, metavar="F", help="factor on expression motion, in [0, 10] (1 = paper; < 1 tames big mouths/eyes)")
     add_motion_argument(p)
     p.add_argument(
-        "--room", type=float, default=0.2, metavar="F",
+        "--room", type=number(0, 10), default=0.2, metavar="F",
         help="room to move in face widths: a character closer than this to an image edge is animated on a "
         "larger canvas, and the video has the canvas's size (default 0.2; 0 keeps the image's size)",
     )
@@ -53,11 +54,11 @@ def register(subparsers: Any) -> None:
         "--no-smooth", dest="smooth", action="store_false",
         help="disable the One-Euro temporal filter on the retargeted landmarks (on by default)",
     )
-    p.add_argument("--max-lost-frames", type=int, default=15, metavar="N", help="longest run without the driving person that is interpolated; longer runs hold the pose and ease to neutral (default 15)")
+    p.add_argument("--max-lost-frames", type=number(0, 100_000, integer=True), default=15, metavar="N", help="longest run without the driving person that is interpolated, 0..100000; longer runs hold the pose and ease to neutral (default 15)")
     p.add_argument("--face", type=int, metavar="N", help="which person in DRIVING drives (see `faceshot landmarks detect --list-faces`; default: most frames x largest face)")
-    p.add_argument("--max-side", type=int, default=1024, metavar="PX", help="downscale larger characters to this long side (default 1024)")
+    p.add_argument("--max-side", type=number(32, 8192, integer=True), default=1024, metavar="PX", help="downscale larger characters to this long side, 32..8192 (default 1024)")
     p.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
-    p.add_argument("--crf", type=int, default=18, help="x264 quality 0..51 (default 18)")
+    p.add_argument("--crf", type=number(*CRF, integer=True), default=18, help="x264 quality 0..51 (default 18)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.set_defaults(handler=_animate)
 
@@ -71,17 +72,21 @@ def preview_path(output: str) -> str:
 
 
 def _animate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from faceshot_retarget import AtomicOutputs, save_landmarks
 
-    from faceshot import FaceShot, OutputPathError
+    from faceshot import FaceShot
+    from faceshot.commands._args import check_outputs
 
-    if args.save_landmarks:
-        target = Path(args.save_landmarks)
-        if target.suffix.lower() not in (".pts", ".json", ".npy"):
-            raise OutputPathError(f"--save-landmarks {args.save_landmarks!r} must end in .pts, .json or .npy")
-        if not target.parent.is_dir() and str(target.parent):
-            raise OutputPathError(f"--save-landmarks {args.save_landmarks!r}: directory {str(target.parent)!r} does not exist")
     preview = args.preview_output or (preview_path(args.output) if args.preview else None)
+    # Every output is checked before any work, and all are written together or not at all.
+    check_outputs(
+        [
+            ("-o", args.output, (".mp4",), "H.264 MP4"),
+            ("--preview-output" if args.preview_output else "--preview", preview, (".mp4",), "H.264 MP4"),
+            ("--save-landmarks", args.save_landmarks, (".pts", ".json", ".npy"), None),
+        ],
+        inputs=(args.character, args.driving, args.landmarks, args.gallery),
+    )
     fs = FaceShot(
         backbone=args.backbone,
         gallery=args.gallery,
@@ -89,7 +94,7 @@ def _animate(args: argparse.Namespace) -> int:
         mofa_weights=args.mofa_weights,
         backbone_weights=args.backbone_weights,
         detector=args.detector,
-        translation_scale=parse_translation_scale(args.translation_scale),
+        translation_scale=args.translation_scale,
         motion=args.motion,
         retarget_mode=args.retarget_mode,
         room=args.room,
@@ -100,21 +105,21 @@ def _animate(args: argparse.Namespace) -> int:
         max_side=args.max_side,
         progress=not args.no_progress,
     )
-    result = fs.animate(
-        args.character,
-        args.driving,
-        args.output,
-        landmarks=args.landmarks,
-        preview=preview,
-        audio=not args.no_audio,
-        crf=args.crf,
-    )
-    print(f"{result.output}: {result.frames} frames at {result.fps:g} fps", end="")
-    print(f"; preview {result.preview}" if result.preview else "")
+    with AtomicOutputs() as outs:
+        result = fs.animate(
+            args.character,
+            args.driving,
+            outs.stage(args.output),
+            landmarks=args.landmarks,
+            preview=outs.stage(preview) if preview else None,
+            audio=not args.no_audio,
+            crf=args.crf,
+        )
+        if args.save_landmarks:
+            save_landmarks(outs.stage(args.save_landmarks), result.character_landmarks())
+    print(f"{args.output}: {result.frames} frames at {result.fps:g} fps", end="")
+    print(f"; preview {preview}" if preview else "")
     if args.save_landmarks:
-        from faceshot_retarget import save_landmarks
-
-        save_landmarks(args.save_landmarks, result.character_landmarks())
         print(f"character landmarks: {args.save_landmarks}")
     print("timings:\n" + result.summary(), file=sys.stderr)
     return 0

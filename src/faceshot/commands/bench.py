@@ -31,9 +31,12 @@ def _bench(args: argparse.Namespace) -> int:
     from faceshot._bench import format_table, run_bench
 
     if args.json:
+        from faceshot._io import check_output_path
+
         target = Path(args.json)
-        if not target.parent.is_dir():
+        if not (target.parent if str(target.parent) else Path(".")).is_dir():
             raise FileNotFoundError(f"--json {args.json!r}: directory {str(target.parent)!r} does not exist")
+        check_output_path(target, inputs=(args.character, args.driving), suffixes=(".json",), option="--json", what="JSON")
     result = run_bench(quick=args.quick, character=args.character, driving=args.driving, progress=args.progress)
     print(format_table(result))
     if args.json:

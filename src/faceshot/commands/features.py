@@ -50,9 +50,12 @@ def _run(args: argparse.Namespace) -> int:
 
     from faceshot_features import FeatureFileError, load_extractor, load_image, save_features
 
+    from faceshot._io import check_output_path
+
     out = Path(args.output)
-    if not out.parent.is_dir():
+    if not (out.parent if str(out.parent) else Path(".")).is_dir():
         raise FeatureFileError(f"--output directory {str(out.parent)!r} does not exist")
+    check_output_path(out, inputs=(args.image, args.image_prompt, args.weights, args.ip_adapter), suffixes=(".npz",), option="-o", what="NumPy .npz")
     image = load_image(args.image)
     prompt = load_image(args.image_prompt) if args.image_prompt else None
     kwargs: dict[str, Any] = {"weights": args.weights, "device": args.device, "cache_dir": args.cache_dir}

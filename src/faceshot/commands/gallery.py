@@ -42,8 +42,11 @@ def _build(args: argparse.Namespace) -> int:
     from faceshot_retarget import load_landmarks
     from tqdm import tqdm
 
+    from faceshot._io import check_output_path
     from faceshot.commands._landmarks_shared import make_extractor
 
+    check_output_path(args.output, inputs=(args.images_dir,), suffixes=None, option="-o", what=None, directory=True)
+    _check_gallery_target(args.output, args.domain, args.replace)
     images, annotations, missing = annotated_images(args.images_dir)
     if not images:
         raise FaceshotLandmarksError(
@@ -56,6 +59,7 @@ def _build(args: argparse.Namespace) -> int:
     ):
         image = read_image(img_path)
         points = load_landmarks(ann_path).points[0]
+        _check_inside(points, image.shape[:2], ann_path, img_path)
         examples = [(image, points)]
         if args.flip:
             examples.append(flip_example(image, points))
@@ -71,3 +75,40 @@ def _build(args: argparse.Namespace) -> int:
     if missing:
         print(f"skipped {len(missing)} image(s) without annotation: {', '.join(p.name for p in missing)}", file=sys.stderr)
     return 0
+
+
+def _check_inside(points: Any, size: tuple[int, int], ann: Any, img: Any) -> None:
+    """Refuse an annotation with a point outside its image (no feature can be read there).
+
+    Args:
+        points: (68, 2) float64 pixel (x, y).
+        size: (H, W) of the image.
+    """
+    import numpy as np
+    from faceshot_landmarks.errors import FaceshotLandmarksError
+
+    h, w = size
+    outside = np.flatnonzero((points < -0.5).any(axis=1) | (points[:, 0] > w - 0.5) | (points[:, 1] > h - 0.5))
+    if outside.size:
+        i = int(outside[0])
+        x, y = points[i]
+        raise FaceshotLandmarksError(
+            f"annotation {str(ann)!r}: point {i} at ({x:.1f}, {y:.1f}) lies outside its {w}x{h} image "
+            f"{img.name!r} ({outside.size} point(s) outside); fix the annotation or the image"
+        )
+
+
+def _check_gallery_target(path: str, domain: str, replace: bool) -> None:
+    """What ``add_domain`` would refuse, refused before the features are computed."""
+    from pathlib import Path
+
+    from faceshot_landmarks import load_gallery
+    from faceshot_landmarks.errors import GalleryError
+
+    root = Path(path)
+    if (root / "manifest.json").exists():
+        gallery = load_gallery(root)
+        if domain in gallery.domains and not replace:
+            raise GalleryError(f"gallery {path!r} already has domain {domain!r}; pass --replace to overwrite it")
+    elif root.is_dir() and any(root.iterdir()):
+        raise GalleryError(f"-o {path!r} exists, is not empty and has no manifest.json; refusing to write a gallery there")

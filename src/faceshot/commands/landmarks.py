@@ -11,6 +11,8 @@ __all__ = ["register"]
 
 def register(subparsers: Any) -> None:
     """Add the ``landmarks`` command group."""
+    from faceshot.commands._args import number
+
     p = subparsers.add_parser("landmarks", help="68-point driving landmarks and their evaluation")
     sub = p.add_subparsers(dest="landmarks_command", metavar="ACTION", required=True)
     d = sub.add_parser(
@@ -22,13 +24,13 @@ def register(subparsers: Any) -> None:
         "Other characters: --backend match --gallery G (matcher on frame 0, then Lucas-Kanade tracking).",
     )
     d.add_argument("video", metavar="VIDEO")
-    d.add_argument("-o", "--output", metavar="D.npy", help=".npy (T, 68, 2) or .json (with visibility); required unless --list-faces")
+    d.add_argument("-o", "--output", metavar="D.npy", help=".npy (T, 68, 2) or .json (with visibility); .pts holds one frame and is refused; required unless --list-faces")
     d.add_argument("--preview", metavar="P.mp4", help="also write the video with the landmarks drawn")
     d.add_argument("--backend", choices=("dlib", "match"), default="dlib")
     d.add_argument("--gallery", metavar="G", help="gallery for --backend match")
     d.add_argument("--predictor", metavar="FILE", help="dlib shape_predictor_68_face_landmarks.dat")
-    d.add_argument("--max-gap", type=int, default=15, help="longest gap (frames) interpolated")
-    d.add_argument("--redetect-every", type=int, default=None, help="frames between detector runs (default 10)")
+    d.add_argument("--max-gap", type=number(0, 100_000, integer=True), default=15, help="longest gap (frames) interpolated, 0..100000")
+    d.add_argument("--redetect-every", type=number(1, 100_000, integer=True), default=None, help="frames between detector runs, 1..100000 (default 10)")
     d.add_argument("--face", type=int, metavar="N", help="which person to follow (default: most frames x largest face)")
     d.add_argument("--list-faces", action="store_true", help="print the faces found (index, frames, size, where) and the cuts; write nothing")
     d.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -45,6 +47,7 @@ def register(subparsers: Any) -> None:
 
 def _detect(args: argparse.Namespace) -> int:
     import numpy as np
+    from faceshot_animate import probe_video as probe
     from faceshot_landmarks import (
         DetectConfig,
         DlibLandmarker,
@@ -54,15 +57,23 @@ def _detect(args: argparse.Namespace) -> int:
         scan_faces,
         write_preview,
     )
-    from faceshot_retarget import save_landmarks
+    from faceshot_retarget import AtomicOutputs, save_landmarks
 
+    from faceshot._io import check_driving_video
+    from faceshot.commands._args import check_outputs
     from faceshot.commands._landmarks_shared import extractor_for_gallery
 
-    progress = not args.no_progress
     if args.output is None and not args.list_faces:
         raise ValueError("-o/--output is required (or --list-faces to only list the faces)")
     if args.backend != "dlib" and (args.list_faces or args.face is not None):
         raise ValueError("--list-faces and --face need --backend dlib")
+    # Both outputs are checked before the detection runs, and written together or not at all.
+    check_outputs(
+        [("-o", args.output, (".npy", ".json"), None), ("--preview", args.preview, (".mp4",), "H.264 MP4")],
+        inputs=(args.video, args.gallery, args.predictor),
+    )
+    check_driving_video(args.video, probe(args.video).size)
+    progress = not args.no_progress
     if args.face is not None and args.face < 0:
         raise ValueError(f"--face must be >= 0; got {args.face}")
     if args.backend == "dlib":
@@ -84,9 +95,10 @@ def _detect(args: argparse.Namespace) -> int:
             raise ValueError("`--backend match` needs `--gallery G`")
         gallery = load_gallery(args.gallery)
         result = match_video(args.video, extractor_for_gallery(gallery), gallery, progress=progress)
-    save_landmarks(args.output, result)
-    if args.preview:
-        write_preview(args.video, result.points, args.preview, visible=result.visible, progress=progress)
+    with AtomicOutputs() as outs:
+        save_landmarks(outs.stage(args.output), result)
+        if args.preview:
+            write_preview(args.video, result.points, outs.stage(args.preview), visible=result.visible, progress=progress)
     vis = result.visible if result.visible is not None else np.ones(result.points.shape[:2], bool)
     lost = int((~vis.all(axis=1)).sum())
     print(f"{args.output}: {result.num_frames} frames, {lost} filled or partly tracked")

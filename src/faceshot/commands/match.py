@@ -30,24 +30,26 @@ def register(subparsers: Any) -> None:
 
 
 def _match(args: argparse.Namespace) -> int:
-    import os
     import sys
     from pathlib import Path
 
     import numpy as np
     from faceshot_landmarks import LocateConfig, MatcherConfig, load_gallery, locate_and_match
-    from faceshot_retarget import Landmarks, save_landmarks
+    from faceshot_retarget import AtomicOutputs, Landmarks, save_landmarks
 
-    from faceshot._io import default_gallery_path, load_character
+    from faceshot._io import check_not_blank, default_gallery_path, load_character
+    from faceshot.commands._args import check_outputs
     from faceshot.commands._landmarks_shared import extractor_for_gallery
 
-    for out in (args.output, args.plot):
-        if out is not None and Path(out).exists() and os.path.samefile(out, args.image):
-            raise ValueError(f"output {out!r} is the input image; refusing to overwrite it")
+    check_outputs(
+        [("-o", args.output, (".pts", ".json", ".npy"), None), ("--plot", args.plot, (".png", ".jpg", ".jpeg"), None)],
+        inputs=(args.image, args.gallery),
+    )
     if args.face < 0:
         raise ValueError(f"`--face` must be >= 0; got {args.face}")
     gallery = load_gallery(args.gallery if args.gallery is not None else default_gallery_path())
     character = load_character(Path(args.image), max_side=1 << 16)
+    check_not_blank(character.image, f"character image {args.image!r}")
     extractor = _Lazy(lambda: extractor_for_gallery(gallery, args.backbone))
     result = locate_and_match(
         character.image, extractor, gallery, face=args.face,
@@ -55,9 +57,10 @@ def _match(args: argparse.Namespace) -> int:
         name=repr(args.image),
     )
     image = character.rgb
-    save_landmarks(args.output, Landmarks(result.points, image.shape[:2]))
-    if args.plot:
-        _plot(image, result, args.plot)
+    with AtomicOutputs() as outs:  # both files or neither
+        save_landmarks(outs.stage(args.output), Landmarks(result.points, image.shape[:2]))
+        if args.plot:
+            _plot(image, result, str(outs.stage(args.plot)))
     box = ", ".join(f"{v:.0f}" for v in result.face_box) if result.face_box else "whole image"
     if result.path == "dlib":
         how = "dlib 68-point predictor (human face)"

@@ -11,14 +11,19 @@ import argparse
 import re
 from typing import Any
 
+from faceshot.commands._args import CRF, FPS, MAX_FRAME_SIDE, number
+
 __all__ = ["parse_size", "register"]
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """Parse ``WxH`` (e.g. ``512x512``) into a (width, height) pair of positive ints."""
+    """Parse ``WxH`` (e.g. ``512x512``) into a (width, height) pair of ints in
+    [1, :data:`~faceshot.commands._args.MAX_FRAME_SIDE`] (8192)."""
     m = re.fullmatch(r"\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*", text)
-    if m is None or int(m.group(1)) < 1 or int(m.group(2)) < 1:
-        raise argparse.ArgumentTypeError(f"expected a size WxH such as 512x512; got {text!r}")
+    if m is None or not all(1 <= int(v) <= MAX_FRAME_SIDE for v in m.groups()):
+        raise argparse.ArgumentTypeError(
+            f"expected a size WxH such as 512x512, each side in [1, {MAX_FRAME_SIDE}]; got {text!r}"
+        )
     return int(m.group(1)), int(m.group(2))
 
 
@@ -33,20 +38,26 @@ def register(subparsers: Any) -> None:
     p.add_argument("image", metavar="IMAGE", help="character image (PNG, JPEG, ...; RGBA kept)")
     p.add_argument("landmarks", metavar="L", help="landmark sequence (.npy, .json or .pts)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
-    p.add_argument("--fps", type=float, default=None, help="frame rate (default: the driving video's with --side-by-side, else 25)")
+    p.add_argument("--fps", type=number(*FPS), default=None, help="frame rate in [1, 240] (default: the driving video's with --side-by-side, else 25)")
     p.add_argument("--side-by-side", metavar="DRIVING.mp4", help="write driving | landmarks | result panels")
     p.add_argument("--audio-from", metavar="VIDEO", help="copy this file's audio (default with --side-by-side: the driving video's)")
     p.add_argument("--no-audio", action="store_true", help="never copy audio")
-    p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size of the result (default: IMAGE's size)")
-    p.add_argument("--max-side", type=int, default=1024, help="warp at most at this long side, then resize (default 1024)")
-    p.add_argument("--grid-step", type=int, default=4, help="coarse map step in pixels (1 = exact, default 4)")
+    p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help=f"output size of the result, sides up to {MAX_FRAME_SIDE} (default: IMAGE's size)")
+    p.add_argument("--max-side", type=number(16, MAX_FRAME_SIDE, integer=True), default=1024, help=f"warp at most at this long side, then resize; 16..{MAX_FRAME_SIDE} (default 1024)")
+    p.add_argument("--grid-step", type=number(1, 32, integer=True), default=4, help="coarse map step in pixels, 1..32 (1 = exact, default 4)")
     p.add_argument("--no-cavity", action="store_true", help="do not paint a mouth cavity when the lips open")
-    p.add_argument("--crf", type=int, default=18, help="x264 quality, 0 (lossless) .. 51 (default 18)")
+    p.add_argument("--crf", type=number(*CRF, integer=True), default=18, help="x264 quality, 0 (lossless) .. 51 (default 18)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=_render)
 
 
 def _render(args: argparse.Namespace) -> int:
+    from faceshot.commands._args import check_outputs
+
+    check_outputs(  # before the heavy imports: a refused output costs no time
+        [("-o", args.output, (".mp4",), "H.264 MP4")],
+        inputs=(args.image, args.landmarks, args.side_by_side, args.audio_from),
+    )
     from collections.abc import Iterator
     from fractions import Fraction
 
@@ -65,7 +76,10 @@ def _render(args: argparse.Namespace) -> int:
     )
     from faceshot_retarget import load_landmarks
 
+    from faceshot._io import check_not_blank
+
     image = load_image(args.image)
+    check_not_blank(image, f"IMAGE {args.image!r}")
     lm = load_landmarks(args.landmarks)
     h, w = image.shape[:2]
     if lm.image_size is not None and tuple(lm.image_size) != (h, w):
@@ -80,7 +94,10 @@ def _render(args: argparse.Namespace) -> int:
         max_side=args.max_side, grid_step=args.grid_step, mouth_cavity=not args.no_cavity
     )
     out_size = args.size or (w, h)
-    frames = WarpAnimator(config, output_size=out_size).animate(image, lm.points, fps=float(fps))
+    try:
+        frames = WarpAnimator(config, output_size=out_size).animate(image, lm.points, fps=float(fps))
+    except AnimateInputError as exc:
+        raise AnimateInputError(f"landmarks {args.landmarks!r}: {exc}") from None
     total = lm.num_frames
 
     if args.side_by_side is not None:

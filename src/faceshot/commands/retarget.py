@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
+
+from faceshot.commands._args import EXPRESSION_SCALE, FPS, TRANSLATION_SCALE, number
 
 __all__ = ["add_motion_argument", "parse_translation_scale", "register"]
 
@@ -23,12 +26,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--translation-scale",
         default="1.0",
+        type=parse_translation_scale,
         metavar="S",
-        help="factor on the driver's head translation, or 'face' to scale by the face-width ratio (default 1.0)",
+        help="factor in [0, 10] on the driver's head translation, or 'face' to scale by the face-width ratio (default 1.0)",
     )
     p.add_argument(
-        "--expression-scale", type=float, default=1.0, metavar="A",
-        help="factor on expression (local) motion; < 1 tames exaggeration, 0 = head motion only (default 1)",
+        "--expression-scale", type=number(*EXPRESSION_SCALE), default=1.0, metavar="A",
+        help="factor in [0, 10] on expression (local) motion; < 1 tames exaggeration, 0 = head motion only (default 1)",
     )
     p.add_argument("--no-clamp", action="store_true", help="disable the b_tar/b_ref chain-translation clamp")
     add_motion_argument(p)
@@ -40,9 +44,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--cuts", default="", metavar="N,N,...", help="frames where a new shot starts (comma-separated)")
     p.add_argument("--canvas-size", metavar="HxW", help="keep the character's face inside an H x W canvas")
     p.add_argument("--smooth", action="store_true", help="apply a One-Euro temporal filter to the output")
-    p.add_argument("--min-cutoff", type=float, default=1.0, help="One-Euro min cutoff, Hz (default 1.0)")
-    p.add_argument("--beta", type=float, default=0.05, help="One-Euro speed coefficient (default 0.05)")
-    p.add_argument("--fps", type=float, default=25.0, help="driving frame rate for smoothing (default 25)")
+    p.add_argument("--min-cutoff", type=number(0.001, 100.0), default=1.0, help="One-Euro min cutoff, Hz, in [0.001, 100] (default 1.0)")
+    p.add_argument("--beta", type=number(0.0, 100.0), default=0.05, help="One-Euro speed coefficient, in [0, 100] (default 0.05)")
+    p.add_argument("--fps", type=number(*FPS), default=25.0, help="driving frame rate for smoothing, in [1, 240] (default 25)")
     p.set_defaults(handler=_run)
 
 
@@ -73,13 +77,18 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 
 
 def parse_translation_scale(text: str) -> float | str:
-    """``--translation-scale`` value: a number, or ``"face"`` (shared with ``faceshot animate``)."""
+    """``--translation-scale`` value: a number in [0, 10], or ``"face"`` (shared with
+    ``faceshot animate``; an argparse ``type``, so a bad value is a one-line usage error)."""
     if text == "face":
         return text
+    lo, hi = TRANSLATION_SCALE
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise ValueError(f"--translation-scale must be a number or 'face'; got {text!r}") from None
+        value = float("nan")
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise argparse.ArgumentTypeError(f"must be a number in [{lo:g}, {hi:g}] or 'face'; got {text!r}")
+    return value
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -91,11 +100,20 @@ def _run(args: argparse.Namespace) -> int:
         save_landmarks,
     )
 
+    from faceshot.commands._args import check_outputs
+    from faceshot.errors import OutputPathError
+
+    inputs = (args.driving, args.target, args.reference)
+    check_outputs([("-o", args.output, (".npy", ".json", ".pts"), None)], inputs=inputs)
     driving = load_landmarks(args.driving)
+    if args.output.lower().endswith(".pts") and driving.num_frames != 1:
+        raise OutputPathError(
+            f"-o {args.output!r}: .pts holds one frame and the driving sequence has {driving.num_frames}; use .npy or .json"
+        )
     target = load_landmarks(args.target)
     reference = load_landmarks(args.reference) if args.reference else None
     config = RetargetConfig(
-        translation_scale=parse_translation_scale(args.translation_scale),  # type: ignore[arg-type]
+        translation_scale=args.translation_scale,
         expression_scale=args.expression_scale,
         clamp=not args.no_clamp,
         smoothing=OneEuroConfig(min_cutoff=args.min_cutoff, beta=args.beta) if args.smooth else None,

@@ -89,40 +89,81 @@ def composite_over(
 
 
 def load_image(path: str | os.PathLike[str]) -> NDArray[np.uint8]:
-    """Read a raster image (PNG, JPEG, PPM, WebP, ... anything Pillow reads).
+    """Read a raster image (PNG, JPEG, PPM, WebP, ... anything Pillow reads), upright.
 
     Args:
         path: image file. 16-bit greyscale is scaled to 8 bits; palette images with
-            transparency and LA become RGBA; CMYK/YCbCr become RGB.
+            transparency and LA become RGBA; CMYK/YCbCr become RGB. The EXIF orientation
+            is applied (:func:`faceshot_retarget.apply_exif_orientation`).
 
     Returns:
         (H, W, 3) uint8 RGB or (H, W, 4) uint8 RGBA.
 
     Raises:
-        ImageError: missing or unreadable file, or a format Pillow cannot decode
-            (vector formats such as SVG are rasterised by the ``faceshot`` meta-package).
+        ImageError: missing file, not a regular file (directory, FIFO, device), a header
+            declaring more than :data:`faceshot_retarget.MAX_IMAGE_PIXELS` pixels (refused
+            before decoding), or a format Pillow cannot decode (vector formats such as SVG
+            are rasterised by the ``faceshot`` meta-package).
     """
+    import warnings
+
+    from faceshot_retarget import (
+        EXIF_ORIENTATION_TAG,
+        MAX_IMAGE_PIXELS,
+        apply_exif_orientation,
+        input_file_problem,
+    )
     from PIL import Image, UnidentifiedImageError
 
     p = Path(path)
-    if not p.is_file():
-        raise ImageError(f"image file {str(p)!r} does not exist")
+    problem = input_file_problem(p)
+    if problem is not None:
+        raise ImageError(f"image file {str(p)!r} {problem}")
     try:
-        with Image.open(p) as im:
-            im.load()
-            mode = im.mode
-            if mode in ("I;16", "I;16B", "I;16L", "I"):
-                arr = np.asarray(im).astype(np.float64)
-                peak = 65535.0 if mode != "I" or arr.max() > 255 else 255.0
-                return as_uint8_image(np.clip(arr / peak, 0.0, 1.0), "image")
-            if mode == "F":
-                return as_uint8_image(np.clip(np.asarray(im, dtype=np.float64), 0.0, 1.0), "image")
-            has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-                mode == "P" and "transparency" in im.info
-            )
-            if mode in ("L", "1"):
-                return as_uint8_image(np.asarray(im.convert("L")), "image")
-            rgb = im.convert("RGBA" if has_alpha else "RGB")
-            return as_uint8_image(np.asarray(rgb), "image")
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                w, h = im.size
+                if w * h > MAX_IMAGE_PIXELS:
+                    raise ImageError(
+                        f"image {str(p)!r} is {w}x{h} ({w * h / 1e6:.0f} MP), above the "
+                        f"{MAX_IMAGE_PIXELS / 1e6:.1f} MP decompression-bomb limit; downscale it first"
+                    )
+                orientation = im.getexif().get(EXIF_ORIENTATION_TAG, 1)
+                im.load()
+                out = _decode(im)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        import re
+
+        found = re.search(r"(\d+) pixels", str(exc))  # Pillow refused it while opening
+        size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too large"
+        raise ImageError(
+            f"image {str(p)!r} is {size}, above the {MAX_IMAGE_PIXELS / 1e6:.1f} MP "
+            "decompression-bomb limit; downscale it first"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"cannot read image {str(p)!r}: {' '.join(str(exc).split())}") from None
+    return apply_exif_orientation(out, orientation)
+
+
+def _decode(im: object) -> NDArray[np.uint8]:
+    """A loaded PIL image -> (H, W, 3|4) uint8 (see :func:`load_image` for the conversions)."""
+    from PIL import Image
+
+    assert isinstance(im, Image.Image)
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(im).astype(np.float64)
+        peak = 65535.0 if mode != "I" or arr.max() > 255 else 255.0
+        return as_uint8_image(np.clip(arr / peak, 0.0, 1.0), "image")
+    if mode == "F":
+        return as_uint8_image(np.clip(np.asarray(im, dtype=np.float64), 0.0, 1.0), "image")
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode == "P" and "transparency" in im.info
+    )
+    if mode in ("L", "1"):
+        return as_uint8_image(np.asarray(im.convert("L")), "image")
+    rgb = im.convert("RGBA" if has_alpha else "RGB")
+    return as_uint8_image(np.asarray(rgb), "image")

@@ -24,15 +24,18 @@ Export formats (:func:`export_sequence`):
     landmark producer writes is not known; float32 loads identically there.
 
 Directories are written atomically: into a temporary sibling directory renamed to the
-destination on success.
+destination on success. ``overwrite`` replaces only a previous export: an existing
+destination directory holding anything an export of that format does not write (your
+other files) is refused, never deleted; a destination that contains the input file is
+refused by the ``faceshot export`` command.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -159,26 +162,68 @@ def _write_png(path: Path, image: NDArray[np.uint8]) -> None:
     path.write_bytes(buf.tobytes())
 
 
-def _atomic_dir(dest: Path, overwrite: bool) -> Path:
+#: Names an export of each directory format writes (anything else in an existing
+#: destination is someone else's file: ``overwrite`` refuses to delete it).
+_FRAME_PNG = re.compile(r"^\d{5}\.png$")
+
+
+def _foreign_entries(dest: Path, format: str) -> list[str]:
+    """Entries of an existing directory that an export of ``format`` would not have written."""
+    foreign = []
+    for entry in sorted(dest.iterdir()):
+        name = entry.name
+        if format == "pose-png":
+            ok = entry.is_file() and not entry.is_symlink() and bool(_FRAME_PNG.match(name))
+        elif name == "pose" and entry.is_dir() and not entry.is_symlink():
+            inner = _foreign_entries(entry, "pose-png")
+            foreign += [f"pose/{n}" for n in inner]
+            ok = True
+        else:
+            ok = name in ("landmarks.npy", "meta.json") and entry.is_file() and not entry.is_symlink()
+        if not ok:
+            foreign.append(name)
+    return foreign
+
+
+def _atomic_dir(dest: Path, overwrite: bool, format: str) -> Path:
+    from faceshot_retarget import temp_dir_beside
+    from faceshot_retarget.errors import OutputPathError
+
     parent = dest.parent if str(dest.parent) else Path(".")
     if not parent.is_dir():
         raise ExportError(f"cannot write {str(dest)!r}: directory {str(parent)!r} does not exist")
-    if dest.exists() and not overwrite:
-        raise ExportError(f"output {str(dest)!r} already exists (pass overwrite=True to replace it)")
-    return Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent))
+    if dest.exists() or dest.is_symlink():
+        if not overwrite:
+            raise ExportError(f"output {str(dest)!r} already exists (pass overwrite=True to replace it)")
+        if dest.is_symlink() or not dest.is_dir():
+            raise ExportError(f"output {str(dest)!r} exists and is not a directory; refusing to replace it")
+        foreign = _foreign_entries(dest, format)
+        if foreign:
+            shown = ", ".join(repr(n) for n in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+            raise ExportError(
+                f"output {str(dest)!r} holds files a {format} export does not write ({shown}); "
+                "overwrite only replaces a previous export, never other files: choose a new directory"
+            )
+    try:
+        return temp_dir_beside(dest)
+    except OutputPathError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def _commit_dir(tmp: Path, dest: Path) -> None:
+    """Swap ``tmp`` in at ``dest``; the old export (checked by :func:`_atomic_dir`) goes."""
     old = None
     if dest.exists():
-        old = dest.with_name(f".{dest.name}.{os.getpid()}.old")
+        old = dest.with_name(f".{dest.name[:200]}.{os.getpid()}.old")
         os.replace(dest, old)
-    os.replace(tmp, dest)
+    try:
+        os.replace(tmp, dest)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dest)
+        raise
     if old is not None:
-        if old.is_dir():
-            shutil.rmtree(old)
-        else:
-            old.unlink()
+        shutil.rmtree(old)
 
 
 def export_sequence(
@@ -202,20 +247,25 @@ def export_sequence(
         source_size: (W, H) of the image the landmarks belong to; default ``size``.
             At least one of the two is needed for the image formats.
         thickness: pose line width in pixels.
-        overwrite: replace an existing destination (atomically).
+        overwrite: replace an existing destination (atomically) that holds a previous
+            export; a directory holding other files is refused, never deleted.
         progress: tqdm bar on stderr while drawing pose images.
 
     Returns:
         The written path.
 
     Raises:
-        ExportError: unknown format, missing/bad sizes, existing destination.
+        ExportError: unknown format, missing/bad sizes, a thickness outside [1, 64], an
+            ``npy`` output not ending in ``.npy``, an existing destination (or, with
+            ``overwrite``, one holding files an export does not write).
     """
     from faceshot_retarget import as_points, write_npy
     from tqdm.auto import tqdm
 
     if format not in EXPORT_FORMATS:
         raise ExportError(f"`format` must be one of {list(EXPORT_FORMATS)}; got {format!r}")
+    if isinstance(thickness, bool) or not isinstance(thickness, int | np.integer) or not 1 <= thickness <= 64:
+        raise ExportError(f"`thickness` must be an int in [1, 64] pixels; got {thickness!r}")
     pts = as_points(landmarks, "landmarks")
     dst = _size(size, "size")
     src = _size(source_size, "source_size")
@@ -225,12 +275,16 @@ def export_sequence(
         pts = scale_landmarks(pts, src, dst)
     dest = Path(out)
     if format == "npy":
+        if dest.suffix.lower() != ".npy":
+            raise ExportError(f"format 'npy' writes a .npy file; output {str(dest)!r} must end in .npy")
         if dest.exists() and not overwrite:
             raise ExportError(f"output {str(dest)!r} already exists (pass overwrite=True to replace it)")
+        if dest.is_dir() or (dest.exists() and not dest.is_file()):
+            raise ExportError(f"output {str(dest)!r} exists and is not a regular file; refusing to replace it")
         return write_npy(dest, pts)
     if dst is None:
         raise ExportError(f"format {format!r} draws images: give `size` or `source_size` (W, H)")
-    tmp = _atomic_dir(dest, overwrite)
+    tmp = _atomic_dir(dest, overwrite, format)
     try:
         pose_dir = tmp / "pose" if format == "mofa" else tmp
         pose_dir.mkdir(exist_ok=True)

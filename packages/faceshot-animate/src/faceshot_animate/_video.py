@@ -15,7 +15,6 @@ truncated file under the final name.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -31,6 +30,9 @@ from faceshot_animate.errors import VideoError
 
 __all__ = ["VideoInfo", "VideoWriter", "probe_video", "read_video", "write_video"]
 
+#: Accepted frame rates of written videos, frames per second.
+MIN_FPS = 0.01
+MAX_FPS = 1000.0
 #: Audio codecs that can be stream-copied into an MP4 container.
 _MP4_AUDIO = frozenset({"aac", "mp3", "alac", "opus", "flac", "ac3", "eac3"})
 
@@ -57,14 +59,12 @@ class VideoInfo:
 
 def _open(path: str | os.PathLike[str]) -> Any:
     import av
+    from faceshot_retarget import input_file_problem
 
     p = Path(path)
-    if not p.exists():
-        raise VideoError(f"video file {str(p)!r} does not exist")
-    if not p.is_file():
-        raise VideoError(f"video path {str(p)!r} is not a file")
-    if p.stat().st_size == 0:
-        raise VideoError(f"video file {str(p)!r} is empty (0 bytes)")
+    problem = input_file_problem(p)
+    if problem is not None:
+        raise VideoError(f"video file {str(p)!r} {problem}")
     try:
         container = av.open(str(p), mode="r")
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -184,7 +184,7 @@ class VideoWriter:
     Args:
         path: destination ``.mp4`` (its directory must exist). An existing file is
             replaced only when writing succeeds.
-        fps: frame rate (> 0); a float is converted to a fraction (29.97 -> 2997/100;
+        fps: frame rate in [0.01, 1000]; a float is converted to a fraction (29.97 -> 2997/100;
             pass ``Fraction(30000, 1001)`` to keep NTSC rates exact).
         size: (width, height) every frame must have, or ``None`` to take the first frame's.
             Odd sizes are padded by one replicated pixel to even (yuv420p).
@@ -212,11 +212,12 @@ class VideoWriter:
     ) -> None:
         self.path = Path(path)
         try:
+            value = float(fps)
             rate = Fraction(fps).limit_denominator(100000)
-        except (TypeError, ValueError):
-            raise VideoError(f"`fps` must be a positive number; got {fps!r}") from None
-        if rate <= 0:
-            raise VideoError(f"`fps` must be a positive number; got {fps!r}")
+        except (TypeError, ValueError, OverflowError):
+            raise VideoError(f"`fps` must be a number of frames per second in [{MIN_FPS:g}, {MAX_FPS:g}]; got {fps!r}") from None
+        if not MIN_FPS <= value <= MAX_FPS:
+            raise VideoError(f"`fps` must be a number of frames per second in [{MIN_FPS:g}, {MAX_FPS:g}]; got {fps!r}")
         self.fps = rate
         if size is not None and (len(size) != 2 or min(int(size[0]), int(size[1])) < 1):
             raise VideoError(f"`size` must be (width, height) of positive ints; got {size!r}")
@@ -264,9 +265,14 @@ class VideoWriter:
 
         if self._container is not None:
             return
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp.mp4", dir=self._dir)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        from faceshot_retarget import temp_path_beside
+        from faceshot_retarget.errors import OutputPathError
+
+        try:
+            self._tmp = temp_path_beside(self.path, ".tmp.mp4")
+        except OutputPathError as exc:
+            raise VideoError(str(exc)) from None
+        tmp = str(self._tmp)
         try:
             self._container = av.open(tmp, mode="w", format="mp4")
         except (av.FFmpegError, OSError) as exc:

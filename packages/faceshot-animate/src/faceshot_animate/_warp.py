@@ -51,6 +51,14 @@ class WarpConfig:
         cavity_full: gain at which the cavity is fully opaque (> ``cavity_start``).
         threads: ``cv2.setNumThreads`` while frames are produced (restored after each frame);
             ``None`` leaves OpenCV's setting alone.
+        max_outside: landmarks may lie outside the image by at most this many image sizes
+            (1.0: a point may be one image width left of the left edge, ...); farther points
+            (e.g. a lip point moved 1e6 px) are refused at call time with the frame and point
+            named, since nothing of them could be drawn and the mesh and mouth cavity would
+            grow with them (time and memory).
+        max_blur_fraction: the mouth cavity's edge blur (0.12 of the mean lip gap) is
+            capped at this fraction of the working image's long side, so a huge opening
+            costs no more than a normal one.
     """
 
     max_side: int = 1024
@@ -63,8 +71,14 @@ class WarpConfig:
     cavity_start: float = 0.01
     cavity_full: float = 0.05
     threads: int | None = None
+    max_outside: float = 1.0
+    max_blur_fraction: float = 1.0 / 32.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.max_outside <= 10.0:
+            raise AnimateInputError(f"`max_outside` must be in [0, 10] image sizes; got {self.max_outside}")
+        if not 0.0 < self.max_blur_fraction <= 1.0:
+            raise AnimateInputError(f"`max_blur_fraction` must be in (0, 1]; got {self.max_blur_fraction}")
         if self.max_side < 16:
             raise AnimateInputError(f"`max_side` must be >= 16; got {self.max_side}")
         if not 1 <= self.grid_step <= 32:
@@ -111,6 +125,26 @@ def _check_size(value: tuple[int, int] | None, name: str) -> tuple[int, int] | N
     if w < 2 or h < 2:
         raise AnimateInputError(f"`{name}` must be at least (2, 2); got {(w, h)}")
     return w, h
+
+
+def _check_inside(pts: NDArray[np.float64], size: tuple[int, int], max_outside: float) -> None:
+    """Refuse landmarks more than ``max_outside`` image sizes beyond the image edges.
+
+    Args:
+        pts: (T, 68, 2) float64 pixel (x, y).
+        size: (W, H) of the image.
+    """
+    wh = np.array(size, dtype=np.float64)
+    lo, hi = -max_outside * wh - 0.5, (1.0 + max_outside) * wh - 0.5
+    bad = np.argwhere(((pts < lo) | (pts > hi)).any(axis=2))
+    if bad.size:
+        t, i = (int(v) for v in bad[0])
+        x, y = pts[t, i]
+        raise AnimateInputError(
+            f"`landmarks` frame {t}, point {i} at ({x:.6g}, {y:.6g}) lies far outside the "
+            f"{size[0]}x{size[1]} image (the renderer accepts points up to {max_outside:g} image "
+            f"size(s) beyond its edges); {len(np.unique(bad[:, 0]))} frame(s) have such points"
+        )
 
 
 def _scale_points(
@@ -178,6 +212,7 @@ class WarpAnimator:
         if not np.isfinite(fps) or fps <= 0:
             raise AnimateInputError(f"`fps` must be a positive number; got {fps!r}")
         h, w = img.shape[:2]
+        _check_inside(pts, (w, h), self.config.max_outside)
         out_size = self.output_size or (w, h)
         long_side = max(out_size)
         factor = min(1.0, self.config.max_side / long_side)
@@ -341,11 +376,11 @@ class _FrameRenderer:
         if strength <= 0.0:
             return
         opening = poly.area / width  # mean inner-lip gap, pixels
-        sigma = max(0.6, 0.12 * opening)
+        h, w = frame.shape[:2]
+        sigma = max(0.6, min(0.12 * opening, cfg.max_blur_fraction * max(h, w)))
         core = poly.buffer(-0.5 * sigma)
         if core.is_empty:
             core = poly
-        h, w = frame.shape[:2]
         pad = int(np.ceil(3 * sigma)) + 2
         x0, y0, x1, y1 = (int(np.floor(v)) for v in poly.bounds)
         x0, y0 = max(x0 - pad, 0), max(y0 - pad, 0)

@@ -46,23 +46,61 @@ def load_image(path: str | os.PathLike[str]) -> NDArray[np.uint8]:
     Returns:
         (H, W, 3) uint8 RGB array. Conversions: alpha is composited on white; grey and
         palette images become RGB; 16-bit (and 32-bit integer / float) grey is scaled to 8 bit
-        by its type range (``I;16``: / 257).
+        by its type range (``I;16``: / 257). The EXIF orientation is applied (upright, as
+        viewers show it).
 
     Raises:
-        ImageError: the file is missing or is not a readable image (the message names the path).
+        ImageError: the file is missing, not a regular file, above
+            :data:`faceshot_retarget.MAX_IMAGE_PIXELS` (refused from the header, before
+            decoding) or not a readable image (the message names the path).
     """
+    import warnings
+
+    from faceshot_retarget import (
+        EXIF_ORIENTATION_TAG,
+        MAX_IMAGE_PIXELS,
+        apply_exif_orientation,
+        input_file_problem,
+    )
     from PIL import Image, UnidentifiedImageError
 
     p = Path(path)
+    problem = input_file_problem(p)
+    if problem is not None:
+        raise ImageError(f"image file {str(p)!r} {problem}")
     try:
-        with Image.open(p) as im:
-            im.load()
-            img = im.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                w, h = im.size
+                if w * h > MAX_IMAGE_PIXELS:
+                    raise ImageError(
+                        f"image {str(p)!r} is {w}x{h} ({w * h / 1e6:.0f} MP), above the "
+                        f"{MAX_IMAGE_PIXELS / 1e6:.1f} MP decompression-bomb limit; downscale it first"
+                    )
+                orientation = im.getexif().get(EXIF_ORIENTATION_TAG, 1)
+                im.load()
+                img = im.copy()
+    except ImageError:
+        raise
     except FileNotFoundError:
         raise ImageError(f"image file {str(p)!r} does not exist") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ImageError(f"{str(p)!r} is not a readable image: {exc}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        import re
 
+        found = re.search(r"(\d+) pixels", str(exc))  # Pillow refused it while opening
+        size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too large"
+        raise ImageError(
+            f"image {str(p)!r} is {size}, above the {MAX_IMAGE_PIXELS / 1e6:.1f} MP "
+            "decompression-bomb limit; downscale it first"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageError(f"{str(p)!r} is not a readable image: {' '.join(str(exc).split())}") from None
+    return apply_exif_orientation(_to_rgb(img, p), orientation)
+
+
+def _to_rgb(img: Any, p: Path) -> NDArray[np.uint8]:
+    """A loaded PIL image -> (H, W, 3) uint8 RGB (see :func:`load_image`)."""
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         a = np.asarray(img)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -17,6 +16,10 @@ __all__ = ["atomic_write", "sha256_file"]
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(f)`` on a temporary file next to ``path``, then rename it over ``path``.
 
+    The one atomic writer of faceshot (:func:`faceshot_retarget.atomic_write`: mode
+    ``0666 & ~umask``, bounded temporary names, nothing left behind on failure), raising
+    this package's error for a missing directory.
+
     Args:
         path: destination file; its directory must exist.
         write: callback that writes the whole content to the binary file object it gets.
@@ -25,25 +28,15 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None
         The destination path.
 
     Raises:
-        FeatureFileError: the destination directory does not exist.
-
-    A failure (or a killed process) leaves no partial file under the final name.
+        FeatureFileError: the destination directory does not exist or cannot be written.
     """
-    dest = Path(path)
-    directory = dest.parent if str(dest.parent) else Path(".")
-    if not directory.is_dir():
-        raise FeatureFileError(
-            f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist"
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
+    from faceshot_retarget import atomic_write as _atomic_write
+    from faceshot_retarget.errors import OutputPathError
+
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+        return _atomic_write(path, write)
+    except OutputPathError as exc:
+        raise FeatureFileError(str(exc)) from None
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

@@ -11,8 +11,8 @@ Layout of a gallery directory::
                                          # image_sizes (k, 2) int64 (H, W)
 
 Normalised annotation coordinates are ``(x / W, y / H)`` of the 0-based pixel convention.
-Appending a domain writes only that domain's files, then atomically replaces the manifest;
-other domains are not recomputed. Loading verifies the format, version, every file's SHA-256
+Appending a domain writes only that domain's files and the manifest, all together or none
+(:class:`faceshot_retarget.AtomicOutputs`); other domains are not recomputed. Loading verifies the format, version, every file's SHA-256
 and array shapes, and :meth:`Gallery.check_compatible` rejects features from another backbone.
 
 Domain retrieval (per paper part): a domain-independent first pass locates every landmark in
@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 import numpy as np
-from faceshot_retarget import as_points, atomic_write
+from faceshot_retarget import AtomicOutputs, as_points
 from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
 from numpy.typing import ArrayLike, NDArray
 
@@ -60,6 +60,7 @@ FORMAT = "faceshot-gallery"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_MAX_MANIFEST_BYTES = 16 << 20
 _PART_RANGES = {name: [s.start, s.stop] for name, s in PARTS.items()}
 _PART_SLICES = list(PARTS.values())
 
@@ -236,8 +237,12 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     mpath = root / MANIFEST
     if not mpath.is_file():
         raise GalleryError(f"{str(root)!r} is not a gallery: {MANIFEST} is missing")
+    if mpath.stat().st_size > _MAX_MANIFEST_BYTES:
+        raise GalleryError(f"{str(mpath)!r} is {mpath.stat().st_size >> 20} MiB; a manifest is at most {_MAX_MANIFEST_BYTES >> 20} MiB")
     try:
         manifest: dict[str, Any] = json.loads(mpath.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise GalleryError(f"{str(mpath)!r} is corrupt: JSON nested too deeply") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise GalleryError(f"{str(mpath)!r} is corrupt: {' '.join(str(exc).split())}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -251,7 +256,40 @@ def _read_manifest(root: Path) -> dict[str, Any]:
             raise GalleryError(f"{str(mpath)!r}: missing key {key!r}")
     if manifest["parts"] != _PART_RANGES:
         raise GalleryError(f"{str(mpath)!r}: parts {manifest['parts']} differ from this version's {_PART_RANGES}")
+    _check_manifest_types(mpath, manifest)
     return manifest
+
+
+def _check_manifest_types(mpath: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a manifest whose values have the wrong types, or whose domain names would
+    reach outside the gallery (``../``), before any of its files are opened."""
+
+    def bad(key: str, want: str, got: Any) -> GalleryError:
+        shown = type(got).__name__ if not isinstance(got, (int, float, str)) or isinstance(got, bool) else repr(got)
+        return GalleryError(f"{str(mpath)!r}: {key!r} must be {want}; got {shown}")
+
+    if not isinstance(manifest["backbone"], str):
+        raise bad("backbone", "a string", manifest["backbone"])
+    if not isinstance(manifest["backbone_config"], dict):
+        raise bad("backbone_config", "an object", manifest["backbone_config"])
+    channels = manifest["channels"]
+    if isinstance(channels, bool) or not isinstance(channels, int) or not 1 <= channels <= 1 << 16:
+        raise bad("channels", "an integer in [1, 65536]", channels)
+    checksums = manifest["checksums"]
+    if not isinstance(checksums, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in checksums.items()):
+        raise bad("checksums", "an object of file -> SHA-256 string", checksums)
+    domains = manifest["domains"]
+    if not isinstance(domains, dict):
+        raise bad("domains", "an object of domain name -> info", domains)
+    for name, info in domains.items():
+        if not _NAME.match(name):
+            raise GalleryError(
+                f"{str(mpath)!r}: domain name {name!r} is not allowed (expected {_NAME.pattern}; "
+                "names are folder names inside the gallery)"
+            )
+        k = info.get("k") if isinstance(info, dict) else None
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise GalleryError(f"{str(mpath)!r}: domain {name!r} needs an integer 'k' >= 1; got {k!r}")
 
 
 def _load_checked(root: Path, rel: str, checksums: Mapping[str, str]) -> bytes:
@@ -376,6 +414,7 @@ def add_domain(
             "checksums": {},
         }
     ddir = root / "domains" / domain
+    created = [d for d in (root, root / "domains", ddir) if not d.exists()]
     ddir.mkdir(parents=True, exist_ok=True)
     wh = sizes[:, ::-1].astype(np.float64)
     files = {
@@ -384,12 +423,22 @@ def add_domain(
         "annotations.npz": _npz_bytes(points=pts / wh[:, None, :], image_sizes=sizes),
     }
     checksums = dict(manifest["checksums"])
-    for fname, data in files.items():
-        atomic_write(ddir / fname, lambda f, d=data: f.write(d))  # type: ignore[misc]
-        checksums[f"domains/{domain}/{fname}"] = _sha256(data)
     domains = dict(manifest["domains"])
     domains[domain] = {"k": len(feats), "num_images": len(feats), "image_sizes": sizes.tolist()}
+    for fname, data in files.items():
+        checksums[f"domains/{domain}/{fname}"] = _sha256(data)
     manifest = {**manifest, "domains": domains, "checksums": checksums}
     text = json.dumps(manifest, indent=2, sort_keys=False).encode("utf-8")
-    atomic_write(root / MANIFEST, lambda f: f.write(text))
+    try:
+        with AtomicOutputs() as outs:  # the domain's files and the manifest: all or none
+            for fname, data in files.items():
+                outs.write(ddir / fname, lambda f, d=data: f.write(d))  # type: ignore[misc]
+            outs.write(root / MANIFEST, lambda f: f.write(text))
+    except BaseException:
+        for d in reversed(created):
+            try:
+                d.rmdir()  # only folders this call made, and only when still empty
+            except OSError:
+                pass
+        raise
     return load_gallery(root)

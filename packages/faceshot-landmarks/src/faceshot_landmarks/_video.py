@@ -25,10 +25,12 @@ def _video_stream(path: str | os.PathLike[str], action: str) -> Iterator[Any]:
     ``action`` ("open", "decode") words the error for failures inside the ``with`` block.
     """
     import av
+    from faceshot_retarget import input_file_problem
 
     p = Path(path)
-    if not p.is_file():
-        raise VideoError(f"video {str(p)!r} does not exist")
+    problem = input_file_problem(p)
+    if problem is not None:
+        raise VideoError(f"video {str(p)!r} {problem}")
     try:
         with av.open(str(p)) as container:
             if not container.streams.video:
@@ -106,12 +108,20 @@ def write_preview(
     pts = as_points(points, "points")
     vis = None if visible is None else np.asarray(visible, bool)
     _, rate, (h, w) = probe_video(video)
+    from faceshot_retarget import temp_path_beside
+    from faceshot_retarget.errors import OutputPathError
+
     dest = Path(out_path)
     if not dest.parent.is_dir():
         raise VideoError(f"cannot write {str(dest)!r}: directory does not exist")
-    tmp = dest.with_name(f".{dest.name}.tmp{dest.suffix}")
+    if dest.suffix.lower() != ".mp4":
+        raise VideoError(f"preview {str(dest)!r} must end in .mp4 (H.264 MP4); got {dest.suffix!r}")
     try:
-        with av.open(str(tmp), mode="w") as out:
+        tmp = temp_path_beside(dest, ".tmp.mp4")
+    except OutputPathError as exc:
+        raise VideoError(str(exc)) from None
+    try:
+        with av.open(str(tmp), mode="w", format="mp4") as out:
             stream: Any = out.add_stream("libx264", rate=Fraction(rate).limit_denominator(1001))
             stream.width, stream.height = w - w % 2, h - h % 2
             stream.pix_fmt = "yuv420p"

@@ -7,13 +7,21 @@ type, landmark file IO, and :func:`retarget`. Depends on NumPy, shapely and attr
 
 from faceshot_retarget import ibug68
 from faceshot_retarget._constraints import constrain_parts, keep_in_canvas, rate_limit, soft_upper
+from faceshot_retarget._image import EXIF_ORIENTATION_TAG, MAX_IMAGE_PIXELS, apply_exif_orientation
 from faceshot_retarget._io import (
+    MAX_LANDMARK_FILE_BYTES,
+    NAME_MAX,
+    AtomicOutputs,
     atomic_write,
+    check_output,
+    input_file_problem,
     load_landmarks,
     read_json,
     read_npy,
     read_pts,
     save_landmarks,
+    temp_dir_beside,
+    temp_path_beside,
     write_json,
     write_npy,
     write_pts,
@@ -40,13 +48,19 @@ from faceshot_retarget.errors import (
     LandmarkFileError,
     LandmarkShapeError,
     NonFiniteLandmarksError,
+    OutputPathError,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EXIF_ORIENTATION_TAG",
+    "MAX_IMAGE_PIXELS",
+    "MAX_LANDMARK_FILE_BYTES",
     "MOTION_REGIONS",
+    "NAME_MAX",
     "TEMPLATE_68",
+    "AtomicOutputs",
     "DegenerateLandmarksError",
     "FaceshotRetargetError",
     "LandmarkFileError",
@@ -54,17 +68,21 @@ __all__ = [
     "Landmarks",
     "NonFiniteLandmarksError",
     "OneEuroConfig",
+    "OutputPathError",
     "RetargetConfig",
     "SimilarityTransform",
     "__version__",
+    "apply_exif_orientation",
     "as_points",
     "as_visible",
     "atomic_write",
     "boundary_clamp",
+    "check_output",
     "constrain_parts",
     "global_frame",
     "global_motion",
     "ibug68",
+    "input_file_problem",
     "keep_in_canvas",
     "load_landmarks",
     "local_motion",
@@ -82,6 +100,8 @@ __all__ = [
     "save_landmarks",
     "smoothstep",
     "soft_upper",
+    "temp_dir_beside",
+    "temp_path_beside",
     "template_face",
     "violation_frames",
     "write_json",

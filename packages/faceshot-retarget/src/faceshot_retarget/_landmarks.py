@@ -36,9 +36,9 @@ def as_points(
     if isinstance(value, Landmarks):
         value = value.points
     arr = np.array(value, copy=True)
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "iuf":
         raise LandmarkShapeError(
-            f"`{name}` must hold real numbers; got dtype {arr.dtype}"
+            f"`{name}` must hold real numbers (int or float); got dtype {arr.dtype}"
         )
     arr = arr.astype(np.float64, copy=False)
     if arr.ndim == 2:
@@ -98,8 +98,11 @@ def _to_size(value: Any) -> tuple[int, int] | None:
     if value is None:
         return None
     try:
-        return tuple(int(v) for v in value)  # type: ignore[return-value]
-    except (TypeError, ValueError):
+        size = tuple(int(v) for v in value)
+        if any(float(v) != s for v, s in zip(value, size, strict=False)):
+            return value  # type: ignore[no-any-return]  # 1.5 is not a size: never truncate
+        return size  # type: ignore[return-value]
+    except (TypeError, ValueError, OverflowError):
         return value  # type: ignore[no-any-return]  # the validator names the problem
 
 

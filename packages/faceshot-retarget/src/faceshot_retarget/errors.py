@@ -13,6 +13,7 @@ __all__ = [
     "LandmarkFileError",
     "LandmarkShapeError",
     "NonFiniteLandmarksError",
+    "OutputPathError",
 ]
 
 
@@ -34,3 +35,8 @@ class DegenerateLandmarksError(FaceshotRetargetError, ValueError):
 
 class LandmarkFileError(FaceshotRetargetError, ValueError):
     """A landmark file (.pts, .json, .npy) is missing, unreadable or malformed."""
+
+
+class OutputPathError(FaceshotRetargetError, ValueError):
+    """An output path breaks the output policy (:func:`faceshot_retarget.check_output`): wrong
+    suffix, missing or unwritable directory, a directory or device, or one of the inputs."""
