@@ -8,7 +8,8 @@ Character images:
     * images above Pillow's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``, 89.5
       megapixels; 20000x20000 is 400) are refused before their pixels are decoded: decoding
       one would take gigabytes. Below that limit, images with a long side above ``max_side``
-      (1024 by default) are downscaled (area filter) and user landmarks scaled with them.
+      (1024 by default) are downscaled (area filter) and user landmarks scaled with them;
+    * blank images (fully transparent, or one flat colour) are refused: they hold no face.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ __all__ = [
 SVG_LONG_SIDE = 512
 #: Smallest accepted character side in pixels.
 MIN_SIDE = 32
+#: Largest per-channel spread (grey levels) of an image refused as blank (JPEG noise on a flat colour).
+BLANK_TOLERANCE = 2
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ def load_character(path: str | os.PathLike[str], *, max_side: int = 1024) -> Cha
         except FaceshotAnimateError as exc:
             msg = " ".join(str(exc).split())
             raise CharacterImageError(f"character image {str(p)!r}: {msg}") from None
+    _check_not_blank(image, p)
     scale = 1.0
     if max(w, h) > max_side:
         import cv2
@@ -167,6 +171,19 @@ def load_character(path: str | os.PathLike[str], *, max_side: int = 1024) -> Cha
         image = np.asarray(cv2.resize(image, new, interpolation=cv2.INTER_AREA), dtype=np.uint8)
         scale = new[0] / w
     return Character(np.ascontiguousarray(image), p, (int(h), int(w)), float(scale))
+
+
+def _check_not_blank(image: NDArray[np.uint8], path: Path) -> None:
+    """Refuse an image with no content at all: fully transparent, or every pixel one colour
+    (within :data:`BLANK_TOLERANCE` levels, for JPEG noise). There is no face to animate."""
+    if image.ndim == 3 and image.shape[2] == 4 and not image[..., 3].any():
+        raise CharacterImageError(f"character image {str(path)!r} is blank (fully transparent); there is no face to animate")
+    flat = image.reshape(-1, image.shape[2] if image.ndim == 3 else 1)
+    if int((flat.max(axis=0).astype(np.int16) - flat.min(axis=0)).max()) <= BLANK_TOLERANCE:
+        colour = tuple(int(c) for c in flat[0])
+        raise CharacterImageError(
+            f"character image {str(path)!r} is blank (every pixel is {colour}); there is no face to animate"
+        )
 
 
 def check_output_path(

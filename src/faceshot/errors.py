@@ -9,6 +9,7 @@ offending input and the problem on one line.
 from __future__ import annotations
 
 __all__ = [
+    "BatchError",
     "CharacterImageError",
     "DrivingVideoError",
     "FaceshotError",
@@ -35,3 +36,7 @@ class OutputPathError(FaceshotError, ValueError):
 
 class WeightsUnavailableError(FaceshotError, FileNotFoundError):
     """The GPU path was asked for but its weights or its GPU are not available."""
+
+
+class BatchError(FaceshotError, ValueError):
+    """A batch cannot start: a malformed jobs file, an unknown option, two jobs with one output."""
