@@ -18,7 +18,7 @@ own directory. Printed: wall seconds, jobs per minute, speed-up over ``separate`
 the frames of a batch output and the separate output of the same job (the same pipeline
 runs; encoding differs: batch encodes reproducibly).
 
-Run:  uv run python bench/batch.py [--characters 8] [--warm] [--keep DIR]
+Run:  uv run python bench/batch.py [--characters 8] [--warm] [--keep DIR] [--sheet PNG]
 """
 
 from __future__ import annotations
@@ -99,12 +99,41 @@ def frame_difference(a: Path, b: Path) -> float:
     return max(diffs)
 
 
+def contact_sheet(outputs: list[Path], clips: Path, path: Path, frames: tuple[int, ...] = (0, 30, 60, 90, 119)) -> None:
+    """One row per output: the driving frames, then the animated character at ``frames``."""
+    from faceshot_animate import read_video
+    from PIL import Image, ImageDraw
+
+    cell = 128
+    rows = []
+    for out in outputs:
+        clip = clips / (out.stem.split("__", 1)[1] + ".mp4")
+        drv = [f for t, f in enumerate(read_video(clip)) if t in frames]
+        anim = [f for t, f in enumerate(read_video(out)) if t in frames]
+        tiles = [Image.fromarray(f).resize((cell * f.shape[1] // f.shape[0], cell)) for f in drv[:1]]
+        tiles += [Image.fromarray(f).resize((cell, cell)) for f in anim]
+        row = Image.new("RGB", (sum(t.width for t in tiles), cell + 14), "white")
+        x = 0
+        for t in tiles:
+            row.paste(t, (x, 14))
+            x += t.width
+        ImageDraw.Draw(row).text((2, 1), f"{out.stem}  (driving frame 0 | output frames {', '.join(map(str, frames))})", fill="black")
+        rows.append(row)
+    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    y = 0
+    for r in rows:
+        sheet.paste(r, (0, y))
+        y += r.height
+    sheet.save(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--characters", type=int, default=8, help="number of characters (default 8; x 2 clips)")
     parser.add_argument("--no-parallel-separate", action="store_true", help="skip the 'separate x2' mode")
     parser.add_argument("--warm", action="store_true", help="also time a second batch with a warm landmark cache")
     parser.add_argument("--keep", metavar="DIR", help="keep inputs and outputs in DIR (default: a temporary directory)")
+    parser.add_argument("--sheet", metavar="PNG", help="write a contact sheet of the batch -j2 outputs")
     args = parser.parse_args()
 
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="faceshot-bench-batch-"))
@@ -142,6 +171,9 @@ def main() -> None:
         print(f"\nlargest per-frame mean |batch -j2 - separate| over the {n} outputs: {worst:.2f} grey levels")
         sizes = [(p.stat().st_size, (sep / p.name).stat().st_size) for p in (root / "batch2").glob("*.mp4")]
         print(f"output size batch/separate (reproducible encoding vs default): {sum(a for a, _ in sizes) / sum(b for _, b in sizes):.2f}")
+        if args.sheet:
+            contact_sheet(sorted((root / "batch2").glob("*.mp4")), clips, Path(args.sheet))
+            print(f"contact sheet: {args.sheet}")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -407,3 +407,15 @@ def test_blank_character_image_is_refused(tmp_path: Path) -> None:
     speck[30:34, 30:34] = 0
     Image.fromarray(speck).save(tmp_path / "speck.png")
     assert load_character(tmp_path / "speck.png").size == (64, 64)  # anything drawn is accepted
+
+
+def test_path_options_are_made_absolute(tmp_path: Path) -> None:
+    """Workers (Ray actors) run elsewhere: a path option naming an existing directory is
+    resolved against the jobs file; a model id stays as it is."""
+    (tmp_path / "my_gallery").mkdir()
+    (tmp_path / "jobs.jsonl").write_text(
+        json.dumps({"character": "a.png", "driving": "d.mp4", "output": "x.mp4", "gallery": "my_gallery",
+                    "backbone_weights": "org/model-id"}) + "\n"
+    )
+    (job,) = read_jobs(tmp_path / "jobs.jsonl")
+    assert job.kwargs == {"gallery": str(tmp_path / "my_gallery"), "backbone_weights": "org/model-id"}

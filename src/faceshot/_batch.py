@@ -85,8 +85,8 @@ class JobResult:
         output: output video path.
         options: the job's ``FaceShot`` options.
         status: ``"ok"``, ``"failed"``, ``"skipped"`` (output complete and verified from an
-            earlier run), ``"interrupted"`` (running when the batch was stopped) or
-            ``"pending"`` (not started).
+            earlier run), ``"interrupted"`` (handed to a worker when the batch was stopped;
+            nothing of it is left) or ``"pending"`` (its landmarks were not ready yet).
         error: one-line message for ``"failed"``.
         error_type: the exception's class name for ``"failed"``.
         timings: seconds: ``driving`` and ``character`` (the shared landmark stages this job
@@ -471,11 +471,11 @@ def _collect_jobs(
             raise BatchError("a cross product needs `characters`, `drivings` and `output_dir`")
         out = Path(output_dir)
         return cross_product(characters, drivings, out, options=options), out.absolute() / "batch-results.jsonl"
+    base = dict(normalise_options(options or {}, "options"))  # paths relative to the current directory
     if isinstance(jobs, (str, os.PathLike)):
         p = Path(jobs)
-        return read_jobs(p, output_dir=output_dir, defaults=options), p.absolute().with_name(p.stem + ".results.jsonl")
+        return read_jobs(p, output_dir=output_dir, defaults=base), p.absolute().with_name(p.stem + ".results.jsonl")
     out_list: list[Job] = []
-    base = dict(normalise_options(options or {}, "options"))
     for i, item in enumerate(jobs):
         if isinstance(item, Job):
             merged = {**base, **item.kwargs}
@@ -496,22 +496,31 @@ def _collect_jobs(
     return out_list, None
 
 
+def _sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
 class _SigtermAsInterrupt:
     """In the main thread: SIGTERM raises KeyboardInterrupt like Ctrl-C (restored on exit)."""
 
-    def __enter__(self) -> None:
-        self._old = None
+    def __enter__(self) -> _SigtermAsInterrupt:
+        self._old: tuple[Any, Any] | None = None
         if threading.current_thread() is threading.main_thread():
-            self._old = signal.getsignal(signal.SIGTERM)
+            self._old = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+            signal.signal(signal.SIGTERM, _sigterm)
+        return self
 
-            def handler(signum: int, frame: Any) -> None:
-                raise KeyboardInterrupt("SIGTERM")
-
-            signal.signal(signal.SIGTERM, handler)
+    def reinstall(self) -> None:
+        """Take SIGINT/SIGTERM back after ``ray.init`` (Ray's own handlers end the process
+        at once, leaving the running tasks' temporary files)."""
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old[0])
+            signal.signal(signal.SIGTERM, _sigterm)
 
     def __exit__(self, *exc: object) -> None:
         if self._old is not None:
-            signal.signal(signal.SIGTERM, self._old)
+            signal.signal(signal.SIGINT, self._old[0])
+            signal.signal(signal.SIGTERM, self._old[1])
 
 
 class _Deferred:
@@ -789,11 +798,12 @@ def batch(
                 bar.update(1)
         todo = [p for p in plans if p.result is None]
         store = _LandmarkCache(None if not cache else Path(cache_dir) if cache_dir is not None else default_cache_dir())
-        with _SigtermAsInterrupt():
+        with _SigtermAsInterrupt() as signals:
             try:
                 if todo:
                     if ray:
                         pool = RayPool(ray if isinstance(ray, str) else None, workers, ray_cpus, ray_gpus)
+                        signals.reinstall()
                     else:
                         pool = LocalPool(min(int(workers or os.cpu_count() or 1), max(1, len(todo))))
                     n_workers = pool.workers

@@ -117,12 +117,19 @@ def _scalar(value: Any, where: str, name: str) -> Any:
     )
 
 
-def normalise_options(options: Mapping[str, Any], where: str) -> tuple[tuple[str, Any], ...]:
+def normalise_options(
+    options: Mapping[str, Any], where: str, base: Path | None = None
+) -> tuple[tuple[str, Any], ...]:
     """Validate option names against ``FaceShot.__init__`` and values as JSON scalars.
 
     Args:
         options: name -> value (names with ``_`` or ``-``, optional leading ``--``).
         where: what the options belong to, for messages (``"jobs.csv line 4"``).
+        base: directory relative paths are resolved against (default: the current one).
+            A text value of an option annotated as a path (``os.PathLike``: ``gallery``,
+            ``backbone_weights``, ...) that names an existing file or directory there is
+            made absolute, so workers find it whatever their working directory; other text
+            (a model id) is kept as it is.
 
     Returns:
         Sorted ``(name, value)`` pairs.
@@ -139,7 +146,13 @@ def normalise_options(options: Mapping[str, Any], where: str) -> tuple[tuple[str
             raise BatchError(f"{where}: option {name!r} is set by the batch itself and cannot be given per job")
         if name not in known:
             raise BatchError(f"{where}: unknown option {raw!r}; FaceShot options are: {', '.join(sorted(known))}")
-        out[name] = _scalar(value, where, name)
+        value = _scalar(value, where, name)
+        if isinstance(value, str) and value and "PathLike" in str(known[name].annotation):
+            candidate = Path(os.path.expanduser(value))
+            candidate = candidate if candidate.is_absolute() else (base or Path.cwd()) / candidate
+            if candidate.exists():
+                value = str(candidate.absolute())
+        out[name] = value
     return tuple(sorted(out.items()))
 
 
@@ -185,7 +198,7 @@ def _job_from_record(
     options = dict(defaults)
     options.update({k: v for k, v in rec.items() if k not in _FIELDS and v != ""})
     options.update(nested)
-    return Job(character, driving, output, normalise_options(options, where), landmarks, where)
+    return Job(character, driving, output, normalise_options(options, where, base), landmarks, where)
 
 
 def default_output(output_dir: Path, character: Path, driving: Path) -> Path:

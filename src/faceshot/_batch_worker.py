@@ -1,8 +1,9 @@
 """Workers of ``faceshot batch`` and the two engines that run them.
 
-A :class:`BatchWorker` holds the pipeline for one process: one :class:`faceshot.FaceShot` per
-distinct option set, all sharing the feature extractor and gallery once loaded, so models
-load once per worker. It runs three kinds of :class:`Task`:
+A :class:`BatchWorker` holds the pipeline for one process: each task gets a
+:class:`faceshot.FaceShot` built from its job's options (construction loads nothing) and
+handed the feature extractor and gallery this worker already loaded for the same model
+options, so models load once per worker. It runs three kinds of :class:`Task`:
 
 * ``"driving"``: ``FaceShot.drive(video)`` -- whatever it returns is handed back untouched
   (the driver caches it and passes it to every job using that video);
@@ -20,8 +21,8 @@ Engines (both run the same :class:`BatchWorker`):
   instance or an existing cluster.
 
 Interrupts: while a task runs, SIGINT and SIGTERM raise :class:`KeyboardInterrupt` in the
-worker (so the video writer removes its temporary file); while idle, a worker ignores SIGINT
-(Ctrl-C reaches the whole process group; the driver decides) and dies on SIGTERM.
+worker (so the video writer removes its temporary file); while idle, SIGINT only marks the
+worker as stopping (it then refuses the tasks already queued to it) and SIGTERM ends it.
 """
 
 from __future__ import annotations
@@ -295,9 +296,16 @@ class BatchWorker:
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
     # the first signal interrupts; later ones must not interrupt the clean-up it starts
+    _STOPPING[0] = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _note_stop(signum: int, frame: Any) -> None:
+    """SIGINT while idle: run no further task (tasks already queued to this process are
+    refused), without an exception in the pool's own loop."""
+    _STOPPING[0] = True
 
 
 class _Interruptible:
@@ -319,10 +327,12 @@ class _Interruptible:
 
 #: Set in pool processes only (the worker owns its signals there); Ray actors keep Ray's.
 _WORKER_SIGNALS = [False]
+#: Set in a pool process once it was told to stop (per process; never reset: the pool ends).
+_STOPPING = [False]
 
 
 def _idle_signals() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, _note_stop)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
@@ -338,6 +348,8 @@ def _init_local(threads: int | None) -> None:
 
 
 def _run_local(task: Task, driving: Any, character: Any) -> TaskResult:
+    if _STOPPING[0]:
+        raise KeyboardInterrupt("the batch is stopping")
     return _LOCAL_WORKER[0].run(task, driving, character)
 
 
@@ -406,7 +418,10 @@ class LocalPool:
             for task, drv, ch in broken:
                 self._attempts[task.id] = self._attempts.get(task.id, 0) + 1
                 if self._attempts[task.id] > 1:
-                    out.append((task, RuntimeError("a worker process died while running this task (killed, crashed or out of memory)")))
+                    out.append((task, RuntimeError(
+                        "a worker process died while running this task (killed, crashed or out of memory; "
+                        "a script calling faceshot.batch needs `if __name__ == '__main__':`, as workers are spawned)"
+                    )))
                 else:
                     self.submit(task, drv, ch)
         return out
