@@ -467,6 +467,9 @@ class RayPool:
     def __init__(self, address: str | None, workers: int | None = None, cpus: float = 1.0, gpus: float = 0.0) -> None:
         from faceshot.errors import BatchError
 
+        # Ray's `uv run` hook (read when ray is imported) would ship the working directory to
+        # every worker and start them with `uv run`; faceshot workers use the installed package
+        os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
         try:
             import ray
         except ImportError:
@@ -477,9 +480,6 @@ class RayPool:
         self._ray = ray
         self._started = False
         if not ray.is_initialized():
-            # Ray's `uv run` hook would ship the working directory to every worker and
-            # start them with `uv run`; faceshot workers use the installed package instead
-            os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
             try:
                 ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
             except Exception as exc:
