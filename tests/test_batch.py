@@ -392,21 +392,27 @@ def test_verification_and_stale_temporaries(tmp_path: Path) -> None:
     ]
 
 
-def test_blank_character_image_is_refused(tmp_path: Path) -> None:
+def test_blank_character_image_is_refused_before_matching(tmp_path: Path) -> None:
+    """The image with no face of the 6-job batch: a blank canvas fails matching with one line
+    (before any model loads); loading it is fine (user landmarks may still animate it)."""
     from PIL import Image
 
-    from faceshot import CharacterImageError, load_character
+    from faceshot import CharacterImageError, FaceShot, load_character
+    from faceshot._io import check_not_blank
 
     Image.new("RGB", (64, 64), (30, 200, 90)).save(tmp_path / "flat.png")
     Image.new("RGBA", (64, 64), (0, 0, 0, 0)).save(tmp_path / "clear.png")
+    fs = FaceShot(progress=False)
     with pytest.raises(CharacterImageError, match=r"flat.png' is blank \(every pixel is \(30, 200, 90\)\)"):
-        load_character(tmp_path / "flat.png")
-    with pytest.raises(CharacterImageError, match=r"clear.png. is blank \(fully transparent\)"):
-        load_character(tmp_path / "clear.png")
+        fs.match(tmp_path / "flat.png")
+    with pytest.raises(CharacterImageError, match=r"clear.png' is blank \(fully transparent\)"):
+        fs.match(tmp_path / "clear.png")
+    assert fs._extractor is None  # refused before the model was loaded
+    assert load_character(tmp_path / "flat.png").size == (64, 64)
     speck = np.full((64, 64, 3), 255, np.uint8)
     speck[30:34, 30:34] = 0
     Image.fromarray(speck).save(tmp_path / "speck.png")
-    assert load_character(tmp_path / "speck.png").size == (64, 64)  # anything drawn is accepted
+    check_not_blank(load_character(tmp_path / "speck.png"))  # anything drawn is accepted
 
 
 def test_path_options_are_made_absolute(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from faceshot._io import Character, check_output_path, default_gallery_path, load_character
+from faceshot._io import Character, check_not_blank, check_output_path, default_gallery_path, load_character
 from faceshot.errors import CharacterImageError, DrivingVideoError, WeightsUnavailableError
 
 __all__ = ["BACKBONES", "AnimateResult", "FaceShot", "longest_run"]
@@ -282,10 +282,14 @@ class FaceShot:
         Returns:
             ``faceshot_landmarks.MatchResult``: ``points`` (68, 2) float64 pixels of the
             (working) image, ``confidence`` (68,), ``domains`` per part.
+
+        Raises:
+            CharacterImageError: a blank image (one flat colour or fully transparent).
         """
         from faceshot_landmarks import match
 
         character = self.load(image)
+        check_not_blank(character)
         gallery = self.gallery
         features = self.extractor.extract(character.rgb)
         return match(features, gallery)

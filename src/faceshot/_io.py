@@ -9,7 +9,8 @@ Character images:
       megapixels; 20000x20000 is 400) are refused before their pixels are decoded: decoding
       one would take gigabytes. Below that limit, images with a long side above ``max_side``
       (1024 by default) are downscaled (area filter) and user landmarks scaled with them;
-    * blank images (fully transparent, or one flat colour) are refused: they hold no face.
+    * :func:`check_not_blank` refuses blank images (fully transparent, or one flat colour)
+      before landmarks are matched on them: they hold no face.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "MIN_SIDE",
     "SVG_LONG_SIDE",
     "Character",
+    "check_not_blank",
     "check_output_path",
     "default_gallery_path",
     "load_character",
@@ -161,7 +163,6 @@ def load_character(path: str | os.PathLike[str], *, max_side: int = 1024) -> Cha
         except FaceshotAnimateError as exc:
             msg = " ".join(str(exc).split())
             raise CharacterImageError(f"character image {str(p)!r}: {msg}") from None
-    _check_not_blank(image, p)
     scale = 1.0
     if max(w, h) > max_side:
         import cv2
@@ -173,17 +174,22 @@ def load_character(path: str | os.PathLike[str], *, max_side: int = 1024) -> Cha
     return Character(np.ascontiguousarray(image), p, (int(h), int(w)), float(scale))
 
 
-def _check_not_blank(image: NDArray[np.uint8], path: Path) -> None:
-    """Refuse an image with no content at all: fully transparent, or every pixel one colour
-    (within :data:`BLANK_TOLERANCE` levels, for JPEG noise). There is no face to animate."""
+def check_not_blank(character: Character) -> None:
+    """Refuse a character image with no content at all before matching landmarks on it:
+    fully transparent, or every pixel one colour (within :data:`BLANK_TOLERANCE` levels,
+    for JPEG noise). There is no face to find.
+
+    Raises:
+        CharacterImageError: names the image and what it holds.
+    """
+    image = character.image
+    name = f"character image {str(character.path)!r}" if character.path is not None else "`image`"
     if image.ndim == 3 and image.shape[2] == 4 and not image[..., 3].any():
-        raise CharacterImageError(f"character image {str(path)!r} is blank (fully transparent); there is no face to animate")
+        raise CharacterImageError(f"{name} is blank (fully transparent); there is no face to animate")
     flat = image.reshape(-1, image.shape[2] if image.ndim == 3 else 1)
     if int((flat.max(axis=0).astype(np.int16) - flat.min(axis=0)).max()) <= BLANK_TOLERANCE:
         colour = tuple(int(c) for c in flat[0])
-        raise CharacterImageError(
-            f"character image {str(path)!r} is blank (every pixel is {colour}); there is no face to animate"
-        )
+        raise CharacterImageError(f"{name} is blank (every pixel is {colour}); there is no face to animate")
 
 
 def check_output_path(
