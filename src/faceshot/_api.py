@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from faceshot._io import Character, check_not_blank, check_output_path, default_gallery_path, load_character
+from faceshot._io import (
+    Character,
+    check_not_blank,
+    check_output_path,
+    default_gallery_path,
+    load_character,
+)
 from faceshot.errors import CharacterImageError, DrivingVideoError, WeightsUnavailableError
 
 __all__ = ["BACKBONES", "AnimateResult", "FaceShot", "longest_run"]
