@@ -10,6 +10,7 @@ one with SIGKILL, and checks that the third run writes each remaining output exa
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -165,9 +166,12 @@ def test_rerun_skips_verified_outputs_and_redoes_damaged_ones(local_run: tuple[P
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason="Ray is the optional extra faceshot[cluster] (uv sync --extra cluster); CI installs it",
+)
 def test_ray_gives_identical_outputs(inputs: Path, local_run: tuple[Path, faceshot.BatchResults], tmp_path: Path) -> None:
     """The same 6 jobs on a local Ray instance (127.0.0.1, 2 CPUs), through the CLI's --ray ADDRESS."""
-    pytest.importorskip("ray", reason="Ray is the optional extra faceshot[cluster] (uv sync --extra cluster)")
     local_root, _ = local_run
     local = {p.stem: file_digest(p) for p in (local_root / "out").glob("*.mp4")}
     root = _copy_inputs(inputs, tmp_path / "in")
