@@ -481,6 +481,7 @@ class FaceShot:
         preview: str | os.PathLike[str] | None = None,
         driving_video: str | os.PathLike[str] | None = None,
         crf: int = 18,
+        reproducible: bool = False,
     ) -> tuple[Path, Path | None]:
         """Animate the character along ``landmarks`` and encode H.264 (atomic writes).
 
@@ -493,6 +494,8 @@ class FaceShot:
             preview: optional second ``.mp4`` with driving | landmarks | result panels.
             driving_video: the driving video (needed for ``preview``).
             crf: x264 quality.
+            reproducible: byte-identical video for identical inputs (x264 macroblock-tree
+                off; larger files at the same ``crf``; ``VideoWriter(reproducible=...)``).
 
         Returns:
             ``(out, preview)`` paths.
@@ -516,7 +519,7 @@ class FaceShot:
         h, w = character.size
         frames = self.make_animator().animate(character.image, pts, fps=fps)
         with ExitStack() as stack:
-            writer = stack.enter_context(VideoWriter(out, fps, audio_from=audio_from, crf=crf))
+            writer = stack.enter_context(VideoWriter(out, fps, audio_from=audio_from, crf=crf, reproducible=reproducible))
             pwriter = None
             driving: Iterator[NDArray[np.uint8]] | None = None
             if preview is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from faceshot_retarget.errors import OutputPathError as _OutputPolicyError
 
 __all__ = [
+    "BatchError",
     "CharacterImageError",
     "DrivingVideoError",
     "FaceshotError",
@@ -39,3 +40,7 @@ class OutputPathError(FaceshotError, _OutputPolicyError):
 
 class WeightsUnavailableError(FaceshotError, FileNotFoundError):
     """The GPU path was asked for but its weights or its GPU are not available."""
+
+
+class BatchError(FaceshotError, ValueError):
+    """A batch cannot start: a malformed jobs file, an unknown option, two jobs with one output."""

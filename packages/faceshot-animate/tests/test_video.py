@@ -104,6 +104,21 @@ class TestWrite:
         assert min(_psnr(a, b) for a, b in zip(frames, back, strict=True)) > 30
         assert _leftovers(tmp_path) == []
 
+    def test_reproducible_turns_macroblock_tree_off_and_repeats_bytes(self, tmp_path) -> None:
+        """x264's mb-tree gives run-to-run byte differences on identical frames; the
+        reproducible mode turns it off (read back from the x264 settings in the stream)."""
+        frames = _frames(12)
+        digests = set()
+        for i in range(3):
+            with VideoWriter(tmp_path / f"r{i}.mp4", 25, reproducible=True) as writer:
+                for frame in frames:
+                    writer.write(frame)
+            digests.add((tmp_path / f"r{i}.mp4").read_bytes())
+        assert len(digests) == 1
+        write_video(tmp_path / "default.mp4", frames, 25, progress=False)
+        assert b" mbtree=0 " in (tmp_path / "r0.mp4").read_bytes()
+        assert b" mbtree=1 " in (tmp_path / "default.mp4").read_bytes()
+
     def test_writer_closed_twice_and_written_after_close(self, tmp_path) -> None:
         writer = VideoWriter(tmp_path / "o.mp4", 25)
         writer.write(_frames(1)[0])
