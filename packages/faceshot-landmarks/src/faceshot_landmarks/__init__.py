@@ -18,13 +18,10 @@ from faceshot_landmarks._dataset import IMAGE_SUFFIXES, annotated_images, read_i
 from faceshot_landmarks._detect import (
     DetectConfig,
     DlibLandmarker,
-    TrackConfig,
     detect_image,
     detect_video,
     fill_gaps,
-    match_video,
     predictor_path,
-    track_points,
 )
 from faceshot_landmarks._features import (
     DenseFeatures,
@@ -58,6 +55,7 @@ from faceshot_landmarks._matcher import (
 from faceshot_landmarks._metrics import nme, point_errors
 from faceshot_landmarks._shape import PriorFit, ShapePrior, procrustes_align, similarity_fit
 from faceshot_landmarks._video import draw_points, iter_frames, probe_video, write_preview
+from faceshot_landmarks._video_match import TrackConfig, match_video, track_points
 from faceshot_landmarks.errors import (
     BackendUnavailableError,
     FaceshotLandmarksError,
