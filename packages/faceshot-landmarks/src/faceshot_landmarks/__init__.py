@@ -1,7 +1,10 @@
 """faceshot-landmarks: 68 iBUG landmarks on anything (FaceShot, ICLR 2025, Eq. 3-4).
 
 * Driving landmarks: :func:`detect_video` (dlib detection + shape-predictor tracking) for
-  human videos, :func:`match_video` / :func:`track_points` (matcher + Lucas-Kanade) for others.
+  human videos, :func:`match_video` (the matcher on every frame, fused with optical flow through a
+  shape model; :class:`VideoMatchConfig`) for others; :func:`track_points` (Lucas-Kanade).
+* Driving-benchmark figures: :func:`track_figures`, :func:`mouth_opening`,
+  :func:`eye_opening`, :func:`face_widths`, :func:`jitter`.
 * Appearance gallery: :func:`add_domain`, :func:`load_gallery`, :class:`Gallery` (FAISS domain
   retrieval per part).
 * Matcher: :func:`match` and its pure parts :func:`reference_vectors` (Eq. 4),
@@ -49,13 +52,21 @@ from faceshot_landmarks._matcher import (
     match,
     match_references,
     reference_vectors,
+    refine_peaks,
     refine_subpixel,
     similarity_map,
 )
 from faceshot_landmarks._metrics import nme, point_errors
 from faceshot_landmarks._shape import PriorFit, ShapePrior, procrustes_align, similarity_fit
+from faceshot_landmarks._track_metrics import (
+    eye_opening,
+    face_widths,
+    jitter,
+    mouth_opening,
+    track_figures,
+)
 from faceshot_landmarks._video import draw_points, iter_frames, probe_video, write_preview
-from faceshot_landmarks._video_match import TrackConfig, match_video, track_points
+from faceshot_landmarks._video_match import TrackConfig, VideoMatchConfig, match_video, track_points
 from faceshot_landmarks.errors import (
     BackendUnavailableError,
     FaceshotLandmarksError,
@@ -93,6 +104,7 @@ __all__ = [
     "ShapePrior",
     "TrackConfig",
     "VideoError",
+    "VideoMatchConfig",
     "__version__",
     "add_domain",
     "annotated_images",
@@ -103,13 +115,17 @@ __all__ = [
     "detect_image",
     "detect_video",
     "draw_points",
+    "eye_opening",
+    "face_widths",
     "fill_gaps",
     "import_faiss",
     "iter_frames",
+    "jitter",
     "load_gallery",
     "match",
     "match_references",
     "match_video",
+    "mouth_opening",
     "nme",
     "normalize_features",
     "pixels_to_cells",
@@ -119,10 +135,12 @@ __all__ = [
     "procrustes_align",
     "read_image",
     "reference_vectors",
+    "refine_peaks",
     "refine_subpixel",
     "sample_features",
     "similarity_fit",
     "similarity_map",
+    "track_figures",
     "track_points",
     "write_preview",
 ]
