@@ -109,8 +109,9 @@ class FaceShot:
         mofa_weights: MOFA-Video-Hybrid directory for ``animator="mofa"`` (default: the
             ``FACESHOT_MOFA_WEIGHTS`` environment variable).
         backbone_weights: weights for the backbone (file for embedded, directory or id for sd*).
-        detector: driving landmarks by ``"dlib"`` (human faces) or ``"matcher"`` (match frame
-            0 with the gallery, then optical-flow tracking; any face).
+        detector: driving landmarks by ``"dlib"`` (human faces) or ``"matcher"`` (any face: the
+            gallery matcher finds it, then every frame is matched and fused with optical flow,
+            ``faceshot_landmarks.match_video``).
         translation_scale: driver head translation factor, a number or ``"face"`` (scaled by
             the ratio of face widths); default 1.0, the paper's Eq. 5 (pixel translation).
         expression_scale: factor on the local (expression) motion; 1.0 = the paper, < 1
@@ -310,11 +311,14 @@ class FaceShot:
             if self.detector == "dlib":
                 config = DetectConfig(max_gap=self.max_lost_frames)
                 lm = detect_video(video, config=config, progress=self.progress)
-            else:
-                lm = match_video(video, self.extractor, self.gallery, progress=self.progress)
+            else:  # per-frame crops: the embedded backbone (a diffusion inversion per frame is too slow)
+                from faceshot_features import load_extractor
+
+                frames = None if self._backbone == "embedded" else load_extractor("embedded", device=self._device())
+                lm = match_video(video, self.extractor, self.gallery, progress=self.progress, frame_extractor=frames)
         except NoFaceError as exc:
             raise DrivingVideoError(" ".join(str(exc).split())) from None
-        if self.detector == "dlib" and lm.visible is not None:
+        if lm.visible is not None:
             lost = np.asarray(~np.asarray(lm.visible).any(axis=1), dtype=bool)
             run, first, last = longest_run(lost)
             if run > self.max_lost_frames:

@@ -210,6 +210,9 @@ class VideoMatchConfig:
             its 68 points reaches this. With the embedded backbone, characters score 0.65-0.8
             and frames without a face (blank, noise, text, shapes) at most 0.45; other
             backbones may need another value.
+        min_contrast: ... and when the grey levels inside the matched face's bounding box have at
+            least this standard deviation (a blank or flat frame has no face, whatever a
+            per-cell normalised descriptor makes of its noise).
         search_frames: frames searched for the first face before :class:`NoFaceError`.
         refind_every: while the face is lost, the gallery search runs on every this many
             frames (it costs a full two-scale feature pass).
@@ -256,6 +259,7 @@ class VideoMatchConfig:
     """
 
     min_score: float = attrs.field(default=0.5, validator=_fraction)
+    min_contrast: float = attrs.field(default=8.0, validator=_positive_real)
     search_frames: int = attrs.field(default=30, validator=_positive)
     refind_every: int = attrs.field(default=5, validator=_positive)
     max_gap: int = attrs.field(default=15, validator=_non_negative)
@@ -292,9 +296,10 @@ def crop_transform(points: ArrayLike, margin: float, size: int) -> NDArray[np.fl
     """The (2, 3) affine map from frame pixels to a square crop around a shape.
 
     The crop is centred on the points' bounding box, its side is ``margin`` times the box's
-    longer side, and it is resampled to ``size`` x ``size`` pixels. Pixel centres follow the
-    faceshot convention: crop pixel ``u = k (x + 0.5 - e) - 0.5`` for a crop whose left edge lies
-    at ``e - 0.5`` in frame pixels and ``k = size / side``.
+    longer side (at least 8 pixels), and it is resampled to ``size`` x ``size`` pixels. Pixel
+    centres follow the faceshot convention (origin at the top-left pixel centre): with
+    ``k = size / side`` and ``e`` the crop's left edge, ``u = k (x + 0.5 - e) - 0.5``; the box
+    centre maps to the crop centre ``(size - 1) / 2``.
 
     Args:
         points: (N, 2) float pixel (x, y).
@@ -307,7 +312,7 @@ def crop_transform(points: ArrayLike, margin: float, size: int) -> NDArray[np.fl
     p = np.asarray(points, dtype=np.float64)
     lo, hi = p.min(axis=0), p.max(axis=0)
     side = max(float((hi - lo).max()) * margin, 8.0)
-    edge = (lo + hi) / 2 - side / 2
+    edge = (lo + hi) / 2 + 0.5 - side / 2  # the crop's left/top edge, in frame pixel-edge units
     k = size / side
     return np.array([[k, 0.0, (0.5 - edge[0]) * k - 0.5], [0.0, k, (0.5 - edge[1]) * k - 0.5]])
 
@@ -407,6 +412,15 @@ def _clip_eigen(matrices: NDArray[np.float64], high: float = 1.0) -> NDArray[np.
     return np.asarray(np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, high), vecs), dtype=np.float64)
 
 
+def _contrast(frame: NDArray[np.uint8], points: NDArray[np.float64]) -> float:
+    """Standard deviation of the grey levels inside the points' bounding box."""
+    h, w = frame.shape[:2]
+    lo = np.clip(np.floor(points.min(axis=0)).astype(int), 0, [w - 1, h - 1])
+    hi = np.clip(np.ceil(points.max(axis=0)).astype(int) + 1, lo + 1, [w, h])
+    patch = frame[lo[1] : hi[1], lo[0] : hi[0]].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return float(patch.std())
+
+
 def _rotation_of(info: NDArray[np.float64], rot: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(np.einsum("ab,nbc,dc->nad", rot, info, rot), dtype=np.float64)
 
@@ -426,11 +440,12 @@ class _Tracker:
     """Per-video state of :func:`match_video` (frames are fed in chunks, in order)."""
 
     def __init__(self, name: str, extractor: Any, gallery: Any, matcher: MatcherConfig, config: VideoMatchConfig,
-                 size: tuple[int, int]) -> None:
+                 size: tuple[int, int], frame_extractor: Any = None) -> None:
         import cv2
 
         self.name = name
         self.extractor = extractor
+        self.frame_extractor = extractor if frame_extractor is None else frame_extractor
         self.gallery = gallery
         self.matcher = matcher
         self.config = config
@@ -452,18 +467,30 @@ class _Tracker:
     # -------------------------------------------------------------- gallery search
 
     def _find(self, frame: NDArray[np.uint8]) -> NDArray[np.float64] | None:
-        result: MatchResult = match(self.extractor.extract(frame), self.gallery, config=self.matcher)
+        try:
+            with np.errstate(all="ignore"):  # degenerate maps (a blank frame) mean no face
+                result: MatchResult = match(self.extractor.extract(frame), self.gallery, config=self.matcher)
+        except (MatchingError, np.linalg.LinAlgError):
+            return None
         score = float(np.mean(result.scores))
+        if not math.isfinite(score):
+            return None
         t = len(self.points)
+        pts = np.asarray(result.points, dtype=np.float64)
+        if _contrast(frame, pts) < self.config.min_contrast:  # a blank or flat frame
+            score = min(score, 0.0)
         if score > self.best_score:
             self.best_score, self.best_frame = score, t
         if score < self.config.min_score:
             return None
-        pts = np.asarray(result.points, dtype=np.float64)
         if self.config.refine_crop:
             affine = crop_transform(pts, self.config.refine_margin, self.config.refine_size)
             crop = _warp(frame, affine, self.config.refine_size)
-            again: MatchResult = match(self.extractor.extract(crop), self.gallery, config=self.matcher)
+            try:
+                with np.errstate(all="ignore"):
+                    again: MatchResult = match(self.extractor.extract(crop), self.gallery, config=self.matcher)
+            except (MatchingError, np.linalg.LinAlgError):
+                return pts
             if float(np.mean(again.scores)) >= self.config.min_score:
                 pts = _unapply(affine, np.asarray(again.points, dtype=np.float64))
         return pts
@@ -490,7 +517,7 @@ class _Tracker:
         """Begin tracking at this frame: references from its crop, the shape model, the anchor."""
         cfg = self.config
         affine = crop_transform(points, cfg.crop_margin, cfg.crop_size)
-        (feat,) = _extract_crops(self.extractor, [_warp(frame, affine, cfg.crop_size)], cfg.crop_size)
+        (feat,) = _extract_crops(self.frame_extractor, [_warp(frame, affine, cfg.crop_size)], cfg.crop_size)
         arr = normalize_features(np.asarray(feat.array, dtype=np.float32), axis=0)
         cells = pixels_to_cells(_apply(affine, points), (cfg.crop_size, cfg.crop_size), arr.shape[1:])
         self.references = normalize_features(sample_features(arr, cells), axis=-1)
@@ -584,7 +611,7 @@ class _Tracker:
         assert self.references is not None
         affines = [crop_transform(p[5], cfg.crop_margin, cfg.crop_size) for p in pending]
         crops = [_warp(p[1], a, cfg.crop_size) for p, a in zip(pending, affines, strict=True)]
-        feats = _extract_crops(self.extractor, crops, cfg.crop_size)
+        feats = _extract_crops(self.frame_extractor, crops, cfg.crop_size)
         for k, ((t, frame, y, info, tracked, predicted), affine, feat) in enumerate(zip(pending, affines, feats, strict=True)):
             width = face_width(predicted)
             radius = cfg.search_radius * width * affine[0, 0]
@@ -660,6 +687,7 @@ def match_video(
     matcher_config: MatcherConfig | None = None,
     config: VideoMatchConfig = VideoMatchConfig(),
     progress: bool = True,
+    frame_extractor: Any = None,
 ) -> Landmarks:
     """Driving landmarks of a non-human video: the matcher on every frame, fused with optical
     flow through a shape model and a temporal filter (see the module docs).
@@ -673,6 +701,11 @@ def match_video(
         matcher_config: :class:`~faceshot_landmarks.MatcherConfig` (``None``: defaults).
         config: video settings.
         progress: tqdm bar on stderr.
+        frame_extractor: extractor of the per-frame face crops and of the video's own
+            references (``None``: ``extractor``). Any backbone works, since frames are only
+            compared with references from the same extractor; pass the embedded one
+            (``faceshot_features.load_extractor("embedded")``) when ``extractor`` is a
+            diffusion model, whose per-image inversion is far too slow for every frame.
 
     Returns:
         :class:`Landmarks` (T, 68, 2) float64 video pixels, ``image_size`` (H, W), ``visible``
@@ -687,7 +720,7 @@ def match_video(
 
     name = str(video)
     total, fps, size = probe_video(video)
-    tracker = _Tracker(name, extractor, gallery, matcher_config or MatcherConfig(), config, size)
+    tracker = _Tracker(name, extractor, gallery, matcher_config or MatcherConfig(), config, size, frame_extractor)
     with tqdm(total=total, desc="landmarks (matcher)", unit="frame", disable=not progress) as bar:
         for chunk in _chunks(iter_frames(video), config.batch):
             tracker.feed(chunk)

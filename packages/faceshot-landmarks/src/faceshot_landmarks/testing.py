@@ -387,7 +387,7 @@ def synthetic_motion(
     # mouth
     opening = _bump(u, 0.067, 0.317) + _bump(u, 0.667, 0.917)
     gap0 = float(np.linalg.norm(p0[[61, 62, 63]] - p0[[67, 66, 65]], axis=1).mean())
-    extra = max(mouth_gap * width - gap0, 0.12 * width)
+    extra = max(mouth_gap * width - gap0, 0.12 * width) / 1.1  # lower lip 1, upper lip 0.1
     lower = {65: 1.0, 66: 1.0, 67: 1.0, 55: 1.0, 56: 1.0, 57: 1.0, 58: 1.0, 59: 1.0, 48: 0.5, 54: 0.5, 60: 0.5, 64: 0.5,
              5: 0.3, 6: 0.6, 7: 0.85, 8: 1.0, 9: 0.85, 10: 0.6, 11: 0.3}
     for i, k in lower.items():
