@@ -4,7 +4,7 @@ Run from the repository root::
 
     uv run python bench/nonhuman.py                      # all styles and motions (slow)
     uv run python bench/nonhuman.py --characters 2 --frames 60 --sheets out/nonhuman
-    uv run python bench/nonhuman.py --speed-only         # frames/s at 512x512 only
+    uv run python bench/nonhuman.py --speed-only [--threads 1]   # frames/s at 512x512 only
 
 What it does (see ``faceshot._bench_nonhuman`` for the details): Twemoji characters are
 rendered (``WarpAnimator``, or ``--renderer module:Class``) along known landmark sequences --
@@ -71,8 +71,8 @@ def _group_table(clips: list[dict[str, Any]], human: dict[str, dict[str, float]]
     return "\n".join(lines)
 
 
-def _speed(frames: int) -> None:
-    """frames/s of both trackers on one 512x512 clip, interleaved three times."""
+def _speed(frames: int, threads: int | None) -> None:
+    """frames/s and CPU ms/frame of both trackers on one 512x512 clip, interleaved, best of 3."""
     import tempfile
 
     from faceshot_features import load_extractor
@@ -87,6 +87,12 @@ def _speed(frames: int) -> None:
         today_path,
     )
 
+    if threads is not None:
+        import cv2
+        import torch
+
+        torch.set_num_threads(threads)
+        cv2.setNumThreads(threads)
     ext = load_extractor("embedded")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -94,17 +100,21 @@ def _speed(frames: int) -> None:
         img, seq = place_on_canvas(image, synthetic_motion(pts, frames))
         clip = make_clip(img, seq, tmp / "speed.mp4", fps=25.0)
         gallery = style_out_gallery("creature", ext, tmp, {})
-        today, new = [], []
+        runs: dict[str, list[tuple[float, float]]] = {"today (match frame 0 + LK)": [], "match_video": []}
         for _ in range(3):
-            t = time.perf_counter()
-            today_path(clip, ext, gallery)
-            today.append(frames / (time.perf_counter() - t))
-            t = time.perf_counter()
-            match_video(clip, ext, gallery, progress=False)
-            new.append(frames / (time.perf_counter() - t))
-    print(f"speed, 512x512, {frames} frames, best of 3 (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):")
-    print(f"  today (match frame 0 + LK): {max(today):.1f} frames/s")
-    print(f"  match_video               : {max(new):.1f} frames/s  (ratio {max(new) / max(today):.2f})")
+            for name, fn in (("today (match frame 0 + LK)", lambda: today_path(clip, ext, gallery)),
+                             ("match_video", lambda: match_video(clip, ext, gallery, progress=False))):
+                wall, cpu = time.perf_counter(), time.process_time()
+                fn()
+                runs[name].append((frames / (time.perf_counter() - wall), 1000 * (time.process_time() - cpu) / frames))
+    print(f"speed, 512x512 clip, {frames} frames, decode included, best of 3; torch/OpenCV threads "
+          f"{threads or 'default'}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs:")
+    for name, values in runs.items():
+        fps = max(v[0] for v in values)
+        cpu = min(v[1] for v in values)
+        print(f"  {name:<27} {fps:6.1f} frames/s   {cpu:6.1f} CPU ms/frame")
+    ratio = max(v[0] for v in runs["match_video"]) / max(v[0] for v in runs["today (match frame 0 + LK)"])
+    print(f"  match_video / today: {ratio:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,10 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
     parser.add_argument("--speed-only", action="store_true", help="only the frames/s comparison")
     parser.add_argument("--speed-frames", type=int, default=120)
+    parser.add_argument("--threads", type=int, default=None, help="torch/OpenCV threads for --speed-only (default: theirs)")
     args = parser.parse_args(argv)
 
     if args.speed_only:
-        _speed(args.speed_frames)
+        _speed(args.speed_frames, args.threads)
         return 0
     t0 = time.perf_counter()
     result = run_nonhuman(

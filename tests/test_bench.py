@@ -45,7 +45,8 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     table = capsys.readouterr().out
     result = json.loads(out.read_text())
     names = {"retarget frames/s", "detection fps", "matcher NME (human)", "emoji keypoint error", "animate fps",
-             "end-to-end", "expression error", "identity similarity"}
+             "end-to-end", "expression error", "identity similarity",
+             "non-human driving error", "non-human mouth r", "non-human eye r", "non-human fps"}
     assert set(result["figures"]) == names
     for name in names:
         assert name in table
@@ -55,3 +56,5 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     assert 0 < figures["matcher NME (human)"]["value"] < 1
     assert figures["expression error"]["value"] is not None
     assert figures["identity similarity"]["value"] is not None and figures["identity similarity"]["value"] > 0.8
+    assert 0 < figures["non-human driving error"]["value"] < 0.1
+    assert figures["non-human mouth r"]["value"] > 0.8 and figures["non-human fps"]["value"] > 0

@@ -307,6 +307,8 @@ def run_nonhuman(
     canvas: int = 512,
     workdir: Path | None = None,
     log: Callable[[str], None] | None = None,
+    human: bool = True,
+    only: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Render the clips, track them with both paths, and collect the figures.
 
@@ -321,6 +323,8 @@ def run_nonhuman(
         canvas: clip side in pixels.
         workdir: where clips and galleries go (default a temporary directory, removed).
         log: called with one line per clip.
+        human: also measure the human path on the same motions.
+        only: restrict to these characters (code points).
 
     Returns:
         ``{"clips": [{"character", "style", "motion", "frames", "today": {...}, "matcher":
@@ -340,10 +344,12 @@ def run_nonhuman(
     cache: dict[str, Any] = {}
     clips, points = [], {}
     try:
-        human = {m: human_reference(m, carphone, tmp, renderer=renderer, canvas=canvas, frames=frames) for m in motions}
+        reference = {
+            m: human_reference(m, carphone, tmp, renderer=renderer, canvas=canvas, frames=frames) for m in motions if human
+        }
         for style in styles:
             gallery = style_out_gallery(style, ext, tmp, cache)
-            for code in STYLES[style][:characters]:
+            for code in [c for c in STYLES[style] if only is None or c in only][:characters]:
                 image, pts = load_source(code)
                 for motion in motions:
                     seq, fps = motion_sequence(motion, pts, carphone, frames)
@@ -364,7 +370,7 @@ def run_nonhuman(
                     points[(code, motion)] = (truth, old, new, path)
                     if log is not None:
                         log(_clip_line(row))
-        return {"clips": clips, "human": human, "points": points, "workdir": str(tmp) if not owned else None}
+        return {"clips": clips, "human": reference, "points": points, "workdir": str(tmp) if not owned else None}
     finally:
         if tmpdir is not None and not os.environ.get("FACESHOT_KEEP_BENCH"):
             tmpdir.cleanup()
