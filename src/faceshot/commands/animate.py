@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--gallery", metavar="DIR", help="appearance gallery (default: the shipped one, for 'embedded')")
     p.add_argument("--animator", choices=("warp", "mofa"), default="warp", help="renderer (default warp, CPU)")
     p.add_argument("--mofa-weights", metavar="DIR", help="MOFA-Video-Hybrid directory (or $FACESHOT_MOFA_WEIGHTS)")
-    p.add_argument("--detector", choices=("dlib", "matcher"), default="dlib", help="driving landmarks: dlib (human) or matcher + tracking")
+    p.add_argument("--detector", choices=("dlib", "matcher"), default="dlib", help="driving landmarks: dlib (human) or matcher (any face: every frame matched, fused with flow)")
     p.add_argument("--translation-scale", default="1.0", metavar="S", help="head translation factor (default 1: pixels as the driver) or 'face' (scaled by face widths)")
     p.add_argument("--expression-scale", type=float, default=1.0, metavar="F", help="factor on expression motion (1 = paper; < 1 tames big mouths/eyes)")
     p.add_argument(

@@ -17,8 +17,8 @@ def register(subparsers: Any) -> None:
         "detect",
         help="68-point landmarks of every frame of a video",
         description="Human faces: dlib detection + tracking (the dlib 68-point model is for "
-        "non-commercial research only). Other characters: --backend match --gallery G (matcher on "
-        "frame 0, then Lucas-Kanade tracking).",
+        "non-commercial research only). Other characters: --backend match --gallery G (the matcher on "
+        "every frame, fused with optical flow).",
     )
     d.add_argument("video", metavar="VIDEO")
     d.add_argument("-o", "--output", required=True, metavar="D.npy", help=".npy (T, 68, 2) or .json (with visibility)")
