@@ -50,6 +50,7 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     names |= {"identity switches (two-person)", "cut precision", "cut recall", "detection / every-frame speed"}  # issue 10
     names |= {"matcher 5-pt error, held-out style", "matcher PCK@0.10, held-out style",  # issue 12
               "matcher 5-pt error, animals held-out", "matcher 5-pt error, in-sample"}
+    names |= {"non-human driving error", "non-human mouth r", "non-human eye r", "non-human fps"}  # issue 18
     assert set(result["figures"]) == names
     for name in names:
         assert name in table
@@ -63,3 +64,5 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     assert figures["motion unexplained jump"]["value"] <= 0.08 and figures["motion mouth corr"]["value"] > 0.8
     assert figures["identity switches (two-person)"]["value"] == 0
     assert figures["cut recall"]["value"] == 1.0 and figures["cut precision"]["value"] == 1.0
+    assert 0 < figures["non-human driving error"]["value"] < 0.1
+    assert figures["non-human mouth r"]["value"] > 0.8 and figures["non-human fps"]["value"] > 0

@@ -131,8 +131,9 @@ class FaceShot:
         mofa_weights: MOFA-Video-Hybrid directory for ``animator="mofa"`` (default: the
             ``FACESHOT_MOFA_WEIGHTS`` environment variable).
         backbone_weights: weights for the backbone (file for embedded, directory or id for sd*).
-        detector: driving landmarks by ``"dlib"`` (human faces) or ``"matcher"`` (match frame
-            0 with the gallery, then optical-flow tracking; any face).
+        detector: driving landmarks by ``"dlib"`` (human faces) or ``"matcher"`` (any face: the
+            gallery matcher finds it, then every frame is matched and fused with optical flow,
+            ``faceshot_landmarks.match_video``).
         translation_scale: driver head translation factor, a number or ``"face"`` (scaled by
             the ratio of face widths); default 1.0, the paper's Eq. 5 (pixel translation).
         motion: which motion drives the character: ``"all"`` (default), ``"expression"``
@@ -414,7 +415,11 @@ class FaceShot:
                 return detect_driving(video, face=chosen, config=config, progress=self.progress)
             if chosen not in (None, 0):
                 raise ValueError(f"`face` {chosen} needs detector 'dlib'; the matcher follows the one face it matches on frame 0")
-            lm = match_video(video, self.extractor, self.gallery, progress=self.progress)
+            # per-frame crops: the embedded backbone (a diffusion inversion per frame is too slow)
+            from faceshot_features import load_extractor
+
+            frames = None if self._backbone == "embedded" else load_extractor("embedded", device=self._device())
+            lm = match_video(video, self.extractor, self.gallery, progress=self.progress, frame_extractor=frames)
         except NoFaceError as exc:
             raise DrivingVideoError(" ".join(str(exc).split())) from None
         pts = np.asarray(lm.points)

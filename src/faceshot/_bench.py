@@ -45,6 +45,13 @@ Every figure calls into the member packages (nothing is re-implemented here):
 * ``identity similarity``: cosine similarity of dlib's face-recognition descriptors
   (``dlib_face_recognition_resnet_model_v1.dat`` of ``face_recognition_models``) between a
   human character and its animated frames (every 4th frame), mean over frames.
+* ``non-human driving error``, ``non-human mouth r``, ``non-human eye r``, ``non-human fps``:
+  a held-out character (Twemoji 1f431, style "creature", left out of the gallery) rendered
+  along the synthetic known motion (mouth fully open, blinks, head turn), then tracked by
+  ``--detector matcher`` (:func:`faceshot_landmarks.match_video`): mean error in face widths,
+  correlations of mouth and eye opening with the known ones, frames/s; today's path (match
+  frame 0 + Lucas-Kanade) in the note (``faceshot._bench_nonhuman``; more in
+  ``bench/nonhuman.py``).
 """
 
 from __future__ import annotations
@@ -384,6 +391,21 @@ def _motion(fs: Any, character: Path, target: NDArray[np.float64], drv: Any) -> 
     }
 
 
+def _nonhuman_figures(put: Callable[..., None], extractor: Any, quick: bool) -> None:
+    """The held-out non-human driving clip (see the module docs)."""
+    from faceshot._bench_nonhuman import run_nonhuman
+
+    nh = run_nonhuman(styles=("creature",), motions=("synthetic",), only=("1f431",), frames=40 if quick else 120,
+                      extractor=extractor, human=False)
+    row = nh["clips"][0]
+    new, old = row["matcher"], row["today"]
+    clip = f"{row['character']} ({row['frames']} frames, 512x512, synthetic motion)"
+    put("non-human driving error", new["error"], "face widths", f"{clip}; today's path {old['error']:.3f}")
+    put("non-human mouth r", new["mouth_corr"], "Pearson", f"mouth opening vs known; today's path {old['mouth_corr']:.2f}")
+    put("non-human eye r", new["eye_corr"], "Pearson", f"eye opening vs known; today's path {old['eye_corr']:.2f}")
+    put("non-human fps", new["fps"], "frames/s", f"match_video, decode included; today's path {old['fps']:.1f} in the same run")
+
+
 def run_bench(*, quick: bool = False, character: Path | None = None, driving: Path | None = None, progress: bool = False) -> dict[str, Any]:
     """Measure every figure; returns ``{"figures": {name: {"value", "unit", "note"}}, ...}``."""
     import platform
@@ -470,6 +492,7 @@ def run_bench(*, quick: bool = False, character: Path | None = None, driving: Pa
             value, note = float("nan"), "unavailable: " + " ".join(str(exc).split())
         put("identity similarity", value, "cosine", note)
         _driving(put, tmp, quick)
+        _nonhuman_figures(put, extractor, quick)
     return {
         "quick": quick,
         "machine": {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()), "platform": platform.platform()},

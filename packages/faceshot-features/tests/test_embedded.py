@@ -157,3 +157,24 @@ def test_load_extractor_reuses_models_and_checks_names():
         load_extractor("sd3")
     with pytest.raises(FeatureConfigError, match="unknown option"):
         load_extractor("embedded", prompt="x")
+
+
+def test_extract_stack_equals_extract_one_by_one():
+    ex = EmbeddedExtractor()
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 256, (96, 128, 3), dtype=np.uint8) for _ in range(3)]
+    stacked = ex.extract_stack(images)
+    for image, feats in zip(images, stacked, strict=True):
+        single = ex.extract(image)
+        assert feats.config == single.config and feats.image_size == single.image_size
+        np.testing.assert_allclose(feats.array, single.array, atol=1e-4)  # batch norm folded: float rounding only
+    one_scale = ex.extract_stack(np.stack(images), input_sizes=(64,))
+    reference = EmbeddedExtractor(input_sizes=(64,)).extract(images[1])
+    assert one_scale[1].config == reference.config and one_scale[1].config["input_sizes"] == [64]
+    np.testing.assert_allclose(one_scale[1].array, reference.array, atol=1e-4)
+    with pytest.raises(FeatureConfigError, match="empty"):
+        ex.extract_stack([])
+    with pytest.raises(FeatureConfigError, match=r"images\[1\]"):
+        ex.extract_stack([images[0], images[0][:64]])
+    with pytest.raises(FeatureConfigError, match="multiples of 32"):
+        ex.extract_stack(images, input_sizes=(100,))

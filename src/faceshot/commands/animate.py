@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--gallery", metavar="DIR", help="appearance gallery (default: the shipped one, for 'embedded')")
     p.add_argument("--animator", choices=("warp", "mofa"), default="warp", help="renderer (default warp, CPU)")
     p.add_argument("--mofa-weights", metavar="DIR", help="MOFA-Video-Hybrid directory (or $FACESHOT_MOFA_WEIGHTS)")
-    p.add_argument("--detector", choices=("dlib", "matcher"), default="dlib", help="driving landmarks: dlib (human) or matcher + tracking")
+    p.add_argument("--detector", choices=("dlib", "matcher"), default="dlib", help="driving landmarks: dlib (human) or matcher (any face: every frame matched, fused with flow)")
     p.add_argument("--translation-scale", default="1.0", type=parse_translation_scale, metavar="S", help="head translation factor in [0, 10] (default 1: pixels as the driver) or 'face' (scaled by face widths)")
     p.add_argument("--expression-scale", type=number(*EXPRESSION_SCALE), default=1.0, metavar="F", help="factor on expression motion, in [0, 10] (1 = paper; < 1 tames big mouths/eyes)")
     add_motion_argument(p)

@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
         description="Human faces: every face is found and grouped into people by dlib's face "
         "descriptor, shot cuts are detected, and one person is tracked (the primary one, or --face N; "
         "--list-faces shows them). The dlib 68-point model is for non-commercial research only. "
-        "Other characters: --backend match --gallery G (matcher on frame 0, then Lucas-Kanade tracking).",
+        "Other characters: --backend match --gallery G (the matcher on every frame, fused with optical flow).",
     )
     d.add_argument("video", metavar="VIDEO")
     d.add_argument("-o", "--output", metavar="D.npy", help=".npy (T, 68, 2) or .json (with visibility); .pts holds one frame and is refused; required unless --list-faces")

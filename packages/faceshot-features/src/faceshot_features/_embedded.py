@@ -12,6 +12,7 @@ norm and the cosine of two cells is the weighted mean of the per-layer cosines.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
+from torch import nn
 
 from faceshot_features._cache import FeatureCache
 from faceshot_features._features import Features
@@ -209,3 +211,120 @@ class EmbeddedExtractor:
                 f"`image_prompts` must have one entry per image ({len(images)}); got {len(image_prompts)}"
             )
         return [self.extract(im) for im in images]
+
+    def extract_stack(
+        self,
+        images: Sequence[NDArray[np.uint8]] | NDArray[np.uint8],
+        *,
+        input_sizes: Sequence[int] | None = None,
+    ) -> list[Features]:
+        """Features of several same-size images in one batched forward pass per pyramid level.
+
+        Batching amortises the per-call overhead of small inputs (video frames, face crops):
+        on 2 CPU cores a batch of 8 256-pixel crops costs well under 8 single calls. The
+        on-disk cache is not consulted.
+
+        Args:
+            images: k >= 1 (H, W, 3) uint8 RGB images of one size, or a (k, H, W, 3) array.
+            input_sizes: long sides (multiples of 32, largest first) of the input pyramid for
+                this call; ``None``: the extractor's own. ``(256,)`` gives a cheap single-scale
+                pass (about a fifth of the default two-level cost at 512 pixels).
+
+        Returns:
+            k :class:`Features` in order, as :meth:`extract` would give with these
+            ``input_sizes``; their ``config`` records the sizes used, so a gallery built with
+            other sizes rejects them.
+
+        Raises:
+            FeatureConfigError: no images, sizes differ, or bad ``input_sizes``.
+        """
+        stack = [as_rgb_image(im) for im in images]
+        if not stack:
+            raise FeatureConfigError("`images` is empty; need at least one (H, W, 3) image")
+        shape = stack[0].shape
+        for n, im in enumerate(stack):
+            if im.shape != shape:
+                raise FeatureConfigError(f"`images[{n}]` has shape {im.shape}; expected {shape} like images[0]")
+        sizes = self._sizes if input_sizes is None else tuple(int(v) for v in input_sizes)
+        if not sizes or any(v < 32 or v % 32 for v in sizes):
+            raise FeatureConfigError(f"`input_sizes` must be multiples of 32 (>= 32); got {tuple(input_sizes or ())}")
+        config = {**self.config, "input_sizes": list(sizes)}
+        prev = torch.get_num_threads()
+        try:
+            if self._num_threads is not None:
+                torch.set_num_threads(self._num_threads)
+            with torch.inference_mode():
+                arrays = self._forward_stack(np.stack(stack), sizes).cpu().numpy()
+        finally:
+            if self._num_threads is not None:
+                torch.set_num_threads(prev)
+        return [Features(array=a, image_size=shape[:2], backbone=self.backbone, config=config) for a in arrays]
+
+    def _folded_blocks(self) -> nn.Module:
+        """``features[0..max(layers)]`` with every batch norm folded into the convolution before
+        it (exact in eval mode up to float rounding, ~1e-5; a quarter to half faster on CPU).
+        Built on first use and kept."""
+        folded = getattr(self, "_folded", None)
+        if folded is None:
+            folded = _fold_batchnorm(nn.Sequential(*list(self._model.features)[: self._last + 1]))
+            self._folded = folded
+        return folded
+
+    def _forward_stack(self, images: NDArray[np.uint8], sizes: tuple[int, ...]) -> torch.Tensor:
+        """(k, C, h, w) features of a (k, H, W, 3) uint8 stack (the maths of :meth:`_forward`,
+        on the batch-norm-folded blocks)."""
+        height, width = images.shape[1:3]
+        x = torch.from_numpy(np.ascontiguousarray(images)).to(self._device)
+        x = x.permute(0, 3, 1, 2).float().div_(255.0)
+        mean = torch.tensor(_IMAGENET_MEAN, device=self._device).view(1, 3, 1, 1)
+        std = torch.tensor(_IMAGENET_STD, device=self._device).view(1, 3, 1, 1)
+        h0, w0 = resized_shape(height, width, sizes[0])
+        grid = (h0 // 8, w0 // 8)
+        per_level = 1.0 / len(sizes)
+        maps: list[torch.Tensor] = []
+        for size in sizes:
+            hs, ws = resized_shape(height, width, size)
+            xi = x if (hs, ws) == (height, width) else F.interpolate(
+                x, size=(hs, ws), mode="bilinear", antialias=True, align_corners=False
+            )
+            xi = (xi - mean) / std
+            taps = []
+            for k, block in enumerate(self._folded_blocks().children()):
+                xi = block(xi)
+                if k in self._layers:
+                    taps.append(xi)
+            for tap, weight in zip(taps, self._weights, strict=True):
+                t = F.normalize(tap.float(), dim=1, eps=1e-12)
+                if t.shape[-2:] != grid:
+                    t = F.interpolate(t, size=grid, mode="bilinear", align_corners=False)
+                    t = F.normalize(t, dim=1, eps=1e-12)
+                maps.append(t * math.sqrt(weight * per_level))
+        return torch.cat(maps, dim=1)
+
+
+def _fold_batchnorm(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` in which every ``Conv2d`` directly followed by a ``BatchNorm2d``
+    inside an ``nn.Sequential`` absorbs it (``w' = w g / s``, ``b' = (b - mu) g / s + beta`` with
+    ``s = sqrt(var + eps)``); the batch norm becomes ``nn.Identity``. Eval-mode maths only."""
+    out = copy.deepcopy(module).eval()
+    for mod in out.modules():
+        if not isinstance(mod, nn.Sequential):
+            continue
+        kids = list(mod)
+        for i in range(len(kids) - 1):
+            conv, bn = kids[i], kids[i + 1]
+            if not (isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d)):
+                continue
+            assert bn.running_var is not None and bn.running_mean is not None
+            scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+            fused = nn.Conv2d(
+                conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,  # type: ignore[arg-type]
+                conv.padding, conv.dilation, conv.groups, bias=True,  # type: ignore[arg-type]
+            )
+            bias = conv.bias.detach() if conv.bias is not None else torch.zeros_like(bn.running_mean)
+            with torch.no_grad():
+                fused.weight.copy_(conv.weight.detach() * scale.view(-1, 1, 1, 1))
+                fused.bias.copy_((bias - bn.running_mean) * scale + bn.bias.detach())  # type: ignore[union-attr]
+            mod[i] = fused.to(conv.weight.device)
+            mod[i + 1] = nn.Identity()
+    return out

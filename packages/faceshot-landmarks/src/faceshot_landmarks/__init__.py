@@ -2,8 +2,11 @@
 
 * Driving landmarks: :func:`detect_driving` for human videos (every face found and grouped
   into people by dlib's face descriptor, shot cuts, one person tracked: :class:`DrivingLandmarks`;
-  :func:`detect_video` returns only its landmarks), :func:`match_video` / :func:`track_points`
-  (matcher + Lucas-Kanade) for others.
+  :func:`detect_video` returns only its landmarks), :func:`match_video` (the matcher on every
+  frame, fused with optical flow through a shape model; :class:`VideoMatchConfig`) for others;
+  :func:`track_points` (Lucas-Kanade).
+* Driving-benchmark figures: :func:`track_figures`, :func:`mouth_opening`,
+  :func:`eye_opening`, :func:`face_widths`, :func:`jitter`.
 * Appearance gallery: :func:`add_domain`, :func:`load_gallery`, :class:`Gallery` (FAISS domain
   retrieval per part).
 * Matcher: :func:`match` and its pure parts :func:`reference_vectors` (Eq. 4),
@@ -27,13 +30,10 @@ from faceshot_landmarks._dataset import IMAGE_SUFFIXES, annotated_images, read_i
 from faceshot_landmarks._detect import (
     DetectConfig,
     DlibLandmarker,
-    TrackConfig,
     detect_image,
     detect_video,
     fill_gaps,
-    match_video,
     predictor_path,
-    track_points,
 )
 from faceshot_landmarks._driving import (
     DrivingLandmarks,
@@ -89,12 +89,21 @@ from faceshot_landmarks._matcher import (
     match_flip_consistent,
     match_references,
     reference_vectors,
+    refine_peaks,
     refine_subpixel,
     similarity_map,
 )
 from faceshot_landmarks._metrics import nme, point_errors
 from faceshot_landmarks._shape import PriorFit, ShapePrior, procrustes_align, similarity_fit
+from faceshot_landmarks._track_metrics import (
+    eye_opening,
+    face_widths,
+    jitter,
+    mouth_opening,
+    track_figures,
+)
 from faceshot_landmarks._video import draw_points, iter_frames, probe_video, write_preview
+from faceshot_landmarks._video_match import TrackConfig, VideoMatchConfig, match_video, track_points
 from faceshot_landmarks.errors import (
     BackendUnavailableError,
     FaceSelectionError,
@@ -145,6 +154,7 @@ __all__ = [
     "ShapePrior",
     "TrackConfig",
     "VideoError",
+    "VideoMatchConfig",
     "__version__",
     "adaptive_threshold",
     "add_domain",
@@ -163,18 +173,22 @@ __all__ = [
     "detect_video",
     "dlib_candidates",
     "draw_points",
+    "eye_opening",
+    "face_widths",
     "fill_gaps",
     "flat_fraction",
     "foreground_candidates",
     "frame_signature",
     "import_faiss",
     "iter_frames",
+    "jitter",
     "load_gallery",
     "locate_and_match",
     "match",
     "match_flip_consistent",
     "match_references",
     "match_video",
+    "mouth_opening",
     "nme",
     "normalize_features",
     "pixels_to_cells",
@@ -184,12 +198,14 @@ __all__ = [
     "procrustes_align",
     "read_image",
     "reference_vectors",
+    "refine_peaks",
     "refine_subpixel",
     "sample_features",
     "scan_faces",
     "signature_distance",
     "similarity_fit",
     "similarity_map",
+    "track_figures",
     "track_person",
     "track_points",
     "write_preview",

@@ -46,6 +46,7 @@ __all__ = [
     "match_flip_consistent",
     "match_references",
     "reference_vectors",
+    "refine_peaks",
     "refine_subpixel",
     "similarity_map",
 ]
@@ -449,3 +450,31 @@ def match_flip_consistent(
         fit = prior.fit(points, confidence + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
         points = fit.points
     return MatchResult(points, confidence, a.domains, raw, scores, fit, a.image_size)
+
+
+def refine_peaks(
+    normalized: ArrayLike,
+    similarity: ArrayLike,
+    peaks: ArrayLike,
+    *,
+    radius: int = 1,
+    upsample: int = 4,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`refine_subpixel` for a caller that already holds the similarity map.
+
+    Saves the (N, C) x (C, h w) product that :func:`refine_subpixel` recomputes (half its cost
+    on a 32 x 32 map); used by the per-frame matching of ``match_video``.
+
+    Args:
+        normalized: (C, h, w) float32 per-cell L2-normalised feature map.
+        similarity: (N, h, w) float32 :func:`similarity_map` of the references with it.
+        peaks: (N, 2) int cell (j, i) of the coarse maxima.
+        radius: window half-size in cells (0 returns the peaks unchanged).
+        upsample: samples per cell.
+
+    Returns:
+        ``(cells, scores)``: (N, 2) float64 refined cell (j, i) and (N,) float64 cosine there.
+    """
+    f = np.asarray(normalized, dtype=np.float32)
+    sim = np.asarray(similarity, dtype=np.float32)
+    return _refine(f, sim, _neighbour_dots(f) if radius > 0 else (), peaks, radius, upsample)

@@ -13,6 +13,8 @@
   pasted into it off-centre at a given height (the "face anywhere" evaluation protocol).
 * :func:`synthetic_features`: a seeded random smooth feature field with an exactly known
   correspondence, for matcher tests.
+* :func:`synthetic_motion`: a known landmark sequence on any character's shape that opens the
+  mouth fully, blinks and turns the head (driving-video benchmarks and tests).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "place_on_canvas",
     "render_svg",
     "synthetic_features",
+    "synthetic_motion",
     "textured_canvas",
     "twemoji_keypoints",
     "twemoji_pseudo68",
@@ -391,3 +394,86 @@ def place_on_canvas(
     p = np.asarray(points, dtype=np.float64)
     scale = np.array([width / im.shape[1], height / im.shape[0]])
     return out, (p + 0.5) * scale - 0.5 + np.array([x0, y0], dtype=np.float64)
+
+
+def _bump(t: NDArray[np.float64], start: float, stop: float) -> NDArray[np.float64]:
+    """sin^2 bump rising from 0 at ``start`` to 1 halfway and back to 0 at ``stop``."""
+    inside = (t >= start) & (t <= stop)
+    out = np.zeros_like(t)
+    out[inside] = np.sin(np.pi * (t[inside] - start) / (stop - start)) ** 2
+    return out
+
+
+def synthetic_motion(
+    points: ArrayLike,
+    frames: int = 120,
+    *,
+    mouth_gap: float = 0.25,
+    roll_degrees: float = 18.0,
+    turn: float = 0.35,
+) -> NDArray[np.float64]:
+    """A known 68-point sequence on a character's shape: mouth, blinks, head turn.
+
+    Time runs over ``u = t / frames`` in [0, 1) (the figures below are for 120 frames):
+
+    * **mouth** opens fully twice (``u`` 0.07-0.32 and 0.67-0.92, sin^2 bumps): the lower
+      lips and the chin move down until the inner-lip gap (mean of the pairs 61/67, 62/66,
+      63/65) is ``mouth_gap`` face widths (at least 0.12 face widths more than at frame 0),
+      the upper lip moves up by a tenth of that;
+    * **blinks** three times (``u`` 0.37, 0.50 and 0.93, 5 % of the clip each): the lid pairs
+      37/41, 38/40, 43/47, 44/46 meet (at 30 % of the way from the lower lid), the brows
+      drop by 0.03 face widths;
+    * **head** rolls by up to +-``roll_degrees`` (one period over the last 58 % of the clip),
+      turns sideways (features shift by up to 0.18 * sin(``turn``) face widths scaled by
+      their depth -- nose tip 1.3, nose 1, mouth 0.6, eyes and brows 0.5, jaw 0 -- while the
+      face narrows by cos(turn)), and drifts by (+-0.06, -+0.03) face widths.
+
+    Face width: distance of jaw points 0 and 16 at frame 0.
+
+    Args:
+        points: (68, 2) float pixel landmarks of the character (frame 0).
+        frames: T >= 2.
+        mouth_gap: largest inner-lip gap in face widths.
+        roll_degrees: largest in-plane rotation.
+        turn: largest sideways turn in radians.
+
+    Returns:
+        (T, 68, 2) float64 pixels; frame 0 equals ``points``.
+    """
+    p0 = as_points(points, "points")[0]
+    if frames < 2:
+        raise ValueError(f"`frames` must be >= 2; got {frames}")
+    out = np.repeat(p0[None], frames, axis=0)
+    width = float(np.linalg.norm(p0[16] - p0[0]))
+    if width <= 0:
+        raise ValueError("`points` has coinciding jaw points 0 and 16; no face width")
+    u = np.arange(frames) / frames
+    # mouth
+    opening = _bump(u, 0.067, 0.317) + _bump(u, 0.667, 0.917)
+    gap0 = float(np.linalg.norm(p0[[61, 62, 63]] - p0[[67, 66, 65]], axis=1).mean())
+    extra = max(mouth_gap * width - gap0, 0.12 * width) / 1.1  # lower lip 1, upper lip 0.1
+    lower = {65: 1.0, 66: 1.0, 67: 1.0, 55: 1.0, 56: 1.0, 57: 1.0, 58: 1.0, 59: 1.0, 48: 0.5, 54: 0.5, 60: 0.5, 64: 0.5,
+             5: 0.3, 6: 0.6, 7: 0.85, 8: 1.0, 9: 0.85, 10: 0.6, 11: 0.3}
+    for i, k in lower.items():
+        out[:, i, 1] += k * extra * opening
+    for i in (61, 62, 63, 49, 50, 51, 52, 53):
+        out[:, i, 1] -= 0.1 * extra * opening
+    # blinks
+    blink = np.sum([np.sin(np.pi * np.clip((u - s) / 0.05, 0, 1)) for s in (0.367, 0.5, 0.933)], axis=0)
+    for up, low in ((37, 41), (38, 40), (43, 47), (44, 46)):
+        meet = 0.7 * p0[low] + 0.3 * p0[up]
+        out[:, up] += blink[:, None] * (meet - p0[up])
+        out[:, low] += blink[:, None] * (meet - p0[low])
+    out[:, 17:27, 1] += 0.03 * width * blink[:, None]
+    # head
+    centre = p0[[*range(17), 27, 28, 29, 30, 36, 39, 42, 45]].mean(axis=0)
+    roll = np.deg2rad(roll_degrees) * np.sin(2 * np.pi * np.clip(u - 0.417, 0, None) / 0.583) * (u >= 0.417)
+    yaw = turn * np.sin(2 * np.pi * np.clip(u - 0.333, 0, None) / 0.667) * (u >= 0.333)
+    depth = np.zeros(68)
+    depth[17:27], depth[27:36], depth[30], depth[36:48], depth[48:68] = 0.5, 1.0, 1.3, 0.5, 0.6
+    drift = np.array([0.06, -0.03]) * width * np.sin(2 * np.pi * u)[:, None]
+    q = out - centre
+    q[..., 0] = q[..., 0] * np.cos(yaw)[:, None] + depth[None] * np.sin(yaw)[:, None] * 0.18 * width
+    c, s = np.cos(roll)[:, None], np.sin(roll)[:, None]
+    rotated = np.stack([c * q[..., 0] - s * q[..., 1], s * q[..., 0] + c * q[..., 1]], axis=-1)
+    return np.asarray(rotated + centre + drift[:, None, :], dtype=np.float64)

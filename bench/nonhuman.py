@@ -1,0 +1,165 @@
+"""Non-human driving videos with known answers: today's tracker vs ``match_video``.
+
+Run from the repository root::
+
+    uv run python bench/nonhuman.py                      # all styles and motions (slow)
+    uv run python bench/nonhuman.py --characters 2 --frames 60 --sheets out/nonhuman
+    uv run python bench/nonhuman.py --speed-only [--threads 1]   # frames/s at 512x512 only
+
+What it does (see ``faceshot._bench_nonhuman`` for the details): Twemoji characters are
+rendered (``WarpAnimator``, or ``--renderer module:Class``) along known landmark sequences --
+carphone's dlib landmarks retargeted onto them and a synthetic sequence that opens the mouth
+fully, blinks and turns the head -- on a 512x512 canvas; each clip is tracked by today's path
+(gallery match on frame 0, then Lucas-Kanade) and by ``match_video``, with a gallery that never
+contains the clip's style. The ``smiley`` style was used to tune ``VideoMatchConfig``; ``cat``
+and ``creature`` were held out. The same motions rendered on a human photograph and tracked
+by the human path (dlib) give the jitter bar.
+
+Printed per clip and per style group (mean over clips): mean error and motion error (frame-0
+offset removed) in face widths, correlation of mouth and of eye opening with the known ones,
+jitter (mean second difference, face widths), frames per second (decode included; both
+trackers in the same run, so machine load cancels out in their ratio). No assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceshot._bench_nonhuman import HELD_OUT, MOTIONS, STYLES, TUNING, contact_sheet, run_nonhuman
+
+KEYS = ("error", "motion_error", "mouth_corr", "eye_corr", "jitter", "fps")
+
+
+def _renderer(spec: str | None) -> Any:
+    if spec is None:
+        return None
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)()
+
+
+def _group_table(clips: list[dict[str, Any]], human: dict[str, dict[str, float]]) -> str:
+    lines = [f"{'group':<22} {'clips':>5}  " + "  ".join(f"{k:>19}" for k in KEYS)]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in clips:
+        tag = "tuning" if row["style"] in TUNING else "held-out"
+        for key in (f"{tag}: {row['style']}", f"{tag}: all", f"{tag}: {row['motion']}"):
+            groups.setdefault(key, []).append(row)
+    for name in sorted(groups, key=lambda n: (not n.startswith("tuning"), n)):
+        rows = groups[name]
+        cells = []
+        for k in KEYS:
+            a = np.nanmean([r["today"][k] for r in rows])
+            b = np.nanmean([r["matcher"][k] for r in rows])
+            cells.append(f"{a:8.3f} -> {b:8.3f}")
+        lines.append(f"{name:<22} {len(rows):>5}  " + "  ".join(cells))
+    lines.append("")
+    for motion, fig in human.items():
+        lines.append(
+            f"human path (dlib on a human photo, same motion) {motion:<9}: error {fig['error']:.3f}, "
+            f"mouth r {fig['mouth_corr']:.2f}, eye r {fig['eye_corr']:.2f}, jitter {fig['jitter']:.4f} "
+            f"(known {fig['jitter_known']:.4f})"
+        )
+    return "\n".join(lines)
+
+
+def _speed(frames: int, threads: int | None) -> None:
+    """frames/s and CPU ms/frame of both trackers on one 512x512 clip, interleaved, best of 3."""
+    import tempfile
+
+    from faceshot_features import load_extractor
+    from faceshot_landmarks import match_video
+    from faceshot_landmarks.testing import synthetic_motion
+
+    from faceshot._bench_nonhuman import (
+        load_source,
+        make_clip,
+        place_on_canvas,
+        style_out_gallery,
+        today_path,
+    )
+
+    if threads is not None:
+        import cv2
+        import torch
+
+        torch.set_num_threads(threads)
+        cv2.setNumThreads(threads)
+    ext = load_extractor("embedded")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        image, pts = load_source("1f431")
+        img, seq = place_on_canvas(image, synthetic_motion(pts, frames))
+        clip = make_clip(img, seq, tmp / "speed.mp4", fps=25.0)
+        gallery = style_out_gallery("creature", ext, tmp, {})
+        runs: dict[str, list[tuple[float, float]]] = {"today (match frame 0 + LK)": [], "match_video": []}
+        for _ in range(3):
+            for name, fn in (("today (match frame 0 + LK)", lambda: today_path(clip, ext, gallery)),
+                             ("match_video", lambda: match_video(clip, ext, gallery, progress=False))):
+                wall, cpu = time.perf_counter(), time.process_time()
+                fn()
+                runs[name].append((frames / (time.perf_counter() - wall), 1000 * (time.process_time() - cpu) / frames))
+    print(f"speed, 512x512 clip, {frames} frames, decode included, best of 3; torch/OpenCV threads "
+          f"{threads or 'default'}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs:")
+    for name, values in runs.items():
+        fps = max(v[0] for v in values)
+        cpu = min(v[1] for v in values)
+        print(f"  {name:<27} {fps:6.1f} frames/s   {cpu:6.1f} CPU ms/frame")
+    ratio = max(v[0] for v in runs["match_video"]) / max(v[0] for v in runs["today (match frame 0 + LK)"])
+    print(f"  match_video / today: {ratio:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--styles", nargs="+", default=[*TUNING, *HELD_OUT], choices=sorted(STYLES))
+    parser.add_argument("--motions", nargs="+", default=list(MOTIONS), choices=MOTIONS)
+    parser.add_argument("--characters", type=int, default=None, help="at most this many characters per style")
+    parser.add_argument("--frames", type=int, default=None, help="truncate every clip to this many frames")
+    parser.add_argument("--renderer", default=None, help="module:Class of another animator (default WarpAnimator)")
+    parser.add_argument("--sheets", type=Path, default=None, help="write contact sheets (PNG) into this directory")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument("--speed-only", action="store_true", help="only the frames/s comparison")
+    parser.add_argument("--speed-frames", type=int, default=120)
+    parser.add_argument("--threads", type=int, default=None, help="torch/OpenCV threads for --speed-only (default: theirs)")
+    args = parser.parse_args(argv)
+
+    if args.speed_only:
+        _speed(args.speed_frames, args.threads)
+        return 0
+    t0 = time.perf_counter()
+    result = run_nonhuman(
+        styles=args.styles, motions=args.motions, characters=args.characters, frames=args.frames,
+        renderer=_renderer(args.renderer), workdir=Path(args.sheets) / "clips" if args.sheets else None,
+        log=lambda line: print(line, flush=True),
+    )
+    print()
+    print("mean per group, today -> match_video (face widths; r = Pearson correlation):")
+    print(_group_table(result["clips"], result["human"]))
+    print(f"\n({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {time.perf_counter() - t0:.0f} s)")
+    if args.sheets:
+        args.sheets.mkdir(parents=True, exist_ok=True)
+        for (code, motion), (truth, old, new, path) in result["points"].items():
+            from faceshot_landmarks import mouth_opening
+
+            opening = mouth_opening(truth)
+            picks = sorted({0, *np.linspace(0, len(truth) - 1, 8).round().astype(int).tolist(),
+                            int(np.argmax(opening)), int(np.argmin(opening))})[:12]
+            contact_sheet(path, [("known", truth, (0, 170, 0)), ("today", old, (230, 40, 40)),
+                                 ("match_video", new, (30, 60, 230))], picks, args.sheets / f"{code}-{motion}.png")
+        print(f"contact sheets in {args.sheets}")
+    if args.json:
+        rows = {"clips": result["clips"], "human": result["human"]}
+        args.json.write_text(json.dumps(rows, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""Shape-constrained fusion of per-point measurements with anisotropic confidence.
+
+Used by :func:`~faceshot_landmarks.match_video` on every frame. A tracked point is measured
+with a precision that depends on the image around it: on a corner (an eye corner, the end of a
+mouth) both coordinates are known, on an edge (a jaw outline against the background) only the
+component across the edge is, and in a flat region (the nose of a flat emoji) neither is. Each
+measurement therefore carries a 2x2 *information matrix* ``G`` (inverse covariance, pixels^-2):
+:func:`structure_information` derives it from the image's gradient structure tensor.
+
+:func:`fit_shape_model` fits a point-distribution model -- the character's own shape plus
+linear deformation modes, placed by a similarity -- to the measurements by generalised
+(Mahalanobis) least squares with robust (Huber) re-weighting, so a well-measured point pins the
+model in the directions it is known and a flat point does not pull at all.
+:func:`fuse_with_model` then combines each measurement with the fitted model point as two
+Gaussians (the model is an isotropic prior), so points keep their measured position where the
+image determines it and follow the model elsewhere.
+
+Convention: points are (N, 2) float64 pixel (x, y); information matrices are (N, 2, 2)
+symmetric positive semi-definite, in pixels^-2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from faceshot_landmarks._arrays import readonly_copy
+from faceshot_landmarks._shape import ShapePrior, similarity_fit
+from faceshot_landmarks.errors import MatchingError
+
+__all__ = [
+    "ShapeModel",
+    "fit_shape_model",
+    "fuse_with_model",
+    "sample_image",
+    "structure_information",
+]
+
+
+def sample_image(image: ArrayLike, points: ArrayLike) -> NDArray[np.float64]:
+    """Bilinear samples of a one-channel image at sub-pixel points (border replicated).
+
+    Args:
+        image: (H, W) array.
+        points: (N, 2) float pixel (x, y).
+
+    Returns:
+        (N,) float64.
+    """
+    import cv2
+
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    x = np.ascontiguousarray(p[:, 0], dtype=np.float32)[None]
+    y = np.ascontiguousarray(p[:, 1], dtype=np.float32)[None]
+    img: Any = np.asarray(image)
+    if img.dtype not in (np.uint8, np.float32):
+        img = img.astype(np.float32)
+    out = cv2.remap(img, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(out, dtype=np.float64).reshape(-1)
+
+
+def structure_information(grey: ArrayLike, points: ArrayLike, sigma: float) -> NDArray[np.float64]:
+    """Gradient structure tensor of an image at points, normalised to [0, 1] eigenvalues.
+
+    ``J = G_sigma * (grad I grad I^T)`` (Sobel gradients, Gaussian window of standard deviation
+    ``sigma`` pixels) is sampled at each point, divided by the 75th percentile of its trace over
+    the points, and its eigenvalues are clipped to [0, 1]: 1 marks a direction in which the
+    point is as well determined as a typical textured point of this face, 0 a direction with no
+    image evidence (along an edge, or in a flat region).
+
+    Args:
+        grey: (H, W) uint8 or float image.
+        points: (N, 2) float pixel (x, y).
+        sigma: window standard deviation in pixels (> 0).
+
+    Returns:
+        (N, 2, 2) float64 symmetric PSD, dimensionless.
+    """
+    import cv2
+
+    if not sigma > 0:
+        raise ValueError(f"`sigma` must be > 0; got {sigma!r}")
+    g = np.asarray(grey, dtype=np.float32)
+    gx: Any = np.asarray(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), dtype=np.float32) / 8.0
+    gy: Any = np.asarray(cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3), dtype=np.float32) / 8.0
+    jxx = sample_image(cv2.GaussianBlur(gx * gx, (0, 0), sigma), points)
+    jxy = sample_image(cv2.GaussianBlur(gx * gy, (0, 0), sigma), points)
+    jyy = sample_image(cv2.GaussianBlur(gy * gy, (0, 0), sigma), points)
+    tensor = np.stack([np.stack([jxx, jxy], -1), np.stack([jxy, jyy], -1)], -2)
+    ref = float(np.percentile(jxx + jyy, 75))
+    if ref <= 1e-12:
+        return np.zeros_like(tensor)
+    vals, vecs = np.linalg.eigh(tensor / ref)
+    vals = np.clip(vals, 0.0, 1.0)
+    return np.asarray(np.einsum("nij,nj,nkj->nik", vecs, vals, vecs), dtype=np.float64)
+
+
+@attrs.frozen
+class ShapeModel:
+    """A point-distribution model centred on one character's shape.
+
+    ``shape(c) = mean + sum_k c_k modes[k]`` in a canonical frame (centred, unit Frobenius
+    norm), placed in the image by a similarity.
+
+    Attributes:
+        mean: (N, 2) float64 canonical mean shape.
+        modes: (m, N, 2) float64 deformation modes (canonical units), m >= 0.
+        variances: (m,) float64 variance of each mode's coefficient.
+    """
+
+    mean: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    modes: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    variances: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+
+    @classmethod
+    def around(cls, shape: ArrayLike, prior: ShapePrior | None = None) -> ShapeModel:
+        """The model whose mean is ``shape`` and whose modes are ``prior``'s.
+
+        The prior's modes live in the frame of its own mean; they are carried into the frame
+        of ``shape`` by the similarity that maps the prior's mean onto it (so "open the mouth"
+        stays "open the mouth" for a rotated or scaled character).
+
+        Args:
+            shape: (N, 2) float pixel points (e.g. the character's matched landmarks).
+            prior: a gallery :class:`ShapePrior` with N points (``None``: no modes, rigid).
+        """
+        p = np.asarray(shape, dtype=np.float64)
+        centred = p - p.mean(axis=0)
+        norm = float(np.linalg.norm(centred))
+        if norm <= 0:
+            raise MatchingError("shape model: all points of the shape coincide")
+        mean = centred / norm
+        if prior is None or prior.num_modes == 0:
+            return cls(mean, np.zeros((0, *mean.shape)), np.zeros(0))
+        s, r, _ = similarity_fit(np.asarray(prior.mean), mean)
+        modes = s * np.asarray(prior.components).reshape(-1, *mean.shape) @ r.T
+        return cls(mean, modes, np.asarray(prior.variances) * s * s)
+
+    @property
+    def num_modes(self) -> int:
+        """m."""
+        return int(self.modes.shape[0])
+
+
+@attrs.frozen
+class ModelFit:
+    """Result of :func:`fit_shape_model`.
+
+    Attributes:
+        points: (N, 2) float64 model points in the image (pixels).
+        weights: (N,) float64 robust weights in (0, 1] (small = outlying measurement).
+        coefficients: (m,) float64 mode coefficients.
+        scale: float, pixels per canonical unit (the similarity's scale).
+    """
+
+    points: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    weights: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    coefficients: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
+    scale: float
+
+
+def _similarity_jacobian(shape: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(N, 2, 4) d(point)/d(a, b, tx, ty) of ``x = [[a, -b], [b, a]] shape + t``."""
+    n = len(shape)
+    jac = np.zeros((n, 2, 4))
+    jac[:, 0, 0] = shape[:, 0]
+    jac[:, 0, 1] = -shape[:, 1]
+    jac[:, 0, 2] = 1.0
+    jac[:, 1, 0] = shape[:, 1]
+    jac[:, 1, 1] = shape[:, 0]
+    jac[:, 1, 3] = 1.0
+    return jac
+
+
+def fit_shape_model(
+    observations: ArrayLike,
+    information: ArrayLike,
+    model: ShapeModel,
+    *,
+    ridge: float = 1.0,
+    max_sd: float = 3.0,
+    iterations: int = 4,
+    huber: float = 2.0,
+) -> ModelFit:
+    """Fit a :class:`ShapeModel` to points measured with anisotropic confidence.
+
+    Minimises ``sum_i w_i r_i^T G_i r_i + ridge * sum_k c_k^2 / var_k`` over the similarity
+    ``(a, b, t)`` and the mode coefficients ``c``, with ``r_i = x_i(a, b, t, c) - y_i``, by
+    alternating two linear solves (the similarity for fixed ``c``, then ``c`` for a fixed
+    similarity); ``w_i`` are Huber weights of the Mahalanobis residuals (threshold ``huber``),
+    recomputed every iteration, and coefficients are clamped to +-``max_sd`` standard deviations.
+
+    Args:
+        observations: (N, 2) float pixel measurements ``y``.
+        information: (N, 2, 2) float PSD information matrices ``G`` (pixels^-2); the similarity
+            must be determined by them (at least two points with information in some direction).
+        model: the shape model (N points).
+        ridge: weight of the coefficient prior, in units of the mode variances.
+        max_sd: coefficient clamp in standard deviations.
+        iterations: alternations (each with re-weighting).
+        huber: Huber threshold on the Mahalanobis residual (in standard deviations).
+
+    Returns:
+        :class:`ModelFit` in image pixels.
+
+    Raises:
+        MatchingError: the information does not determine a similarity.
+    """
+    y = np.asarray(observations, dtype=np.float64)
+    info = np.asarray(information, dtype=np.float64)
+    n = len(model.mean)
+    if y.shape != (n, 2) or info.shape != (n, 2, 2):
+        raise ValueError(f"`observations` must be ({n}, 2) and `information` ({n}, 2, 2); got {y.shape} and {info.shape}")
+    m = model.num_modes
+    coeffs = np.zeros(m)
+    weights = np.ones(n)
+    sd = np.sqrt(np.maximum(model.variances, 1e-12))
+    a_mat = np.eye(2)
+    t = np.zeros(2)
+    for _ in range(max(1, iterations)):
+        shape = model.mean + np.tensordot(coeffs, model.modes, 1) if m else model.mean
+        gw = info * weights[:, None, None]
+        jac = _similarity_jacobian(shape)
+        lhs = np.einsum("nai,nab,nbj->ij", jac, gw, jac)
+        rhs = np.einsum("nai,nab,nb->i", jac, gw, y)
+        if np.linalg.cond(lhs) > 1e12:
+            raise MatchingError("shape fit: the measurements do not determine the face's position, scale and rotation")
+        theta = np.linalg.solve(lhs, rhs)
+        a_mat = np.array([[theta[0], -theta[1]], [theta[1], theta[0]]])
+        t = theta[2:]
+        if m:
+            jm = np.einsum("ab,knb->nak", a_mat, model.modes)
+            resid = y - (model.mean @ a_mat.T + t)
+            lhs_m = np.einsum("nak,nab,nbl->kl", jm, gw, jm) + ridge * np.diag(1.0 / sd**2)
+            rhs_m = np.einsum("nak,nab,nb->k", jm, gw, resid)
+            coeffs = np.clip(np.linalg.solve(lhs_m, rhs_m), -max_sd * sd, max_sd * sd)
+            shape = model.mean + np.tensordot(coeffs, model.modes, 1)
+        x = shape @ a_mat.T + t
+        r = y - x
+        dist = np.sqrt(np.maximum(np.einsum("na,nab,nb->n", r, info, r), 0.0))
+        weights = np.where(dist > huber, huber / np.maximum(dist, 1e-12), 1.0)
+    scale = float(np.sqrt(abs(np.linalg.det(a_mat))))
+    return ModelFit(shape @ a_mat.T + t, weights, coeffs, scale)
+
+
+def fuse_with_model(
+    observations: ArrayLike, information: ArrayLike, model_points: ArrayLike, model_information: float
+) -> NDArray[np.float64]:
+    """Posterior mean of two Gaussian estimates of each point: a measurement and the model.
+
+    ``p_i = (G_i + lambda I)^-1 (G_i y_i + lambda x_i)``.
+
+    Args:
+        observations: (N, 2) float pixel measurements ``y``.
+        information: (N, 2, 2) float PSD information ``G`` of the measurements (pixels^-2).
+        model_points: (N, 2) float pixel model points ``x``.
+        model_information: ``lambda`` > 0, isotropic information of the model (pixels^-2).
+
+    Returns:
+        (N, 2) float64 pixels.
+    """
+    if not model_information > 0:
+        raise ValueError(f"`model_information` must be > 0; got {model_information!r}")
+    y = np.asarray(observations, dtype=np.float64)
+    g = np.asarray(information, dtype=np.float64)
+    x = np.asarray(model_points, dtype=np.float64)
+    lhs = g + model_information * np.eye(2)[None]
+    rhs = np.einsum("nab,nb->na", g, y) + model_information * x
+    return np.asarray(np.linalg.solve(lhs, rhs[..., None])[..., 0], dtype=np.float64)

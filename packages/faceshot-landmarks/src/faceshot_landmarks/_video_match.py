@@ -1,0 +1,743 @@
+"""Driving landmarks of non-human videos: the appearance-guided matcher on every frame, fused
+with optical flow through a shape model and a temporal filter (:func:`match_video`).
+
+Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
+
+1. **Find the face.** The first frames are matched with the gallery (:func:`match`: per-part
+   domain retrieval, Eq. 3-4, shape prior) until the mean peak similarity of the 68 matches
+   reaches ``min_score``; the match is then repeated on a crop around it (the face at the
+   gallery's scale). No face within ``search_frames`` frames raises :class:`NoFaceError`
+   naming the video and the frames searched. Frames before the first face are filled with it
+   and marked not visible.
+2. **The video's own references.** The found frame becomes the *anchor*: its face crop is run
+   through the backbone once more, at one cheap scale, and the features at the 68 points
+   become this character's reference vectors (Eq. 4 with k = 1, the character itself as its
+   gallery). The per-frame lookup never goes back to the gallery's domains unless the face is
+   lost.
+3. **Every frame**, two measurements of each point:
+
+   * *flow*: dense optical flow (DIS) from the anchor frame straight to this frame (not chained
+     frame to frame, so it does not drift), warm-started with the previous frame's flow; each
+     point's information matrix is the anchor image's gradient structure tensor around it
+     (:func:`structure_information`: a corner is known in both directions, an outline only
+     across, a flat patch not at all), rotated with the face and damped where the flow's
+     photometric residual is large;
+   * *match*: the frame is cropped around the flow's prediction of the face (crops of
+     ``batch`` frames go through the backbone in one batched pass, at one scale), the 68
+     references are matched inside a window around each predicted point, refined to sub-cell
+     precision (:func:`similarity_map`, :func:`cosine_argmax`, :func:`refine_subpixel`), and
+     weighted by their similarity.
+
+   Both are fused per point, a shape model (this character's shape plus the gallery prior's
+   deformation modes, :class:`ShapeModel`) is fitted to them by robust generalised least
+   squares (:func:`fit_shape_model`), and each point is the posterior of its measurements and
+   the model (:func:`fuse_with_model`): measured where the image determines it, following the
+   model where it does not.
+4. **Lost and found.** When the matches no longer resemble the references (mean similarity
+   below ``lost_score``) and the flow fails its photometric check on most points, the frame is
+   lost; the gallery search of step 1 is retried every ``refind_every`` frames until the face
+   is back, where tracking restarts. The anchor moves to the current frame when the face has
+   rotated or scaled too far from it for the flow.
+5. **Time.** Gaps of at most ``max_gap`` lost frames are interpolated, longer ones hold the last
+   found frame (:func:`fill_gaps`; ``visible`` is False there), and a One-Euro filter
+   (in face widths) smooths each run of found frames.
+
+:func:`track_points` is the earlier tracker (frame 0 matched, then pyramidal Lucas-Kanade with a
+forward-backward check; points that fail it are marked not visible and moved with the
+similarity of the points that passed), kept as a public function and as the baseline the
+benchmark (``bench/nonhuman.py``) compares against.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+from faceshot_retarget import Landmarks, OneEuroConfig, as_points, one_euro_filter
+from faceshot_retarget.ibug68 import NUM_POINTS
+from numpy.typing import ArrayLike, NDArray
+
+from faceshot_landmarks._classical import check_image
+from faceshot_landmarks._detect import fill_gaps
+from faceshot_landmarks._features import (
+    cells_to_pixels,
+    normalize_features,
+    pixels_to_cells,
+    sample_features,
+)
+from faceshot_landmarks._matcher import (
+    MatcherConfig,
+    MatchResult,
+    cosine_argmax,
+    match,
+    refine_peaks,
+    similarity_map,
+)
+from faceshot_landmarks._shape import similarity_fit
+from faceshot_landmarks._shape_fit import (
+    ShapeModel,
+    fit_shape_model,
+    fuse_with_model,
+    sample_image,
+    structure_information,
+)
+from faceshot_landmarks._video import iter_frames, probe_video
+from faceshot_landmarks.errors import MatchingError, NoFaceError, VideoError
+
+__all__ = ["TrackConfig", "VideoMatchConfig", "match_video", "track_points"]
+
+
+def _positive(instance: Any, attribute: Any, value: Any) -> None:
+    if not value >= 1:
+        raise ValueError(f"`{attribute.name}` must be >= 1; got {value!r}")
+
+
+def _non_negative(instance: Any, attribute: Any, value: Any) -> None:
+    if not value >= 0:
+        raise ValueError(f"`{attribute.name}` must be >= 0; got {value!r}")
+
+
+def _fraction(instance: Any, attribute: Any, value: Any) -> None:
+    if not 0 < value < 1:
+        raise ValueError(f"`{attribute.name}` must be in (0, 1); got {value!r}")
+
+
+def _positive_real(instance: Any, attribute: Any, value: Any) -> None:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"`{attribute.name}` must be a positive number; got {value!r}")
+
+
+def _multiple_of_32(instance: Any, attribute: Any, value: Any) -> None:
+    if not (isinstance(value, int) and value >= 64 and value % 32 == 0):
+        raise ValueError(f"`{attribute.name}` must be a multiple of 32, at least 64; got {value!r}")
+
+
+@attrs.frozen
+class TrackConfig:
+    """Settings of :func:`track_points` (pyramidal Lucas-Kanade with forward-backward check).
+
+    Attributes:
+        window: LK window side in pixels.
+        levels: pyramid levels above the base.
+        fb_threshold: largest forward-backward error in pixels for a point to count as tracked.
+    """
+
+    window: int = attrs.field(default=21, validator=_positive)
+    levels: int = attrs.field(default=3, validator=_non_negative)
+    fb_threshold: float = attrs.field(default=1.0, validator=_non_negative)
+
+
+def track_points(
+    frames: Iterable[NDArray[np.uint8]],
+    initial: ArrayLike,
+    *,
+    config: TrackConfig = TrackConfig(),
+    progress: bool = True,
+    total: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Track 68 points through frames with pyramidal LK and a forward-backward check.
+
+    Args:
+        frames: iterable of (H, W, 3) uint8 RGB frames; the first is where ``initial`` lies.
+        initial: (68, 2) float pixel points on the first frame.
+        config: tracker settings.
+        progress: tqdm bar on stderr.
+        total: number of frames for the bar.
+
+    Returns:
+        ``(points, visible)``: (T, 68, 2) float64 pixels and (T, 68) bool (False where the
+        forward-backward check failed; such points move with the similarity of the tracked
+        ones, or stay when fewer than 3 points are tracked).
+
+    Raises:
+        VideoError: no frames.
+    """
+    import cv2
+    from tqdm import tqdm
+
+    p0 = as_points(initial, "initial")[0]
+    lk = {
+        "winSize": (config.window, config.window),
+        "maxLevel": config.levels,
+        "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01),
+    }
+    out: list[NDArray[np.float64]] = []
+    vis: list[NDArray[np.bool_]] = []
+    prev_grey: NDArray[np.uint8] | None = None
+    cur = p0
+    for frame in tqdm(frames, total=total, desc="tracking", unit="frame", disable=not progress):
+        grey = np.asarray(cv2.cvtColor(check_image(frame, "frame"), cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+        if prev_grey is None:
+            out.append(cur.copy())
+            vis.append(np.ones(NUM_POINTS, bool))
+        else:
+            src = cur.astype(np.float32).reshape(-1, 1, 2)
+            fwd, st1, _ = cv2.calcOpticalFlowPyrLK(prev_grey, grey, src, None, **lk)  # type: ignore[call-overload]
+            bwd, st2, _ = cv2.calcOpticalFlowPyrLK(grey, prev_grey, fwd, None, **lk)  # type: ignore[call-overload]
+            fb = np.linalg.norm(bwd.reshape(-1, 2) - src.reshape(-1, 2), axis=1)
+            good = (st1.reshape(-1) == 1) & (st2.reshape(-1) == 1) & (fb <= config.fb_threshold)
+            new = fwd.reshape(-1, 2).astype(np.float64)
+            if good.sum() >= 3:
+                s, r, tr = similarity_fit(cur[good], new[good])
+                moved = s * cur @ r.T + tr
+            else:
+                moved = cur
+            cur = np.where(good[:, None], new, moved)
+            out.append(cur.copy())
+            vis.append(good)
+        prev_grey = grey
+    if not out:
+        raise VideoError("no frames to track")
+    return np.stack(out), np.stack(vis)
+
+
+_SMOOTHING = OneEuroConfig(min_cutoff=2.0, beta=2.0)
+
+
+@attrs.frozen
+class VideoMatchConfig:
+    """Settings of :func:`match_video` (see the module docs for the algorithm).
+
+    Lengths called "face widths" are multiples of the distance between jaw points 0 and 16
+    of the current estimate, so the settings do not depend on the video's resolution.
+
+    Attributes:
+        min_score: a gallery match counts as a face when the mean peak cosine similarity of
+            its 68 points reaches this. With the embedded backbone, characters score 0.65-0.8
+            and frames without a face (blank, noise, text, shapes) at most 0.45; other
+            backbones may need another value.
+        min_contrast: ... and when the grey levels inside the matched face's bounding box have at
+            least this standard deviation (a blank or flat frame has no face, whatever a
+            per-cell normalised descriptor makes of its noise).
+        search_frames: frames searched for the first face before :class:`NoFaceError`.
+        refind_every: while the face is lost, the gallery search runs on every this many
+            frames (it costs a full two-scale feature pass).
+        max_gap: longest run of lost frames (frames) that is linearly interpolated; longer
+            runs hold the last found frame.
+        refine_crop: repeat the first gallery match on a crop around the face scaled to
+            ``refine_size`` pixels (the face then has the scale of the gallery's images;
+            matches on small faces improve markedly).
+        refine_margin: side of that crop over the longer side of the landmarks' box.
+        refine_size: side of that crop in pixels.
+        crop_size: side in pixels of the per-frame face crop fed to the backbone (a multiple
+            of 32); the crop is also the single input scale of the per-frame feature pass.
+        crop_margin: side of the per-frame crop over the longer side of the landmarks' box.
+        batch: frames whose crops go through the backbone in one batched call.
+        search_radius: radius, in face widths, of the window around each predicted point in
+            which its reference is matched.
+        flow_max_side: frames are downscaled for optical flow so their longer side is at most
+            this many pixels.
+        structure_sigma: window (Gaussian standard deviation), in face widths, of the
+            structure tensor that weighs each flow measurement.
+        flow_sigma: standard deviation, in face widths, of a flow measurement in a direction
+            with full image structure.
+        photometric_tolerance: grey-level residual (after warping by the flow, averaged over
+            the same window) at which a point's flow information is damped by e^-1; points
+            below it count as tracked for the lost test.
+        match_sigma: standard deviation, in face widths, of a per-frame match with similarity
+            1 (matches are ~4 px cells refined to sub-cell, so coarser than flow).
+        match_floor: similarities at or below this give a match no weight; weights rise
+            quadratically to 1 at similarity 1.
+        model_sigma: standard deviation, in face widths, of a point about the fitted shape
+            model (how far a measured point may leave the model).
+        ridge: weight of the shape modes' prior (in units of their variances).
+        lost_score: the face is lost when the mean similarity of the per-frame matches falls
+            below this while fewer than ``lost_tracked`` of the points pass the flow's
+            photometric check.
+        lost_tracked: see ``lost_score``.
+        reanchor_degrees: the anchor moves to the current frame when the face has rotated by
+            more than this many degrees from it ...
+        reanchor_scale: ... or its size changed by more than this factor ...
+        reanchor_tracked: ... or fewer than this fraction of the points pass the photometric
+            check.
+        smoothing: One-Euro filter on the landmarks in face widths (``min_cutoff`` Hz,
+            ``beta`` per face width per second), per run of found frames; ``None``: off.
+    """
+
+    min_score: float = attrs.field(default=0.5, validator=_fraction)
+    min_contrast: float = attrs.field(default=8.0, validator=_positive_real)
+    search_frames: int = attrs.field(default=30, validator=_positive)
+    refind_every: int = attrs.field(default=5, validator=_positive)
+    max_gap: int = attrs.field(default=15, validator=_non_negative)
+    refine_crop: bool = True
+    refine_margin: float = attrs.field(default=1.2, validator=_positive_real)
+    refine_size: int = attrs.field(default=512, validator=_multiple_of_32)
+    crop_size: int = attrs.field(default=256, validator=_multiple_of_32)
+    crop_margin: float = attrs.field(default=1.6, validator=_positive_real)
+    batch: int = attrs.field(default=8, validator=_positive)
+    search_radius: float = attrs.field(default=0.2, validator=_positive_real)
+    flow_max_side: int = attrs.field(default=512, validator=_positive)
+    structure_sigma: float = attrs.field(default=0.02, validator=_positive_real)
+    flow_sigma: float = attrs.field(default=0.01, validator=_positive_real)
+    photometric_tolerance: float = attrs.field(default=25.0, validator=_positive_real)
+    match_sigma: float = attrs.field(default=0.08, validator=_positive_real)
+    match_floor: float = attrs.field(default=0.5, validator=_fraction)
+    model_sigma: float = attrs.field(default=0.05, validator=_positive_real)
+    ridge: float = attrs.field(default=1.0, validator=_positive_real)
+    lost_score: float = attrs.field(default=0.6, validator=_fraction)
+    lost_tracked: float = attrs.field(default=0.5, validator=_fraction)
+    reanchor_degrees: float = attrs.field(default=25.0, validator=_positive_real)
+    reanchor_scale: float = attrs.field(default=1.3, validator=_positive_real)
+    reanchor_tracked: float = attrs.field(default=0.6, validator=_fraction)
+    smoothing: OneEuroConfig | None = attrs.field(default=None)
+
+
+def face_width(points: ArrayLike) -> float:
+    """Distance in pixels between jaw points 0 and 16 of a (68, 2) shape (at least 1)."""
+    p = np.asarray(points, dtype=np.float64)
+    return max(float(np.linalg.norm(p[16] - p[0])), 1.0)
+
+
+def crop_transform(points: ArrayLike, margin: float, size: int) -> NDArray[np.float64]:
+    """The (2, 3) affine map from frame pixels to a square crop around a shape.
+
+    The crop is centred on the points' bounding box, its side is ``margin`` times the box's
+    longer side (at least 8 pixels), and it is resampled to ``size`` x ``size`` pixels. Pixel
+    centres follow the faceshot convention (origin at the top-left pixel centre): with
+    ``k = size / side`` and ``e`` the crop's left edge, ``u = k (x + 0.5 - e) - 0.5``; the box
+    centre maps to the crop centre ``(size - 1) / 2``.
+
+    Args:
+        points: (N, 2) float pixel (x, y).
+        margin: crop side over the box's longer side (> 0).
+        size: crop side in pixels.
+
+    Returns:
+        (2, 3) float64 ``[[k, 0, bx], [0, k, by]]``.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    lo, hi = p.min(axis=0), p.max(axis=0)
+    side = max(float((hi - lo).max()) * margin, 8.0)
+    edge = (lo + hi) / 2 + 0.5 - side / 2  # the crop's left/top edge, in frame pixel-edge units
+    k = size / side
+    return np.array([[k, 0.0, (0.5 - edge[0]) * k - 0.5], [0.0, k, (0.5 - edge[1]) * k - 0.5]])
+
+
+def _apply(affine: NDArray[np.float64], points: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(points @ affine[:, :2].T + affine[:, 2], dtype=np.float64)
+
+
+def _unapply(affine: NDArray[np.float64], points: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray((points - affine[:, 2]) / np.diag(affine[:, :2]), dtype=np.float64)
+
+
+def _warp(image: NDArray[np.uint8], affine: NDArray[np.float64], size: int) -> NDArray[np.uint8]:
+    import cv2
+
+    flags = cv2.INTER_AREA if affine[0, 0] < 1 else cv2.INTER_LINEAR
+    return np.asarray(
+        cv2.warpAffine(image, affine, (size, size), flags=flags, borderMode=cv2.BORDER_REPLICATE), dtype=np.uint8
+    )
+
+
+def _extract_crops(extractor: Any, crops: Sequence[NDArray[np.uint8]], size: int) -> list[Any]:
+    """Features of same-size crops: one batched single-scale pass when the extractor offers
+    ``extract_stack`` (``faceshot_features.EmbeddedExtractor``), else one ``extract`` each."""
+    stack = getattr(extractor, "extract_stack", None)
+    if stack is not None:
+        return list(stack(crops, input_sizes=(size,)))
+    return [extractor.extract(c) for c in crops]
+
+
+def local_match(
+    features: Any,
+    references: NDArray[np.float32],
+    predicted: NDArray[np.float64],
+    radius: float,
+    config: MatcherConfig,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Match each reference inside a disc around its predicted point.
+
+    Args:
+        features: feature-like map (``.array`` (C, h, w), ``.image_size`` (H, W)).
+        references: (68, C) float32 L2-normalised reference vectors.
+        predicted: (68, 2) float pixel predictions in the features' image.
+        radius: disc radius in pixels (the nearest cell is always searched).
+        config: matcher settings (``exclusion``, ``refine_radius``, ``upsample``).
+
+    Returns:
+        ``(points, scores, curvature)``: (68, 2) float64 pixels of the refined matches, (68,)
+        float64 their cosine similarity, and (68, 2, 2) float64 the negative Hessian of the
+        similarity map at each peak cell (central differences, in cells^-2, eigenvalues clipped
+        at 0): large across directions in which the match is sharply located, 0 along ridges
+        and on flat maps.
+    """
+    arr = normalize_features(np.asarray(features.array, dtype=np.float32), axis=0)
+    size = (int(features.image_size[0]), int(features.image_size[1]))
+    h, w = arr.shape[1:]
+    sim = similarity_map(references, arr)
+    centre = pixels_to_cells(predicted, size, (h, w))
+    rad = max(radius * w / size[1], 1.0)
+    ii, jj = np.indices((h, w))
+    inside = (jj[None] - centre[:, 0, None, None]) ** 2 + (ii[None] - centre[:, 1, None, None]) ** 2 <= rad * rad
+    near = np.clip(np.round(centre), 0, [w - 1, h - 1]).astype(np.intp)
+    inside[np.arange(len(near)), near[:, 1], near[:, 0]] = True
+    peaks, _, _ = cosine_argmax(np.where(inside, sim, -np.inf), exclusion=config.exclusion)
+    cells, scores = refine_peaks(arr, sim, peaks, radius=config.refine_radius, upsample=config.upsample)
+    return cells_to_pixels(cells, size, (h, w)), scores, peak_curvature(sim, peaks)
+
+
+def peak_curvature(similarity: NDArray[np.float32], peaks: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Negative Hessian of similarity maps at given cells (central differences, border-clamped).
+
+    Args:
+        similarity: (N, h, w) float maps.
+        peaks: (N, 2) int cell (j, i) per map.
+
+    Returns:
+        (N, 2, 2) float64 symmetric PSD (eigenvalues clipped at 0), in cells^-2.
+    """
+    s = np.asarray(similarity, dtype=np.float64)
+    n, h, w = s.shape
+    j, i = peaks[:, 0], peaks[:, 1]
+    jm, jp = np.clip(j - 1, 0, w - 1), np.clip(j + 1, 0, w - 1)
+    im, ip = np.clip(i - 1, 0, h - 1), np.clip(i + 1, 0, h - 1)
+    k = np.arange(n)
+    centre = s[k, i, j]
+    dxx = s[k, i, jp] - 2 * centre + s[k, i, jm]
+    dyy = s[k, ip, j] - 2 * centre + s[k, im, j]
+    dxy = (s[k, ip, jp] - s[k, ip, jm] - s[k, im, jp] + s[k, im, jm]) / 4
+    neg = -np.stack([np.stack([dxx, dxy], -1), np.stack([dxy, dyy], -1)], -2)
+    vals, vecs = np.linalg.eigh(neg)
+    return np.asarray(np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, None), vecs), dtype=np.float64)
+
+
+def _clip_eigen(matrices: NDArray[np.float64], high: float = 1.0) -> NDArray[np.float64]:
+    """(N, 2, 2) symmetric matrices with eigenvalues clipped to [0, high]."""
+    vals, vecs = np.linalg.eigh(matrices)
+    return np.asarray(np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, high), vecs), dtype=np.float64)
+
+
+def _contrast(frame: NDArray[np.uint8], points: NDArray[np.float64]) -> float:
+    """Standard deviation of the grey levels inside the points' bounding box."""
+    h, w = frame.shape[:2]
+    lo = np.clip(np.floor(points.min(axis=0)).astype(int), 0, [w - 1, h - 1])
+    hi = np.clip(np.ceil(points.max(axis=0)).astype(int) + 1, lo + 1, [w, h])
+    patch = frame[lo[1] : hi[1], lo[0] : hi[0]].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return float(patch.std())
+
+
+def _rotation_of(info: NDArray[np.float64], rot: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(np.einsum("ab,nbc,dc->nad", rot, info, rot), dtype=np.float64)
+
+
+@attrs.define
+class _Anchor:
+    """The frame flow is measured from: flow-scale grey image, its points, their structure."""
+
+    grey: NDArray[np.uint8]
+    points: NDArray[np.float64]
+    structure: NDArray[np.float64]
+    width: float
+    flow: NDArray[np.float32] | None = None
+
+
+class _Tracker:
+    """Per-video state of :func:`match_video` (frames are fed in chunks, in order)."""
+
+    def __init__(self, name: str, extractor: Any, gallery: Any, matcher: MatcherConfig, config: VideoMatchConfig,
+                 size: tuple[int, int], frame_extractor: Any = None) -> None:
+        import cv2
+
+        self.name = name
+        self.extractor = extractor
+        self.frame_extractor = extractor if frame_extractor is None else frame_extractor
+        self.gallery = gallery
+        self.matcher = matcher
+        self.config = config
+        self.size = size
+        self.flow_scale = min(1.0, config.flow_max_side / max(size))
+        self.dis: Any = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)  # type: ignore[attr-defined]
+        self.points: list[NDArray[np.float64] | None] = []
+        self.first: int | None = None
+        self.best_score = -np.inf
+        self.best_frame = -1
+        self.lost_since = 0
+        self.anchor: _Anchor | None = None
+        self.references: NDArray[np.float32] | None = None
+        self.curvature_ref = 1.0
+        self.model: ShapeModel | None = None
+        self.prior = gallery.shape_prior()
+        self.current: NDArray[np.float64] | None = None
+
+    # -------------------------------------------------------------- gallery search
+
+    def _find(self, frame: NDArray[np.uint8]) -> NDArray[np.float64] | None:
+        try:
+            with np.errstate(all="ignore"):  # degenerate maps (a blank frame) mean no face
+                result: MatchResult = match(self.extractor.extract(frame), self.gallery, config=self.matcher)
+        except (MatchingError, np.linalg.LinAlgError):
+            return None
+        score = float(np.mean(result.scores))
+        if not math.isfinite(score):
+            return None
+        t = len(self.points)
+        pts = np.asarray(result.points, dtype=np.float64)
+        if _contrast(frame, pts) < self.config.min_contrast:  # a blank or flat frame
+            score = min(score, 0.0)
+        if score > self.best_score:
+            self.best_score, self.best_frame = score, t
+        if score < self.config.min_score:
+            return None
+        if self.config.refine_crop:
+            affine = crop_transform(pts, self.config.refine_margin, self.config.refine_size)
+            crop = _warp(frame, affine, self.config.refine_size)
+            try:
+                with np.errstate(all="ignore"):
+                    again: MatchResult = match(self.extractor.extract(crop), self.gallery, config=self.matcher)
+            except (MatchingError, np.linalg.LinAlgError):
+                return pts
+            if float(np.mean(again.scores)) >= self.config.min_score:
+                pts = _unapply(affine, np.asarray(again.points, dtype=np.float64))
+        return pts
+
+    def _grey(self, frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        import cv2
+
+        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        if self.flow_scale < 1.0:
+            h, w = grey.shape
+            grey = cv2.resize(grey, (round(w * self.flow_scale), round(h * self.flow_scale)), interpolation=cv2.INTER_AREA)
+        return np.asarray(grey, dtype=np.uint8)
+
+    def _to_flow(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        return (points + 0.5) * self.flow_scale - 0.5
+
+    def _set_anchor(self, grey: NDArray[np.uint8], points: NDArray[np.float64]) -> None:
+        width = face_width(points)
+        sigma = max(self.config.structure_sigma * width * self.flow_scale, 0.5)
+        structure = structure_information(grey, self._to_flow(points), sigma)
+        self.anchor = _Anchor(grey, points.copy(), structure, width)
+
+    def _start(self, frame: NDArray[np.uint8], grey: NDArray[np.uint8], points: NDArray[np.float64]) -> None:
+        """Begin tracking at this frame: references from its crop, the shape model, the anchor."""
+        cfg = self.config
+        affine = crop_transform(points, cfg.crop_margin, cfg.crop_size)
+        (feat,) = _extract_crops(self.frame_extractor, [_warp(frame, affine, cfg.crop_size)], cfg.crop_size)
+        arr = normalize_features(np.asarray(feat.array, dtype=np.float32), axis=0)
+        cells = pixels_to_cells(_apply(affine, points), (cfg.crop_size, cfg.crop_size), arr.shape[1:])
+        self.references = normalize_features(sample_features(arr, cells), axis=-1)
+        _, _, curvature = local_match(feat, self.references, _apply(affine, points), 1.0, self.matcher)
+        self.curvature_ref = max(float(np.percentile(np.trace(curvature, axis1=1, axis2=2), 75)), 1e-9)
+        self.model = ShapeModel.around(points, self.prior)
+        self._set_anchor(grey, points)
+        self.current = points.copy()
+
+    # -------------------------------------------------------------- per frame
+
+    def _flow_measure(self, grey: NDArray[np.uint8]) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+        """Flow from the anchor: (68, 2) points, (68, 2, 2) information (pixels^-2), tracked share."""
+        import cv2
+
+        anchor = self.anchor
+        assert anchor is not None
+        cfg = self.config
+        flow = self.dis.calc(anchor.grey, grey, None if anchor.flow is None else anchor.flow.copy())
+        anchor.flow = flow
+        q = self._to_flow(anchor.points)
+        moved = q + np.stack([sample_image(flow[..., 0], q), sample_image(flow[..., 1], q)], axis=1)
+        h, w = grey.shape
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        warped = cv2.remap(grey, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        diff = np.abs(warped.astype(np.float32) - anchor.grey.astype(np.float32))
+        sigma = max(cfg.structure_sigma * anchor.width * self.flow_scale, 0.5)
+        blurred: Any = cv2.GaussianBlur(diff, (0, 0), sigma)
+        resid = sample_image(blurred, q)
+        damp = np.exp(-((resid / cfg.photometric_tolerance) ** 2))
+        points = (moved + 0.5) / self.flow_scale - 0.5
+        weights = np.trace(anchor.structure, axis1=1, axis2=2) * damp + 1e-6
+        _, rot, _ = similarity_fit(anchor.points, points, weights)
+        sd = cfg.flow_sigma * anchor.width
+        info = _rotation_of(anchor.structure, rot) * (damp / sd**2)[:, None, None]
+        return points, info, float(np.mean(resid < cfg.photometric_tolerance))
+
+    def _fit(self, y: NDArray[np.float64], info: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Shape-model fit and posterior of measurements (pixels)."""
+        assert self.model is not None
+        cfg = self.config
+        width = face_width(self.current if self.current is not None else y)
+        floor = np.eye(2)[None] * (1e-4 / width**2)  # keeps the fit well posed on flat faces
+        fit = fit_shape_model(y, info + floor, self.model, ridge=cfg.ridge)
+        lam = 1.0 / (cfg.model_sigma * width) ** 2
+        return fuse_with_model(y, info * fit.weights[:, None, None], fit.points, lam)
+
+    def _lose(self, t: int) -> None:
+        self.anchor = None
+        self.current = None
+        self.lost_since = t
+
+    def _searching(self, t: int) -> bool:
+        if self.first is None:
+            return t < self.config.search_frames
+        return (t - self.lost_since) % self.config.refind_every == 0
+
+    def feed(self, frames: Sequence[NDArray[np.uint8]]) -> None:
+        """Process the next chunk of frames."""
+        cfg = self.config
+        pending: list[tuple[int, NDArray[np.uint8], NDArray[np.float64], NDArray[np.float64], float, NDArray[np.float64]]] = []
+        todo = list(frames)
+        while todo:
+            frame = check_image(todo.pop(0), "frame")
+            grey = self._grey(frame)
+            t = len(self.points)
+            if self.anchor is None:
+                found = self._find(frame) if self._searching(t) else None
+                self.points.append(found)
+                if found is not None:
+                    self.first = t if self.first is None else self.first
+                    self._start(frame, grey, found)
+                continue
+            y, info, tracked = self._flow_measure(grey)
+            try:
+                predicted = self._fit(y, info)
+            except MatchingError:
+                predicted = y
+            self.points.append(None)  # filled after the batched match
+            pending.append((t, frame, y, info, tracked, predicted))
+            if len(pending) == cfg.batch or not todo:
+                rest = self._resolve(pending)
+                pending = []
+                if rest:  # the face was lost inside the batch: redo from that frame on
+                    del self.points[rest[0][0]:]
+                    todo = [f for _, f, *_ in rest] + todo
+
+    def _resolve(self, pending: list[Any]) -> list[Any]:
+        """Batched per-frame matching and fusion; returns the frames after a loss (to redo)."""
+        cfg = self.config
+        assert self.references is not None
+        affines = [crop_transform(p[5], cfg.crop_margin, cfg.crop_size) for p in pending]
+        crops = [_warp(p[1], a, cfg.crop_size) for p, a in zip(pending, affines, strict=True)]
+        feats = _extract_crops(self.frame_extractor, crops, cfg.crop_size)
+        for k, ((t, frame, y, info, tracked, predicted), affine, feat) in enumerate(zip(pending, affines, feats, strict=True)):
+            width = face_width(predicted)
+            radius = cfg.search_radius * width * affine[0, 0]
+            found, scores, curvature = local_match(feat, self.references, _apply(affine, predicted), radius, self.matcher)
+            found = _unapply(affine, found)
+            mean_score = float(np.mean(scores))
+            if mean_score < cfg.lost_score and tracked < cfg.lost_tracked:
+                self._lose(t)
+                return pending[k:]
+            conf = np.clip((scores - cfg.match_floor) / (1.0 - cfg.match_floor), 0.0, 1.0) ** 2
+            sharp = _clip_eigen(curvature / self.curvature_ref)
+            info_m = sharp * (conf / (cfg.match_sigma * width) ** 2)[:, None, None]
+            total = info + info_m
+            fused = np.linalg.solve(total + np.eye(2)[None] * 1e-12,
+                                    (np.einsum("nab,nb->na", info, y) + np.einsum("nab,nb->na", info_m, found))[..., None])[..., 0]
+            try:
+                points = self._fit(fused, total)
+            except MatchingError:
+                self._lose(t)
+                return pending[k:]
+            self.points[t] = points
+            self.current = points
+            self._maybe_reanchor(frame, points, tracked)
+        return []
+
+    def _maybe_reanchor(self, frame: NDArray[np.uint8], points: NDArray[np.float64], tracked: float) -> None:
+        anchor = self.anchor
+        assert anchor is not None
+        cfg = self.config
+        scale, rot, _ = similarity_fit(anchor.points, points)
+        degrees = abs(math.degrees(math.atan2(rot[1, 0], rot[0, 0])))
+        if degrees > cfg.reanchor_degrees or not 1 / cfg.reanchor_scale < scale < cfg.reanchor_scale or tracked < cfg.reanchor_tracked:
+            self._set_anchor(self._grey(frame), points)
+
+    def result(self) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """(T, 68, 2) points (zeros where lost) and (T,) found mask."""
+        found = np.array([p is not None for p in self.points], dtype=bool)
+        pts = np.zeros((len(self.points), NUM_POINTS, 2))
+        for t, p in enumerate(self.points):
+            if p is not None:
+                pts[t] = p
+        return pts, found
+
+
+def _smooth_runs(points: NDArray[np.float64], found: NDArray[np.bool_], fps: float, config: OneEuroConfig) -> NDArray[np.float64]:
+    """One-Euro filter, in face widths, over each run of found frames."""
+    out = points.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], found.astype(np.int8), [0]])))
+    for start, stop in zip(edges[0::2], edges[1::2], strict=True):
+        seg = points[start:stop]
+        width = float(np.median(np.linalg.norm(seg[:, 16] - seg[:, 0], axis=1)))
+        width = max(width, 1.0)
+        out[start:stop] = one_euro_filter(seg / width, fps=fps, config=config) * width
+    return out
+
+
+def _chunks(frames: Iterator[NDArray[np.uint8]], size: int) -> Iterator[list[NDArray[np.uint8]]]:
+    chunk: list[NDArray[np.uint8]] = []
+    for frame in frames:
+        chunk.append(frame)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def match_video(
+    video: str | os.PathLike[str],
+    extractor: Any,
+    gallery: Any,
+    *,
+    matcher_config: MatcherConfig | None = None,
+    config: VideoMatchConfig = VideoMatchConfig(),
+    progress: bool = True,
+    frame_extractor: Any = None,
+) -> Landmarks:
+    """Driving landmarks of a non-human video: the matcher on every frame, fused with optical
+    flow through a shape model and a temporal filter (see the module docs).
+
+    Args:
+        video: path of a video file.
+        extractor: duck-typed feature extractor (``.extract(image) -> FeatureMap``, compatible
+            with ``gallery``); an ``extract_stack(images, input_sizes=...)`` method, when
+            present, batches the per-frame crops through one single-scale pass.
+        gallery: a loaded :class:`~faceshot_landmarks.Gallery`.
+        matcher_config: :class:`~faceshot_landmarks.MatcherConfig` (``None``: defaults).
+        config: video settings.
+        progress: tqdm bar on stderr.
+        frame_extractor: extractor of the per-frame face crops and of the video's own
+            references (``None``: ``extractor``). Any backbone works, since frames are only
+            compared with references from the same extractor; pass the embedded one
+            (``faceshot_features.load_extractor("embedded")``) when ``extractor`` is a
+            diffusion model, whose per-image inversion is far too slow for every frame.
+
+    Returns:
+        :class:`Landmarks` (T, 68, 2) float64 video pixels, ``image_size`` (H, W), ``visible``
+        (T, 68) False on frames where no face was matched (filled, see :func:`fill_gaps`).
+
+    Raises:
+        NoFaceError: no face matched in the first ``config.search_frames`` frames (the message
+            names the video, the frames searched and the best similarity found).
+        VideoError: unreadable video or no frames.
+    """
+    from tqdm import tqdm
+
+    name = str(video)
+    total, fps, size = probe_video(video)
+    tracker = _Tracker(name, extractor, gallery, matcher_config or MatcherConfig(), config, size, frame_extractor)
+    with tqdm(total=total, desc="landmarks (matcher)", unit="frame", disable=not progress) as bar:
+        for chunk in _chunks(iter_frames(video), config.batch):
+            tracker.feed(chunk)
+            bar.update(len(chunk))
+            if tracker.first is None and len(tracker.points) >= config.search_frames:
+                break
+    searched = min(len(tracker.points), config.search_frames)
+    if not tracker.points:
+        raise VideoError(f"video {name!r} has no frames")
+    if tracker.first is None:
+        raise NoFaceError(
+            f"no face matched in video {name!r}: frames 0-{searched - 1} searched; best mean similarity "
+            f"{tracker.best_score:.2f} (frame {tracker.best_frame}), a face needs {config.min_score:.2f}"
+        )
+    pts, found = tracker.result()
+    filled = fill_gaps(pts, found, max_gap=config.max_gap)
+    if config.smoothing is not None:
+        filled = _smooth_runs(filled, found, fps, config.smoothing)
+    visible = np.repeat(found[:, None], NUM_POINTS, axis=1)
+    return Landmarks(filled, size, visible)

@@ -1,0 +1,204 @@
+"""match_video (the matcher on every frame fused with anchored flow), its shape fit and figures."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from faceshot_retarget import template_face
+
+import faceshot_landmarks as fl
+from faceshot_landmarks._shape_fit import (
+    ShapeModel,
+    fit_shape_model,
+    fuse_with_model,
+    structure_information,
+)
+from faceshot_landmarks._video_match import crop_transform
+from faceshot_landmarks.testing import synthetic_motion
+
+
+def _write(path: Path, frames: list[np.ndarray], fps: int = 25) -> Path:
+    import av
+
+    with av.open(str(path), mode="w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(fps))
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "12"}
+        for f in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="module")
+def emoji_setup(twemoji, tmp_path_factory):
+    """(face image 256 px, its pseudo-68 points, classical extractor, gallery without that face)."""
+    ex = fl.ClassicalExtractor(size=128)
+    others = [n for n in sorted(twemoji) if n != "1f603"]
+    root = tmp_path_factory.mktemp("gallery") / "g"
+    gallery = fl.add_domain(root, "emoji", [ex.extract(twemoji[n][0]) for n in others], np.stack([twemoji[n][2] for n in others]))
+    image, _, points = twemoji["1f603"]
+    return image, points, ex, gallery
+
+
+def _moved(image: np.ndarray, points: np.ndarray, angle: float, shift: tuple[float, float], canvas: int = 320):
+    """The face rotated by ``angle`` degrees about its centre and moved, on a white canvas."""
+    import cv2
+
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2 - 0.5, h / 2 - 0.5), angle, 1.0)
+    m[:, 2] += np.array(shift) + (canvas - w) / 2
+    out = cv2.warpAffine(image, m, (canvas, canvas), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+    return out, points @ m[:, :2].T + m[:, 2]
+
+
+_CONFIG = fl.VideoMatchConfig(min_score=0.5, search_frames=4, refind_every=2, max_gap=0, batch=4)
+
+
+def test_follows_rigid_motion_without_drift(emoji_setup, tmp_path) -> None:
+    image, points, ex, gallery = emoji_setup
+    frames, truth = [], []
+    for k in range(12):
+        f, p = _moved(image, points, angle=1.5 * k * (-1) ** (k // 6), shift=(2.0 * k, -1.0 * k))
+        frames.append(f)
+        truth.append(p)
+    truth = np.stack(truth)
+    lm = fl.match_video(_write(tmp_path / "rigid.mp4", frames), ex, gallery, config=_CONFIG, progress=False)
+    assert lm.points.shape == (12, 68, 2) and lm.image_size == (320, 320)
+    assert lm.visible is not None and lm.visible.all()
+    figures = fl.track_figures(lm.points, truth)
+    assert figures["motion_error"] < 0.02  # face widths, the frame-0 matching error carried along
+    assert figures["error"] < 0.08
+    # no drift: the last frame is no worse than the first ones
+    per_frame = np.linalg.norm(lm.points - truth, axis=-1).mean(axis=-1)
+    assert per_frame[-1] < 1.2 * per_frame[:3].max()
+
+
+def test_video_without_a_face_names_the_frames_searched(emoji_setup, tmp_path) -> None:
+    _, _, ex, gallery = emoji_setup
+    blank = [np.full((96, 96, 3), 255, np.uint8)] * 6
+    with pytest.raises(fl.NoFaceError, match=r"no face matched in video .*blank\.mp4.*frames 0-3 searched.*needs 0\.50"):
+        fl.match_video(_write(tmp_path / "blank.mp4", blank), ex, gallery, config=_CONFIG, progress=False)
+
+
+def test_face_lost_then_found_again(emoji_setup, tmp_path) -> None:
+    image, points, ex, gallery = emoji_setup
+    a, pa = _moved(image, points, 0.0, (0.0, 0.0))
+    b, pb = _moved(image, points, 5.0, (20.0, 10.0))
+    blank = np.full_like(a, 255)
+    frames = [a] * 5 + [blank] * 5 + [b] * 6
+    lm = fl.match_video(_write(tmp_path / "cut.mp4", frames), ex, gallery, config=_CONFIG, progress=False)
+    found = lm.visible.all(axis=1)
+    assert found[:5].all()
+    assert not found[5:10].any()
+    assert found[11:].all()  # re-found within refind_every frames of the cut back
+    width = float(np.linalg.norm(points[16] - points[0]))
+    offset = lm.points[0] - pa  # the matcher's own error on this face, the same after the cut
+    assert np.linalg.norm(lm.points[-1] - pb - offset @ np.eye(2), axis=1).mean() < 0.08 * width
+    assert np.allclose(lm.points[5:10], lm.points[4])  # max_gap 0: the lost frames hold the last found
+
+
+def test_config_validates() -> None:
+    with pytest.raises(ValueError, match="min_score"):
+        fl.VideoMatchConfig(min_score=1.5)
+    with pytest.raises(ValueError, match="crop_size"):
+        fl.VideoMatchConfig(crop_size=100)
+    with pytest.raises(ValueError, match="batch"):
+        fl.VideoMatchConfig(batch=0)
+
+
+def test_crop_transform_maps_pixel_centres() -> None:
+    pts = template_face(50.0, (120.0, 80.0))
+    a = crop_transform(pts, 1.5, 64)
+    k = a[0, 0]
+    lo, hi = pts.min(0), pts.max(0)
+    assert k == pytest.approx(64 / (1.5 * (hi - lo).max()))
+    centre = (lo + hi) / 2
+    mapped = centre @ a[:, :2].T + a[:, 2]
+    np.testing.assert_allclose(mapped, [31.5, 31.5])  # the box centre is the crop centre
+
+
+def _image_with_corner_edge_flat() -> np.ndarray:
+    img = np.full((120, 120), 200, np.uint8)
+    img[20:60, 20:60] = 40  # a dark square: corner at (20, 20), vertical edge at x = 20 below it
+    return img
+
+
+def test_structure_information_is_anisotropic() -> None:
+    img = _image_with_corner_edge_flat()
+    pts = np.array([[19.5, 19.5], [19.5, 45.0], [95.0, 95.0], [45.0, 19.5]])
+    info = structure_information(img, pts, sigma=3.0)
+    vals = np.linalg.eigvalsh(info)
+    assert vals[0].min() > 0.2  # corner: both directions
+    assert vals[1, 1] > 0.5 and vals[1, 0] < 0.05  # vertical edge: x only
+    assert abs(info[1, 0, 0]) > 10 * abs(info[1, 1, 1])
+    assert np.abs(info[2]).max() < 1e-6  # flat
+    assert vals[3, 1] > 0.5 and info[3, 1, 1] > 10 * abs(info[3, 0, 0])  # horizontal edge: y only
+
+
+def test_shape_fit_recovers_a_similarity_from_edges_and_corners() -> None:
+    base = template_face(100.0, (200.0, 200.0))
+    model = ShapeModel.around(base)
+    angle, scale, shift = np.deg2rad(12.0), 1.2, np.array([15.0, -8.0])
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = scale * (base - base.mean(0)) @ rot.T + base.mean(0) + shift
+    rng = np.random.default_rng(0)
+    # jaw points measured only across the outline (normal direction), the rest fully
+    normal = np.gradient(moved[:17], axis=0)[:, ::-1] * [1, -1]
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    info = np.repeat(np.eye(2)[None], 68, axis=0)
+    info[:17] = np.einsum("ni,nj->nij", normal, normal)
+    obs = moved.copy()
+    tangent = normal[:, ::-1] * [-1, 1]
+    obs[:17] += 30.0 * tangent * rng.uniform(-1, 1, (17, 1))  # unobservable slides along the jaw
+    obs[40] += [40.0, 0.0]  # one outlier
+    fit = fit_shape_model(obs, info, model)
+    assert np.linalg.norm(fit.points - moved, axis=1).max() < 1.5
+    assert fit.weights[40] < 0.2 and np.median(fit.weights) == 1.0
+    fused = fuse_with_model(obs, info * fit.weights[:, None, None], fit.points, 1.0 / 5.0**2)
+    assert np.linalg.norm(fused[:17] - moved[:17], axis=1).max() < 1.5  # the slide is gone
+    assert np.linalg.norm(fused[40] - moved[40]) < 0.6 * 40.0  # pulled towards the model
+
+
+def test_shape_model_modes_follow_the_characters_frame() -> None:
+    shapes = np.stack([template_face(100.0, (200.0, 200.0)) + np.random.default_rng(k).normal(0, 2, (68, 2)) for k in range(12)])
+    prior = fl.ShapePrior.from_annotations(shapes)
+    base = template_face(100.0, (200.0, 200.0))
+    rot = np.array([[0.0, -1.0], [1.0, 0.0]])  # the character lies on its side
+    turned = ShapeModel.around((base - 200) @ rot.T, prior)
+    upright = ShapeModel.around(base, prior)
+    np.testing.assert_allclose(turned.modes, upright.modes @ rot.T, atol=1e-9)
+    np.testing.assert_allclose(turned.variances, upright.variances)
+
+
+def test_track_figures_known_answers() -> None:
+    truth = synthetic_motion(template_face(100.0, (200.0, 200.0)), 60)
+    same = fl.track_figures(truth, truth)
+    assert same["error"] == 0 and same["motion_error"] == 0
+    assert same["mouth_corr"] == pytest.approx(1.0) and same["eye_corr"] == pytest.approx(1.0)
+    shifted = fl.track_figures(truth + np.array([5.0, 0.0]), truth)
+    assert shifted["error"] == pytest.approx(5.0 / 100.0 * (100 / np.linalg.norm(truth[0, 16] - truth[0, 0])), rel=0.2)
+    assert shifted["motion_error"] < 0.15 * shifted["error"]  # a start offset is not motion error
+    frozen = fl.track_figures(np.repeat(truth[:1], 60, axis=0), truth)
+    assert np.isnan(frozen["mouth_corr"]) and frozen["mouth_range"] == 0  # stillness is not rewarded
+    line = np.cumsum(np.ones((10, 68, 2)), axis=0) + template_face(50.0, (100.0, 100.0))
+    assert fl.jitter(line) == pytest.approx(0.0, abs=1e-12)  # constant velocity: no jitter
+
+
+def test_synthetic_motion_opens_blinks_and_turns() -> None:
+    face = template_face(100.0, (200.0, 200.0))
+    seq = synthetic_motion(face, 120, mouth_gap=0.25)
+    np.testing.assert_array_equal(seq[0], face)
+    width = np.linalg.norm(face[16] - face[0])
+    mouth = fl.mouth_opening(seq, np.full(120, width))
+    eyes = fl.eye_opening(seq, np.full(120, width))
+    assert mouth.max() == pytest.approx(max(0.25, mouth[0] + 0.12), rel=0.03)
+    assert eyes.min() < 0.01 * eyes[0] + 1e-9
+    angle = np.degrees(np.arctan2(*(seq[:, 45] - seq[:, 36])[:, ::-1].T))
+    assert np.ptp(angle) > 25

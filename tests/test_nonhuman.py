@@ -1,0 +1,63 @@
+"""Non-human driving videos (``--detector matcher``): expressions come through, bad input fails cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faceshot.cli import main
+
+
+@pytest.fixture(scope="module")
+def emoji_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    """A 32-frame 256x256 clip of a cat face (held-out style) opening its mouth, blinking and
+    turning, rendered along a known sequence; (path, (32, 68, 2) known landmarks)."""
+    from faceshot_landmarks.testing import synthetic_motion
+
+    from faceshot._bench_nonhuman import load_source, make_clip, place_on_canvas
+
+    image, points = load_source("1f63a")
+    img, truth = place_on_canvas(image, synthetic_motion(points, 32), canvas=256)
+    path = make_clip(img, truth, tmp_path_factory.mktemp("clip") / "cat.mp4", fps=25.0)
+    return path, truth
+
+
+def test_matcher_recovers_mouth_and_blinks_better_than_tracking_alone(emoji_clip: tuple[Path, np.ndarray]) -> None:
+    from faceshot_landmarks import track_figures
+
+    from faceshot import FaceShot
+    from faceshot._bench_nonhuman import today_path
+
+    path, truth = emoji_clip
+    fs = FaceShot(detector="matcher", progress=False)
+    lm = fs.drive(path)
+    assert lm.points.shape == truth.shape and lm.visible is not None and lm.visible.all()
+    new = track_figures(lm.points, truth)
+    old = track_figures(today_path(path, fs.extractor, fs.gallery), truth)
+    assert new["mouth_corr"] > 0.9 and new["eye_corr"] > 0.8
+    assert new["mouth_range"] > 0.5 * new["mouth_range_known"]  # the motion is there, not frozen
+    assert new["motion_error"] < old["motion_error"]
+    assert new["error"] < 0.08
+
+
+def test_no_face_video_is_one_line_naming_the_frames_and_writes_nothing(
+    tmp_path: Path, demo_character: Path, demo_landmarks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faceshot_animate import write_video
+
+    rng = np.random.default_rng(0)
+    frames = [np.full((128, 128, 3), 235, np.uint8) for _ in range(12)]
+    for f in frames[6:]:
+        f[40:90, 30:100] = rng.integers(0, 255, 3)  # a plain box: still no face
+    driving = write_video(tmp_path / "noface.mp4", iter(frames), 25, progress=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    status = main(["animate", str(demo_character), str(driving), "-o", str(out / "out.mp4"), "--detector", "matcher",
+                   "--landmarks", str(demo_landmarks), "--no-progress"])
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert status != 0
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert "noface.mp4" in err[0] and "no face matched" in err[0] and "frames 0-11 searched" in err[0]
+    assert list(out.iterdir()) == []
