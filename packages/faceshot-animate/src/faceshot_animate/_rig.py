@@ -292,8 +292,10 @@ class MouthRig:
         width: rest mouth width (inner corners 60-64), pixels.
         flat_interior: the drawn mouth interior is one colour (a cavity may be painted over
             it when it opens); ``False`` for drawn teeth or tongue, which stretch instead.
-        cavity: (3,) float32 cavity colour (flat art: darkest mouth colour).
-        line: (3,) float32 lip-line colour.
+        cavity: (3,) float32 cavity colour (flat art: darkest mouth colour; photos: the lip
+            colour darkened).
+        line: (3,) float32 lip-line colour (flat art: darkest mouth colour; photos: the mean
+            lip colour, which the renderer shades into the cavity).
     """
 
     area: float
@@ -535,11 +537,16 @@ def _mouth_rig(
     _, darkest = _region_colours(image, region) if region.any() else (None, np.full(3, 40, np.float32))
     if flat:
         cavity = darkest
-        inner_mask = np.zeros((h, w), np.uint8)
-        fill_polygon(inner_mask, inner, 1)
-        pix = image[:, :, :3][inner_mask > 0].astype(np.float32)
-        share = float((np.abs(pix - darkest).max(axis=1) < 40).mean()) if len(pix) >= 8 else 1.0
-        flat_interior = share >= 0.85
+        # One-colour mouth: the inner-lip opening (if any) and the whole outer-lip polygon
+        # in the darkest colour (a zig-zag of teeth or a tongue fails the second).
+        shares = []
+        for poly, need in ((inner, 0.85), (shapely.make_valid(shapely.Polygon(lm[48:60])), 0.9)):
+            m = np.zeros((h, w), np.uint8)
+            fill_polygon(m, poly, 1)
+            pix = image[:, :, :3][m > 0].astype(np.float32)
+            if len(pix) >= 8:
+                shares.append(float((np.abs(pix - darkest).max(axis=1) < 40).mean()) >= need)
+        flat_interior = all(shares)
     else:
         outer = shapely.Polygon(lm[48:60])
         lip_mask = np.zeros((h, w), np.uint8)
@@ -548,6 +555,7 @@ def _mouth_rig(
         lip = lips.mean(axis=0) if len(lips) else np.array([150, 80, 80], np.float32)
         cavity = (lip * 0.22).astype(np.float32)
         flat_interior = area < 0.02 * width**2
+        darkest = lip.astype(np.float32)  # photos: the lip colour, shaded dark in the cavity
     return MouthRig(area=area, width=width, flat_interior=bool(flat_interior), cavity=cavity.astype(np.float32), line=darkest.astype(np.float32))
 
 

@@ -329,17 +329,52 @@ def lip_curve(inner: NDArray[np.float64], per_segment: int = 6) -> NDArray[np.fl
     return np.concatenate([upper, lower[1:-1]])
 
 
-def _similarity_of(a0: NDArray[np.float64], b0: NDArray[np.float64], a1: NDArray[np.float64], b1: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(2, 3) similarity mapping segment (a0, b0) onto (a1, b1) (identity if degenerate)."""
+def _similarity_of(
+    a0: NDArray[np.float64],
+    b0: NDArray[np.float64],
+    a1: NDArray[np.float64],
+    b1: NDArray[np.float64],
+    max_angle: float = np.pi,
+    scale_range: tuple[float, float] = (0.0, np.inf),
+) -> NDArray[np.float64]:
+    """(2, 3) similarity mapping segment (a0, b0) onto (a1, b1), its rotation clamped to
+    ``±max_angle`` radians and its scale to ``scale_range``, about the segment midpoints
+    (a pure translation if either segment is degenerate)."""
     d0 = complex(*(b0 - a0))
     d1 = complex(*(b1 - a1))
+    m0, m1 = (a0 + b0) / 2, (a1 + b1) / 2
     if abs(d0) < 1e-9 or abs(d1) < 1e-9:
-        m = np.eye(3)[:2].copy()
-        m[:, 2] = (a1 + b1) / 2 - (a0 + b0) / 2
-        return m
-    z = d1 / d0
+        z = complex(1.0, 0.0)
+    else:
+        z = d1 / d0
+        angle = float(np.clip(np.angle(z), -max_angle, max_angle))
+        scale = float(np.clip(abs(z), *scale_range))
+        z = scale * complex(np.cos(angle), np.sin(angle))
     rot = np.array([[z.real, -z.imag], [z.imag, z.real]])
-    return np.concatenate([rot, (a1 - rot @ a0)[:, None]], axis=1)
+    return np.concatenate([rot, (m1 - rot @ m0)[:, None]], axis=1)
+
+
+def _clamped(sim: NDArray[np.float64], centre: NDArray[np.float64], max_angle: float, scale_range: tuple[float, float]) -> NDArray[np.float64]:
+    """(2, 3) ``sim`` (a (3, 3) similarity) with rotation and scale clamped, keeping where
+    it sends ``centre``."""
+    scale = float(np.hypot(sim[0, 0], sim[1, 0]))
+    angle = float(np.arctan2(sim[1, 0], sim[0, 0]))
+    scale = float(np.clip(scale, *scale_range))
+    angle = float(np.clip(angle, -max_angle, max_angle))
+    rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    target = sim[:2, :2] @ centre + sim[:2, 2]
+    return np.concatenate([rot, (target - rot @ centre)[:, None]], axis=1)
+
+
+#: Per feature layer: largest rotation (radians) and scale range of its own motion in the
+#: head's frame. Drawn eyes and noses do not spin or swell with noisy landmarks; brows may
+#: tilt (expression).
+_PART_LIMITS: dict[str, tuple[float, tuple[float, float]]] = {
+    "eye": (np.deg2rad(6.0), (0.85, 1.2)),
+    "right_brow": (np.deg2rad(15.0), (0.8, 1.25)),
+    "left_brow": (np.deg2rad(15.0), (0.8, 1.25)),
+    "nose": (np.deg2rad(5.0), (0.9, 1.1)),
+}
 
 
 @dataclass
@@ -459,7 +494,7 @@ class _Renderer:
         if self.plate is not None and plate_map is not None:
             frame = self._composite(frame, plate_map)
         if self.cfg.mouth_cavity:
-            self._cavity(frame, head(lip_curve(lips[60:68])), lips, mapping)
+            self._cavity(frame, head.params, lips, mapping)
         if self.channels == 3 and frame.shape[2] == 4:
             frame = np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB), np.uint8)
         return frame
@@ -468,7 +503,8 @@ class _Renderer:
         """The eye's rigid motion (corners), its stretch when wider open, and lid closure."""
         ref = self.ref
         ia, ib = eye.corners
-        sim = _similarity_of(ref[ia], ref[ib], local[ia], local[ib])
+        limit, scales = _PART_LIMITS["eye"]
+        sim = _similarity_of(ref[ia], ref[ib], local[ia], local[ib], limit, scales)
         axis1 = local[ib] - local[ia]
         n1 = np.array([-axis1[1], axis1[0]]) / max(float(np.hypot(*axis1)), 1e-9)
         up_t = float(np.mean((local[list(eye.upper)] - local[ia]) @ n1))
@@ -507,11 +543,13 @@ class _Renderer:
                 blocks += [layer.samples + self.mouth_idw @ disp, lips[idx]]
             else:
                 try:
-                    sim = SimilarityTransform.from_estimate(ref[idx], local[idx])
+                    fit = SimilarityTransform.from_estimate(ref[idx], local[idx])
                 except DegenerateLandmarksError:
                     blocks += [layer.samples, ref[idx]]
                     continue
-                blocks += [sim(layer.samples), sim(ref[idx])]
+                limit, scales = _PART_LIMITS[layer.name]
+                sim = _clamped(fit.matrix, ref[idx].mean(axis=0), limit, scales)
+                blocks += [layer.samples @ sim[:, :2].T + sim[:, 2], ref[idx] @ sim[:, :2].T + sim[:, 2]]
         if self.scene:
             blocks.append(local[_JAW])
         return np.concatenate(blocks)
@@ -637,18 +675,44 @@ class _Renderer:
         source.refresh(y0, y0 + hh, x0, x0 + ww)
 
     # -------------------------------------------------------------- mouth
-    def _cavity(self, frame: NDArray[np.uint8], poly: NDArray[np.float64], lips: NDArray[np.float64], mapping: NDArray[np.float32]) -> None:
-        """Draw the mouth cavity (inner-lip polygon ``poly``, output pixels) when the mouth
-        opens beyond frame 0 (``lips``: smoothed lip landmarks, head frame)."""
+    def _cavity(self, frame: NDArray[np.uint8], head: NDArray[np.float64], lips: NDArray[np.float64], mapping: NDArray[np.float32]) -> None:
+        """Draw the mouth cavity when the mouth opens beyond frame 0.
+
+        Args:
+            frame: (H, W, 4) uint8 output frame, drawn into.
+            head: (2, 3) head similarity (head frame -> output pixels).
+            lips: (68, 2) smoothed landmarks in the head frame (lips 48-67 used).
+            mapping: the frame's backward map (clips the cavity to the head region).
+
+        A flat, one-colour mouth interior gets the whole inner-lip opening filled with the
+        mouth's darkest colour and the lip line redrawn around it. A drawn-open mouth
+        (teeth, tongue) and photos keep their stretched interior under the upper lip and
+        get only the *new* opening, below the upper lip moved down by its rest gap: flat
+        art in the darkest colour, photos a dark interior shaded from the top.
+        """
         rig = self.rig
         mouth = rig.mouth
-        if not mouth.flat_interior:
+        inner = lips[60:68]
+        area = abs(_shoelace(inner))
+        if area <= self.inner_area0 + 0.5:
             return
-        inner_local = shapely.Polygon(lips[60:68])
-        if not inner_local.is_valid:
-            inner_local = shapely.make_valid(inner_local)
-        if inner_local.area <= self.inner_area0 + 0.5:
-            return
+        if mouth.flat_interior and rig.style == "flat":
+            shape = inner
+            strength = 1.0
+        else:
+            ref = self.ref
+            axis = inner[4] - inner[0]
+            normal = np.array([-axis[1], axis[0]]) / max(float(np.hypot(*axis)), 1e-9)
+            pairs = np.array([[1, 7], [2, 6], [3, 5]])
+            gap0 = np.maximum((ref[60 + pairs[:, 1]] - ref[60 + pairs[:, 0]]) @ normal, 0.0)
+            gap_t = (inner[pairs[:, 1]] - inner[pairs[:, 0]]) @ normal
+            shape = inner.copy()
+            shape[pairs[:, 0]] += np.minimum(gap0, np.maximum(gap_t, 0.0))[:, None] * normal
+            extra = float(np.mean(gap_t - gap0))
+            strength = float(np.clip(extra / max(0.06 * mouth.width, 1.0), 0.0, 1.0))
+            if strength <= 0.0:
+                return
+        poly = lip_curve(shape) @ head[:, :2].T + head[:, 2]
         h, w = frame.shape[:2]
         pad = int(np.ceil(rig.line_width)) + 3
         x0, y0 = np.floor(poly.min(axis=0)).astype(int) - pad
@@ -665,15 +729,23 @@ class _Renderer:
         cover = fill.astype(np.float32) / 255.0 * inside
         if rig.style == "flat":
             _blend(region, mouth.cavity, cover)
-            # The lip line around the opening, crisp, in the mouth's line colour.
-            lw = min(rig.line_width, 0.25 * mouth.width + 1.0)
-            stroke = np.zeros_like(fill)
-            cv2.polylines(stroke, [fixed], True, 255, max(1, round(lw * 0.5)), cv2.LINE_AA, SHIFT)
-            _blend(region, mouth.line, stroke.astype(np.float32) / 255.0 * inside)
+            if mouth.flat_interior:
+                # The lip line around the opening, crisp, in the mouth's line colour.
+                lw = min(rig.line_width, 0.25 * mouth.width + 1.0)
+                stroke = np.zeros_like(fill)
+                cv2.polylines(stroke, [fixed], True, 255, max(1, round(lw * 0.5)), cv2.LINE_AA, SHIFT)
+                _blend(region, mouth.line, stroke.astype(np.float32) / 255.0 * inside)
         else:
             top, bottom = float(poly[:, 1].min()), float(poly[:, 1].max())
             ys = (np.arange(y0, y1, dtype=np.float32) - top) / max(bottom - top, 1.0)
-            shade = np.clip(0.55 + 0.9 * ys, 0.5, 1.4)[:, None, None]
-            colour = np.broadcast_to(mouth.cavity[None, None, :] * shade, (y1 - y0, x1 - x0, 3))
-            soft = cv2.GaussianBlur(cover, (0, 0), 0.7)
+            # The lips' own hue, darkest under the upper lip, lighter towards the tongue.
+            shade = np.clip(0.15 + 0.35 * ys, 0.15, 0.5)[:, None, None]
+            colour = np.broadcast_to(mouth.line[None, None, :] * shade, (y1 - y0, x1 - x0, 3))
+            soft = cv2.GaussianBlur(cover, (0, 0), 0.8) * np.float32(0.95 * strength)
             _blend(region, np.ascontiguousarray(colour, np.float32), soft)
+
+
+def _shoelace(poly: NDArray[np.float64]) -> float:
+    """Signed area of a polygon (n, 2), pixels² (positive clockwise on screen)."""
+    x, y = poly[:, 0], poly[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
