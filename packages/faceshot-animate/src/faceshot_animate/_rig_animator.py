@@ -37,7 +37,6 @@ from typing import Literal
 
 import cv2
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 
 from faceshot_animate._geometry import SHIFT
