@@ -423,14 +423,21 @@ class _Renderer:
             assert rig.plate is not None and rig.follow is not None
             self.plate: NDArray[np.uint8] | None = np.ascontiguousarray(cv2.cvtColor(np.ascontiguousarray(rig.plate[:, :, :3]), cv2.COLOR_RGB2RGBA))
             self.follow: NDArray[np.float32] = rig.follow
+            ys, xs = np.nonzero(rig.follow > 0)
+            bx0, by0, bx1, by1 = float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+            self.scene_box: NDArray[np.float64] | None = np.array([[bx0, by0], [bx1, by0], [bx1, by1], [bx0, by1]])
+            # The output outside the head's region: the input, alpha kept (or opaque).
+            self.opaque = src if self.channels == 4 else cv2.cvtColor(src, cv2.COLOR_RGB2RGBA)
             self.border: tuple[int, int, int, int] = (0, 0, 0, 0)
         else:
             layer = src if self.channels == 4 else cv2.cvtColor(src, cv2.COLOR_RGB2RGBA)
             self.plate = None
+            self.scene_box = None
             f = [int(v) for v in rig.fill]
             self.border = (f[0], f[1], f[2], f[3] if len(f) == 4 else 255)
-        # Alpha edges need premultiplied resampling (transparent silhouettes, scene layers).
-        edges = self.scene or (rig.background == "transparent" and layer.shape[2] == 4)
+        # Alpha edges need premultiplied resampling where transparent pixels hide colour
+        # (transparent silhouettes); a scene's head layer has its true colours under alpha.
+        edges = not self.scene and rig.background == "transparent" and layer.shape[2] == 4
         self.source = _Source(np.ascontiguousarray(layer), premultiply(layer) if edges else None)
         s = cfg.grid_step or int(np.clip(round(0.025 * rig.face_width), 4, 32))
         self.step = s
@@ -476,7 +483,7 @@ class _Renderer:
         local = inv(lm)  # landmarks in the head's own (frame-0) frame
         from faceshot_animate._parts import smooth_lip_chains
 
-        lips = smooth_lip_chains(self.ref, local)
+        lips = self._inside_head(smooth_lip_chains(self.ref, local))
         eyes = [self._eye_state(eye, local) for eye in self.rig.eyes]
         p = self._controls(local, lips, eyes)
         source = self.source
@@ -485,18 +492,71 @@ class _Renderer:
                 if eye.closable and state.closure > 0.02:
                     source = source.writable()
                     self._paint_lid(source, eye, state)
-        mapping, plate_map = self._map(inv.params, p)
+        roi = self._region(head.params)
+        mapping, plate_map = self._map(inv.params, p, roi)
         warped = cv2.remap(source.layer, mapping, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=self.border)  # type: ignore[call-overload]
-        frame = np.asarray(warped, np.uint8)
+        layer = np.asarray(warped, np.uint8)
         if source.pre is not None:
-            self._fix_edges(frame, source.pre, mapping)
+            self._fix_edges(layer, source.pre, mapping)
+        x0, y0, x1, y1 = roi
         if self.plate is not None and plate_map is not None:
-            frame = self._composite(frame, plate_map)
+            frame = self.opaque.copy()
+            frame[y0:y1, x0:x1] = self._composite(layer, plate_map, roi)
+        else:
+            frame = layer
         if self.cfg.mouth_cavity:
-            self._cavity(frame, head.params, lips, mapping)
+            self._cavity(frame, head.params, lips, mapping, roi)
         if self.channels == 3 and frame.shape[2] == 4:
             frame = np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB), np.uint8)
         return frame
+
+    def _region(self, head: NDArray[np.float64]) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) of the output that can differ from the input: everything for
+        silhouettes (the whole character moves); for scenes the head, its band and the
+        place it left (the rest of the image is the untouched plate)."""
+        w, h = self.rig.size
+        if self.scene_box is None:
+            return 0, 0, w, h
+        moved = self.scene_box @ head[:, :2].T + head[:, 2]
+        pts = np.concatenate([self.scene_box, moved])
+        pad = 0.15 * self.rig.face_width + 2 * self.step
+        x0, y0 = np.floor(pts.min(axis=0) - pad).astype(int)
+        x1, y1 = np.ceil(pts.max(axis=0) + pad).astype(int)
+        x0, y0, x1, y1 = max(int(x0), 0), max(int(y0), 0), min(int(x1), w), min(int(y1), h)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return 0, 0, w, h
+        return x0, y0, x1, y1
+
+    def _inside_head(self, lips: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Lip landmarks pulled back towards the rest mouth centre where they would leave
+        the part of the head that deforms freely (deformation weight < 0.9): a mouth opened
+        wider than the face stays inside it (flat characters; scenes are not clamped)."""
+        if self.scene:
+            return lips
+        pts = lips[48:68]
+        h, w = self.deform.shape
+        centre = self.ref[48:68].mean(axis=0)
+
+        def ok(p: NDArray[np.float64]) -> NDArray[np.bool_]:
+            xi = np.clip(np.round(p[:, 0]).astype(int), 0, w - 1)
+            yi = np.clip(np.round(p[:, 1]).astype(int), 0, h - 1)
+            inside = (p[:, 0] >= 0) & (p[:, 0] <= w - 1) & (p[:, 1] >= 0) & (p[:, 1] <= h - 1)
+            return np.asarray(inside & (self.rig.deform[yi, xi] >= 0.9))
+
+        bad = ~ok(pts)
+        if not bad.any():
+            return lips
+        lo = np.zeros(int(bad.sum()))
+        hi = np.ones(int(bad.sum()))
+        d = pts[bad] - centre
+        for _ in range(10):  # bisection on the segment centre -> point
+            mid = 0.5 * (lo + hi)
+            good = ok(centre + mid[:, None] * d)
+            lo = np.where(good, mid, lo)
+            hi = np.where(good, hi, mid)
+        out = lips.copy()
+        out[48 + np.flatnonzero(bad)] = centre + lo[:, None] * d
+        return out
 
     def _eye_state(self, eye: EyeRig, local: NDArray[np.float64]) -> _EyeState:
         """The eye's rigid motion (corners), its stretch when wider open, and lid closure."""
@@ -519,7 +579,8 @@ class _Renderer:
             lin = np.eye(2) + (stretch - 1.0) * nn  # stretch across the eye axis
             pre = np.concatenate([lin, (centre - lin @ centre)[:, None]], axis=1)
             affine = np.concatenate([sim[:, :2] @ pre[:, :2], (sim[:, :2] @ pre[:, 2] + sim[:, 2])[:, None]], axis=1)
-        closure = float(np.clip(1.0 - gap_t / gap0, 0.0, 1.0)) if gap0 > 1e-6 else 0.0
+        # Small lid jitter (landmark noise) does not paint lids: a dead zone of 20 %.
+        closure = float(np.clip((1.0 - gap_t / gap0 - 0.2) / 0.8, 0.0, 1.0)) if gap0 > 1e-6 else 0.0
         drop = max(up_t - up_0, 0.0)
         rise = max(lo_0 - lo_t, 0.0)
         share = drop / (drop + rise) if drop + rise > 1e-9 else 1.0
@@ -553,10 +614,10 @@ class _Renderer:
             blocks.append(local[_JAW])
         return np.concatenate(blocks)
 
-    def _map(self, inv_params: NDArray[np.float64], p: NDArray[np.float64]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
-        """(H, W, 2) float32 backward maps (output pixel -> source position) of the head
-        layer and, for scenes, of the background plate (which follows the head by the
-        rig's ``follow`` weight, carried along with the head)."""
+    def _map(self, inv_params: NDArray[np.float64], p: NDArray[np.float64], roi: tuple[int, int, int, int]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        """(h, w, 2) float32 backward maps (output pixel -> source position) over ``roi``
+        of the head layer and, for scenes, of the background plate (which follows the head
+        by the rig's ``follow`` weight, carried along with the head)."""
         rig = self.rig
         a = inv_params
         r = self.coarse @ a[:, :2].T + a[:, 2]
@@ -574,17 +635,17 @@ class _Renderer:
         if self.plate is not None:
             follow = cv2.remap(self.follow, rmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0).ravel()  # type: ignore[call-overload]
             plate = self.coarse + follow[:, None] * (absolute - self.coarse)
-        return self._upsample(absolute), (None if plate is None else self._upsample(plate))
+        return self._upsample(absolute, roi), (None if plate is None else self._upsample(plate, roi))
 
-    def _upsample(self, coarse_points: NDArray[np.float64]) -> NDArray[np.float32]:
-        """Bilinear upsample of the padded coarse grid to (H, W, 2) float32: output pixel x
-        sits at padded coarse index (x + 0.5) / s + 0.5."""
+    def _upsample(self, coarse_points: NDArray[np.float64], roi: tuple[int, int, int, int]) -> NDArray[np.float32]:
+        """Bilinear upsample of the padded coarse grid to (h, w, 2) float32 over ``roi``:
+        output pixel x sits at padded coarse index (x + 0.5) / s + 0.5."""
         s = self.step
         hc2, wc2 = self.cshape
         coarse = coarse_points.astype(np.float32).reshape(hc2, wc2, 2)
-        w, h = self.rig.size
-        up = np.array([[1.0 / s, 0.0, 0.5 / s + 0.5], [0.0, 1.0 / s, 0.5 / s + 0.5]])
-        return np.asarray(cv2.warpAffine(coarse, up, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE), np.float32)
+        x0, y0, x1, y1 = roi
+        up = np.array([[1.0 / s, 0.0, (x0 + 0.5) / s + 0.5], [0.0, 1.0 / s, (y0 + 0.5) / s + 0.5]])
+        return np.asarray(cv2.warpAffine(coarse, up, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE), np.float32)
 
     def _fix_edges(self, frame: NDArray[np.uint8], pre: NDArray[np.uint16], mapping: NDArray[np.float32]) -> None:
         """Redo semi-transparent output pixels from premultiplied colour (no dark fringes)."""
@@ -601,23 +662,24 @@ class _Renderer:
         w16 = cv2.remap(pre, pts.reshape(rows, cols, 2), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))  # type: ignore[call-overload]
         frame[ys, xs] = unpremultiply(np.asarray(w16, np.uint16)).reshape(-1, 4)[:n]
 
-    def _composite(self, layer: NDArray[np.uint8], plate_map: NDArray[np.float32]) -> NDArray[np.uint8]:
-        """The warped head layer over the background plate warped by ``plate_map``."""
+    def _composite(self, layer: NDArray[np.uint8], plate_map: NDArray[np.float32], roi: tuple[int, int, int, int]) -> NDArray[np.uint8]:
+        """The warped head layer over the background plate warped by ``plate_map`` (both
+        over ``roi``); (h, w, 4) uint8 with the input's alpha."""
         assert self.plate is not None
         plate = cv2.remap(self.plate, plate_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
-        a = layer[:, :, 3:4].astype(np.float32) * (1.0 / 255.0)
-        rgb = layer[:, :, :3].astype(np.float32) * a + plate[:, :, :3].astype(np.float32) * (1.0 - a)
-        out = np.empty(layer.shape, np.uint8)
-        out[:, :, :3] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
-        # Alpha: the input's (scenes are opaque), for the RGBA -> RGB step after drawing.
-        out[:, :, 3] = 255 if self.channels == 3 else self.src_in[:, :, 3]
+        a = layer[:, :, 3].astype(np.float32) * np.float32(1.0 / 255.0)
+        blended = cv2.blendLinear(layer, plate, a, 1.0 - a)
+        x0, y0, x1, y1 = roi
+        out = self.opaque[y0:y1, x0:x1].copy()
+        out[:, :, :3] = blended[:, :, :3]
         return out
 
     # -------------------------------------------------------------- eyes
     def _paint_lid(self, source: _Source, eye: EyeRig, state: _EyeState) -> None:
         """Paint the closed part of ``eye`` (rest frame) and the lid line into ``source``.
 
-        The lids close by the fraction ``closure`` towards a gentle meeting arc ``M(u)``
+        The leading lid closes by the fraction ``closure`` (the other one joins over the
+        last 40 %) towards a gentle meeting arc ``M(u)``
         across the eye, 30 % of the way from the eye's centre down to its bottom in the
         middle (upper lid leading: a closed eye is a shallow "u") or up to its top (lower
         lid leading), rising by a third of that towards the ends. Lid edges are smooth curves between the eye's top
@@ -640,8 +702,11 @@ class _Renderer:
             return v_meet + 0.35 * (eye.centre - v_meet) * t * t
 
         m = meeting(eye.u)
-        upper_edge = v_lo + c * (m - v_lo)
-        lower_edge = v_hi + c * (m - v_hi)
+        # The leading lid does the closing; the other joins only over the last 40 %.
+        c_lead, c_other = c, max(0.0, (c - 0.6) / 0.4)
+        c_top, c_bottom = (c_lead, c_other) if upper_leads else (c_other, c_lead)
+        upper_edge = v_lo + c_top * (m - v_lo)
+        lower_edge = v_hi + c_bottom * (m - v_hi)
         cover = np.clip(upper_edge - eye.v + 0.5, 0.0, 1.0) + np.clip(eye.v - lower_edge + 0.5, 0.0, 1.0)
         cover = (np.clip(cover, 0.0, 1.0) * eye.inside).astype(np.float32)
         if rig.style == "photo":
@@ -661,7 +726,7 @@ class _Renderer:
             # Under the lid's edge while it closes (the line is the lid's rim), centred on
             # the meeting arc once closed.
             tuck = 0.5 * width * (1.0 - c)
-            line_v = v_lo + c * (mu - v_lo) + tuck if upper_leads else v_hi + c * (mu - v_hi) - tuck
+            line_v = v_lo + c_top * (mu - v_lo) + tuck if upper_leads else v_hi + c_bottom * (mu - v_hi) - tuck
             pts = eye.frame_origin + us[:, None] * eye.axis + line_v[:, None] * eye.normal
             line = np.zeros((hh, ww), np.uint8)
             fixed = np.round((pts - (x0, y0)) * _ONE).astype(np.int32)
@@ -674,14 +739,15 @@ class _Renderer:
         source.refresh(y0, y0 + hh, x0, x0 + ww)
 
     # -------------------------------------------------------------- mouth
-    def _cavity(self, frame: NDArray[np.uint8], head: NDArray[np.float64], lips: NDArray[np.float64], mapping: NDArray[np.float32]) -> None:
+    def _cavity(self, frame: NDArray[np.uint8], head: NDArray[np.float64], lips: NDArray[np.float64], mapping: NDArray[np.float32], roi: tuple[int, int, int, int]) -> None:
         """Draw the mouth cavity when the mouth opens beyond frame 0.
 
         Args:
             frame: (H, W, 4) uint8 output frame, drawn into.
             head: (2, 3) head similarity (head frame -> output pixels).
             lips: (68, 2) smoothed landmarks in the head frame (lips 48-67 used).
-            mapping: the frame's backward map (clips the cavity to the head region).
+            mapping: the frame's backward map over ``roi`` (clips the cavity to the head).
+            roi: (x0, y0, x1, y1) of ``mapping`` in the frame.
 
         A flat, one-colour mouth interior gets the whole inner-lip opening filled with the
         mouth's darkest colour and the lip line redrawn around it. A drawn-open mouth
@@ -712,11 +778,11 @@ class _Renderer:
             if strength <= 0.0:
                 return
         poly = lip_curve(shape) @ head[:, :2].T + head[:, 2]
-        h, w = frame.shape[:2]
+        rx0, ry0, rx1, ry1 = roi
         pad = int(np.ceil(rig.line_width)) + 3
         x0, y0 = np.floor(poly.min(axis=0)).astype(int) - pad
         x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + pad + 1
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        x0, y0, x1, y1 = max(int(x0), rx0), max(int(y0), ry0), min(int(x1), rx1), min(int(y1), ry1)
         if x1 <= x0 or y1 <= y0:
             return
         region = frame[y0:y1, x0:x1]
@@ -724,7 +790,7 @@ class _Renderer:
         fill = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(fill, [fixed], 255, cv2.LINE_AA, SHIFT)
         # Clip to the head: the rig's head region where these pixels come from.
-        inside = cv2.remap(rig.head, np.ascontiguousarray(mapping[y0:y1, x0:x1]), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # type: ignore[call-overload]
+        inside = cv2.remap(rig.head, np.ascontiguousarray(mapping[y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0]), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # type: ignore[call-overload]
         cover = fill.astype(np.float32) / 255.0 * inside
         if rig.style == "flat":
             _blend(region, mouth.cavity, cover)
