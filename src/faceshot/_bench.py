@@ -50,10 +50,10 @@ from numpy.typing import NDArray
 
 __all__ = [
     "expression_error",
-    "format_render_table",
-    "render_figures",
     "face_recognition_model_path",
+    "format_render_table",
     "format_table",
+    "render_figures",
     "run_bench",
     "track_grid",
 ]
