@@ -1,7 +1,7 @@
 """Contact sheet: eight different characters driven by the same clip, frame by frame.
 
 Usage: uv run python scripts/animated_contact_sheet.py [-o assets/contact_sheet.png]
-    [--animator rig|warp] [--frames 6] [--tile 120] [--driving assets/demo/driving.mp4]
+    [--animator rig|warp] [--frames 6] [--tile 128] [--driving assets/demo/driving.mp4]
 
 Top row: the driving clip. Below, one row per character (Twemoji faces of
 ``gallery_src/twemoji`` and the human photos of ``gallery_src/human``, with their
@@ -39,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "assets" / "contact_sheet.png")
     ap.add_argument("--animator", choices=("rig", "warp"), default="rig")
     ap.add_argument("--frames", type=int, default=6, help="columns (evenly spaced frames)")
-    ap.add_argument("--tile", type=int, default=120, help="tile size in pixels")
+    ap.add_argument("--tile", type=int, default=128, help="tile size in pixels")
     ap.add_argument("--driving", type=Path, default=ROOT / "assets" / "demo" / "driving.mp4")
+    ap.add_argument("--colors", type=int, default=256, help="palette colours of the PNG (0: full RGB)")
     args = ap.parse_args(argv)
 
     from faceshot_animate import RigAnimator, WarpAnimator, composite_over, read_video
@@ -76,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         for c, im in enumerate(tiles):
             sheet.paste(im, (c * tile, y + label))
     buf = io.BytesIO()
+    if args.colors:  # flat art survives a 256-colour palette; the file is a third the size
+        sheet = sheet.quantize(colors=args.colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG)
     sheet.save(buf, format="PNG", optimize=True)
     atomic_write(args.output, lambda f: f.write(buf.getvalue()))
     print(f"wrote {args.output} ({len(buf.getvalue()) / 1e3:.0f} kB)", file=sys.stderr)
