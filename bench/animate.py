@@ -234,26 +234,41 @@ def _portrait(size: int, lm: NDArray[np.float64]) -> NDArray[np.uint8]:
     return img
 
 
-def emoji_structure(fs: Any, drivers: dict[str, NDArray[np.float64]], chars: list[tuple[str, bool]], every: int, margin: float, progress: bool) -> dict[str, Any]:
+def _score_character(job: tuple[str, bool, dict[str, NDArray[np.float64]], int, float]) -> list[dict[str, Any]]:
+    """All rows of one character (a worker process's unit of work)."""
+    from faceshot import FaceShot
+
+    code, held_out, drivers, every, margin = job
+    cv2.setNumThreads(1)
+    fs = FaceShot(progress=False)
+    image, pts = load_emoji(fs, code)
+    padded, padded_pts = with_margin(image, pts, margin)
+    cases = [(name, drv, padded, padded_pts) for name, drv in drivers.items()]
+    if margin > 0:
+        cases.append(("carphone (own canvas)", drivers["carphone"], image, pts))
+    rows = []
+    for dname, drv, img, p0 in cases:
+        lms = character_motion(fs, p0, drv)
+        for key, make in ANIMATORS.items():
+            frames = list(render(make(), img, lms))
+            fig = score_emoji(frames, lms, drv, every)
+            rows.append({"character": code, "held_out": held_out, "driving": dname, "animator": key, **fig})
+    return rows
+
+
+def emoji_structure(drivers: dict[str, NDArray[np.float64]], chars: list[tuple[str, bool]], every: int, margin: float, workers: int, progress: bool) -> dict[str, Any]:
     """Per driver, animator and character: the structure figures, on a canvas with
     ``margin`` (every driver) and on the character's own canvas (the demo clip, as
-    today's motion hands it over)."""
+    today's motion hands it over); characters are spread over ``workers`` processes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [(code, held_out, drivers, every, margin) for code, held_out in chars]
     rows: list[dict[str, Any]] = []
-    total = len(chars)
-    for k, (code, held_out) in enumerate(chars):
-        image, pts = load_emoji(fs, code)
-        padded, padded_pts = with_margin(image, pts, margin)
-        cases = [(name, drv, padded, padded_pts) for name, drv in drivers.items()]
-        if margin > 0:
-            cases.append(("carphone (own canvas)", drivers["carphone"], image, pts))
-        for dname, drv, img, p0 in cases:
-            lms = character_motion(fs, p0, drv)
-            for key, make in ANIMATORS.items():
-                frames = list(render(make(), img, lms))
-                fig = score_emoji(frames, lms, drv, every)
-                rows.append({"character": code, "held_out": held_out, "driving": dname, "animator": key, **fig})
-        if progress:
-            print(f"  [{k + 1}/{total}] {code}", file=sys.stderr, flush=True)
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        for k, result in enumerate(pool.map(_score_character, jobs)):
+            rows += result
+            if progress:
+                print(f"  [{k + 1}/{len(jobs)}] {jobs[k][0]}", file=sys.stderr, flush=True)
     return {"rows": rows}
 
 
@@ -360,7 +375,8 @@ def main() -> None:
     parser.add_argument("--characters", nargs="*", help="Twemoji codes (default: all with landmarks)")
     parser.add_argument("--margin", type=float, default=0.25, help="transparent canvas margin around the emoji, share of its size per side (default 0.25; 0: own canvas only)")
     parser.add_argument("--every", type=int, default=3, help="score every n-th frame (default 3, as render_quality.py)")
-    parser.add_argument("--threads", type=int, default=2, help="cv2.setNumThreads (default 2)")
+    parser.add_argument("--threads", type=int, default=2, help="cv2.setNumThreads for the speed section (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="processes for the emoji section (default 2)")
     parser.add_argument("--sections", default="speed,emoji,photos", help="comma-separated subset of speed,emoji,photos")
     parser.add_argument("--json", type=Path, help="write all figures here")
     parser.add_argument("--progress", action="store_true")
@@ -378,7 +394,7 @@ def main() -> None:
         _print_speed(result["speed"])
     if "emoji" in sections:
         chars = emoji_characters(args.characters, args.quick)
-        res = emoji_structure(fs, drivers, chars, args.every, args.margin, args.progress)
+        res = emoji_structure(drivers, chars, args.every, args.margin, args.workers, args.progress)
         result["emoji"] = {"rows": res["rows"], "summary": summarise(res["rows"])}
         _print_summary(result["emoji"]["summary"])
     if "photos" in sections:

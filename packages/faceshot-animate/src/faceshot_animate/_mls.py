@@ -39,7 +39,7 @@ def _weights(vc: NDArray[np.float32], pc: NDArray[np.float32], alpha: float, eps
     b[:2] = -2.0 * pc.T
     b[2] = 1.0
     b[3] = (pc * pc).sum(axis=1)
-    d2 = cv2.gemm(a, b, 1.0, None, 0.0)
+    d2 = np.asarray(cv2.gemm(a, b, 1.0, None, 0.0), np.float32)  # type: ignore[call-overload]
     np.maximum(d2, np.float32(eps), out=d2)  # rounding can dip below eps, never below
     if alpha == 1.0:
         return np.reciprocal(d2, out=d2)
@@ -90,7 +90,7 @@ def mls_rigid(
     basis[:, 3:5] = qc
     basis[:, 5] = qc[:, 0] * pc[:, 0] + qc[:, 1] * pc[:, 1]
     basis[:, 6] = qc[:, 1] * pc[:, 0] - qc[:, 0] * pc[:, 1]
-    sums = cv2.gemm(np.ascontiguousarray(w, dtype=np.float32), basis, 1.0, None, 0.0).astype(np.float64)
+    sums = np.asarray(cv2.gemm(np.ascontiguousarray(w, dtype=np.float32), basis, 1.0, None, 0.0), np.float64)  # type: ignore[call-overload]
     total = sums[:, 0]
     ps = sums[:, 1:3] / total[:, None]
     qs = sums[:, 3:5] / total[:, None]
@@ -135,7 +135,7 @@ def mls_affine(
     w = _weights(vc, pc, alpha, eps)
     px, py, qx, qy = pc[:, 0], pc[:, 1], qc[:, 0], qc[:, 1]
     basis = np.stack([np.ones_like(px), px, py, qx, qy, px * px, px * py, py * py, px * qx, px * qy, py * qx, py * qy], axis=1)
-    sums = cv2.gemm(np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(basis, np.float32), 1.0, None, 0.0).astype(np.float64)
+    sums = np.asarray(cv2.gemm(np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(basis, np.float32), 1.0, None, 0.0), np.float64)  # type: ignore[call-overload]
     total = sums[:, 0]
     ps = sums[:, 1:3] / total[:, None]
     qs = sums[:, 3:5] / total[:, None]

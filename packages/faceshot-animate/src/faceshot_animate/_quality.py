@@ -205,16 +205,26 @@ def structure_figures(frames: Sequence[NDArray[np.uint8]], every: int = 3, *, ex
         "frames_scored"}``. A frame whose foreground has less than 5 % of frame 0's area
         scores rigidity 0, out of frame and palette 0.
     """
-    f0 = frames[0]
-    h, w = f0.shape[:2]
-    m0 = foreground_mask(f0)
+    # Every figure is unchanged by cropping all frames to the union of their foregrounds
+    # (border contact is counted on the full canvas first): a large empty canvas costs nothing.
+    scored = [frames[0], *frames[1::every]]
+    masks = [foreground_mask(f) for f in scored]
+    h, w = frames[0].shape[:2]
+    borders = [border_touch(m) for m in masks]
+    union = np.logical_or.reduce(masks)
+    if union.any():
+        ys, xs = np.nonzero(union.any(axis=1))[0], np.nonzero(union.any(axis=0))[0]
+        y0, y1 = max(int(ys[0]) - 2, 0), min(int(ys[-1]) + 3, h)
+        x0, x1 = max(int(xs[0]) - 2, 0), min(int(xs[-1]) + 3, w)
+        scored = [f[y0:y1, x0:x1] for f in scored]
+        masks = [m[y0:y1, x0:x1] for m in masks]
+    f0, m0 = scored[0], masks[0]
     a0 = int(m0.sum())
-    b0 = border_touch(m0)
-    palette = kmeans_palette(_sample(f0, m0)) if a0 >= 12 else np.zeros((1, 3))
+    b0 = borders[0]
+    palette = kmeans_palette(_sample(f0, m0).astype(np.uint8)) if a0 >= 12 else np.zeros((1, 3))
     fid0 = palette_share(f0, m0, palette) if a0 else 1.0
     ious, inside, fids, changes = [], [], [], []
-    for frame in frames[1::every]:
-        m = foreground_mask(frame)
+    for frame, m, touch in zip(scored[1:], masks[1:], borders[1:], strict=True):
         if m.sum() < 0.05 * a0 or a0 == 0:
             ious.append(0.0)
             inside.append(False)
@@ -222,7 +232,7 @@ def structure_figures(frames: Sequence[NDArray[np.uint8]], every: int = 3, *, ex
             continue
         iou, angle = silhouette_rigidity(m0, m, exhaustive=exhaustive)
         ious.append(iou)
-        inside.append(border_touch(m) <= b0 + 0.01 * (2 * (h + w)))
+        inside.append(touch <= b0 + 0.01 * (2 * (h + w)))
         changes.append(interior_change(f0, m0, frame, m, angle))
         fids.append(palette_share(frame, m, palette))
     if not ious:

@@ -28,7 +28,7 @@ pixel centre.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
 
@@ -116,7 +116,7 @@ def classify_background(image: NDArray[np.uint8]) -> tuple[Background, NDArray[n
     rgb = border[:, :3].astype(np.int16)
     median = np.median(rgb, axis=0)
     close = np.abs(rgb - median).max(axis=1) <= 12
-    fill = np.round(median).astype(np.uint8)
+    fill: NDArray[np.uint8] = np.asarray(np.round(median), dtype=np.uint8)
     if channels == 4:
         fill = np.concatenate([fill, [255]]).astype(np.uint8)
     if float(close.mean()) >= 0.85:
@@ -128,18 +128,15 @@ def _silhouette(image: NDArray[np.uint8], kind: Background, fill: NDArray[np.uin
     """(H, W) float32 soft silhouette for transparent or plain backgrounds."""
     if kind == "transparent":
         return image[:, :, 3].astype(np.float32) / 255.0
-    h, w = image.shape[:2]
     diff = np.abs(image[:, :, :3].astype(np.int16) - fill[:3].astype(np.int16)).max(axis=2)
     near = (diff <= 24).astype(np.uint8)
     # Background = pixels of the border colour connected to the border.
-    count, labels = cv2.connectedComponents(near, connectivity=4)
+    _, labels = cv2.connectedComponents(near, connectivity=4)
     edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     edge = edge[edge > 0]
     background = np.isin(labels, edge)
     soft = np.clip(diff.astype(np.float32) / 24.0, 0.0, 1.0)
-    out = np.where(background, soft * (diff > 8), 1.0).astype(np.float32)
-    del h, w, count
-    return out
+    return np.where(background, soft * (diff > 8), 1.0).astype(np.float32)
 
 
 def _segment_scene(
@@ -175,7 +172,7 @@ def _segment_scene(
     bgd = np.zeros((1, 65), np.float64)
     fgd = np.zeros((1, 65), np.float64)
     try:
-        cv2.grabCut(crop, seeds, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(crop, seeds, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)  # type: ignore[call-overload]
     except cv2.error:  # e.g. no background seed left: keep the seeded oval
         pass
     head = ((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)).astype(np.uint8)
@@ -201,7 +198,7 @@ def _segment_scene(
     full = np.zeros((h, w), np.float32)
     up = cv2.resize(head.astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     full[y0:y1, x0:x1] = up
-    full = cv2.GaussianBlur(full, (0, 0), max(1.0, 0.015 * face_width))
+    full = np.asarray(cv2.GaussianBlur(full, (0, 0), max(1.0, 0.015 * face_width)), np.float32)
     # Fade out below the jaw line: the neck stays with the body.
     jaw = landmarks[0:17]
     fade = max(2.0, 0.06 * face_width)
@@ -346,7 +343,6 @@ class Rig:
     skin: NDArray[np.float32]
     eyes: tuple[EyeRig, EyeRig]
     mouth: MouthRig
-    meta: Mapping[str, object] = field(default_factory=dict)
 
 
 def _grow_feature(
@@ -400,7 +396,7 @@ def _grow_feature(
     keep = np.unique(labels[marks])
     keep = keep[keep > 0]
     region = np.isin(labels, keep).astype(np.uint8)
-    region = cv2.morphologyEx(region, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    region = np.asarray(cv2.morphologyEx(region, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), np.uint8)
     poly = mask_to_polygon(region, offset=(x0, y0))
     if poly.is_empty:
         return base

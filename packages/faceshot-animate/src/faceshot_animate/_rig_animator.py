@@ -427,10 +427,10 @@ class _Renderer:
             bx0, by0, bx1, by1 = float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
             self.scene_box: NDArray[np.float64] | None = np.array([[bx0, by0], [bx1, by0], [bx1, by1], [bx0, by1]])
             # The output outside the head's region: the input, alpha kept (or opaque).
-            self.opaque = src if self.channels == 4 else cv2.cvtColor(src, cv2.COLOR_RGB2RGBA)
+            self.opaque: NDArray[np.uint8] = src if self.channels == 4 else np.asarray(cv2.cvtColor(src, cv2.COLOR_RGB2RGBA), np.uint8)
             self.border: tuple[int, int, int, int] = (0, 0, 0, 0)
         else:
-            layer = src if self.channels == 4 else cv2.cvtColor(src, cv2.COLOR_RGB2RGBA)
+            layer = src if self.channels == 4 else np.asarray(cv2.cvtColor(src, cv2.COLOR_RGB2RGBA), np.uint8)
             self.plate = None
             self.scene_box = None
             f = [int(v) for v in rig.fill]
@@ -670,8 +670,8 @@ class _Renderer:
         a = layer[:, :, 3].astype(np.float32) * np.float32(1.0 / 255.0)
         blended = cv2.blendLinear(layer, plate, a, 1.0 - a)
         x0, y0, x1, y1 = roi
-        out = self.opaque[y0:y1, x0:x1].copy()
-        out[:, :, :3] = blended[:, :, :3]
+        out: NDArray[np.uint8] = self.opaque[y0:y1, x0:x1].copy()
+        out[:, :, :3] = np.asarray(blended)[:, :, :3]
         return out
 
     # -------------------------------------------------------------- eyes
