@@ -338,3 +338,42 @@ def test_pairs_of_frames_are_all_different_while_moving(emoji) -> None:
     frames = list(RigAnimator().animate(img, seq))
     for a, b in itertools.pairwise(frames):
         assert not np.array_equal(a, b)
+
+
+def _splat_iou(mask0: np.ndarray, mask: np.ndarray, deg: float) -> float:
+    """IoU with mask0's pixels sent forward by the centroid/area similarity, each written
+    with a 2x2 footprint (the definition the warp-based implementation emulates)."""
+    ys, xs = np.nonzero(mask0)
+    c0 = np.array([xs.mean(), ys.mean()])
+    y1, x1 = np.nonzero(mask)
+    c1 = np.array([x1.mean(), y1.mean()])
+    s = np.sqrt(mask.sum() / mask0.sum())
+    a = np.deg2rad(deg)
+    p = (np.stack([xs, ys], axis=1) - c0) * s
+    q = p @ np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]]) + c1
+    out = np.zeros(mask.shape, bool)
+    for dx in (0, 1):
+        for dy in (0, 1):
+            xi, yi = np.floor(q[:, 0]).astype(int) + dx, np.floor(q[:, 1]).astype(int) + dy
+            ok = (xi >= 0) & (yi >= 0) & (xi < mask.shape[1]) & (yi < mask.shape[0])
+            out[yi[ok], xi[ok]] = True
+    return float((out & mask).sum() / (out | mask).sum())
+
+
+@pytest.mark.parametrize("angle", [0, 10, -16])
+def test_rigidity_matches_the_forward_splat_definition(angle) -> None:
+    a = np.zeros((SIZE, SIZE), np.uint8)
+    cv2.ellipse(a, (120, 128), (70, 45), 0, 0, 360, 1, -1)
+    cv2.circle(a, (170, 90), 18, 1, -1)  # an ear: not symmetric
+    b = np.zeros_like(a)
+    cv2.ellipse(b, (132, 120), (74, 47), angle, 0, 360, 1, -1)
+    iou, best = silhouette_rigidity(a.astype(bool), b.astype(bool))
+    reference = max(_splat_iou(a.astype(bool), b.astype(bool), d) for d in range(-30, 31, 2))
+    assert iou == pytest.approx(reference, abs=0.004)
+
+
+def test_degenerate_first_frame_is_refused(emoji) -> None:
+    img, lm = emoji
+    flat = np.repeat(lm[30:31], 68, axis=0)
+    with pytest.raises(AnimateInputError, match="frame 0"):
+        RigAnimator().animate(img, np.stack([flat, flat]))

@@ -52,6 +52,8 @@ _ONE = 1 << SHIFT
 #: Landmarks that drive the feature deformation (brows, nose, eyes, lips).
 _FEATURE_POINTS = np.arange(17, 68)
 _JAW = np.arange(0, 17)
+#: Grid points per MLS evaluation: the (chunk, controls) float32 weights stay under ~10 MB.
+_CHUNK = 8192
 
 
 @dataclass(frozen=True)
@@ -629,8 +631,11 @@ class _Renderer:
             sel = np.flatnonzero(weight > 1e-3)
             if len(sel):
                 mls = mls_affine if self.cfg.deformation == "affine" else mls_rigid
-                f = mls(r[sel], p, self.q, eps=(self.cfg.smoothness * rig.face_width) ** 2)
-                absolute[sel] += (f - r[sel]) * weight[sel, None]
+                eps = (self.cfg.smoothness * rig.face_width) ** 2
+                for k in range(0, len(sel), _CHUNK):  # bounded memory: (chunk, N) weights
+                    part = sel[k:k + _CHUNK]
+                    f = mls(r[part], p, self.q, eps=eps)
+                    absolute[part] += (f - r[part]) * weight[part, None]
         plate = None
         if self.plate is not None:
             follow = cv2.remap(self.follow, rmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0).ravel()  # type: ignore[call-overload]
