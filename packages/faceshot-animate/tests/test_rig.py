@@ -367,7 +367,7 @@ def test_rigidity_matches_the_forward_splat_definition(angle) -> None:
     cv2.circle(a, (170, 90), 18, 1, -1)  # an ear: not symmetric
     b = np.zeros_like(a)
     cv2.ellipse(b, (132, 120), (74, 47), angle, 0, 360, 1, -1)
-    iou, best = silhouette_rigidity(a.astype(bool), b.astype(bool))
+    iou, _ = silhouette_rigidity(a.astype(bool), b.astype(bool))
     reference = max(_splat_iou(a.astype(bool), b.astype(bool), d) for d in range(-30, 31, 2))
     assert iou == pytest.approx(reference, abs=0.004)
 
