@@ -307,26 +307,33 @@ def photos(fs: Any, drivers: dict[str, NDArray[np.float64]], every: int) -> list
     shape = dlib.shape_predictor(str(predictor_path()))
     finder = DlibLandmarker()
 
-    def descriptor(img: NDArray[np.uint8]) -> NDArray[np.float64] | None:
-        boxes = finder.detect_faces(img)
-        if not len(boxes):
+    def descriptor(img: NDArray[np.uint8], lm: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """dlib descriptor of the detected face that overlaps the frame's landmark box most
+        (a scene may hold other face-like things; none overlapping: ``None``)."""
+        boxes = np.asarray(finder.detect_faces(img), dtype=np.float64).reshape(-1, 4)
+        lo, hi = lm.min(axis=0), lm.max(axis=0)
+        ix = np.clip(np.minimum(boxes[:, 2], hi[0]) - np.maximum(boxes[:, 0], lo[0]), 0, None)
+        iy = np.clip(np.minimum(boxes[:, 3], hi[1]) - np.maximum(boxes[:, 1], lo[1]), 0, None)
+        inter = ix * iy
+        union = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) + float(np.prod(hi - lo)) - inter
+        if not len(boxes) or inter.max() <= 0:
             return None
-        x0, y0, x1, y1 = (round(float(v)) for v in boxes[0])
+        x0, y0, x1, y1 = (round(float(v)) for v in boxes[int(np.argmax(inter / union))])
         return np.asarray(model.compute_face_descriptor(img, shape(img, dlib.rectangle(x0, y0, x1, y1))))
 
     out = []
     for path in (HUMAN / "einstein.jpg", HUMAN / "astronaut.png"):
         image = fs.load(path).image
         pts = load_landmarks(path.with_suffix(".pts")).points[0]
-        ref = descriptor(np.ascontiguousarray(image[:, :, :3]))
+        ref = descriptor(np.ascontiguousarray(image[:, :, :3]), pts)
         for dname, drv in drivers.items():
             lms = character_motion(fs, pts, drv)
             for key, make in ANIMATORS.items():
                 frames = [np.asarray(f)[:, :, :3] for f in make().animate(image, lms, fps=30.0)]
                 change = [background_change(frames[0], f, lms[0], lms[t]) for t, f in enumerate(frames) if t]
                 sims, missed = [], 0
-                for f in frames[1::every]:
-                    d = descriptor(np.ascontiguousarray(f))
+                for t in range(1, len(frames), every):
+                    d = descriptor(np.ascontiguousarray(frames[t]), lms[t])
                     if d is None or ref is None:
                         missed += 1
                         continue

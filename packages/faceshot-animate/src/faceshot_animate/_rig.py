@@ -293,6 +293,9 @@ class MouthRig:
             colour darkened).
         line: (3,) float32 lip-line colour (flat art: darkest mouth colour; photos: the mean
             lip colour, which the renderer shades into the cavity).
+        teeth: height in pixels of the drawn teeth (anything not cavity-coloured) under the
+            upper inner lip, at the middle of the mouth; ``inf`` when not measured (then
+            only the opening beyond frame 0's gap becomes cavity).
     """
 
     area: float
@@ -300,6 +303,7 @@ class MouthRig:
     flat_interior: bool
     cavity: NDArray[np.float32]
     line: NDArray[np.float32]
+    teeth: float = float("inf")
 
 
 @dataclass(frozen=True, eq=False)
@@ -552,7 +556,24 @@ def _mouth_rig(
         cavity = (lip * 0.22).astype(np.float32)
         flat_interior = area < 0.02 * width**2
         darkest = lip.astype(np.float32)  # photos: the lip colour, shaded dark in the cavity
-    return MouthRig(area=area, width=width, flat_interior=bool(flat_interior), cavity=cavity.astype(np.float32), line=darkest.astype(np.float32))
+    # Drawn teeth under the upper lip: how far below the upper inner lip (62) the interior
+    # turns to the cavity colour, towards the lower inner lip (66). The teeth keep that
+    # height while the mouth opens; the rest of the opening becomes cavity.
+    band = float("inf")
+    if flat and not flat_interior:
+        top, bottom = lm[62], lm[66]
+        n = max(2, int(np.ceil(np.hypot(*(bottom - top)))))
+        line = top + np.linspace(0.0, 1.0, n)[:, None] * (bottom - top)
+        xi = np.clip(np.round(line[:, 0]).astype(int), 0, w - 1)
+        yi = np.clip(np.round(line[:, 1]).astype(int), 0, h - 1)
+        dark = np.abs(image[yi, xi, :3].astype(np.float32) - cavity).max(axis=1) < 40
+        # Skip the lip line itself: the first dark run after a non-dark one.
+        light = np.flatnonzero(~dark)
+        if len(light):
+            after = np.flatnonzero(dark[light[0]:])
+            if len(after):
+                band = float(np.hypot(*(bottom - top))) * (light[0] + after[0]) / (n - 1)
+    return MouthRig(area=area, width=width, flat_interior=bool(flat_interior), cavity=cavity.astype(np.float32), line=darkest.astype(np.float32), teeth=band)
 
 
 def _outline_anchors(mask: NDArray[np.bool_], spacing: float) -> NDArray[np.float64]:

@@ -756,9 +756,10 @@ class _Renderer:
 
         A flat, one-colour mouth interior gets the whole inner-lip opening filled with the
         mouth's darkest colour and the lip line redrawn around it. A drawn-open mouth
-        (teeth, tongue) and photos keep their stretched interior under the upper lip and
-        get only the *new* opening, below the upper lip moved down by its rest gap: flat
-        art in the darkest colour, photos a dark interior shaded from the top.
+        (teeth, tongue) keeps its drawn teeth under the upper lip (their rest height) and
+        the opening below them becomes the darkest colour; photos get only the *new*
+        opening, below the upper lip moved down by its rest gap, as a dark interior shaded
+        from the top.
         """
         rig = self.rig
         mouth = rig.mouth
@@ -776,8 +777,9 @@ class _Renderer:
             pairs = np.array([[1, 7], [2, 6], [3, 5]])
             gap0 = np.maximum((ref[60 + pairs[:, 1]] - ref[60 + pairs[:, 0]]) @ normal, 0.0)
             gap_t = (inner[pairs[:, 1]] - inner[pairs[:, 0]]) @ normal
+            keep = np.minimum(gap0, mouth.teeth)  # drawn teeth stay their height
             shape = inner.copy()
-            shape[pairs[:, 0]] += np.minimum(gap0, np.maximum(gap_t, 0.0))[:, None] * normal
+            shape[pairs[:, 0]] += np.minimum(keep, np.maximum(gap_t, 0.0))[:, None] * normal
             extra = float(np.mean(gap_t - gap0))
             strength = float(np.clip(extra / max(0.06 * mouth.width, 1.0), 0.0, 1.0))
             if strength <= 0.0:
