@@ -66,3 +66,24 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     assert figures["cut recall"]["value"] == 1.0 and figures["cut precision"]["value"] == 1.0
     assert 0 < figures["non-human driving error"]["value"] < 0.1
     assert figures["non-human mouth r"]["value"] > 0.8 and figures["non-human fps"]["value"] > 0
+
+
+def test_render_figures_compare_both_animators_and_see_the_mouth() -> None:
+    from faceshot_animate import load_image
+    from faceshot_retarget import load_landmarks
+
+    from faceshot._bench import format_render_table, render_figures
+
+    demo = Path(__file__).resolve().parents[1] / "assets" / "demo"
+    image = load_image(demo / "character.png")
+    lm = load_landmarks(demo / "character.pts").points[0]
+    width = float(np.linalg.norm(lm[16] - lm[0]))
+    opening = 0.12 * width * np.sin(np.linspace(0, np.pi, 10)) ** 2
+    seq = np.repeat(lm[None], 10, axis=0)
+    seq[:, [65, 66, 67, 56, 57, 58], 1] += opening[:, None]
+    seq[:, :, 0] += np.linspace(0, -4, 10)[:, None]  # a little head motion
+    render = render_figures(image, seq, seq)
+    assert set(render) == {"rig", "warp"}
+    assert render["rig"]["rigidity_median"] > 0.97 and render["rig"]["fps"] > 0
+    assert render["rig"]["mouth_corr"] > 0.5  # the opening is drawn
+    assert "rigidity_median" in format_render_table(render)

@@ -5,7 +5,7 @@ Stages (each usable alone)::
     character image --(faceshot_features extractor + faceshot_landmarks.match)--> R (68, 2)
     driving video   --(faceshot_landmarks.detect_video, dlib)----------------> D (T, 68, 2)
     R, D            --(faceshot_retarget.retarget)---------------------------> L (T, 68, 2)
-    image, L        --(faceshot_animate WarpAnimator | MofaAnimator)---------> frames --> H.264
+    image, L        --(faceshot_animate RigAnimator | WarpAnimator | Mofa)----> frames --> H.264
 
 :meth:`FaceShot.animate` runs the character branch (model load, features, matching) in a
 worker thread while the driving landmarks are detected, then renders and encodes in one
@@ -43,7 +43,7 @@ __all__ = ["BACKBONES", "MOTIONS", "AnimateResult", "FaceShot", "longest_run"]
 
 #: ``backbone`` names -> the backbone id their galleries record.
 BACKBONES = {"embedded": "embedded-mobilenetv2", "sd15-ip": "sd15-ip", "sd21": "sd21"}
-_ANIMATORS = ("warp", "mofa")
+_ANIMATORS = ("rig", "warp", "mofa")
 _DETECTORS = ("dlib", "matcher")
 #: ``motion`` regions (``faceshot_retarget.MOTION_REGIONS``).
 MOTIONS = ("all", "expression", "pose", "eyes", "lips")
@@ -126,8 +126,9 @@ class FaceShot:
             extractor object with ``.extract(image)``.
         gallery: appearance gallery directory or a loaded ``faceshot_landmarks.Gallery``
             (default: the one shipped with the package, built for ``"embedded"``).
-        animator: ``"warp"`` (CPU mesh warp), ``"mofa"`` (GPU, MOFA-Video weights) or an
-            object following ``faceshot_animate.Animator``.
+        animator: ``"rig"`` (default: CPU part-aware renderer), ``"warp"`` (CPU mesh warp,
+            the first renderer), ``"mofa"`` (GPU, MOFA-Video weights) or an object
+            following ``faceshot_animate.Animator``.
         mofa_weights: MOFA-Video-Hybrid directory for ``animator="mofa"`` (default: the
             ``FACESHOT_MOFA_WEIGHTS`` environment variable).
         backbone_weights: weights for the backbone (file for embedded, directory or id for sd*).
@@ -164,7 +165,7 @@ class FaceShot:
         self,
         backbone: str | Any = "embedded",
         gallery: str | os.PathLike[str] | Any | None = None,
-        animator: str | Any = "warp",
+        animator: str | Any = "rig",
         *,
         mofa_weights: str | os.PathLike[str] | None = None,
         backbone_weights: str | os.PathLike[str] | None = None,
@@ -289,7 +290,7 @@ class FaceShot:
         if self._device() == "cpu":
             raise WeightsUnavailableError(
                 f"animator 'mofa' (weights {str(weights)!r}) needs a CUDA GPU and none is available; "
-                "use --animator warp"
+                "use --animator rig"
             )
         from faceshot_animate.mofa import MofaWeightsError, check_mofa_layout
 
@@ -299,9 +300,13 @@ class FaceShot:
             raise WeightsUnavailableError(" ".join(str(exc).split())) from None
 
     def make_animator(self, output_size: tuple[int, int] | None = None) -> Any:
-        """The animator object (``WarpAnimator``, ``MofaAnimator`` or the one given)."""
+        """The animator object (``RigAnimator``, ``WarpAnimator``, ``MofaAnimator`` or the one given)."""
         if not isinstance(self._animator_arg, str):
             return self._animator_arg
+        if self._animator_arg == "rig":
+            from faceshot_animate import RigAnimator
+
+            return RigAnimator(output_size=output_size)
         if self._animator_arg == "warp":
             from faceshot_animate import WarpAnimator
 

@@ -22,7 +22,13 @@ Every figure calls into the member packages (nothing is re-implemented here):
   per-frame jump where the driver itself moved less than 0.08 face widths, and the driver vs
   character mouth-opening correlation (which a frozen character fails). ``bench/motion.py``
   reports these per clip and character, before/after, in-sample and held-out.
-* ``animate fps``: WarpAnimator + H.264 encode of the demo character (frames/s).
+* ``animate fps``: the default animator (RigAnimator) + H.264 encode of the demo character
+  (frames/s).
+* ``render`` section (a second table): the structure figures of
+  :func:`faceshot_animate.structure_figures` (silhouette rigidity median and p10, palette
+  fidelity, in-frame share, interior_change_p90) and the driver-vs-character mouth-opening
+  correlation, for RigAnimator and WarpAnimator on the demo character and clip, with the
+  frames/s of both (same run). The full benchmark over the gallery is ``bench/animate.py``.
 * ``end-to-end s``: :meth:`faceshot.FaceShot.animate` on the demo inputs; a fresh
   ``faceshot animate`` process (model load included) unless ``--quick`` (in-process).
 * ``expression error``: as in FaceShot §4.1 with LK optical flow instead of CoTracker: a dense
@@ -73,7 +79,9 @@ from numpy.typing import NDArray
 __all__ = [
     "expression_error",
     "face_recognition_model_path",
+    "format_render_table",
     "format_table",
+    "render_figures",
     "run_bench",
     "track_grid",
 ]
@@ -404,13 +412,56 @@ def _nonhuman_figures(put: Callable[..., None], extractor: Any, quick: bool) -> 
     put("non-human mouth r", new["mouth_corr"], "Pearson", f"mouth opening vs known; today's path {old['mouth_corr']:.2f}")
     put("non-human eye r", new["eye_corr"], "Pearson", f"eye opening vs known; today's path {old['eye_corr']:.2f}")
     put("non-human fps", new["fps"], "frames/s", f"match_video, decode included; today's path {old['fps']:.1f} in the same run")
+def render_figures(image: NDArray[np.uint8], landmarks: NDArray[np.float64], driving: NDArray[np.float64]) -> dict[str, dict[str, float]]:
+    """Structure figures and speed of RigAnimator and WarpAnimator on one character.
+
+    Args:
+        image: (H, W, 3|4) uint8 character (a flat character: figures assume a white or
+            transparent background).
+        landmarks: (T, 68, 2) float64 its retargeted landmarks.
+        driving: (T, 68, 2) float64 the driving landmarks (for the mouth correlation).
+
+    Returns:
+        ``{"rig": {...}, "warp": {...}}``: rigidity_median, rigidity_p10, palette, in_frame,
+        interior_change_p90, mouth_corr and fps (rendering only, same run).
+    """
+    from faceshot_animate import (
+        RigAnimator,
+        WarpAnimator,
+        composite_over,
+        mouth_darkness,
+        mouth_opening,
+        pearson,
+        structure_figures,
+    )
+
+    out: dict[str, dict[str, float]] = {}
+    for name, animator in (("rig", RigAnimator()), ("warp", WarpAnimator())):
+        t = time.perf_counter()
+        frames = [np.asarray(composite_over(f)) for f in animator.animate(image, landmarks, fps=25.0)]
+        fps = len(frames) / (time.perf_counter() - t)
+        fig = structure_figures(frames)
+        dark = [mouth_darkness(f, landmarks[0], landmarks[k]) for k, f in enumerate(frames)]
+        fig["mouth_corr"] = pearson(mouth_opening(driving), dark)
+        fig["fps"] = fps
+        out[name] = {k: float(v) for k, v in fig.items()}
+    return out
+
+
+def format_render_table(render: dict[str, dict[str, float]]) -> str:
+    """The ``render`` figures as a small table, one column per animator."""
+    keys = ("rigidity_median", "rigidity_p10", "palette", "in_frame", "interior_change_p90", "mouth_corr", "fps")
+    names = list(render)
+    lines = [f"{'render figure':22s}" + "".join(f"{n:>10s}" for n in names)]
+    lines += [f"{k:22s}" + "".join(f"{render[n][k]:10.3f}" for n in names) for k in keys]
+    return "\n".join(lines)
 
 
 def run_bench(*, quick: bool = False, character: Path | None = None, driving: Path | None = None, progress: bool = False) -> dict[str, Any]:
     """Measure every figure; returns ``{"figures": {name: {"value", "unit", "note"}}, ...}``."""
     import platform
 
-    from faceshot_animate import WarpAnimator, write_video
+    from faceshot_animate import RigAnimator, write_video
     from faceshot_landmarks import detect_video
     from faceshot_retarget import load_landmarks, retarget
 
@@ -453,9 +504,10 @@ def run_bench(*, quick: bool = False, character: Path | None = None, driving: Pa
 
         loaded = fs.load(character)
         t = time.perf_counter()
-        write_video(tmp / "warp.mp4", WarpAnimator().animate(loaded.image, lms, fps=25), 25, progress=False)
+        write_video(tmp / "rig.mp4", RigAnimator().animate(loaded.image, lms, fps=25), 25, progress=False)
         dt = time.perf_counter() - t
-        put("animate fps", len(lms) / dt, "frames/s", f"WarpAnimator + H.264, {loaded.size[1]}x{loaded.size[0]}")
+        put("animate fps", len(lms) / dt, "frames/s", f"RigAnimator + H.264, {loaded.size[1]}x{loaded.size[0]}")
+        render = render_figures(loaded.image, lms, np.asarray(drv.points))
 
         e2e = tmp / "e2e.mp4"
         if quick:
@@ -498,6 +550,7 @@ def run_bench(*, quick: bool = False, character: Path | None = None, driving: Pa
         "machine": {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()), "platform": platform.platform()},
         "inputs": {"character": str(character), "driving": str(driving) if not quick else "first 30 frames of the demo clip"},
         "figures": figures,
+        "render": render,
     }
 
 
@@ -512,4 +565,6 @@ def format_table(result: dict[str, Any]) -> str:
     lines.insert(1, "-" * len(lines[0]))
     load = ", ".join(f"{v:.1f}" for v in result["machine"]["load_average"])
     lines.append(f"({result['machine']['cpus']} CPUs, load average {load}{'; --quick' if result['quick'] else ''})")
+    if result.get("render"):
+        lines += ["", format_render_table(result["render"])]
     return "\n".join(lines)

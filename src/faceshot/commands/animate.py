@@ -1,7 +1,7 @@
 """``faceshot animate``: character image + driving video -> animated character video.
 
 Embedded CPU path by default (no weights): MobileNetV2 features -> matcher with the shipped
-gallery -> dlib driving landmarks -> retarget -> WarpAnimator -> H.264 (audio copied).
+gallery -> dlib driving landmarks -> retarget -> RigAnimator -> H.264 (audio copied).
 A timing summary per stage is printed to stderr at the end.
 """
 
@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--backbone", choices=("embedded", "sd15-ip", "sd21"), default="embedded", help="matching features (default embedded, CPU)")
     p.add_argument("--backbone-weights", metavar="PATH", help="weights of the backbone (sd*: diffusers directory)")
     p.add_argument("--gallery", metavar="DIR", help="appearance gallery (default: the shipped one, for 'embedded')")
-    p.add_argument("--animator", choices=("warp", "mofa"), default="warp", help="renderer (default warp, CPU)")
+    p.add_argument("--animator", choices=("rig", "warp", "mofa"), default="rig", help="renderer: rig (default, CPU part-aware), warp (CPU mesh warp) or mofa (GPU)")
     p.add_argument("--mofa-weights", metavar="DIR", help="MOFA-Video-Hybrid directory (or $FACESHOT_MOFA_WEIGHTS)")
     p.add_argument("--detector", choices=("dlib", "matcher"), default="dlib", help="driving landmarks: dlib (human) or matcher (any face: every frame matched, fused with flow)")
     p.add_argument("--translation-scale", default="1.0", type=parse_translation_scale, metavar="S", help="head translation factor in [0, 10] (default 1: pixels as the driver) or 'face' (scaled by face widths)")

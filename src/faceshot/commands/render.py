@@ -1,6 +1,7 @@
 """``faceshot render``: animate a character image along a landmark sequence into an MP4.
 
-Uses the CPU :class:`faceshot_animate.WarpAnimator` (no GPU, no weights). With
+Uses a CPU animator (no GPU, no weights): :class:`faceshot_animate.RigAnimator` (default,
+part-aware) or :class:`faceshot_animate.WarpAnimator` (``--animator warp``). With
 ``--side-by-side DRIVING`` the video shows driving | landmarks | result panels at one
 height, and the driving video's audio is copied (unless ``--no-audio``).
 """
@@ -31,7 +32,7 @@ def register(subparsers: Any) -> None:
     """Add the ``render`` command."""
     p = subparsers.add_parser(
         "render",
-        help="animate IMAGE along landmarks L into an H.264 MP4 (CPU warp)",
+        help="animate IMAGE along landmarks L into an H.264 MP4 (CPU renderer)",
         description="Warp IMAGE so that its landmarks follow the sequence L (T, 68, 2) — "
         "frame 0 of L must be IMAGE's own landmarks — and write an H.264 MP4.",
     )
@@ -43,8 +44,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--audio-from", metavar="VIDEO", help="copy this file's audio (default with --side-by-side: the driving video's)")
     p.add_argument("--no-audio", action="store_true", help="never copy audio")
     p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help=f"output size of the result, sides up to {MAX_FRAME_SIDE} (default: IMAGE's size)")
-    p.add_argument("--max-side", type=number(16, MAX_FRAME_SIDE, integer=True), default=1024, help=f"warp at most at this long side, then resize; 16..{MAX_FRAME_SIDE} (default 1024)")
-    p.add_argument("--grid-step", type=number(1, 32, integer=True), default=4, help="coarse map step in pixels, 1..32 (1 = exact, default 4)")
+    p.add_argument("--animator", choices=("rig", "warp"), default="rig", help="renderer: rig (default, part-aware) or warp (mesh warp)")
+    p.add_argument("--max-side", type=number(16, MAX_FRAME_SIDE, integer=True), default=1024, help=f"render at most at this long side, then resize; 16..{MAX_FRAME_SIDE} (default 1024)")
+    p.add_argument("--grid-step", type=number(1, 32, integer=True), default=None, help="coarse map step in pixels, 1..32 (warp: 1 = exact, default 4; rig: default 2.5 %% of the face width)")
     p.add_argument("--no-cavity", action="store_true", help="do not paint a mouth cavity when the lips open")
     p.add_argument("--crf", type=number(*CRF, integer=True), default=18, help="x264 quality, 0 (lossless) .. 51 (default 18)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -64,6 +66,8 @@ def _render(args: argparse.Namespace) -> int:
     import numpy as np
     from faceshot_animate import (
         AnimateInputError,
+        RigAnimator,
+        RigConfig,
         WarpAnimator,
         WarpConfig,
         load_image,
@@ -90,12 +94,16 @@ def _render(args: argparse.Namespace) -> int:
     fps: float | Fraction = args.fps if args.fps is not None else 25.0
     if args.side_by_side is not None and args.fps is None:
         fps = probe_video(args.side_by_side).fps  # exact, e.g. 30000/1001
-    config = WarpConfig(
-        max_side=args.max_side, grid_step=args.grid_step, mouth_cavity=not args.no_cavity
-    )
     out_size = args.size or (w, h)
+    animator: RigAnimator | WarpAnimator
+    if args.animator == "rig":
+        rig_config = RigConfig(max_side=args.max_side, grid_step=args.grid_step or 0, mouth_cavity=not args.no_cavity)
+        animator = RigAnimator(rig_config, output_size=out_size)
+    else:
+        config = WarpConfig(max_side=args.max_side, grid_step=args.grid_step or 4, mouth_cavity=not args.no_cavity)
+        animator = WarpAnimator(config, output_size=out_size)
     try:
-        frames = WarpAnimator(config, output_size=out_size).animate(image, lm.points, fps=float(fps))
+        frames = animator.animate(image, lm.points, fps=float(fps))
     except AnimateInputError as exc:
         raise AnimateInputError(f"landmarks {args.landmarks!r}: {exc}") from None
     total = lm.num_frames

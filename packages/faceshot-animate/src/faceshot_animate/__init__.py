@@ -1,7 +1,11 @@
 """faceshot-animate: landmark-driven animators and H.264 video IO.
 
+* :class:`RigAnimator` -- CPU, weight-free, part-aware renderer (faceshot's default): a rig
+  built once per character (head region, feature layers, the character's own colours),
+  the head moved by a similarity, features deformed smoothly (moving least squares) inside
+  it, mouth cavity and lids drawn in the character's palette.
 * :class:`WarpAnimator` -- CPU, weight-free piecewise-affine mesh warp with mouth cavity
-  (faceshot's embedded default; > 60 fps at 512x512 on 2 cores).
+  (the first renderer, kept as the baseline).
 * :class:`MofaAnimator` -- GPU, MOFA-Video-style SVD landmark ControlNet; imported lazily
   from :mod:`faceshot_animate.mofa` on first access, so ``import faceshot_animate`` never
   imports torch or diffusers.
@@ -9,6 +13,9 @@
   :func:`write_video`.
 * Export for other landmark-driven models: :func:`render_pose_image`,
   :func:`export_sequence`.
+* Structure figures of animations (pure functions): :func:`structure_figures`,
+  :func:`silhouette_rigidity`, :func:`palette_share`, :func:`background_change`,
+  :func:`mouth_opening`, :func:`mouth_darkness`, ...
 
 Every animator follows the :class:`Animator` protocol.
 """
@@ -25,6 +32,21 @@ from faceshot_animate._pose import (
     scale_landmarks,
 )
 from faceshot_animate._protocol import Animator
+from faceshot_animate._quality import (
+    background_change,
+    border_touch,
+    foreground_mask,
+    interior_change,
+    kmeans_palette,
+    mouth_darkness,
+    mouth_opening,
+    palette_share,
+    pearson,
+    silhouette_rigidity,
+    structure_figures,
+)
+from faceshot_animate._rig import Rig, build_rig
+from faceshot_animate._rig_animator import RigAnimator, RigConfig
 from faceshot_animate._video import VideoInfo, VideoWriter, probe_video, read_video, write_video
 from faceshot_animate._warp import WarpAnimator, WarpConfig, inner_mouth_area
 from faceshot_animate.errors import (
@@ -49,6 +71,9 @@ __all__ = [
     "FaceshotAnimateError",
     "ImageError",
     "MofaAnimator",
+    "Rig",
+    "RigAnimator",
+    "RigConfig",
     "VideoError",
     "VideoInfo",
     "VideoWriter",
@@ -56,15 +81,27 @@ __all__ = [
     "WarpConfig",
     "__version__",
     "as_uint8_image",
+    "background_change",
+    "border_touch",
+    "build_rig",
     "composite_over",
     "export_sequence",
+    "foreground_mask",
     "inner_mouth_area",
+    "interior_change",
+    "kmeans_palette",
     "load_image",
+    "mouth_darkness",
+    "mouth_opening",
+    "palette_share",
+    "pearson",
     "probe_video",
     "read_video",
     "render_pose_image",
     "scale_landmarks",
     "side_by_side",
+    "silhouette_rigidity",
+    "structure_figures",
     "write_video",
 ]
 
