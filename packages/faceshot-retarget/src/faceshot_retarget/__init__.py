@@ -7,6 +7,7 @@ type, landmark file IO, and :func:`retarget`. Depends on NumPy, shapely and attr
 
 from faceshot_retarget import ibug68
 from faceshot_retarget._constraints import constrain_parts, keep_in_canvas, rate_limit, soft_upper
+from faceshot_retarget._extras import missing_modules, require_extra
 from faceshot_retarget._image import EXIF_ORIENTATION_TAG, MAX_IMAGE_PIXELS, apply_exif_orientation
 from faceshot_retarget._io import (
     MAX_LANDMARK_FILE_BYTES,
@@ -49,6 +50,7 @@ from faceshot_retarget.errors import (
     FaceshotRetargetError,
     LandmarkFileError,
     LandmarkShapeError,
+    MissingExtraError,
     NonFiniteLandmarksError,
     OutputPathError,
 )
@@ -68,6 +70,7 @@ __all__ = [
     "LandmarkFileError",
     "LandmarkShapeError",
     "Landmarks",
+    "MissingExtraError",
     "NonFiniteLandmarksError",
     "OneEuroConfig",
     "OutputPathError",
@@ -89,6 +92,7 @@ __all__ = [
     "keep_in_canvas",
     "load_landmarks",
     "local_motion",
+    "missing_modules",
     "motion_figures",
     "mouth_opening",
     "neutral_reference",
@@ -99,6 +103,7 @@ __all__ = [
     "read_npy",
     "read_pts",
     "replace_atomically",
+    "require_extra",
     "rescale_points",
     "retarget",
     "save_landmarks",
