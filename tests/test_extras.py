@@ -99,3 +99,19 @@ def test_cli_ui_without_the_ui_extra_is_one_line_naming_it() -> None:
     assert result.stderr.splitlines() == [
         "faceshot ui: error: the web UI (faceshot ui) needs gradio, which is not installed: pip install 'faceshot[ui]'"
     ]
+
+
+def test_env_lists_every_extra_and_what_installs_a_missing_one() -> None:
+    result = _run(("gradio", "ray"), """
+    import json
+    from faceshot.commands.env import collect_env
+    print(json.dumps(collect_env()["extras"]))
+    """)
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+
+    extras = json.loads(result.stdout.strip().splitlines()[-1])
+    assert extras["ui (faceshot ui)"] == "missing gradio: pip install 'faceshot[ui]'"
+    assert extras["cluster (batch --ray)"] == "missing ray: pip install 'faceshot[cluster]'"
+    assert extras["dlib (driving detection)"] == "installed"
+    assert set(extras) >= {"cpu/gpu (FAISS)", "mofa (--animator mofa)", "diffusion (--backbone sd15-ip/sd21)"}

@@ -156,7 +156,7 @@ def face_recognition_model_path() -> Path:
         candidate = Path(loc) / "models" / "dlib_face_recognition_resnet_model_v1.dat"
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError("dlib_face_recognition_resnet_model_v1.dat not found: install face-recognition-models")
+    raise FileNotFoundError("dlib_face_recognition_resnet_model_v1.dat not found: pip install 'faceshot-landmarks[dlib]'")
 
 
 def track_grid(frames: list[NDArray[np.uint8]], box: NDArray[np.float64], n: int = 8, *, fb: float = 0.02, keep: float = 0.9) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
