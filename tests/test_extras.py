@@ -104,8 +104,8 @@ def test_cli_ui_without_the_ui_extra_is_one_line_naming_it() -> None:
 def test_env_lists_every_extra_and_what_installs_a_missing_one() -> None:
     result = _run(("gradio", "ray"), """
     import json
-    from faceshot.commands.env import collect_env
-    print(json.dumps(collect_env()["extras"]))
+    from faceshot.commands.env import extras_status
+    print(json.dumps(extras_status()))
     """)
     assert result.returncode == 0, result.stderr[-2000:]
     import json

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-__all__ = ["collect_env", "register"]
+__all__ = ["collect_env", "extras_status", "register"]
 
 _PACKAGES = (
     "faceshot", "faceshot-retarget", "faceshot-landmarks", "faceshot-features", "faceshot-animate",
@@ -33,6 +33,17 @@ _EXTRAS = {
 }
 
 
+def extras_status() -> dict[str, str]:
+    """Each extra: ``"installed"``, or ``"missing MODULES: pip install 'EXTRA'"`` (nothing imported)."""
+    from faceshot_retarget import missing_modules
+
+    status = {}
+    for what, (modules, extra) in _EXTRAS.items():
+        missing = missing_modules(modules)
+        status[what] = f"missing {', '.join(missing)}: pip install '{extra}'" if missing else "installed"
+    return status
+
+
 def _found(fn: Any) -> str:
     try:
         return f"found: {fn()}"
@@ -52,12 +63,7 @@ def collect_env() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             continue
     info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(), "packages": versions}
-    from faceshot_retarget import missing_modules
-
-    info["extras"] = {}
-    for what, (modules, extra) in _EXTRAS.items():
-        missing = missing_modules(modules)
-        info["extras"][what] = f"missing {', '.join(missing)}: pip install '{extra}'" if missing else "installed"
+    info["extras"] = extras_status()
     try:
         import torch
 
