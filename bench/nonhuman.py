@@ -36,6 +36,8 @@ import numpy as np
 
 from faceshot._bench_nonhuman import HELD_OUT, MOTIONS, STYLES, TUNING, contact_sheet, run_nonhuman
 
+_REPO = Path(__file__).resolve().parents[1]
+
 KEYS = ("error", "motion_error", "mouth_corr", "eye_corr", "jitter", "fps")
 
 
@@ -96,10 +98,10 @@ def _speed(frames: int, threads: int | None) -> None:
     ext = load_extractor("embedded")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        image, pts = load_source("1f431")
+        image, pts = load_source("1f431", repo=_REPO)
         img, seq = place_on_canvas(image, synthetic_motion(pts, frames))
         clip = make_clip(img, seq, tmp / "speed.mp4", fps=25.0)
-        gallery = style_out_gallery("creature", ext, tmp, {})
+        gallery = style_out_gallery("creature", ext, tmp, {}, repo=_REPO)
         runs: dict[str, list[tuple[float, float]]] = {"today (match frame 0 + LK)": [], "match_video": []}
         for _ in range(3):
             for name, fn in (("today (match frame 0 + LK)", lambda: today_path(clip, ext, gallery)),
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     t0 = time.perf_counter()
     result = run_nonhuman(
-        styles=args.styles, motions=args.motions, characters=args.characters, frames=args.frames,
+        repo=_REPO, styles=args.styles, motions=args.motions, characters=args.characters, frames=args.frames,
         renderer=_renderer(args.renderer), workdir=Path(args.sheets) / "clips" if args.sheets else None,
         log=lambda line: print(line, flush=True),
     )

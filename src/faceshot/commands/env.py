@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-__all__ = ["collect_env", "register"]
+__all__ = ["collect_env", "extras_status", "register"]
 
 _PACKAGES = (
     "faceshot", "faceshot-retarget", "faceshot-landmarks", "faceshot-features", "faceshot-animate",
@@ -20,6 +20,28 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("env", help="print versions, devices and which weights are found")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=_env)
+
+
+#: The extras of faceshot and its members: what each needs importable, and what installs it.
+_EXTRAS = {
+    "cpu/gpu (FAISS)": (("faiss",), "faceshot[cpu]"),
+    "dlib (driving detection)": (("dlib", "face_recognition_models"), "faceshot-landmarks[dlib]"),
+    "ui (faceshot ui)": (("gradio",), "faceshot[ui]"),
+    "mofa (--animator mofa)": (("torch", "diffusers", "transformers"), "faceshot[mofa]"),
+    "diffusion (--backbone sd15-ip/sd21)": (("diffusers", "transformers", "safetensors", "huggingface_hub"), "faceshot[diffusion]"),
+    "cluster (batch --ray)": (("ray",), "faceshot[cluster]"),
+}
+
+
+def extras_status() -> dict[str, str]:
+    """Each extra: ``"installed"``, or ``"missing MODULES: pip install 'EXTRA'"`` (nothing imported)."""
+    from faceshot_retarget import missing_modules
+
+    status = {}
+    for what, (modules, extra) in _EXTRAS.items():
+        missing = missing_modules(modules)
+        status[what] = f"missing {', '.join(missing)}: pip install '{extra}'" if missing else "installed"
+    return status
 
 
 def _found(fn: Any) -> str:
@@ -41,6 +63,7 @@ def collect_env() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             continue
     info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(), "packages": versions}
+    info["extras"] = extras_status()
     try:
         import torch
 
@@ -130,6 +153,8 @@ def _env(args: argparse.Namespace) -> int:
         devices = ", ".join(torch_info["devices"]) or "none"
         print(f"CUDA        available={torch_info['cuda_available']} (CUDA {torch_info['cuda_version']}; devices: {devices}); torch threads {torch_info['threads']}")
     print(f"FAISS GPUs  {info['faiss_gpus']}")
+    for what, state in info["extras"].items():
+        print(f"extra {what:<38}{state}")
     for what, state in info["weights"].items():
         print(f"{what:<44}{state}")
     return 0

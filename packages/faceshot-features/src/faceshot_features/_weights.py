@@ -349,6 +349,9 @@ def load_sd_components(
     Raises:
         WeightsNotFoundError: missing weights, with the download command.
     """
+    from faceshot_features._extras import require_diffusion
+
+    require_diffusion(what)
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 

@@ -48,6 +48,9 @@ def tiny_tokenizer(directory: str | os.PathLike[str], *, max_length: int = 16) -
     Returns:
         ``transformers.CLIPTokenizer`` with 56 tokens (ids 0/1 start/end of text).
     """
+    from faceshot_features._extras import require_diffusion
+
+    require_diffusion("faceshot_features.testing")
     from transformers import CLIPTokenizer
 
     d = Path(directory)
@@ -93,6 +96,9 @@ def tiny_components(tokenizer_dir: str | os.PathLike[str], *, seed: int = 0, ip_
         :class:`DiffusionComponents`; VAE factor ``vae_factor``, U-Net with 2 up-blocks (``up_blocks[1]``
         outputs 32 channels at 1/2 of the input size).
     """
+    from faceshot_features._extras import require_diffusion
+
+    require_diffusion("faceshot_features.testing")
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import (
         CLIPTextConfig,

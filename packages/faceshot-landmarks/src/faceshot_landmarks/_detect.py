@@ -42,6 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._classical import check_image
 from faceshot_landmarks._cuts import CutConfig
+from faceshot_landmarks._extras import DLIB_EXTRA, require_dlib
 from faceshot_landmarks._shape import similarity_fit
 from faceshot_landmarks.errors import BackendUnavailableError, NoFaceError
 
@@ -73,13 +74,15 @@ def predictor_path(path: str | os.PathLike[str] | None = None) -> Path:
         if not p.is_file():
             raise BackendUnavailableError(f"dlib shape predictor {str(p)!r} does not exist")
         return p
+    require_dlib(f"dlib's 68-point model ({_MODEL_FILE})", models=True)
     spec = importlib.util.find_spec("face_recognition_models")
     for loc in (spec.submodule_search_locations or []) if spec else []:
         candidate = Path(loc) / "models" / _MODEL_FILE
         if candidate.is_file():
             return candidate
     raise BackendUnavailableError(
-        f"dlib model {_MODEL_FILE} not found: pip install face-recognition-models, or pass its path"
+        f"dlib model {_MODEL_FILE} not found in the installed face_recognition_models package: "
+        f"reinstall it (pip install --force-reinstall '{DLIB_EXTRA}'), or pass the model's path"
     )
 
 
@@ -156,10 +159,9 @@ class DlibLandmarker:
         detect_max_side: int = 480,
         min_face_side: int = 160,
     ) -> None:
-        try:
-            import dlib
-        except ImportError:
-            raise BackendUnavailableError("dlib is not installed: pip install dlib-bin") from None
+        require_dlib("DlibLandmarker (dlib's face detector and 68-point predictor)")
+        import dlib
+
         self._dlib = dlib
         self._detector = dlib.get_frontal_face_detector()
         self._predictor = dlib.shape_predictor(str(predictor_path(model)))

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from faceshot_landmarks._extras import DLIB_EXTRA, require_dlib
 from faceshot_landmarks.errors import BackendUnavailableError
 
 __all__ = ["CHIP_SIZE", "FaceDescriber", "cluster_tracklets", "descriptor_path", "face_chip"]
@@ -48,12 +49,16 @@ def descriptor_path(path: str | os.PathLike[str] | None = None) -> Path:
         if not p.is_file():
             raise BackendUnavailableError(f"dlib face-recognition model {str(p)!r} does not exist")
         return p
+    require_dlib(f"dlib's face descriptor ({_MODEL_FILE})", models=True)
     spec = importlib.util.find_spec("face_recognition_models")
     for loc in (spec.submodule_search_locations or []) if spec else []:
         candidate = Path(loc) / "models" / _MODEL_FILE
         if candidate.is_file():
             return candidate
-    raise BackendUnavailableError(f"dlib model {_MODEL_FILE} not found: pip install face-recognition-models, or pass its path")
+    raise BackendUnavailableError(
+        f"dlib model {_MODEL_FILE} not found in the installed face_recognition_models package: "
+        f"reinstall it (pip install --force-reinstall '{DLIB_EXTRA}'), or pass the model's path"
+    )
 
 
 def face_chip(image: NDArray[np.uint8], points: ArrayLike) -> NDArray[np.uint8]:
@@ -63,10 +68,9 @@ def face_chip(image: NDArray[np.uint8], points: ArrayLike) -> NDArray[np.uint8]:
         image: (H, W, 3) uint8 RGB.
         points: (68, 2) float pixel landmarks of the face (dlib's alignment uses them).
     """
-    try:
-        import dlib
-    except ImportError:
-        raise BackendUnavailableError("dlib is not installed: pip install dlib-bin") from None
+    require_dlib("face_chip (dlib)")
+    import dlib
+
     pts = np.asarray(points, np.float64).reshape(68, 2)
     lo, hi = np.floor(pts.min(axis=0)), np.ceil(pts.max(axis=0))
     rect = dlib.rectangle(int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
@@ -84,10 +88,9 @@ class FaceDescriber:
     """
 
     def __init__(self, model: str | os.PathLike[str] | None = None) -> None:
-        try:
-            import dlib
-        except ImportError:
-            raise BackendUnavailableError("dlib is not installed: pip install dlib-bin") from None
+        require_dlib("FaceDescriber (dlib's face descriptor)")
+        import dlib
+
         self._dlib = dlib
         self._net = dlib.face_recognition_model_v1(str(descriptor_path(model)))
 

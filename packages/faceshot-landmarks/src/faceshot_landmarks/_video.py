@@ -108,7 +108,7 @@ def write_preview(
     pts = as_points(points, "points")
     vis = None if visible is None else np.asarray(visible, bool)
     _, rate, (h, w) = probe_video(video)
-    from faceshot_retarget import temp_path_beside
+    from faceshot_retarget import atomic_path
     from faceshot_retarget.errors import OutputPathError
 
     dest = Path(out_path)
@@ -116,12 +116,8 @@ def write_preview(
         raise VideoError(f"cannot write {str(dest)!r}: directory does not exist")
     if dest.suffix.lower() != ".mp4":
         raise VideoError(f"preview {str(dest)!r} must end in .mp4 (H.264 MP4); got {dest.suffix!r}")
-    try:
-        tmp = temp_path_beside(dest, ".tmp.mp4")
-    except OutputPathError as exc:
-        raise VideoError(str(exc)) from None
-    try:
-        with av.open(str(tmp), mode="w", format="mp4") as out:
+    try:  # the one atomic writer: temporary file beside dest (umask mode), fsync, rename
+        with atomic_path(dest, ".tmp.mp4") as tmp, av.open(str(tmp), mode="w", format="mp4") as out:
             stream: Any = out.add_stream("libx264", rate=Fraction(rate).limit_denominator(1001))
             stream.width, stream.height = w - w % 2, h - h % 2
             stream.pix_fmt = "yuv420p"
@@ -133,8 +129,6 @@ def write_preview(
                     out.mux(packet)
             for packet in stream.encode():
                 out.mux(packet)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    except OutputPathError as exc:
+        raise VideoError(str(exc)) from None
     return dest

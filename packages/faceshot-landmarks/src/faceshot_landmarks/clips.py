@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from faceshot_retarget import SimilarityTransform, as_points
+from faceshot_retarget import SimilarityTransform, as_points, atomic_write
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
@@ -190,7 +190,7 @@ def write_clip(path: str | os.PathLike[str], frames: Sequence[NDArray[np.uint8]]
     """Encode (H, W, 3) uint8 RGB frames as an H.264 MP4 (even sizes, yuv420p).
 
     Args:
-        path: destination file (overwritten).
+        path: destination file (replaced atomically).
         frames: at least one frame, all the same even size.
         fps: frame rate.
         crf: x264 quality (12: nearly lossless, small for these sizes).
@@ -202,7 +202,9 @@ def write_clip(path: str | os.PathLike[str], frames: Sequence[NDArray[np.uint8]]
     h, w = frames[0].shape[:2]
     if h % 2 or w % 2:
         raise ValueError(f"frames must have even sizes for H.264; got {w}x{h}")
-    with av.open(str(path), mode="w") as out:
+    from faceshot_retarget import atomic_path
+
+    with atomic_path(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as out:
         options = {"crf": str(crf), "preset": "veryfast"}
         stream: Any = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001), options=options)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
@@ -446,7 +448,8 @@ def build_driving_clips(
     for name, (clip, truth) in built.items():
         path = write_clip(out / f"{name}.mp4", clip, fps)
         truth = {"frames": len(clip), "fps": fps, **truth}
-        (out / f"{name}.json").write_text(json.dumps(truth), encoding="utf-8")
+        text = json.dumps(truth).encode("utf-8")
+        atomic_write(out / f"{name}.json", lambda f, text=text: f.write(text))  # type: ignore[misc]
         result[name] = (path, truth)
     return result
 

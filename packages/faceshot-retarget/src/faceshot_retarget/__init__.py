@@ -7,11 +7,13 @@ type, landmark file IO, and :func:`retarget`. Depends on NumPy, shapely and attr
 
 from faceshot_retarget import ibug68
 from faceshot_retarget._constraints import constrain_parts, keep_in_canvas, rate_limit, soft_upper
+from faceshot_retarget._extras import missing_modules, require_extra
 from faceshot_retarget._image import EXIF_ORIENTATION_TAG, MAX_IMAGE_PIXELS, apply_exif_orientation
 from faceshot_retarget._io import (
     MAX_LANDMARK_FILE_BYTES,
     NAME_MAX,
     AtomicOutputs,
+    atomic_path,
     atomic_write,
     check_output,
     input_file_problem,
@@ -19,6 +21,7 @@ from faceshot_retarget._io import (
     read_json,
     read_npy,
     read_pts,
+    replace_atomically,
     save_landmarks,
     temp_dir_beside,
     temp_path_beside,
@@ -47,6 +50,7 @@ from faceshot_retarget.errors import (
     FaceshotRetargetError,
     LandmarkFileError,
     LandmarkShapeError,
+    MissingExtraError,
     NonFiniteLandmarksError,
     OutputPathError,
 )
@@ -66,6 +70,7 @@ __all__ = [
     "LandmarkFileError",
     "LandmarkShapeError",
     "Landmarks",
+    "MissingExtraError",
     "NonFiniteLandmarksError",
     "OneEuroConfig",
     "OutputPathError",
@@ -75,6 +80,7 @@ __all__ = [
     "apply_exif_orientation",
     "as_points",
     "as_visible",
+    "atomic_path",
     "atomic_write",
     "boundary_clamp",
     "check_output",
@@ -86,6 +92,7 @@ __all__ = [
     "keep_in_canvas",
     "load_landmarks",
     "local_motion",
+    "missing_modules",
     "motion_figures",
     "mouth_opening",
     "neutral_reference",
@@ -95,6 +102,8 @@ __all__ = [
     "read_json",
     "read_npy",
     "read_pts",
+    "replace_atomically",
+    "require_extra",
     "rescale_points",
     "retarget",
     "save_landmarks",

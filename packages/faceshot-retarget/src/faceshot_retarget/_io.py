@@ -11,9 +11,14 @@ renamed over the destination only on success.
 
 Shared file conventions of every faceshot package (the one home for them):
 
-* :func:`atomic_write` -- the one atomic single-file writer (mode ``0666 & ~umask``, like a
-  plain ``open()``); temporary names never exceed :data:`NAME_MAX` bytes, so a legal
-  244-character file name stays writable;
+* :func:`atomic_write` / :func:`atomic_path` -- the one atomic single-file writer: a
+  temporary file in the destination's directory (mode ``0666 & ~umask``, like a plain
+  ``open()``; its name never exceeds :data:`NAME_MAX` bytes, so a legal 244-character file
+  name stays writable), flushed to disk (``fsync``), renamed over the destination
+  (:func:`replace_atomically`), and the directory entry flushed too. Writers that produce
+  the file themselves (a video encoder given a path) use :func:`atomic_path`. Two processes
+  writing the same output each write their own temporary file; the rename is atomic, so
+  the output is always one writer's complete file, never a mix;
 * :class:`AtomicOutputs` -- several output files committed together: all or none;
 * :func:`check_output` -- the output policy: right suffix, an existing directory to write
   into, never an input (same path, symbolic link or hard link), never a directory or a
@@ -32,7 +37,8 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -49,6 +55,7 @@ __all__ = [
     "MAX_LANDMARK_FILE_BYTES",
     "NAME_MAX",
     "AtomicOutputs",
+    "atomic_path",
     "atomic_write",
     "check_output",
     "input_file_problem",
@@ -56,6 +63,7 @@ __all__ = [
     "read_json",
     "read_npy",
     "read_pts",
+    "replace_atomically",
     "save_landmarks",
     "temp_dir_beside",
     "temp_path_beside",
@@ -140,18 +148,100 @@ def temp_dir_beside(path: str | os.PathLike[str]) -> Path:
     if not directory.is_dir():
         raise OutputPathError(f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist")
     try:
-        return Path(tempfile.mkdtemp(prefix=_short_prefix(dest.name, ".tmp"), suffix=".tmp", dir=directory))
+        tmp = Path(tempfile.mkdtemp(prefix=_short_prefix(dest.name, ".tmp"), suffix=".tmp", dir=directory))
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise OutputPathError(f"cannot write {str(dest)!r}: directory {str(directory)!r}: {reason}") from None
+    # mkdtemp creates 0700 directories; give the result a plain mkdir()'s mode (0777 & ~umask).
+    os.chmod(tmp, 0o777 & ~_current_umask())
+    return tmp
+
+
+def _fsync(path: str | os.PathLike[str], *, directory: bool = False) -> None:
+    """Flush a file's data (or a directory's entries) to disk; best effort for directories
+    (some file systems refuse ``fsync`` on a directory descriptor)."""
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        if directory:
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not directory:
+            raise
+    finally:
+        os.close(fd)
+
+
+def replace_atomically(tmp: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
+    """Commit a finished temporary file (or directory tree) ``tmp`` to ``path``.
+
+    ``tmp`` must be in ``path``'s directory (:func:`temp_path_beside`, :func:`temp_dir_beside`).
+    Its data is flushed (``fsync``; for a directory, every file in it and the directories
+    themselves), it is renamed over ``path`` (atomic: readers see the old file or the new
+    one, never a part), and the directory entry is flushed, so a power cut after this call
+    returns cannot leave a truncated file under ``path``. A directory can only replace a
+    missing path or an empty directory.
+
+    Returns:
+        ``path`` as a :class:`Path`.
+    """
+    src, dest = Path(tmp), Path(path)
+    if src.is_dir():
+        for root, _, files in os.walk(src):
+            for name in files:
+                _fsync(Path(root) / name)
+            _fsync(root, directory=True)
+    else:
+        _fsync(src)
+    os.replace(src, dest)
+    _fsync(dest.parent if str(dest.parent) else ".", directory=True)
+    return dest
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+    """A temporary path to produce ``path`` in, committed when the ``with`` block succeeds.
+
+    For writers that want a file name rather than a file object (a video encoder, an image
+    library). The temporary file exists (empty, mode ``0666 & ~umask``) next to ``path``;
+    on a normal exit it is committed with :func:`replace_atomically`; on any exception
+    (Ctrl-C included) it is removed and ``path`` is left as it was.
+
+    Args:
+        path: the destination; its directory must exist.
+        suffix: suffix of the temporary name (default ``".tmp" + path's suffix``, so that
+            format detection by suffix still works).
+
+    Raises:
+        OutputPathError: the directory does not exist or cannot be written.
+
+    Example::
+
+        with atomic_path("out.mp4") as tmp:
+            encode_video(tmp)          # writes the whole file at tmp
+    """
+    dest = Path(path)
+    tmp = temp_path_beside(dest, suffix if suffix is not None else ".tmp" + dest.suffix)
+    try:
+        yield tmp
+        replace_atomically(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
-    """Call ``write(f)`` on a temporary file next to ``path``, then rename it to ``path``.
+    """Call ``write(f)`` on a temporary file next to ``path``, then commit it to ``path``.
 
-    A failure (or an interrupt, or a handled SIGTERM/SIGHUP) leaves no partial file under the
-    final name and removes the temporary one; a killed process leaves at most the hidden
-    temporary file. The result has mode ``0666 & ~umask``.
+    The one atomic writer (see :func:`atomic_path`): temporary file in the destination
+    directory, ``fsync``, rename, directory ``fsync``; mode ``0666 & ~umask``. A failure (or
+    an interrupt, or a handled SIGTERM/SIGHUP) leaves no partial file under the final name
+    and removes the temporary one; a killed process leaves at most the hidden temporary
+    file; concurrent writers leave one writer's complete file.
 
     Raises:
         LandmarkFileError: the destination directory does not exist (an
@@ -161,14 +251,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     directory = dest.parent if str(dest.parent) else Path(".")
     if not directory.is_dir():
         raise _OutputLandmarkError(f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist")
-    tmp = temp_path_beside(dest)
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(dest, ".tmp") as tmp, open(tmp, "wb") as f:
+        write(f)
     return dest
 
 
@@ -375,9 +459,13 @@ class AtomicOutputs:
                         backups[dest] = backup
                     except OSError:
                         pass  # no hard links here: a failed commit cannot restore this one
+            for _, tmp in self._staged:
+                _fsync(tmp)
             for dest, tmp in self._staged:
                 os.replace(tmp, dest)
                 done.append(dest)
+            for directory in {dest.parent for dest, _ in self._staged}:
+                _fsync(directory if str(directory) else ".", directory=True)
         except BaseException:
             for dest in done:
                 if dest in backups:

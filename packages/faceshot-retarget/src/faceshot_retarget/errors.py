@@ -12,6 +12,7 @@ __all__ = [
     "FaceshotRetargetError",
     "LandmarkFileError",
     "LandmarkShapeError",
+    "MissingExtraError",
     "NonFiniteLandmarksError",
     "OutputPathError",
 ]
@@ -40,3 +41,9 @@ class LandmarkFileError(FaceshotRetargetError, ValueError):
 class OutputPathError(FaceshotRetargetError, ValueError):
     """An output path breaks the output policy (:func:`faceshot_retarget.check_output`): wrong
     suffix, missing or unwritable directory, a directory or device, or one of the inputs."""
+
+
+class MissingExtraError(FaceshotRetargetError, ImportError):
+    """An optional dependency of a faceshot package is not installed; the message is one line
+    naming the extra that installs it (``pip install 'faceshot-animate[mofa]'``). Raised by
+    :func:`faceshot_retarget.require_extra` for every member package."""

@@ -27,7 +27,19 @@ Example::
     animator = MofaAnimator("/data/MOFA-Video-Hybrid", device="cuda", dtype=torch.float16)
     for frame in animator.animate(image, landmarks):   # (T, 68, 2) from faceshot_retarget
         ...
+
+Needs the ``mofa`` extra (torch, diffusers, transformers): ``pip install
+'faceshot-animate[mofa]'``; without it, importing this package raises
+:class:`faceshot_retarget.MissingExtraError` (an ``ImportError``) saying so in one line.
 """
+
+# ruff: noqa: E402 -- the extra is checked before anything imports torch
+from faceshot_retarget import require_extra
+
+#: What installs the MOFA renderer's libraries, and their import names.
+MOFA_EXTRA = "faceshot-animate[mofa]"
+MOFA_MODULES = ("torch", "diffusers", "transformers")
+require_extra(MOFA_MODULES, extra=MOFA_EXTRA, what="faceshot_animate.mofa (MofaAnimator)")
 
 from faceshot_animate.mofa._animator import MofaAnimator, working_size
 from faceshot_animate.mofa._cmp import CmpConfig, CmpFlowNet, load_cmp
@@ -51,6 +63,8 @@ from faceshot_animate.mofa.errors import MofaConfigError, MofaError, MofaWeights
 
 __all__ = [
     "LANDMARK_PARTS",
+    "MOFA_EXTRA",
+    "MOFA_MODULES",
     "CmpConfig",
     "CmpFlowNet",
     "ControlConditions",

@@ -142,6 +142,9 @@ def build(name: str, *, device: str | torch.device = "meta", dtype: torch.dtype 
         enc = _load(s["config"]["image_encoder"])["config"]
         return ip_adapter_state_dict(unet, int(enc["projection_dim"]), int(s["config"]["num_tokens"]),
                                      device=dev, dtype=dtype or torch.float32, seed=seed)
+    from faceshot_features._extras import require_diffusion
+
+    require_diffusion(f"full_size.build({name!r})")
     with torch.device(dev):
         if cls.startswith("diffusers."):
             import diffusers
