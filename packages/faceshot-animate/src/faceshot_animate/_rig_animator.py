@@ -147,8 +147,8 @@ def _check_bounds(pts: NDArray[np.float64], size: tuple[int, int], sims: NDArray
         t, i = (int(v) for v in np.argwhere(bad)[0])
         x, y = pts[t, i]
         raise AnimateInputError(
-            f"`landmarks` frame {t}, point {i} at ({x:.4g}, {y:.4g}) lies more than two image sizes "
-            f"outside the {w}x{h} image"
+            f"`landmarks` frame {t}, point {i} at ({x:.4g}, {y:.4g}) lies far outside the {w}x{h} "
+            f"image (the renderer accepts points up to 2 image sizes beyond its edges)"
         )
     scale = np.sqrt(np.abs(np.linalg.det(sims[:, :2, :2])))
     off = (scale > limit) | (scale < 1.0 / limit)
