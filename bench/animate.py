@@ -259,16 +259,28 @@ def _score_character(job: tuple[str, bool, dict[str, NDArray[np.float64]], int, 
 def emoji_structure(drivers: dict[str, NDArray[np.float64]], chars: list[tuple[str, bool]], every: int, margin: float, workers: int, progress: bool) -> dict[str, Any]:
     """Per driver, animator and character: the structure figures, on a canvas with
     ``margin`` (every driver) and on the character's own canvas (the demo clip, as
-    today's motion hands it over); characters are spread over ``workers`` processes."""
+    today's motion hands it over); characters are spread over ``workers`` processes (spawned:
+    a forked child of a process whose OpenCV/torch thread pools already ran can deadlock), or
+    scored in this process when ``workers`` is 1."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = [(code, held_out, drivers, every, margin) for code, held_out in chars]
     rows: list[dict[str, Any]] = []
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        for k, result in enumerate(pool.map(_score_character, jobs)):
+    if workers <= 1:
+        results: Iterator[list[dict[str, Any]]] = map(_score_character, jobs)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_score_character, jobs)
+    try:
+        for k, result in enumerate(results):
             rows += result
             if progress:
                 print(f"  [{k + 1}/{len(jobs)}] {jobs[k][0]}", file=sys.stderr, flush=True)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return {"rows": rows}
 
 
