@@ -36,6 +36,7 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 import torch
+from faceshot_retarget import rescale_points
 from numpy.typing import NDArray
 from torch.nn import functional as F
 from tqdm.auto import tqdm
@@ -255,8 +256,7 @@ class MofaAnimator:
         h0, w0 = rgb.shape[:2]
         h, w = self.size if self.size is not None else working_size(h0, w0)
         work = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if h < h0 else cv2.INTER_CUBIC)
-        scale = np.array([w / w0, h / h0])
-        pts_w = (pts + 0.5) * scale - 0.5
+        pts_w = rescale_points(pts, (h0, w0), (h, w))
         marks = torch.from_numpy(render_landmark_images(pts_w, h, w))[None]
         image01 = torch.from_numpy(work).permute(2, 0, 1)[None].float().div(255.0)
 
