@@ -271,7 +271,7 @@ def mouth_darkness(frame: NDArray[np.uint8], landmarks0: NDArray[np.float64], la
     head similarity (weighted fit of the stable landmarks) from ``landmarks0`` to
     ``landmarks`` (frame t). Independent of the renderer that drew ``frame``.
     """
-    from faceshot_retarget import SimilarityTransform
+    from faceshot_retarget import SimilarityTransform, ibug68
 
     from faceshot_animate._rig import HEAD_WEIGHTS
 
