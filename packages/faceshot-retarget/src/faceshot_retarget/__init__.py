@@ -44,7 +44,7 @@ from faceshot_retarget._retarget import (
 )
 from faceshot_retarget._smoothing import OneEuroConfig, one_euro_filter
 from faceshot_retarget._template import TEMPLATE_68, template_face
-from faceshot_retarget._transform import SimilarityTransform, rescale_points
+from faceshot_retarget._transform import SimilarityTransform, mirror_landmarks, rescale_points
 from faceshot_retarget.errors import (
     DegenerateLandmarksError,
     FaceshotRetargetError,
@@ -92,6 +92,7 @@ __all__ = [
     "keep_in_canvas",
     "load_landmarks",
     "local_motion",
+    "mirror_landmarks",
     "missing_modules",
     "motion_figures",
     "mouth_opening",
