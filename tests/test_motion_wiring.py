@@ -102,7 +102,7 @@ def test_animate_gives_room_and_keeps_video_and_landmarks_in_one_frame(
     res = FaceShot(progress=False, motion="lips").animate(demo_character, demo_driving, out, landmarks=demo_landmarks)
     info = probe_video(out)
     h, w = res.canvas_size
-    assert info.size == (w, h) and (h, w) != (160, 160)
+    assert info.size == (h, w) and (h, w) != (160, 160)
     dx, dy = res.offset
     np.testing.assert_allclose(res.character, _target(demo_landmarks) + np.array([dx, dy]))
     np.testing.assert_allclose(res.landmarks[0], res.character, atol=1e-9)

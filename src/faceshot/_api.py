@@ -434,7 +434,7 @@ class FaceShot:
             index=0, first=0, last=lm.num_frames - 1, frames=lm.num_frames, detections=1,
             size=float(np.mean((hi - lo).max(axis=1))), centre=(float(cx), float(cy)), shots=1,
         )
-        return DrivingLandmarks(landmarks=lm, cuts=(), faces=(track,), person=0, fps=probe_video(video)[1])
+        return DrivingLandmarks(landmarks=lm, cuts=(), faces=(track,), person=0, fps=float(probe_video(video).fps))
 
     def retarget(
         self,
@@ -615,7 +615,7 @@ class FaceShot:
                 _ = self.extractor  # missing GPU-path weights fail here, before the long stages
             _ = self.gallery  # verify before the long stages
         info = probe_video(video)
-        check_driving_video(video, info.size)
+        check_driving_video(video, info.size_wh)
         fps = float(info.fps)
         timings["load inputs"] = time.perf_counter() - t0
 

@@ -198,7 +198,7 @@ def carphone_landmarks() -> tuple[NDArray[np.float64], float]:
     from faceshot._bench import bench_data_path
 
     video = bench_data_path() / "driving.mp4"
-    _, fps, _ = probe_video(video)
+    fps = float(probe_video(video).fps)
     return np.asarray(detect_video(video, progress=False).points, dtype=np.float64), float(fps)
 
 

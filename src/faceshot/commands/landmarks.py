@@ -72,7 +72,7 @@ def _detect(args: argparse.Namespace) -> int:
         [("-o", args.output, (".npy", ".json"), None), ("--preview", args.preview, (".mp4",), "H.264 MP4")],
         inputs=(args.video, args.gallery, args.predictor),
     )
-    check_driving_video(args.video, probe(args.video).size)
+    check_driving_video(args.video, probe(args.video).size_wh)
     progress = not args.no_progress
     if args.face is not None and args.face < 0:
         raise ValueError(f"--face must be >= 0; got {args.face}")

@@ -713,7 +713,8 @@ def match_video(
     from tqdm import tqdm
 
     name = str(video)
-    total, fps, size = probe_video(video)
+    info = probe_video(video)
+    total, fps, size = info.frame_count, float(info.fps), info.size
     tracker = _Tracker(name, extractor, gallery, matcher_config or MatcherConfig(), config, size, frame_extractor)
     with tqdm(total=total, desc="landmarks (matcher)", unit="frame", disable=not progress) as bar:
         for chunk in _chunks(iter_frames(video), config.batch):

@@ -45,6 +45,7 @@ from faceshot_retarget._retarget import (
 from faceshot_retarget._smoothing import OneEuroConfig, one_euro_filter
 from faceshot_retarget._template import TEMPLATE_68, template_face
 from faceshot_retarget._transform import SimilarityTransform, mirror_landmarks, rescale_points
+from faceshot_retarget._video_info import VideoInfo
 from faceshot_retarget.errors import (
     DegenerateLandmarksError,
     FaceshotRetargetError,
@@ -53,6 +54,7 @@ from faceshot_retarget.errors import (
     MissingExtraError,
     NonFiniteLandmarksError,
     OutputPathError,
+    VideoError,
 )
 
 __version__ = "0.1.0"
@@ -76,6 +78,8 @@ __all__ = [
     "OutputPathError",
     "RetargetConfig",
     "SimilarityTransform",
+    "VideoError",
+    "VideoInfo",
     "__version__",
     "apply_exif_orientation",
     "as_points",
