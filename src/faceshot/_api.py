@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from faceshot_features import BACKBONE_IDS
 from numpy.typing import NDArray
 
 from faceshot._io import (
@@ -41,8 +42,8 @@ from faceshot.errors import CharacterImageError, DrivingVideoError, WeightsUnava
 
 __all__ = ["BACKBONES", "MOTIONS", "AnimateResult", "FaceShot", "longest_run"]
 
-#: ``backbone`` names -> the backbone id their galleries record.
-BACKBONES = {"embedded": "embedded-mobilenetv2", "sd15-ip": "sd15-ip", "sd21": "sd21"}
+#: ``backbone`` names -> the backbone id their galleries record: faceshot-features' registry.
+BACKBONES = BACKBONE_IDS
 _ANIMATORS = ("rig", "warp", "mofa")
 _DETECTORS = ("dlib", "matcher")
 #: ``motion`` regions (``faceshot_retarget.MOTION_REGIONS``).

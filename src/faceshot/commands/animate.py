@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Any
 
+from faceshot_features import BACKBONES
+
 from faceshot.commands._args import CRF, EXPRESSION_SCALE, number
 from faceshot.commands.retarget import add_motion_argument, parse_translation_scale
 
@@ -32,7 +34,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--save-landmarks", metavar="R.pts", help="write the character's landmarks used (.pts/.json/.npy) to edit and pass back with --landmarks")
     p.add_argument("--preview", action="store_true", help="also write OUT.preview.mp4: driving | landmarks | result")
     p.add_argument("--preview-output", metavar="P.mp4", help="path of the preview video (implies --preview)")
-    p.add_argument("--backbone", choices=("embedded", "sd15-ip", "sd21"), default="embedded", help="matching features (default embedded, CPU)")
+    p.add_argument("--backbone", choices=BACKBONES, default="embedded", help="matching features (default embedded, CPU)")
     p.add_argument("--backbone-weights", metavar="PATH", help="weights of the backbone (sd*: diffusers directory)")
     p.add_argument("--gallery", metavar="DIR", help="appearance gallery (default: the shipped one, for 'embedded')")
     p.add_argument("--animator", choices=("rig", "warp", "mofa"), default="rig", help="renderer: rig (default, CPU part-aware), warp (CPU mesh warp) or mofa (GPU)")

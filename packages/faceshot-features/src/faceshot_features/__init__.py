@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from faceshot_features._features import FEATURES_FORMAT, Features, load_features, save_features
 from faceshot_features._image import as_rgb_image, load_image
-from faceshot_features._loader import BACKBONES, clear_extractor_cache, extract_pair, load_extractor
+from faceshot_features._loader import (
+    BACKBONE_IDS,
+    BACKBONES,
+    backbone_for_id,
+    clear_extractor_cache,
+    extract_pair,
+    load_extractor,
+)
 from faceshot_features.errors import (
     FaceshotFeaturesError,
     FeatureConfigError,
@@ -70,6 +77,7 @@ _LAZY = {
 
 __all__ = [
     "BACKBONES",
+    "BACKBONE_IDS",
     "EMBEDDED_BACKBONE",
     "FEATURES_FORMAT",
     "PRESETS",
@@ -87,6 +95,7 @@ __all__ = [
     "WeightsNotFoundError",
     "__version__",
     "as_rgb_image",
+    "backbone_for_id",
     "check_weights",
     "clear_extractor_cache",
     "ddim_invert",

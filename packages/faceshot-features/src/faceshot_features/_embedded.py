@@ -27,13 +27,14 @@ from torch import nn
 from faceshot_features._cache import FeatureCache
 from faceshot_features._features import Features
 from faceshot_features._image import as_rgb_image
+from faceshot_features._loader import BACKBONE_IDS
 from faceshot_features._mobilenet import MOBILENET_V2_FILENAME, load_mobilenet_v2
 from faceshot_features.errors import FeatureConfigError
 
 __all__ = ["EMBEDDED_BACKBONE", "EmbeddedExtractor", "resized_shape"]
 
 #: Backbone id of :class:`EmbeddedExtractor`.
-EMBEDDED_BACKBONE = "embedded-mobilenetv2"
+EMBEDDED_BACKBONE = BACKBONE_IDS["embedded"]
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 _NUM_BLOCKS = 19  # features.0 .. features.18
