@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-import faceshot
 import faceshot_features
 
+import faceshot
 from faceshot.cli import build_parser
 
 
