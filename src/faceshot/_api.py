@@ -511,7 +511,7 @@ class FaceShot:
         Returns:
             ``(out, preview)`` paths.
         """
-        from faceshot_animate import VideoWriter, read_video, render_pose_image, side_by_side
+        from faceshot_animate import VideoWriter, preview_frame, read_video
         from tqdm.auto import tqdm
 
         in_path = image if isinstance(image, (str, os.PathLike)) else getattr(image, "path", None)
@@ -527,7 +527,6 @@ class FaceShot:
         pts = np.asarray(landmarks, dtype=np.float64)
         if pts.ndim == 2:
             pts = pts[None]
-        h, w = character.size
         frames = self.make_animator().animate(character.image, pts, fps=fps)
         with ExitStack() as stack:
             writer = stack.enter_context(VideoWriter(out, fps, audio_from=audio_from, crf=crf, reproducible=reproducible))
@@ -539,15 +538,12 @@ class FaceShot:
                 pwriter = stack.enter_context(VideoWriter(preview, fps, audio_from=audio_from, crf=23))
                 driving = read_video(driving_video)
             last: NDArray[np.uint8] | None = None
-            thickness = max(1, round(h / 256))
             bar = tqdm(frames, total=len(pts), desc="render", unit="frame", disable=not self.progress)
             for t, frame in enumerate(bar):
                 writer.write(frame)
                 if pwriter is not None and driving is not None:
                     last = next(driving, last)
-                    pose = render_pose_image(pts[min(t, len(pts) - 1)], (w, h), thickness=thickness)
-                    panels = [p for p in (last, pose, frame) if p is not None]
-                    pwriter.write(side_by_side(panels, height=h))
+                    pwriter.write(preview_frame(frame, pts[min(t, len(pts) - 1)], last))
         return Path(out), (Path(preview) if preview is not None else None)
 
     # ------------------------------------------------------------------ end to end

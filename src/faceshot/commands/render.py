@@ -71,11 +71,10 @@ def _render(args: argparse.Namespace) -> int:
         WarpAnimator,
         WarpConfig,
         load_image,
+        preview_frame,
         probe_video,
         read_video,
-        render_pose_image,
         scale_landmarks,
-        side_by_side,
         write_video,
     )
     from faceshot_retarget import load_landmarks
@@ -117,8 +116,7 @@ def _render(args: argparse.Namespace) -> int:
             for t, result in enumerate(frames):
                 last = next(driving, last)
                 assert last is not None
-                pose = render_pose_image(pose_pts[t], out_size, thickness=max(1, round(out_size[1] / 256)))
-                yield side_by_side([last, pose, result], height=out_size[1])
+                yield preview_frame(result, pose_pts[t], last)
 
         stream: Iterator[np.ndarray] = panels()
     else:

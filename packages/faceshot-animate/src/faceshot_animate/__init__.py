@@ -23,7 +23,7 @@ Every animator follows the :class:`Animator` protocol.
 from typing import TYPE_CHECKING, Any
 
 from faceshot_animate._image import as_uint8_image, composite_over, load_image
-from faceshot_animate._panels import side_by_side
+from faceshot_animate._panels import preview_frame, side_by_side
 from faceshot_animate._pose import (
     EXPORT_FORMATS,
     POSE_PARTS,
@@ -95,6 +95,7 @@ __all__ = [
     "mouth_opening",
     "palette_share",
     "pearson",
+    "preview_frame",
     "probe_video",
     "read_video",
     "render_pose_image",
