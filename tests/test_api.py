@@ -98,7 +98,7 @@ def test_drive_retarget_render(fs: FaceShot, demo_character: Path, demo_landmark
     assert driving.points.shape == (30, 68, 2)
     assert np.asarray(driving.visible).all(axis=1).mean() > 0.9
     target = load_landmarks(demo_landmarks).points[0]
-    lms = fs.retarget(target, driving)
+    lms = fs.retarget(driving, target)
     assert lms.shape == (30, 68, 2)
     np.testing.assert_allclose(lms[0], target, atol=1e-9)
     assert np.abs(lms - lms[0]).max() > 1.0  # the driver moves

@@ -439,8 +439,8 @@ class FaceShot:
 
     def retarget(
         self,
-        character: Any,
         driving: Any,
+        character: Any,
         *,
         reference: Any = None,
         fps: float = 25.0,
@@ -449,11 +449,15 @@ class FaceShot:
     ) -> NDArray[np.float64]:
         """Transfer the driving motion onto the character's landmarks (Eq. 5-6, constrained).
 
+        The argument order is ``faceshot_retarget.retarget``'s: ``(driving, character)``
+        (before 0.2 this method took ``(character, driving)``; that order is refused with a
+        one-line error when the shapes show it, so pass both by keyword when in doubt).
+
         Args:
-            character: (68, 2) float64 character pixels (or ``Landmarks``/``MatchResult``).
             driving: (T, 68, 2) float64 driving pixels, a ``Landmarks`` (its ``visible`` mask
                 marks frames where the driving person is absent), or a driving-detection
                 result with ``.landmarks`` and ``.cuts`` (what :meth:`drive` returns).
+            character: (68, 2) float64 character pixels (or ``Landmarks``/``MatchResult``).
             reference: (68, 2) neutral driver frame (default: estimated per shot; see
                 ``faceshot_retarget.retarget``).
             fps: driving frame rate (for the optional smoothing).
@@ -464,9 +468,15 @@ class FaceShot:
 
         Returns:
             (T, 68, 2) float64 character pixels; frame 0 equals ``character``.
-        """
-        from faceshot_retarget import OneEuroConfig, RetargetConfig, retarget
 
+        Raises:
+            TypeError: the arguments are in the old ``(character, driving)`` order (a
+                detection result or a many-frame sequence as ``character`` with one frame as
+                ``driving``).
+        """
+        from faceshot_retarget import RETARGET_SMOOTHING, RetargetConfig, retarget
+
+        _check_retarget_order(driving, character)
         pts = getattr(character, "points", character)
         if cuts is None:
             cuts = tuple(getattr(driving, "cuts", ()) or ())
@@ -476,7 +486,7 @@ class FaceShot:
             motion=self.motion,  # type: ignore[arg-type]
             translation_scale=self.translation_scale,  # type: ignore[arg-type]
             expression_scale=self.expression_scale,
-            smoothing=OneEuroConfig(min_cutoff=1.5, beta=0.02) if self.smooth else None,
+            smoothing=RETARGET_SMOOTHING if self.smooth else None,
             fps=float(fps),
         )
         return retarget(driving, pts, reference=reference, cuts=cuts, canvas_size=canvas_size, config=config)
@@ -642,7 +652,7 @@ class FaceShot:
         char_pts = char_pts + np.array([dx, dy], dtype=np.float64)
         drv_lm = getattr(driving, "landmarks", driving)
         cuts = tuple(int(c) for c in (getattr(driving, "cuts", ()) or ()))
-        lms = self.retarget(char_pts, drv_lm, fps=fps, cuts=cuts, canvas_size=canvas.size)
+        lms = self.retarget(drv_lm, char_pts, fps=fps, cuts=cuts, canvas_size=canvas.size)
         timings["retarget"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()
@@ -666,6 +676,27 @@ class FaceShot:
             offset=(dx, dy),
             canvas_size=canvas.size,
             cuts=cuts,
+        )
+
+
+def _num_frames(value: Any) -> int | None:
+    """Frames of a landmark argument ((68, 2) -> 1, (T, 68, 2) -> T), ``None`` when unclear."""
+    pts = getattr(value, "landmarks", value)
+    try:
+        arr = np.asarray(getattr(pts, "points", pts), dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return 1 if arr.ndim == 2 else (int(arr.shape[0]) if arr.ndim == 3 else None)
+
+
+def _check_retarget_order(driving: Any, character: Any) -> None:
+    """Refuse ``FaceShot.retarget(character, driving)``, the order before 0.2."""
+    n_char, n_drv = _num_frames(character), _num_frames(driving)
+    if hasattr(character, "cuts") or (n_char is not None and n_char > 1 and n_drv == 1):
+        raise TypeError(
+            f"FaceShot.retarget takes (driving, character), as faceshot_retarget.retarget does; "
+            f"got a {n_char}-frame sequence as `character` and {n_drv} frame(s) as `driving`: "
+            "swap them (or pass driving=..., character=...)"
         )
 
 

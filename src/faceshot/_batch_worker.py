@@ -263,7 +263,7 @@ class BatchWorker:
         loaded = fs.load(task.character)
         info = probe_video(task.driving)
         fps = float(info.fps)
-        landmarks = fs.retarget(points, driving, fps=fps)
+        landmarks = fs.retarget(driving, points, fps=fps)
         t1 = time.perf_counter()
         seconds["retarget"] = t1 - t0
         tmp = _temp_output(out)

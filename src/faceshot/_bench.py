@@ -271,7 +271,7 @@ def _identity(fs: Any, character: Path, driving: Path, tmp: Path, max_frames: in
     from faceshot_animate import read_video
 
     drv = fs.drive(driving)
-    lms = fs.retarget(pts, np.asarray(drv.points)[:max_frames])
+    lms = fs.retarget(np.asarray(drv.points)[:max_frames], pts)
     out, _ = fs.render(loaded, lms, tmp / "identity.mp4", fps=25)
     model = dlib.face_recognition_model_v1(str(face_recognition_model_path()))
     shape = dlib.shape_predictor(str(predictor_path()))
@@ -353,7 +353,7 @@ def _motion(fs: Any, character: Path, target: NDArray[np.float64], drv: Any) -> 
     from faceshot._io import give_room
 
     canvas, (dx, dy) = give_room(fs.load(character), np.asarray(target), fs.room)
-    lms = fs.retarget(np.asarray(target) + np.array([dx, dy]), drv, canvas_size=canvas.size)
+    lms = fs.retarget(drv, np.asarray(target) + np.array([dx, dy]), canvas_size=canvas.size)
     present = None if drv.visible is None else np.asarray(drv.visible).any(axis=1)
     f = motion_figures(np.asarray(drv.points), lms, canvas.size, present=present)
     note = f"demo pair, {f['frames']} frames, canvas {canvas.size[1]}x{canvas.size[0]}"

@@ -217,7 +217,7 @@ def motion_sequence(
     driving, fps = carphone
     if frames is not None:
         driving = driving[:frames]
-    return np.asarray(FaceShot(progress=False).retarget(points, driving, fps=fps), dtype=np.float64), fps
+    return np.asarray(FaceShot(progress=False).retarget(driving, points, fps=fps), dtype=np.float64), fps
 
 
 def gallery_sources(repo: Path) -> list[tuple[str, str, Path, Path]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from faceshot_retarget import RETARGET_SMOOTHING
+
 from faceshot.commands._args import EXPRESSION_SCALE, FPS, TRANSLATION_SCALE, number
 
 __all__ = ["add_motion_argument", "parse_translation_scale", "register"]
@@ -43,9 +45,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--cuts", default="", metavar="N,N,...", help="frames where a new shot starts (comma-separated)")
     p.add_argument("--canvas-size", metavar="HxW", help="keep the character's face inside an H x W canvas")
-    p.add_argument("--smooth", action="store_true", help="apply a One-Euro temporal filter to the output")
-    p.add_argument("--min-cutoff", type=number(0.001, 100.0), default=1.0, help="One-Euro min cutoff, Hz, in [0.001, 100] (default 1.0)")
-    p.add_argument("--beta", type=number(0.0, 100.0), default=0.05, help="One-Euro speed coefficient, in [0, 100] (default 0.05)")
+    p.add_argument("--smooth", action="store_true", help="apply a One-Euro temporal filter to the output (FaceShot's and `faceshot animate`'s, on by default there)")
+    p.add_argument("--min-cutoff", type=number(0.001, 100.0), default=RETARGET_SMOOTHING.min_cutoff, help=f"One-Euro min cutoff, Hz, in [0.001, 100] (default {RETARGET_SMOOTHING.min_cutoff:g}, as the API)")
+    p.add_argument("--beta", type=number(0.0, 100.0), default=RETARGET_SMOOTHING.beta, help=f"One-Euro speed coefficient, in [0, 100] (default {RETARGET_SMOOTHING.beta:g}, as the API)")
     p.add_argument("--fps", type=number(*FPS), default=25.0, help="driving frame rate for smoothing, in [1, 240] (default 25)")
     p.set_defaults(handler=_run)
 

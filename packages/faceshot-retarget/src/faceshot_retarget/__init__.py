@@ -42,7 +42,7 @@ from faceshot_retarget._retarget import (
     ratio_weights,
     retarget,
 )
-from faceshot_retarget._smoothing import OneEuroConfig, one_euro_filter
+from faceshot_retarget._smoothing import RETARGET_SMOOTHING, OneEuroConfig, one_euro_filter
 from faceshot_retarget._template import TEMPLATE_68, template_face
 from faceshot_retarget._transform import SimilarityTransform, mirror_landmarks, rescale_points
 from faceshot_retarget._video_info import VideoInfo
@@ -65,6 +65,7 @@ __all__ = [
     "MAX_LANDMARK_FILE_BYTES",
     "MOTION_REGIONS",
     "NAME_MAX",
+    "RETARGET_SMOOTHING",
     "TEMPLATE_68",
     "AtomicOutputs",
     "DegenerateLandmarksError",
