@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,9 @@ class AnimateResult:
         character: (68, 2) float64 character landmarks in canvas pixels (the output video's
             pixel frame: the working image shifted by ``offset``).
         driving: (T, 68, 2) float64 driving landmarks in driving-video pixels.
+        driving_visible: (T, 68) bool, False where the driving person was absent (bridged or
+            held points; what the retargeting eased towards neutral); all True when the
+            driving landmarks came without a mask.
         landmarks: (T, 68, 2) float64 retargeted character landmarks, canvas pixels.
         timings: seconds per stage, in order (the character and driving landmark stages
             run concurrently, so they overlap).
@@ -100,6 +104,7 @@ class AnimateResult:
     offset: tuple[int, int] = (0, 0)
     canvas_size: tuple[int, int] = (0, 0)
     cuts: tuple[int, ...] = ()
+    driving_visible: NDArray[np.bool_] | None = None
 
     def character_landmarks(self) -> Any:
         """The character's landmarks in the character file's pixels, as ``Landmarks``
@@ -497,7 +502,7 @@ class FaceShot:
         landmarks: NDArray[np.float64],
         out: str | os.PathLike[str],
         *,
-        fps: float = 25.0,
+        fps: float | None = None,
         audio_from: str | os.PathLike[str] | None = None,
         preview: str | os.PathLike[str] | None = None,
         driving_video: str | os.PathLike[str] | None = None,
@@ -510,7 +515,7 @@ class FaceShot:
             image: character file, array or :class:`Character`.
             landmarks: (T, 68, 2) float64 character pixels; frame 0 = the character's own.
             out: output ``.mp4``.
-            fps: frame rate.
+            fps: frame rate (default: ``driving_video``'s exact rate, else 25).
             audio_from: file whose audio is copied in (``None``: silent).
             preview: optional second ``.mp4`` with driving | landmarks | result panels.
             driving_video: the driving video (needed for ``preview``).
@@ -521,7 +526,7 @@ class FaceShot:
         Returns:
             ``(out, preview)`` paths.
         """
-        from faceshot_animate import VideoWriter, preview_frame, read_video
+        from faceshot_animate import VideoWriter, preview_frame, probe_video, read_video
         from tqdm.auto import tqdm
 
         in_path = image if isinstance(image, (str, os.PathLike)) else getattr(image, "path", None)
@@ -533,19 +538,22 @@ class FaceShot:
                 from faceshot.errors import OutputPathError
 
                 raise OutputPathError(f"`preview` {str(preview)!r} is the same path as `out`")
+        rate: float | Fraction = fps if fps is not None else (
+            probe_video(driving_video).fps if driving_video is not None else 25.0
+        )
         character = self.load(image)
         pts = np.asarray(landmarks, dtype=np.float64)
         if pts.ndim == 2:
             pts = pts[None]
-        frames = self.make_animator().animate(character.image, pts, fps=fps)
+        frames = self.make_animator().animate(character.image, pts, fps=float(rate))
         with ExitStack() as stack:
-            writer = stack.enter_context(VideoWriter(out, fps, audio_from=audio_from, crf=crf, reproducible=reproducible))
+            writer = stack.enter_context(VideoWriter(out, rate, audio_from=audio_from, crf=crf, reproducible=reproducible))
             pwriter = None
             driving: Iterator[NDArray[np.uint8]] | None = None
             if preview is not None:
                 if driving_video is None:
                     raise ValueError("`preview` needs `driving_video`")
-                pwriter = stack.enter_context(VideoWriter(preview, fps, audio_from=audio_from, crf=23))
+                pwriter = stack.enter_context(VideoWriter(preview, rate, audio_from=audio_from, crf=23))
                 driving = read_video(driving_video)
             last: NDArray[np.uint8] | None = None
             bar = tqdm(frames, total=len(pts), desc="render", unit="frame", disable=not self.progress)
@@ -575,6 +583,7 @@ class FaceShot:
         out: str | os.PathLike[str],
         *,
         landmarks: str | os.PathLike[str] | NDArray[np.float64] | None = None,
+        driving_landmarks: Any = None,
         preview: str | os.PathLike[str] | None = None,
         audio: bool = True,
         crf: int = 18,
@@ -587,6 +596,10 @@ class FaceShot:
             out: output ``.mp4`` (written atomically; nothing is left behind on failure).
             landmarks: the character's 68 landmarks (file ``.pts``/``.json``/``.npy`` in the
                 image's pixels, or a (68, 2) array) instead of matching.
+            driving_landmarks: the driving video's landmarks instead of detecting them: what
+                :meth:`drive` returns (its cuts are kept), a ``Landmarks`` (its ``visible``
+                mask is kept), a (T, 68, 2) array in the video's pixels, or a landmark file
+                (``.npy``/``.json``, e.g. from ``faceshot landmarks detect``).
             preview: optional side-by-side panel video path.
             audio: copy the driving video's audio.
             crf: x264 quality.
@@ -606,9 +619,11 @@ class FaceShot:
         t0 = time.perf_counter()
         in_path = None if isinstance(image, np.ndarray) else image
         gallery_in = self._gallery_arg if isinstance(self._gallery_arg, (str, os.PathLike)) else None
-        check_output_path(out, inputs=(in_path, video, landmarks if not isinstance(landmarks, np.ndarray) else None, gallery_in))
+        drv_in = driving_landmarks if isinstance(driving_landmarks, (str, os.PathLike)) else None
+        user_in = landmarks if not isinstance(landmarks, np.ndarray) else None
+        check_output_path(out, inputs=(in_path, video, user_in, drv_in, gallery_in))
         if preview is not None:
-            check_output_path(preview, inputs=(in_path, video, out, gallery_in))
+            check_output_path(preview, inputs=(in_path, video, out, drv_in, gallery_in))
             if os.path.abspath(preview) == os.path.abspath(out):
                 from faceshot.errors import OutputPathError
 
@@ -634,7 +649,7 @@ class FaceShot:
         future = _in_background(character_branch)
         t1 = time.perf_counter()
         try:
-            driving = self.drive(video)
+            driving = self.drive(video) if driving_landmarks is None else _user_driving(driving_landmarks)
             drive_error: BaseException | None = None
         except KeyboardInterrupt:
             raise  # Ctrl-C, SIGTERM: stop now (the worker is a daemon thread)
@@ -645,7 +660,7 @@ class FaceShot:
         if drive_error is not None:
             raise drive_error
         timings["character landmarks" + (" (file)" if user_pts is not None else " (model + match)")] = t_char
-        timings["driving landmarks"] = t_drive
+        timings["driving landmarks" + (" (given)" if driving_landmarks is not None else "")] = t_drive
 
         t2 = time.perf_counter()
         canvas, (dx, dy) = give_room(character, char_pts, self.room)
@@ -668,6 +683,9 @@ class FaceShot:
             fps=fps,
             character=char_pts,
             driving=np.asarray(drv_lm.points),
+            driving_visible=(
+                np.ones(np.shape(drv_lm.points)[:2], bool) if drv_lm.visible is None else np.asarray(drv_lm.visible, bool)
+            ),
             landmarks=lms,
             timings=timings,
             wall=time.perf_counter() - t0,
@@ -677,6 +695,17 @@ class FaceShot:
             canvas_size=canvas.size,
             cuts=cuts,
         )
+
+
+def _user_driving(value: Any) -> Any:
+    """``animate(driving_landmarks=...)`` as a ``Landmarks`` or a detection result (kept)."""
+    from faceshot_retarget import Landmarks, load_landmarks
+
+    if isinstance(value, (str, os.PathLike)):
+        return load_landmarks(value)
+    if hasattr(value, "landmarks") or isinstance(value, Landmarks):
+        return value
+    return Landmarks(np.asarray(value, dtype=np.float64))
 
 
 def _num_frames(value: Any) -> int | None:
