@@ -250,8 +250,8 @@ def _style_figures(extractor: Any, quick: bool, repo: Path) -> dict[str, Any]:
     feats = matching.Features(extractor, faces, flips=True)
     human = matching.human_items(extractor, flip=True)
     common = {"flip_gallery": True, "flip_test": True, "config": MatcherConfig()}
-    held = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=True, **common)  # type: ignore[arg-type]
-    ins = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=False, **common)  # type: ignore[arg-type]
+    held = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=True, **common)
+    ins = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=False, **common)
 
     def stats(res: dict[str, Any], animals: bool = False) -> dict[str, float]:
         rows = [r for r in res["rows"] if r[0].animal or not animals]

@@ -120,3 +120,20 @@ def test_mirror_landmarks_rejects_bad_input():
         mirror_landmarks(np.zeros((5, 2)), 10)
     with pytest.raises(ValueError, match="width"):
         mirror_landmarks(TEMPLATE_68, 0)
+
+
+def test_hypothesis_runs_the_dev_or_ci_profile(request):
+    """`dev` (100 examples) unless CI asks for `ci` (2,000, derandomised)."""
+    import os
+
+    from hypothesis import settings
+
+    from faceshot_retarget.testing import HYPOTHESIS_EXAMPLES
+
+    expected = (
+        request.config.getoption("hypothesis_profile")
+        or os.environ.get("HYPOTHESIS_PROFILE")
+        or "dev"
+    )
+    assert settings._current_profile == expected
+    assert settings.default.max_examples == HYPOTHESIS_EXAMPLES[expected]

@@ -56,7 +56,7 @@ def track_grid(
     grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2).astype(np.float32)
     side = int(min(box[2] - box[0], box[3] - box[1]) / 3) | 1
     lk = lk_params(int(np.clip(side, 15, 61)), 3)
-    greys = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    greys = [np.asarray(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), dtype=np.uint8) for f in frames]
     cur = grid
     out = [grid.astype(np.float64)]
     passed = np.zeros(len(grid), np.int64)
