@@ -16,6 +16,7 @@ when an extractor class or loader is first used.
 from __future__ import annotations
 
 import importlib
+from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
 from faceshot_features._features import FEATURES_FORMAT, Features, load_features, save_features
@@ -54,7 +55,8 @@ if TYPE_CHECKING:
     )
     from faceshot_features._weights import check_weights, required_files
 
-__version__ = "0.1.0"
+#: The installed distribution's version (its pyproject.toml, read by importlib.metadata).
+__version__ = _metadata.version("faceshot-features")
 
 # Names that need torch: imported on first access (PEP 562).
 _LAZY = {

@@ -19,6 +19,8 @@ Never imports torch: features come in as NumPy arrays through the duck-typed
 descriptor, a labelled baseline so everything works without a learned backbone.
 """
 
+from importlib import metadata as _metadata
+
 from faceshot_landmarks._classical import CLASSICAL_BACKBONE, ClassicalExtractor, check_image
 from faceshot_landmarks._cuts import (
     CutConfig,
@@ -117,7 +119,8 @@ from faceshot_landmarks.errors import (
     VideoError,
 )
 
-__version__ = "0.1.0"
+#: The installed distribution's version (its pyproject.toml, read by importlib.metadata).
+__version__ = _metadata.version("faceshot-landmarks")
 
 __all__ = [
     "CHECKED_PARTS",

@@ -5,6 +5,8 @@ iBUG 300-W order (:mod:`faceshot_retarget.ibug68`), the immutable :class:`Landma
 type, landmark file IO, and :func:`retarget`. Depends on NumPy, shapely and attrs only.
 """
 
+from importlib import metadata as _metadata
+
 from faceshot_retarget import ibug68
 from faceshot_retarget._constraints import constrain_parts, keep_in_canvas, rate_limit, soft_upper
 from faceshot_retarget._extras import missing_modules, require_extra
@@ -57,7 +59,8 @@ from faceshot_retarget.errors import (
     VideoError,
 )
 
-__version__ = "0.1.0"
+#: The installed distribution's version (its pyproject.toml, read by importlib.metadata).
+__version__ = _metadata.version("faceshot-retarget")
 
 __all__ = [
     "EXIF_ORIENTATION_TAG",
