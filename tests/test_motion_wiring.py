@@ -149,7 +149,7 @@ def test_cli_motion_flags(tmp_path: Path, demo_landmarks: Path) -> None:
     drv = template_face(60.0, (90.0, 70.0))[None] + np.stack([3 * np.sin(0.3 * k), 0 * k], 1)[:, None]
     write_npy(tmp_path / "d.npy", drv)
     out = tmp_path / "o.npy"
-    args = ["retarget", "--driving", str(tmp_path / "d.npy"), "--target", str(demo_landmarks), "-o", str(out)]
+    args = ["retarget", "--driving", str(tmp_path / "d.npy"), "--target", str(demo_landmarks), "-o", str(out), "--overwrite"]  # rewritten per flag set
     assert main([*args, "--motion", "pose", "--cuts", "10,20", "--canvas-size", "160x160"]) == 0
     got = read_npy(out).points
     rest = got[0]

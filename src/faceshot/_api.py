@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from faceshot_features import BACKBONE_IDS
@@ -40,6 +40,11 @@ from faceshot._io import (
     load_character,
 )
 from faceshot.errors import CharacterImageError, DrivingVideoError, WeightsUnavailableError
+
+if TYPE_CHECKING:  # the members' types, for annotations only (imported when a stage runs)
+    from faceshot_animate import Animator
+    from faceshot_landmarks import DrivingLandmarks, Extractor, Gallery, MatchResult
+    from faceshot_retarget import Landmarks
 
 __all__ = ["BACKBONES", "MOTIONS", "AnimateResult", "FaceShot", "longest_run"]
 
@@ -106,7 +111,7 @@ class AnimateResult:
     cuts: tuple[int, ...] = ()
     driving_visible: NDArray[np.bool_] | None = None
 
-    def character_landmarks(self) -> Any:
+    def character_landmarks(self) -> Landmarks:
         """The character's landmarks in the character file's pixels, as ``Landmarks``
         (what ``--landmarks`` reads back)."""
         from faceshot_retarget import Landmarks
@@ -169,9 +174,9 @@ class FaceShot:
 
     def __init__(
         self,
-        backbone: str | Any = "embedded",
-        gallery: str | os.PathLike[str] | Any | None = None,
-        animator: str | Any = "rig",
+        backbone: str | Extractor = "embedded",
+        gallery: str | os.PathLike[str] | Gallery | None = None,
+        animator: str | Animator = "rig",
         *,
         mofa_weights: str | os.PathLike[str] | None = None,
         backbone_weights: str | os.PathLike[str] | None = None,
@@ -224,8 +229,8 @@ class FaceShot:
         self.max_side = int(max_side)
         self.progress = bool(progress)
         self.device = device
-        self._extractor: Any = None if isinstance(backbone, str) else backbone
-        self._gallery: Any = None if gallery is None or isinstance(gallery, (str, os.PathLike)) else gallery
+        self._extractor: Extractor | None = None if isinstance(backbone, str) else backbone
+        self._gallery: Gallery | None = None if gallery is None or isinstance(gallery, (str, os.PathLike)) else gallery
         self._landmarker: Any = None
 
     # ------------------------------------------------------------------ components
@@ -245,7 +250,7 @@ class FaceShot:
         return "cuda" if torch.cuda.is_available() else "cpu"
 
     @property
-    def extractor(self) -> Any:
+    def extractor(self) -> Extractor:
         """The feature extractor (loaded on first use; ``faceshot_features.load_extractor``)."""
         if self._extractor is None:
             from faceshot_features import load_extractor
@@ -256,12 +261,13 @@ class FaceShot:
         return self._extractor
 
     @property
-    def gallery(self) -> Any:
+    def gallery(self) -> Gallery:
         """The appearance gallery (loaded and verified on first use)."""
         if self._gallery is None:
             from faceshot_landmarks import GalleryError, load_gallery
 
-            path = self._gallery_arg if self._gallery_arg is not None else default_gallery_path()
+            arg = self._gallery_arg
+            path = arg if isinstance(arg, (str, os.PathLike)) else default_gallery_path()
             if not Path(path).is_dir():
                 raise GalleryError(f"gallery {str(path)!r} is not a directory")
             gallery = load_gallery(path)
@@ -305,7 +311,7 @@ class FaceShot:
         except MofaWeightsError as exc:
             raise WeightsUnavailableError(" ".join(str(exc).split())) from None
 
-    def make_animator(self, output_size: tuple[int, int] | None = None) -> Any:
+    def make_animator(self, output_size: tuple[int, int] | None = None) -> Animator:
         """The animator object (``RigAnimator``, ``WarpAnimator``, ``MofaAnimator`` or the one given)."""
         if not isinstance(self._animator_arg, str):
             return self._animator_arg
@@ -352,7 +358,7 @@ class FaceShot:
         *,
         face: int = 0,
         human: str = "auto",
-    ) -> Any:
+    ) -> MatchResult:
         """The character's 68 landmarks: the face is located anywhere in the image, then a
         human photo goes to dlib's 68-point predictor and anything else to semantic matching
         against the gallery (``faceshot_landmarks.locate_and_match``).
@@ -388,7 +394,7 @@ class FaceShot:
             config=LocateConfig(human=human), landmarker=landmarker, name=name,
         )
 
-    def drive(self, video: str | os.PathLike[str], *, face: int | None = None) -> Any:
+    def drive(self, video: str | os.PathLike[str], *, face: int | None = None) -> DrivingLandmarks:
         """Driving landmarks of one person of a video, with its shot cuts and the faces found.
 
         Args:
