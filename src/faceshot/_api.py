@@ -324,9 +324,12 @@ class FaceShot:
 
             return WarpAnimator(output_size=output_size)
         self.check_animator()
+        import torch
         from faceshot_animate.mofa import MofaAnimator
 
-        return MofaAnimator(self.mofa_weights, device=self._device(), progress=self.progress)  # type: ignore[arg-type]
+        device = self._device()
+        dtype = torch.float16 if device.startswith("cuda") else torch.float32  # fp16 on GPUs only
+        return MofaAnimator.from_pretrained(self.mofa_weights, device=device, dtype=dtype, progress=self.progress)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ stages
 
