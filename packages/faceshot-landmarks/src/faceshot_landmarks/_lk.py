@@ -8,15 +8,13 @@ are (H, W) uint8 grey.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["lk_forward_backward", "lk_params"]
 
 
-def lk_params(window: int, levels: int) -> dict[str, Any]:
+def lk_params(window: int, levels: int) -> dict[str, object]:
     """OpenCV ``calcOpticalFlowPyrLK`` keyword arguments: a ``window`` x ``window`` pixel
     search window, ``levels`` pyramid levels above the full image, and at most 30 iterations
     or a 0.01 px update per level."""
@@ -30,7 +28,7 @@ def lk_params(window: int, levels: int) -> dict[str, Any]:
 
 
 def lk_forward_backward(
-    prev: NDArray[np.uint8], nxt: NDArray[np.uint8], points: NDArray[Any], params: dict[str, Any]
+    prev: NDArray[np.uint8], nxt: NDArray[np.uint8], points: ArrayLike, params: dict[str, object]
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_], NDArray[np.float32]]:
     """Track ``points`` from ``prev`` to ``nxt`` and back.
 
