@@ -329,7 +329,9 @@ class FaceShot:
 
         device = self._device()
         dtype = torch.float16 if device.startswith("cuda") else torch.float32  # fp16 on GPUs only
-        return MofaAnimator.from_pretrained(self.mofa_weights, device=device, dtype=dtype, progress=self.progress)  # type: ignore[arg-type]
+        weights = self.mofa_weights
+        assert weights is not None  # check_animator() refused a missing one
+        return MofaAnimator.from_pretrained(weights, device=device, dtype=dtype, progress=self.progress)
 
     # ------------------------------------------------------------------ stages
 

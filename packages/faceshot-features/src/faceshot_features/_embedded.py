@@ -318,10 +318,11 @@ def _fold_batchnorm(module: nn.Module) -> nn.Module:
                 continue
             assert bn.running_var is not None and bn.running_mean is not None
             scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
-            fused = nn.Conv2d(
-                conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,  # type: ignore[arg-type]
-                conv.padding, conv.dilation, conv.groups, bias=True,  # type: ignore[arg-type]
-            )
+            geometry: dict[str, Any] = {
+                "kernel_size": conv.kernel_size, "stride": conv.stride,
+                "padding": conv.padding, "dilation": conv.dilation, "groups": conv.groups,
+            }
+            fused = nn.Conv2d(conv.in_channels, conv.out_channels, bias=True, **geometry)
             bias = conv.bias.detach() if conv.bias is not None else torch.zeros_like(bn.running_mean)
             with torch.no_grad():
                 fused.weight.copy_(conv.weight.detach() * scale.view(-1, 1, 1, 1))
