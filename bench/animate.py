@@ -133,7 +133,7 @@ def character_motion(fs: Any, character: NDArray[np.float64], driving: NDArray[n
 
     The one place to change when the motion work lands (e.g. a canvas margin: return the
     padded image as well and render that)."""
-    return np.asarray(fs.retarget(character, driving, fps=fps))
+    return np.asarray(fs.retarget(driving, character, fps=fps))
 
 
 # ------------------------------------------------------------------ characters

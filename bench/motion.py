@@ -168,11 +168,11 @@ def video_clip(path: Path) -> Clip:
 # ----------------------------------------------------------------------------- runs
 def run_pair(clip: Clip, character: Any, pts: np.ndarray, fps: float = 25.0) -> dict[str, dict[str, Any]]:
     """Before/after retargeting of one clip onto one character: figures and landmarks."""
-    from faceshot_retarget import Landmarks, OneEuroConfig, motion_figures, retarget
+    from faceshot_retarget import RETARGET_SMOOTHING, Landmarks, motion_figures, retarget
 
     from faceshot import give_room
 
-    smooth = OneEuroConfig(min_cutoff=1.5, beta=0.02)
+    smooth = RETARGET_SMOOTHING
     # before: absent frames held at the last detection (what bridging gaps amounts to)
     idx = np.maximum.accumulate(np.where(clip.present, np.arange(len(clip.present)), 0))
     before = retarget(clip.points[idx], pts, mode="paper", smoothing=smooth, fps=fps)

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         path = ROOT / rel
         character = fs.load(path)
         pts = load_landmarks(path.with_suffix(".pts")).points[0]
-        lms = fs.retarget(pts, drv, fps=30.0)
+        lms = fs.retarget(drv, pts, fps=30.0)
         animator = RigAnimator() if args.animator == "rig" else WarpAnimator()
         tiles = []
         for t, frame in enumerate(animator.animate(character.image, lms, fps=30.0)):

@@ -34,7 +34,7 @@ def test_animate_with_matching_and_preview(tmp_path: Path, demo_character: Path,
     assert info.fps == drv.fps and info.size == (160, 160) and info.codec == "h264"
     preview = tmp_path / "out.preview.mp4"
     pinfo = probe_video(preview)
-    assert pinfo.frame_count == 30 and pinfo.size[0] > 2 * 160
+    assert pinfo.frame_count == 30 and pinfo.size[1] > 2 * 160
     assert "timings:" in captured.err and "total" in captured.err and "driving landmarks" in captured.err
     frames = _frames(out)
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 0.5  # it moves

@@ -98,13 +98,35 @@ def test_drive_retarget_render(fs: FaceShot, demo_character: Path, demo_landmark
     assert driving.points.shape == (30, 68, 2)
     assert np.asarray(driving.visible).all(axis=1).mean() > 0.9
     target = load_landmarks(demo_landmarks).points[0]
-    lms = fs.retarget(target, driving)
+    lms = fs.retarget(driving, target)
     assert lms.shape == (30, 68, 2)
     np.testing.assert_allclose(lms[0], target, atol=1e-9)
     assert np.abs(lms - lms[0]).max() > 1.0  # the driver moves
     out, prev = fs.render(demo_character, lms, tmp_path / "r.mp4", fps=30)
     info = probe_video(out)
     assert prev is None and info.frame_count == 30 and info.size == (160, 160)
+
+
+def test_animate_takes_driving_landmarks_and_keeps_the_visibility_mask(fs: FaceShot, demo_character: Path, demo_landmarks: Path, demo_driving: Path, tmp_path: Path) -> None:
+    from faceshot_animate import probe_video
+    from faceshot_retarget import Landmarks, template_face
+
+    k = np.arange(30)
+    drv = template_face(60.0, (90.0, 70.0))[None] + np.stack([2 * np.sin(0.3 * k), 0 * k], 1)[:, None]
+    visible = np.ones((30, 68), bool)
+    visible[10:14] = False
+    res = fs.animate(demo_character, demo_driving, tmp_path / "a.mp4", landmarks=demo_landmarks,
+                     driving_landmarks=Landmarks(drv, visible=visible), audio=False)
+    np.testing.assert_array_equal(res.driving, drv)
+    np.testing.assert_array_equal(res.driving_visible, visible)
+    assert "driving landmarks (given)" in res.timings and res.frames == 30
+    np.save(tmp_path / "d.npy", drv)
+    again = fs.animate(demo_character, demo_driving, tmp_path / "b.mp4", landmarks=demo_landmarks,
+                       driving_landmarks=tmp_path / "d.npy", audio=False)
+    assert again.driving_visible.all() and again.driving_visible.shape == (30, 68)
+    # render takes the driving video's exact frame rate when it is given one
+    out, _ = fs.render(demo_character, again.landmarks, tmp_path / "r.mp4", driving_video=demo_driving)
+    assert probe_video(out).fps == probe_video(demo_driving).fps
 
 
 def test_longest_run() -> None:

@@ -29,6 +29,13 @@ def test_expression_error_is_zero_for_the_same_video_and_not_for_a_still(driving
     assert still > 1e-4
 
 
+def test_the_metric_lives_in_faceshot_landmarks() -> None:
+    import faceshot_landmarks
+
+    assert expression_error is faceshot_landmarks.expression_error
+    assert track_grid is faceshot_landmarks.track_grid
+
+
 def test_track_grid_shapes(driving: tuple[list[np.ndarray], np.ndarray]) -> None:
     frames, _ = driving
     pts, ok = track_grid(frames[:5], np.array([60.0, 40.0, 110.0, 90.0]), n=4)

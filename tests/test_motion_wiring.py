@@ -70,17 +70,45 @@ def test_retarget_accepts_arrays_landmarks_and_drive_results(fs: FaceShot, demo_
     k = np.arange(40)
     drv = template_face(60.0, (90.0, 70.0))[None] + np.stack([2 * np.sin(0.2 * k), 0 * k], 1)[:, None]
     drv[20:] = (drv[20:] - 70.0) * 1.8 + 70.0  # a cut to a close-up at frame 20
-    a = fs.retarget(target, drv)
-    b = fs.retarget(target, Landmarks(drv))
+    a = fs.retarget(drv, target)
+    b = fs.retarget(Landmarks(drv), target)
     np.testing.assert_array_equal(a, b)
-    c = fs.retarget(target, _Drive(Landmarks(drv), (20,)))
+    c = fs.retarget(_Drive(Landmarks(drv), (20,)), target)
     np.testing.assert_allclose(c[0], target, atol=1e-9)
     width = np.ptp(target[:, 0])
     assert np.linalg.norm(c[20] - c[19], axis=1).max() < 0.01 * width  # re-anchored at the cut
     assert np.linalg.norm(a[20] - a[19], axis=1).max() > 0.05 * width  # not re-anchored
-    d = fs.retarget(target, _Drive(Landmarks(drv), (20,)), canvas_size=(160, 160))
+    d = fs.retarget(_Drive(Landmarks(drv), (20,)), target, canvas_size=(160, 160))
     # never further out than the character itself at rest (its jaw touches the edge)
     assert d.min() >= min(target.min(), 0.0) - 1e-9 and d.max() <= max(target.max(), 159.0) + 1e-9
+
+
+def test_retarget_takes_driving_then_character_and_refuses_the_old_order(fs: FaceShot, demo_landmarks: Path) -> None:
+    from faceshot_retarget import Landmarks, template_face
+
+    target = _target(demo_landmarks)
+    drv = np.repeat(template_face(60.0, (90.0, 70.0))[None], 5, axis=0)
+    by_keyword = fs.retarget(character=target, driving=drv)
+    np.testing.assert_array_equal(by_keyword, fs.retarget(drv, target))
+    with pytest.raises(TypeError, match=r"takes \(driving, character\).*5-frame sequence as `character`"):
+        fs.retarget(target, drv)
+    with pytest.raises(TypeError, match="swap them"):
+        fs.retarget(Landmarks(target), _Drive(Landmarks(drv), ()))  # a detection result as `character`
+
+
+def test_one_smoothing_default_for_the_api_and_the_cli(fs: FaceShot, demo_landmarks: Path) -> None:
+    from faceshot_retarget import RETARGET_SMOOTHING, RetargetConfig, retarget, template_face
+
+    from faceshot.cli import build_parser
+
+    args = build_parser().parse_args(["retarget", "--driving", "d.npy", "--target", "t.pts", "-o", "o.npy"])
+    assert (args.min_cutoff, args.beta) == (RETARGET_SMOOTHING.min_cutoff, RETARGET_SMOOTHING.beta)
+    target = _target(demo_landmarks)
+    k = np.arange(30)
+    drv = template_face(60.0, (90.0, 70.0))[None] + np.stack([3 * np.sin(0.7 * k), 0 * k], 1)[:, None]
+    assert fs.smooth
+    expected = retarget(drv, target, config=RetargetConfig(smoothing=RETARGET_SMOOTHING, fps=25.0))
+    np.testing.assert_allclose(fs.retarget(drv, target), expected, atol=1e-9)
 
 
 def test_motion_and_mode_options_are_checked() -> None:
@@ -102,7 +130,7 @@ def test_animate_gives_room_and_keeps_video_and_landmarks_in_one_frame(
     res = FaceShot(progress=False, motion="lips").animate(demo_character, demo_driving, out, landmarks=demo_landmarks)
     info = probe_video(out)
     h, w = res.canvas_size
-    assert info.size == (w, h) and (h, w) != (160, 160)
+    assert info.size == (h, w) and (h, w) != (160, 160)
     dx, dy = res.offset
     np.testing.assert_allclose(res.character, _target(demo_landmarks) + np.array([dx, dy]))
     np.testing.assert_allclose(res.landmarks[0], res.character, atol=1e-9)
@@ -121,7 +149,7 @@ def test_cli_motion_flags(tmp_path: Path, demo_landmarks: Path) -> None:
     drv = template_face(60.0, (90.0, 70.0))[None] + np.stack([3 * np.sin(0.3 * k), 0 * k], 1)[:, None]
     write_npy(tmp_path / "d.npy", drv)
     out = tmp_path / "o.npy"
-    args = ["retarget", "--driving", str(tmp_path / "d.npy"), "--target", str(demo_landmarks), "-o", str(out)]
+    args = ["retarget", "--driving", str(tmp_path / "d.npy"), "--target", str(demo_landmarks), "-o", str(out), "--overwrite"]  # rewritten per flag set
     assert main([*args, "--motion", "pose", "--cuts", "10,20", "--canvas-size", "160x160"]) == 0
     got = read_npy(out).points
     rest = got[0]

@@ -13,6 +13,8 @@ The meta-package wires the members together; it holds no maths:
 Heavy libraries (torch, dlib, cv2) are imported when a stage first runs.
 """
 
+from importlib import metadata as _metadata
+
 from faceshot._api import BACKBONES, MOTIONS, AnimateResult, FaceShot
 from faceshot._batch import BatchInterrupted, BatchResults, JobResult, batch
 from faceshot._batch_jobs import Job
@@ -32,7 +34,8 @@ from faceshot.errors import (
     WeightsUnavailableError,
 )
 
-__version__ = "0.1.0"
+#: The installed distribution's version (its pyproject.toml, read by importlib.metadata).
+__version__ = _metadata.version("faceshot")
 __all__ = [
     "BACKBONES",
     "MOTIONS",

@@ -21,10 +21,12 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from faceshot_features import BACKBONE_IDS
 from numpy.typing import NDArray
 
 from faceshot._io import (
@@ -39,10 +41,15 @@ from faceshot._io import (
 )
 from faceshot.errors import CharacterImageError, DrivingVideoError, WeightsUnavailableError
 
+if TYPE_CHECKING:  # the members' types, for annotations only (imported when a stage runs)
+    from faceshot_animate import Animator
+    from faceshot_landmarks import DrivingLandmarks, Extractor, Gallery, MatchResult
+    from faceshot_retarget import Landmarks
+
 __all__ = ["BACKBONES", "MOTIONS", "AnimateResult", "FaceShot", "longest_run"]
 
-#: ``backbone`` names -> the backbone id their galleries record.
-BACKBONES = {"embedded": "embedded-mobilenetv2", "sd15-ip": "sd15-ip", "sd21": "sd21"}
+#: ``backbone`` names -> the backbone id their galleries record: faceshot-features' registry.
+BACKBONES = BACKBONE_IDS
 _ANIMATORS = ("rig", "warp", "mofa")
 _DETECTORS = ("dlib", "matcher")
 #: ``motion`` regions (``faceshot_retarget.MOTION_REGIONS``).
@@ -72,6 +79,9 @@ class AnimateResult:
         character: (68, 2) float64 character landmarks in canvas pixels (the output video's
             pixel frame: the working image shifted by ``offset``).
         driving: (T, 68, 2) float64 driving landmarks in driving-video pixels.
+        driving_visible: (T, 68) bool, False where the driving person was absent (bridged or
+            held points; what the retargeting eased towards neutral); all True when the
+            driving landmarks came without a mask.
         landmarks: (T, 68, 2) float64 retargeted character landmarks, canvas pixels.
         timings: seconds per stage, in order (the character and driving landmark stages
             run concurrently, so they overlap).
@@ -99,8 +109,9 @@ class AnimateResult:
     offset: tuple[int, int] = (0, 0)
     canvas_size: tuple[int, int] = (0, 0)
     cuts: tuple[int, ...] = ()
+    driving_visible: NDArray[np.bool_] | None = None
 
-    def character_landmarks(self) -> Any:
+    def character_landmarks(self) -> Landmarks:
         """The character's landmarks in the character file's pixels, as ``Landmarks``
         (what ``--landmarks`` reads back)."""
         from faceshot_retarget import Landmarks
@@ -163,9 +174,9 @@ class FaceShot:
 
     def __init__(
         self,
-        backbone: str | Any = "embedded",
-        gallery: str | os.PathLike[str] | Any | None = None,
-        animator: str | Any = "rig",
+        backbone: str | Extractor = "embedded",
+        gallery: str | os.PathLike[str] | Gallery | None = None,
+        animator: str | Animator = "rig",
         *,
         mofa_weights: str | os.PathLike[str] | None = None,
         backbone_weights: str | os.PathLike[str] | None = None,
@@ -218,8 +229,8 @@ class FaceShot:
         self.max_side = int(max_side)
         self.progress = bool(progress)
         self.device = device
-        self._extractor: Any = None if isinstance(backbone, str) else backbone
-        self._gallery: Any = None if gallery is None or isinstance(gallery, (str, os.PathLike)) else gallery
+        self._extractor: Extractor | None = None if isinstance(backbone, str) else backbone
+        self._gallery: Gallery | None = None if gallery is None or isinstance(gallery, (str, os.PathLike)) else gallery
         self._landmarker: Any = None
 
     # ------------------------------------------------------------------ components
@@ -239,7 +250,7 @@ class FaceShot:
         return "cuda" if torch.cuda.is_available() else "cpu"
 
     @property
-    def extractor(self) -> Any:
+    def extractor(self) -> Extractor:
         """The feature extractor (loaded on first use; ``faceshot_features.load_extractor``)."""
         if self._extractor is None:
             from faceshot_features import load_extractor
@@ -250,12 +261,13 @@ class FaceShot:
         return self._extractor
 
     @property
-    def gallery(self) -> Any:
+    def gallery(self) -> Gallery:
         """The appearance gallery (loaded and verified on first use)."""
         if self._gallery is None:
             from faceshot_landmarks import GalleryError, load_gallery
 
-            path = self._gallery_arg if self._gallery_arg is not None else default_gallery_path()
+            arg = self._gallery_arg
+            path = arg if isinstance(arg, (str, os.PathLike)) else default_gallery_path()
             if not Path(path).is_dir():
                 raise GalleryError(f"gallery {str(path)!r} is not a directory")
             gallery = load_gallery(path)
@@ -299,7 +311,7 @@ class FaceShot:
         except MofaWeightsError as exc:
             raise WeightsUnavailableError(" ".join(str(exc).split())) from None
 
-    def make_animator(self, output_size: tuple[int, int] | None = None) -> Any:
+    def make_animator(self, output_size: tuple[int, int] | None = None) -> Animator:
         """The animator object (``RigAnimator``, ``WarpAnimator``, ``MofaAnimator`` or the one given)."""
         if not isinstance(self._animator_arg, str):
             return self._animator_arg
@@ -312,9 +324,14 @@ class FaceShot:
 
             return WarpAnimator(output_size=output_size)
         self.check_animator()
+        import torch
         from faceshot_animate.mofa import MofaAnimator
 
-        return MofaAnimator(self.mofa_weights, device=self._device(), progress=self.progress)  # type: ignore[arg-type]
+        device = self._device()
+        dtype = torch.float16 if device.startswith("cuda") else torch.float32  # fp16 on GPUs only
+        weights = self.mofa_weights
+        assert weights is not None  # check_animator() refused a missing one
+        return MofaAnimator.from_pretrained(weights, device=device, dtype=dtype, progress=self.progress)
 
     # ------------------------------------------------------------------ stages
 
@@ -346,7 +363,7 @@ class FaceShot:
         *,
         face: int = 0,
         human: str = "auto",
-    ) -> Any:
+    ) -> MatchResult:
         """The character's 68 landmarks: the face is located anywhere in the image, then a
         human photo goes to dlib's 68-point predictor and anything else to semantic matching
         against the gallery (``faceshot_landmarks.locate_and_match``).
@@ -382,7 +399,7 @@ class FaceShot:
             config=LocateConfig(human=human), landmarker=landmarker, name=name,
         )
 
-    def drive(self, video: str | os.PathLike[str], *, face: int | None = None) -> Any:
+    def drive(self, video: str | os.PathLike[str], *, face: int | None = None) -> DrivingLandmarks:
         """Driving landmarks of one person of a video, with its shot cuts and the faces found.
 
         Args:
@@ -434,12 +451,12 @@ class FaceShot:
             index=0, first=0, last=lm.num_frames - 1, frames=lm.num_frames, detections=1,
             size=float(np.mean((hi - lo).max(axis=1))), centre=(float(cx), float(cy)), shots=1,
         )
-        return DrivingLandmarks(landmarks=lm, cuts=(), faces=(track,), person=0, fps=probe_video(video)[1])
+        return DrivingLandmarks(landmarks=lm, cuts=(), faces=(track,), person=0, fps=float(probe_video(video).fps))
 
     def retarget(
         self,
-        character: Any,
         driving: Any,
+        character: Any,
         *,
         reference: Any = None,
         fps: float = 25.0,
@@ -448,11 +465,15 @@ class FaceShot:
     ) -> NDArray[np.float64]:
         """Transfer the driving motion onto the character's landmarks (Eq. 5-6, constrained).
 
+        The argument order is ``faceshot_retarget.retarget``'s: ``(driving, character)``
+        (before 0.2 this method took ``(character, driving)``; that order is refused with a
+        one-line error when the shapes show it, so pass both by keyword when in doubt).
+
         Args:
-            character: (68, 2) float64 character pixels (or ``Landmarks``/``MatchResult``).
             driving: (T, 68, 2) float64 driving pixels, a ``Landmarks`` (its ``visible`` mask
                 marks frames where the driving person is absent), or a driving-detection
                 result with ``.landmarks`` and ``.cuts`` (what :meth:`drive` returns).
+            character: (68, 2) float64 character pixels (or ``Landmarks``/``MatchResult``).
             reference: (68, 2) neutral driver frame (default: estimated per shot; see
                 ``faceshot_retarget.retarget``).
             fps: driving frame rate (for the optional smoothing).
@@ -463,9 +484,15 @@ class FaceShot:
 
         Returns:
             (T, 68, 2) float64 character pixels; frame 0 equals ``character``.
-        """
-        from faceshot_retarget import OneEuroConfig, RetargetConfig, retarget
 
+        Raises:
+            TypeError: the arguments are in the old ``(character, driving)`` order (a
+                detection result or a many-frame sequence as ``character`` with one frame as
+                ``driving``).
+        """
+        from faceshot_retarget import RETARGET_SMOOTHING, RetargetConfig, retarget
+
+        _check_retarget_order(driving, character)
         pts = getattr(character, "points", character)
         if cuts is None:
             cuts = tuple(getattr(driving, "cuts", ()) or ())
@@ -475,7 +502,7 @@ class FaceShot:
             motion=self.motion,  # type: ignore[arg-type]
             translation_scale=self.translation_scale,  # type: ignore[arg-type]
             expression_scale=self.expression_scale,
-            smoothing=OneEuroConfig(min_cutoff=1.5, beta=0.02) if self.smooth else None,
+            smoothing=RETARGET_SMOOTHING if self.smooth else None,
             fps=float(fps),
         )
         return retarget(driving, pts, reference=reference, cuts=cuts, canvas_size=canvas_size, config=config)
@@ -486,7 +513,7 @@ class FaceShot:
         landmarks: NDArray[np.float64],
         out: str | os.PathLike[str],
         *,
-        fps: float = 25.0,
+        fps: float | None = None,
         audio_from: str | os.PathLike[str] | None = None,
         preview: str | os.PathLike[str] | None = None,
         driving_video: str | os.PathLike[str] | None = None,
@@ -499,7 +526,7 @@ class FaceShot:
             image: character file, array or :class:`Character`.
             landmarks: (T, 68, 2) float64 character pixels; frame 0 = the character's own.
             out: output ``.mp4``.
-            fps: frame rate.
+            fps: frame rate (default: ``driving_video``'s exact rate, else 25).
             audio_from: file whose audio is copied in (``None``: silent).
             preview: optional second ``.mp4`` with driving | landmarks | result panels.
             driving_video: the driving video (needed for ``preview``).
@@ -510,7 +537,7 @@ class FaceShot:
         Returns:
             ``(out, preview)`` paths.
         """
-        from faceshot_animate import VideoWriter, read_video, render_pose_image, side_by_side
+        from faceshot_animate import VideoWriter, preview_frame, probe_video, read_video
         from tqdm.auto import tqdm
 
         in_path = image if isinstance(image, (str, os.PathLike)) else getattr(image, "path", None)
@@ -522,31 +549,30 @@ class FaceShot:
                 from faceshot.errors import OutputPathError
 
                 raise OutputPathError(f"`preview` {str(preview)!r} is the same path as `out`")
+        rate: float | Fraction = fps if fps is not None else (
+            probe_video(driving_video).fps if driving_video is not None else 25.0
+        )
         character = self.load(image)
         pts = np.asarray(landmarks, dtype=np.float64)
         if pts.ndim == 2:
             pts = pts[None]
-        h, w = character.size
-        frames = self.make_animator().animate(character.image, pts, fps=fps)
+        frames = self.make_animator().animate(character.image, pts, fps=float(rate))
         with ExitStack() as stack:
-            writer = stack.enter_context(VideoWriter(out, fps, audio_from=audio_from, crf=crf, reproducible=reproducible))
+            writer = stack.enter_context(VideoWriter(out, rate, audio_from=audio_from, crf=crf, reproducible=reproducible))
             pwriter = None
             driving: Iterator[NDArray[np.uint8]] | None = None
             if preview is not None:
                 if driving_video is None:
                     raise ValueError("`preview` needs `driving_video`")
-                pwriter = stack.enter_context(VideoWriter(preview, fps, audio_from=audio_from, crf=23))
+                pwriter = stack.enter_context(VideoWriter(preview, rate, audio_from=audio_from, crf=23))
                 driving = read_video(driving_video)
             last: NDArray[np.uint8] | None = None
-            thickness = max(1, round(h / 256))
             bar = tqdm(frames, total=len(pts), desc="render", unit="frame", disable=not self.progress)
             for t, frame in enumerate(bar):
                 writer.write(frame)
                 if pwriter is not None and driving is not None:
                     last = next(driving, last)
-                    pose = render_pose_image(pts[min(t, len(pts) - 1)], (w, h), thickness=thickness)
-                    panels = [p for p in (last, pose, frame) if p is not None]
-                    pwriter.write(side_by_side(panels, height=h))
+                    pwriter.write(preview_frame(frame, pts[min(t, len(pts) - 1)], last))
         return Path(out), (Path(preview) if preview is not None else None)
 
     # ------------------------------------------------------------------ end to end
@@ -568,6 +594,7 @@ class FaceShot:
         out: str | os.PathLike[str],
         *,
         landmarks: str | os.PathLike[str] | NDArray[np.float64] | None = None,
+        driving_landmarks: Any = None,
         preview: str | os.PathLike[str] | None = None,
         audio: bool = True,
         crf: int = 18,
@@ -580,6 +607,10 @@ class FaceShot:
             out: output ``.mp4`` (written atomically; nothing is left behind on failure).
             landmarks: the character's 68 landmarks (file ``.pts``/``.json``/``.npy`` in the
                 image's pixels, or a (68, 2) array) instead of matching.
+            driving_landmarks: the driving video's landmarks instead of detecting them: what
+                :meth:`drive` returns (its cuts are kept), a ``Landmarks`` (its ``visible``
+                mask is kept), a (T, 68, 2) array in the video's pixels, or a landmark file
+                (``.npy``/``.json``, e.g. from ``faceshot landmarks detect``).
             preview: optional side-by-side panel video path.
             audio: copy the driving video's audio.
             crf: x264 quality.
@@ -599,9 +630,11 @@ class FaceShot:
         t0 = time.perf_counter()
         in_path = None if isinstance(image, np.ndarray) else image
         gallery_in = self._gallery_arg if isinstance(self._gallery_arg, (str, os.PathLike)) else None
-        check_output_path(out, inputs=(in_path, video, landmarks if not isinstance(landmarks, np.ndarray) else None, gallery_in))
+        drv_in = driving_landmarks if isinstance(driving_landmarks, (str, os.PathLike)) else None
+        user_in = landmarks if not isinstance(landmarks, np.ndarray) else None
+        check_output_path(out, inputs=(in_path, video, user_in, drv_in, gallery_in))
         if preview is not None:
-            check_output_path(preview, inputs=(in_path, video, out, gallery_in))
+            check_output_path(preview, inputs=(in_path, video, out, drv_in, gallery_in))
             if os.path.abspath(preview) == os.path.abspath(out):
                 from faceshot.errors import OutputPathError
 
@@ -615,7 +648,7 @@ class FaceShot:
                 _ = self.extractor  # missing GPU-path weights fail here, before the long stages
             _ = self.gallery  # verify before the long stages
         info = probe_video(video)
-        check_driving_video(video, info.size)
+        check_driving_video(video, info.size_wh)
         fps = float(info.fps)
         timings["load inputs"] = time.perf_counter() - t0
 
@@ -627,7 +660,7 @@ class FaceShot:
         future = _in_background(character_branch)
         t1 = time.perf_counter()
         try:
-            driving = self.drive(video)
+            driving = self.drive(video) if driving_landmarks is None else _user_driving(driving_landmarks)
             drive_error: BaseException | None = None
         except KeyboardInterrupt:
             raise  # Ctrl-C, SIGTERM: stop now (the worker is a daemon thread)
@@ -638,14 +671,14 @@ class FaceShot:
         if drive_error is not None:
             raise drive_error
         timings["character landmarks" + (" (file)" if user_pts is not None else " (model + match)")] = t_char
-        timings["driving landmarks"] = t_drive
+        timings["driving landmarks" + (" (given)" if driving_landmarks is not None else "")] = t_drive
 
         t2 = time.perf_counter()
         canvas, (dx, dy) = give_room(character, char_pts, self.room)
         char_pts = char_pts + np.array([dx, dy], dtype=np.float64)
         drv_lm = getattr(driving, "landmarks", driving)
         cuts = tuple(int(c) for c in (getattr(driving, "cuts", ()) or ()))
-        lms = self.retarget(char_pts, drv_lm, fps=fps, cuts=cuts, canvas_size=canvas.size)
+        lms = self.retarget(drv_lm, char_pts, fps=fps, cuts=cuts, canvas_size=canvas.size)
         timings["retarget"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()
@@ -661,6 +694,9 @@ class FaceShot:
             fps=fps,
             character=char_pts,
             driving=np.asarray(drv_lm.points),
+            driving_visible=(
+                np.ones(np.shape(drv_lm.points)[:2], bool) if drv_lm.visible is None else np.asarray(drv_lm.visible, bool)
+            ),
             landmarks=lms,
             timings=timings,
             wall=time.perf_counter() - t0,
@@ -669,6 +705,38 @@ class FaceShot:
             offset=(dx, dy),
             canvas_size=canvas.size,
             cuts=cuts,
+        )
+
+
+def _user_driving(value: Any) -> Any:
+    """``animate(driving_landmarks=...)`` as a ``Landmarks`` or a detection result (kept)."""
+    from faceshot_retarget import Landmarks, load_landmarks
+
+    if isinstance(value, (str, os.PathLike)):
+        return load_landmarks(value)
+    if hasattr(value, "landmarks") or isinstance(value, Landmarks):
+        return value
+    return Landmarks(np.asarray(value, dtype=np.float64))
+
+
+def _num_frames(value: Any) -> int | None:
+    """Frames of a landmark argument ((68, 2) -> 1, (T, 68, 2) -> T), ``None`` when unclear."""
+    pts = getattr(value, "landmarks", value)
+    try:
+        arr = np.asarray(getattr(pts, "points", pts), dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return 1 if arr.ndim == 2 else (int(arr.shape[0]) if arr.ndim == 3 else None)
+
+
+def _check_retarget_order(driving: Any, character: Any) -> None:
+    """Refuse ``FaceShot.retarget(character, driving)``, the order before 0.2."""
+    n_char, n_drv = _num_frames(character), _num_frames(driving)
+    if hasattr(character, "cuts") or (n_char is not None and n_char > 1 and n_drv == 1):
+        raise TypeError(
+            f"FaceShot.retarget takes (driving, character), as faceshot_retarget.retarget does; "
+            f"got a {n_char}-frame sequence as `character` and {n_drv} frame(s) as `driving`: "
+            "swap them (or pass driving=..., character=...)"
         )
 
 

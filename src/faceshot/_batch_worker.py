@@ -263,7 +263,7 @@ class BatchWorker:
         loaded = fs.load(task.character)
         info = probe_video(task.driving)
         fps = float(info.fps)
-        landmarks = fs.retarget(points, driving, fps=fps)
+        landmarks = fs.retarget(driving, points, fps=fps)
         t1 = time.perf_counter()
         seconds["retarget"] = t1 - t0
         tmp = _temp_output(out)
@@ -483,7 +483,7 @@ class RayPool:
             except Exception as exc:
                 raise BatchError(f"cannot start or reach Ray{f' at {address!r}' if address else ''}: {_one_line(exc)}") from None
             self._started = True
-        resources = ray.cluster_resources()
+        resources = ray.cluster_resources()  # type: ignore[no-untyped-call, unused-ignore]
         for name, need in (("CPU", cpus), ("GPU", gpus)):
             if need > float(resources.get(name, 0.0)):
                 self.stop()

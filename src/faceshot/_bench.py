@@ -73,7 +73,6 @@ otherwise. Installed code never looks for the repository next to itself.
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import json
 import os
 import subprocess
@@ -87,6 +86,9 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+# The metric and its tracker live in faceshot-landmarks, next to ``nme``; re-exported here.
+from faceshot_landmarks import expression_error, track_grid
 from numpy.typing import NDArray
 
 __all__ = [
@@ -176,107 +178,6 @@ def face_recognition_model_path() -> Path:
     raise FileNotFoundError("dlib_face_recognition_resnet_model_v1.dat not found: pip install 'faceshot-landmarks[dlib]'")
 
 
-def track_grid(frames: list[NDArray[np.uint8]], box: NDArray[np.float64], n: int = 8, *, fb: float = 0.02, keep: float = 0.9) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Track an n x n grid laid over ``box`` (x0, y0, x1, y1) in frame 0 through ``frames``.
-
-    Args:
-        fb: forward-backward error threshold as a fraction of the box diagonal (at least 1 px).
-            The LK window is a third of the box's short side (15..61 px), so flat cartoon
-            patches still see the edges of eyes and mouth.
-        keep: fraction of frame steps a trajectory must pass the check in.
-
-    Returns:
-        ``(points, ok)``: (N, T, 2) float64 pixels and (N,) bool, True for trajectories that
-        passed the forward-backward check in at least ``keep`` of the frame steps.
-    """
-    import cv2
-
-    xs = np.linspace(box[0], box[2], n)
-    ys = np.linspace(box[1], box[3], n)
-    grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2).astype(np.float32)
-    side = int(min(box[2] - box[0], box[3] - box[1]) / 3) | 1
-    win = int(np.clip(side, 15, 61))
-    lk = {"winSize": (win, win), "maxLevel": 3, "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)}
-    greys = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
-    cur = grid.reshape(-1, 1, 2)
-    out = [grid.astype(np.float64)]
-    passed = np.zeros(len(grid), np.int64)
-    limit = max(1.0, fb * float(np.hypot(box[2] - box[0], box[3] - box[1])))
-    for prev, nxt in itertools.pairwise(greys):
-        fwd, s1, _ = cv2.calcOpticalFlowPyrLK(prev, nxt, cur, None, **lk)  # type: ignore[call-overload]
-        bwd, s2, _ = cv2.calcOpticalFlowPyrLK(nxt, prev, fwd, None, **lk)  # type: ignore[call-overload]
-        err = np.linalg.norm((bwd - cur).reshape(-1, 2), axis=1)
-        passed += (s1.reshape(-1) == 1) & (s2.reshape(-1) == 1) & (err < limit)
-        cur = fwd
-        out.append(fwd.reshape(-1, 2).astype(np.float64))
-    ok = passed >= keep * max(1, len(greys) - 1)
-    return np.stack(out, axis=1), ok
-
-
-def _patch_boxes(points: NDArray[np.float64], pad: float = 0.3) -> dict[str, NDArray[np.float64]]:
-    from faceshot_retarget import ibug68
-
-    parts = {"right eye": ibug68.RIGHT_EYE, "left eye": ibug68.LEFT_EYE, "mouth": ibug68.MOUTH}
-    boxes = {}
-    for name, sl in parts.items():
-        p = points[sl]
-        lo, hi = p.min(axis=0), p.max(axis=0)
-        size = np.maximum(hi - lo, 4.0)
-        boxes[name] = np.concatenate([lo - pad * size, hi + pad * size])
-    return boxes
-
-
-def _rigid_removed(tracks: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(N, T, 2) trajectories with each frame's similarity motion to frame 0 undone (head pose
-    out, patch deformation kept)."""
-    from faceshot_landmarks import similarity_fit
-
-    out = np.empty_like(tracks)
-    for t in range(tracks.shape[1]):
-        s, r, tr = similarity_fit(tracks[:, t], tracks[:, 0])
-        out[:, t] = s * tracks[:, t] @ np.asarray(r).T + tr
-    return out
-
-
-def expression_error(
-    driving_frames: list[NDArray[np.uint8]],
-    driving_points: NDArray[np.float64],
-    generated_frames: list[NDArray[np.uint8]],
-    generated_points: NDArray[np.float64],
-    *,
-    n: int = 8,
-) -> float:
-    """FaceShot §4.1 expression error (LK instead of CoTracker; see the module docs).
-
-    Args:
-        driving_frames, generated_frames: T (H, W, 3) uint8 frames each.
-        driving_points, generated_points: (68, 2) float64 frame-0 landmarks of each video.
-        n: grid side per patch.
-
-    Returns:
-        Mean per-trajectory MSE in patch units² over the eye and mouth patches.
-    """
-    t = min(len(driving_frames), len(generated_frames))
-    dboxes, gboxes = _patch_boxes(driving_points), _patch_boxes(generated_points)
-    errors = []
-    for name in dboxes:
-        d, dok = track_grid(driving_frames[:t], dboxes[name], n)
-        g, gok = track_grid(generated_frames[:t], gboxes[name], n)
-        ok = dok & gok
-        if ok.sum() < 3:
-            continue
-        db, gb = dboxes[name], gboxes[name]
-        dn = (_rigid_removed(d[ok]) - db[:2]) / (db[2:] - db[:2])
-        gn = (_rigid_removed(g[ok]) - gb[:2]) / (gb[2:] - gb[:2])
-        src = np.concatenate([gn.reshape(-1, 2), np.ones((gn.size // 2, 1))], axis=1)
-        affine, *_ = np.linalg.lstsq(src, dn.reshape(-1, 2), rcond=None)
-        aligned = (src @ affine).reshape(dn.shape)
-        errors.append(((aligned - dn) ** 2).sum(axis=-1).mean(axis=1))
-    if not errors:
-        return float("nan")
-    return float(np.concatenate(errors).mean())
-
-
 def _frames(path: str | os.PathLike[str]) -> list[NDArray[np.uint8]]:
     from faceshot_animate import read_video
 
@@ -349,8 +250,8 @@ def _style_figures(extractor: Any, quick: bool, repo: Path) -> dict[str, Any]:
     feats = matching.Features(extractor, faces, flips=True)
     human = matching.human_items(extractor, flip=True)
     common = {"flip_gallery": True, "flip_test": True, "config": MatcherConfig()}
-    held = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=True, **common)  # type: ignore[arg-type]
-    ins = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=False, **common)  # type: ignore[arg-type]
+    held = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=True, **common)
+    ins = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=False, **common)
 
     def stats(res: dict[str, Any], animals: bool = False) -> dict[str, float]:
         rows = [r for r in res["rows"] if r[0].animal or not animals]
@@ -370,7 +271,7 @@ def _identity(fs: Any, character: Path, driving: Path, tmp: Path, max_frames: in
     from faceshot_animate import read_video
 
     drv = fs.drive(driving)
-    lms = fs.retarget(pts, np.asarray(drv.points)[:max_frames])
+    lms = fs.retarget(np.asarray(drv.points)[:max_frames], pts)
     out, _ = fs.render(loaded, lms, tmp / "identity.mp4", fps=25)
     model = dlib.face_recognition_model_v1(str(face_recognition_model_path()))
     shape = dlib.shape_predictor(str(predictor_path()))
@@ -452,7 +353,7 @@ def _motion(fs: Any, character: Path, target: NDArray[np.float64], drv: Any) -> 
     from faceshot._io import give_room
 
     canvas, (dx, dy) = give_room(fs.load(character), np.asarray(target), fs.room)
-    lms = fs.retarget(np.asarray(target) + np.array([dx, dy]), drv, canvas_size=canvas.size)
+    lms = fs.retarget(drv, np.asarray(target) + np.array([dx, dy]), canvas_size=canvas.size)
     present = None if drv.visible is None else np.asarray(drv.visible).any(axis=1)
     f = motion_figures(np.asarray(drv.points), lms, canvas.size, present=present)
     note = f"demo pair, {f['frames']} frames, canvas {canvas.size[1]}x{canvas.size[0]}"

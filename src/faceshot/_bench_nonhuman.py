@@ -198,7 +198,7 @@ def carphone_landmarks() -> tuple[NDArray[np.float64], float]:
     from faceshot._bench import bench_data_path
 
     video = bench_data_path() / "driving.mp4"
-    _, fps, _ = probe_video(video)
+    fps = float(probe_video(video).fps)
     return np.asarray(detect_video(video, progress=False).points, dtype=np.float64), float(fps)
 
 
@@ -217,7 +217,7 @@ def motion_sequence(
     driving, fps = carphone
     if frames is not None:
         driving = driving[:frames]
-    return np.asarray(FaceShot(progress=False).retarget(points, driving, fps=fps), dtype=np.float64), fps
+    return np.asarray(FaceShot(progress=False).retarget(driving, points, fps=fps), dtype=np.float64), fps
 
 
 def gallery_sources(repo: Path) -> list[tuple[str, str, Path, Path]]:

@@ -413,12 +413,13 @@ def check_output_path(
         raise OutputPathError(str(exc)) from None
 
 
-def check_driving_video(path: str | os.PathLike[str], size: tuple[int, int]) -> None:
+def check_driving_video(path: str | os.PathLike[str], size_wh: tuple[int, int]) -> None:
     """Refuse a driving video whose frames are too small or too large to track a face in.
 
     Args:
         path: the video (for the message).
-        size: (W, H) of its frames.
+        size_wh: (W, H) of its frames (:attr:`faceshot_retarget.VideoInfo.size_wh`; the
+            message says WxH).
 
     Raises:
         DrivingVideoError: a side under :data:`MIN_SIDE` pixels, or frames above
@@ -426,7 +427,7 @@ def check_driving_video(path: str | os.PathLike[str], size: tuple[int, int]) -> 
     """
     from faceshot_retarget import MAX_IMAGE_PIXELS
 
-    w, h = (int(v) for v in size)
+    w, h = (int(v) for v in size_wh)
     if min(w, h) < MIN_SIDE:
         raise DrivingVideoError(
             f"driving video {str(path)!r} is {w}x{h} pixels; need at least {MIN_SIDE}x{MIN_SIDE} to find a face"

@@ -297,9 +297,9 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
         render_btn.click(render, inputs=[character, driving, state], outputs=[result, download, status])
         character.change(lambda _: (None, None), inputs=character, outputs=[state, marked])
         app.unload(end_session)
-    app.faceshot_outdir = outdir  # type: ignore[attr-defined]
-    app.faceshot_uploads = uploads  # type: ignore[attr-defined]
-    app.faceshot_cleanup = cleanup  # type: ignore[attr-defined]
+    app.faceshot_outdir = outdir  # type: ignore[attr-defined, unused-ignore]
+    app.faceshot_uploads = uploads  # type: ignore[attr-defined, unused-ignore]
+    app.faceshot_cleanup = cleanup  # type: ignore[attr-defined, unused-ignore]
     return app
 
 

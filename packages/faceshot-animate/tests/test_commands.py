@@ -46,7 +46,7 @@ def test_render_side_by_side_with_driving(tmp_path, inputs, synth) -> None:
     assert code == 0
     info = probe_video(out)
     # driving scaled to 256 high (512 wide) | landmarks 256 | result 256; fps and audio from driving.
-    assert info.size == (1024, 256) and info.frame_count == 8
+    assert info.size == (256, 1024) and info.frame_count == 8
     assert info.fps == Fraction(30000, 1001) and info.has_audio
     frame = next(read_video(out))
     pose = frame[:, 512:768]

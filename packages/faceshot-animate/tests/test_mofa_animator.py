@@ -171,3 +171,16 @@ def test_working_size_keeps_aspect_in_multiples_of_64():
     assert h % 64 == 0 and w == 64
     anim = MofaAnimator(tiny_components(0), device="cpu", dtype=torch.float32, size=None)
     assert anim.size is None
+
+
+def test_from_pretrained_defaults_to_cpu_float32_and_one_config() -> None:
+    from faceshot_animate.mofa import MofaConfig
+
+    cfg = MofaConfig(num_inference_steps=1, size=TINY_SIZE, window=5, stride=2)
+    anim = MofaAnimator.from_pretrained(tiny_components(0), config=cfg, progress=False)
+    assert anim.device == torch.device("cpu") and anim.dtype == torch.float32
+    assert anim.config == cfg and anim.num_inference_steps == 1 and anim.size == TINY_SIZE
+    assert next(anim.components.unet.parameters()).dtype == torch.float32
+    assert MofaConfig().num_inference_steps == 25 and MofaConfig().max_guidance == 7.5
+    with pytest.raises(MofaConfigError, match="num_inference_steps"):
+        MofaAnimator.from_pretrained(tiny_components(0), config=MofaConfig(num_inference_steps=0))

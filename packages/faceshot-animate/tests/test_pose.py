@@ -116,3 +116,19 @@ def test_side_by_side_scales_to_one_height() -> None:
     out = side_by_side([a, b, c], height=100)
     assert out.shape == (100, 50 + 100 + 50, 3)
     assert (out[:, 60:140] == 255).all() and (out[:, 160:] == 7).all()
+
+
+def test_preview_frame_is_driving_landmarks_result_at_the_result_height() -> None:
+    import numpy as np
+    from faceshot_retarget import template_face
+
+    from faceshot_animate import preview_frame, render_pose_image, side_by_side
+
+    result = np.full((64, 48, 3), 200, np.uint8)
+    driving = np.zeros((32, 32, 3), np.uint8)
+    lm = template_face(30.0, (24.0, 32.0))
+    panel = preview_frame(result, lm, driving)
+    assert panel.shape == (64, 64 + 48 + 48, 3)
+    expected = side_by_side([driving, render_pose_image(lm, (48, 64), thickness=1), result], height=64)
+    np.testing.assert_array_equal(panel, expected)
+    assert preview_frame(result, lm).shape == (64, 96, 3)  # no driving frame: two panels

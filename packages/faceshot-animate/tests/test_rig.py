@@ -377,3 +377,19 @@ def test_degenerate_first_frame_is_refused(emoji) -> None:
     flat = np.repeat(lm[30:31], 68, axis=0)
     with pytest.raises(AnimateInputError, match="frame 0"):
         RigAnimator().animate(img, np.stack([flat, flat]))
+
+
+def test_mouth_darkness_reads_the_mouth_window_moved_with_the_head(face) -> None:
+    """A dark mouth window reads dark, a bright one bright; a shifted head moves the window."""
+    from faceshot_animate._quality import mouth_darkness
+
+    _, lm = face
+    bright = np.full((256, 256, 3), 220, np.uint8)
+    dark = bright.copy()
+    box_lo = np.floor(lm[48:60].min(axis=0)).astype(int)
+    box_hi = np.ceil(lm[48:60].max(axis=0)).astype(int)
+    dark[box_lo[1] : box_hi[1] + 1, box_lo[0] : box_hi[0] + 1] = 10
+    assert mouth_darkness(bright, lm, lm) == 0.0
+    assert mouth_darkness(dark, lm, lm) > 0.1  # the lip box inside a window padded by half a mouth
+    moved = lm + np.array([0.0, 60.0])  # the whole head 60 px down: the window follows it
+    assert mouth_darkness(dark, lm, moved) < mouth_darkness(dark, lm, lm)

@@ -46,7 +46,7 @@ class TestRead:
         info = probe_video(synth.DATA / "carphone.mp4")
         assert info.fps == Fraction(30000, 1001)
         assert info.frame_count == 120
-        assert info.size == (176, 144)
+        assert info.size == (144, 176)
         assert info.has_audio is False and info.codec == "h264"
 
     def test_read_is_lazy_and_complete(self, synth) -> None:
@@ -98,7 +98,7 @@ class TestWrite:
         frames = _frames(10)
         out = write_video(tmp_path / "o.mp4", iter(frames), fps, progress=False)
         info = probe_video(out)
-        assert info.frame_count == 10 and info.fps == fps and info.size == (64, 48)
+        assert info.frame_count == 10 and info.fps == fps and info.size == (48, 64)
         back = list(read_video(out))
         assert len(back) == 10
         assert min(_psnr(a, b) for a, b in zip(frames, back, strict=True)) > 30
@@ -130,7 +130,7 @@ class TestWrite:
     def test_odd_size_is_padded_to_even(self, tmp_path) -> None:
         frames = [f[:47, :63] for f in _frames(3)]
         out = write_video(tmp_path / "odd.mp4", frames, 25, progress=False)
-        assert probe_video(out).size == (64, 48)
+        assert probe_video(out).size == (48, 64)
         back = next(read_video(out))
         assert _psnr(back[:47, :63], frames[0]) > 30
 

@@ -115,3 +115,16 @@ def test_cache_key_depends_on_image_prompt_and_config(tmp_path, rgb):
     assert cache.get(k) == make()
     cache.path(k).write_bytes(b"corrupt")
     assert cache.get(k) is None
+
+
+def test_backbone_registry_is_one_table() -> None:
+    import faceshot_features as ff
+
+    assert ff.BACKBONES == tuple(ff.BACKBONE_IDS) == ("embedded", "sd15-ip", "sd21")
+    assert ff.BACKBONE_IDS["embedded"] == "embedded-mobilenetv2"
+    for name, recorded in ff.BACKBONE_IDS.items():
+        assert ff.backbone_for_id(recorded) == name
+    assert ff.backbone_for_id("sd15-ip-variant") == "sd15-ip"
+    assert ff.backbone_for_id("classical-v1") is None
+    with pytest.raises(TypeError):
+        ff.BACKBONE_IDS["new"] = "x"  # type: ignore[index]

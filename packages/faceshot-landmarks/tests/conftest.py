@@ -10,6 +10,10 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from faceshot_retarget.testing import load_hypothesis_profile
+
+load_hypothesis_profile()  # `dev` unless HYPOTHESIS_PROFILE=ci (.ci/run) or --hypothesis-profile
+
 DATA = Path(__file__).parent / "data"
 HUMAN68 = DATA / "human68"
 CARPHONE = DATA / "carphone.mp4"

@@ -128,7 +128,7 @@ def test_track_points_follows_translation_and_flags_occlusion() -> None:
 def test_preview_and_draw(tmp_path, data_dir) -> None:
     pts = np.repeat(template_face(60.0, (88.0, 72.0))[None], CARPHONE_FRAMES, axis=0)
     out = fl.write_preview(data_dir / "carphone.mp4", pts, tmp_path / "p.mp4", progress=False)
-    _, _, size = fl.probe_video(out)
+    size = fl.probe_video(out).size
     assert size == (144, 176)
     assert sum(1 for _ in fl.iter_frames(out)) == CARPHONE_FRAMES
     img = np.zeros((20, 20, 3), np.uint8)

@@ -1,15 +1,6 @@
-import os
+"""Hypothesis profiles: ``dev`` by default, ``ci`` (2,000 derandomised examples per property)
+with ``HYPOTHESIS_PROFILE=ci`` or ``--hypothesis-profile ci`` (as ``.ci/run`` does)."""
 
-from hypothesis import HealthCheck, settings
+from faceshot_retarget.testing import load_hypothesis_profile
 
-# CI profile: >= 2,000 derandomised examples per property; `dev` for quick local runs.
-settings.register_profile(
-    "ci",
-    max_examples=2000,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    print_blob=True,
-)
-settings.register_profile("dev", max_examples=100, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+load_hypothesis_profile()

@@ -13,6 +13,7 @@ from faceshot_retarget import (
     LandmarkShapeError,
     SimilarityTransform,
     ibug68,
+    mirror_landmarks,
     rescale_points,
 )
 
@@ -96,3 +97,43 @@ def test_pair_tables_upper_above_lower_on_the_template():
     inner = TEMPLATE_68[ibug68.INNER_LIP_PAIRS]
     assert (inner[:, 0, 1] <= inner[:, 1, 1]).all()
     assert len(ibug68.FACE_OUTLINE) == 17 + 10 and ibug68.FACE_OUTLINE[-1] == 17
+
+
+def test_mirror_landmarks_flips_x_and_swaps_sides():
+    w = 200
+    face = TEMPLATE_68 * 100.0 + np.array([80.0, 90.0])
+    out = mirror_landmarks(face, w)
+    # the mirrored right-eye outer corner (36) is the image of the left-eye outer corner (45)
+    np.testing.assert_allclose(out[36], [w - 1 - face[45, 0], face[45, 1]])
+    np.testing.assert_allclose(mirror_landmarks(out, w), face)  # an involution
+    seq = np.stack([face, face + 1.0])
+    np.testing.assert_allclose(mirror_landmarks(seq, w)[1], mirror_landmarks(face + 1.0, w))
+    # pixel (x, y) of an image lands on pixel (W - 1 - x, y) of image[:, ::-1]
+    img = np.zeros((4, w), np.uint8)
+    img[1, 30] = 1
+    assert img[:, ::-1][1, w - 1 - 30] == 1
+    assert face.tolist() == (TEMPLATE_68 * 100.0 + np.array([80.0, 90.0])).tolist()  # input kept
+
+
+def test_mirror_landmarks_rejects_bad_input():
+    with pytest.raises(LandmarkShapeError, match=r"\(\.\.\., 68, 2\)"):
+        mirror_landmarks(np.zeros((5, 2)), 10)
+    with pytest.raises(ValueError, match="width"):
+        mirror_landmarks(TEMPLATE_68, 0)
+
+
+def test_hypothesis_runs_the_dev_or_ci_profile(request):
+    """`dev` (100 examples) unless CI asks for `ci` (2,000, derandomised)."""
+    import os
+
+    from hypothesis import settings
+
+    from faceshot_retarget.testing import HYPOTHESIS_EXAMPLES
+
+    expected = (
+        request.config.getoption("hypothesis_profile")
+        or os.environ.get("HYPOTHESIS_PROFILE")
+        or "dev"
+    )
+    assert settings._current_profile == expected
+    assert settings.default.max_examples == HYPOTHESIS_EXAMPLES[expected]

@@ -19,6 +19,7 @@ __all__ = [
     "FPS",
     "MAX_FRAME_SIDE",
     "TRANSLATION_SCALE",
+    "add_overwrite_argument",
     "check_outputs",
     "number",
 ]
@@ -56,13 +57,18 @@ def number(lo: float, hi: float, *, integer: bool = False) -> Callable[[str], An
 def check_outputs(
     outputs: Sequence[tuple[str, str | None, tuple[str, ...] | None, str | None]],
     inputs: Sequence[str | os.PathLike[str] | None],
+    *,
+    overwrite: bool | None = None,
 ) -> None:
-    """Check every output of a command before any work: the output policy for each, and no
-    two outputs at the same path.
+    """Check every output of a command before any work: the output policy for each, no two
+    outputs at the same path, and (``overwrite=False``) no existing file replaced.
 
     Args:
         outputs: ``(option, path or None, accepted suffixes or None, format)`` per output.
         inputs: the command's input paths.
+        overwrite: the command's ``--overwrite`` (:func:`add_overwrite_argument`): False
+            refuses an output that already exists; ``None`` (a command without the flag)
+            does not look.
 
     Raises:
         faceshot.OutputPathError: the first problem, one line naming the option.
@@ -79,3 +85,11 @@ def check_outputs(
         if key in seen:
             raise OutputPathError(f"{option} {path!r} is the same path as {seen[key]}; each output needs its own file")
         seen[key] = option
+        if overwrite is False and os.path.lexists(path):
+            raise OutputPathError(f"{option} {path!r} already exists; pass --overwrite to replace it")
+
+
+def add_overwrite_argument(p: Any) -> None:
+    """``--overwrite``: the one meaning across commands: an existing output is refused unless
+    it is given, and then replaced atomically (never deleted before the new one is complete)."""
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (refused otherwise)")

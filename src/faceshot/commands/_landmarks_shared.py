@@ -9,9 +9,6 @@ from typing import Any
 
 __all__ = ["extractor_for_gallery", "make_extractor"]
 
-#: Gallery backbone id prefix -> ``faceshot_features.load_extractor`` name.
-_FEATURE_NAMES = {"embedded": "embedded", "sd15": "sd15-ip", "sd21": "sd21"}
-
 
 def make_extractor(name: str, config: dict[str, Any] | None = None) -> Any:
     """An extractor by CLI name: ``classical`` (built in) or a ``faceshot_features`` name.
@@ -33,8 +30,9 @@ def make_extractor(name: str, config: dict[str, Any] | None = None) -> Any:
             f"backbone {name!r} needs faceshot_features.load_extractor, which is not available "
             "in this install; use --backbone classical"
         ) from None
-    key = next((v for k, v in _FEATURE_NAMES.items() if name.startswith(k)), name)
-    return load_extractor(key)
+    from faceshot_features import backbone_for_id
+
+    return load_extractor(backbone_for_id(name) or name)
 
 
 def extractor_for_gallery(gallery: Any, override: str | None = None) -> Any:

@@ -11,7 +11,9 @@ import argparse
 import sys
 from typing import Any
 
-from faceshot.commands._args import CRF, EXPRESSION_SCALE, number
+from faceshot_features import BACKBONES
+
+from faceshot.commands._args import CRF, EXPRESSION_SCALE, add_overwrite_argument, number
 from faceshot.commands.retarget import add_motion_argument, parse_translation_scale
 
 __all__ = ["register"]
@@ -29,10 +31,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("driving", metavar="DRIVING", help="driving video (.mp4, ...)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="output video")
     p.add_argument("--landmarks", metavar="R.pts", help="the character's 68 landmarks (.pts/.json/.npy) instead of matching")
+    p.add_argument("--driving-landmarks", metavar="D.npy", help="the driving video's landmarks (.npy/.json, e.g. from `faceshot landmarks detect`) instead of detecting them")
     p.add_argument("--save-landmarks", metavar="R.pts", help="write the character's landmarks used (.pts/.json/.npy) to edit and pass back with --landmarks")
     p.add_argument("--preview", action="store_true", help="also write OUT.preview.mp4: driving | landmarks | result")
     p.add_argument("--preview-output", metavar="P.mp4", help="path of the preview video (implies --preview)")
-    p.add_argument("--backbone", choices=("embedded", "sd15-ip", "sd21"), default="embedded", help="matching features (default embedded, CPU)")
+    p.add_argument("--backbone", choices=BACKBONES, default="embedded", help="matching features (default embedded, CPU)")
     p.add_argument("--backbone-weights", metavar="PATH", help="weights of the backbone (sd*: diffusers directory)")
     p.add_argument("--gallery", metavar="DIR", help="appearance gallery (default: the shipped one, for 'embedded')")
     p.add_argument("--animator", choices=("rig", "warp", "mofa"), default="rig", help="renderer: rig (default, CPU part-aware), warp (CPU mesh warp) or mofa (GPU)")
@@ -59,6 +62,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-side", type=number(32, 8192, integer=True), default=1024, metavar="PX", help="downscale larger characters to this long side, 32..8192 (default 1024)")
     p.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
     p.add_argument("--crf", type=number(*CRF, integer=True), default=18, help="x264 quality 0..51 (default 18)")
+    add_overwrite_argument(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.set_defaults(handler=_animate)
 
@@ -85,7 +89,8 @@ def _animate(args: argparse.Namespace) -> int:
             ("--preview-output" if args.preview_output else "--preview", preview, (".mp4",), "H.264 MP4"),
             ("--save-landmarks", args.save_landmarks, (".pts", ".json", ".npy"), None),
         ],
-        inputs=(args.character, args.driving, args.landmarks, args.gallery),
+        inputs=(args.character, args.driving, args.landmarks, args.driving_landmarks, args.gallery),
+        overwrite=args.overwrite,
     )
     fs = FaceShot(
         backbone=args.backbone,
@@ -111,6 +116,7 @@ def _animate(args: argparse.Namespace) -> int:
             args.driving,
             outs.stage(args.output),
             landmarks=args.landmarks,
+            driving_landmarks=args.driving_landmarks,
             preview=outs.stage(preview) if preview else None,
             audio=not args.no_audio,
             crf=args.crf,

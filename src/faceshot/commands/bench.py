@@ -27,7 +27,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--repo", type=Path, metavar="DIR",
                    help="a faceshot checkout, for the matcher-accuracy figures (default: the current directory "
                         "or a parent, when it is one)")
-    p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    # before issue 15 the bars were off unless --progress; kept (a no-op) so scripts keep working
+    p.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=_bench)
 
 
@@ -47,7 +49,7 @@ def _bench(args: argparse.Namespace) -> int:
     if repo == "auto" and find_checkout() is None:
         print("faceshot bench: no faceshot checkout here (gallery_src/, bench/matching.py): the matcher-accuracy "
               "figures are n/a; run in a checkout or pass --repo DIR", file=sys.stderr)
-    result = run_bench(quick=args.quick, character=args.character, driving=args.driving, progress=args.progress, repo=repo)
+    result = run_bench(quick=args.quick, character=args.character, driving=args.driving, progress=not args.no_progress, repo=repo)
     print(format_table(result))
     if args.json:
         text = json.dumps(result, indent=2).encode()

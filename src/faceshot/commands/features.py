@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import Any
 
+from faceshot_features import BACKBONES
+
 __all__ = ["register"]
 
 
@@ -27,7 +29,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("image", metavar="IMAGE", help="input image (PNG, JPEG, ...)")
     p.add_argument("-o", "--output", required=True, metavar="F.npz", help="output feature file")
-    p.add_argument("--backbone", choices=("embedded", "sd15-ip", "sd21"), default="embedded",
+    p.add_argument("--backbone", choices=BACKBONES, default="embedded",
                    help="feature backbone (default: embedded)")
     p.add_argument("--weights", metavar="PATH", default=None,
                    help="weights: MobileNetV2 .pth (embedded) or diffusers pipeline directory / HF id (sd*)")

@@ -38,8 +38,7 @@ def _build(args: argparse.Namespace) -> int:
     import numpy as np
     from faceshot_landmarks import add_domain, annotated_images, read_image
     from faceshot_landmarks.errors import FaceshotLandmarksError
-    from faceshot_landmarks.testing import flip_example
-    from faceshot_retarget import load_landmarks
+    from faceshot_retarget import load_landmarks, mirror_landmarks
     from tqdm import tqdm
 
     from faceshot._io import check_output_path
@@ -62,7 +61,7 @@ def _build(args: argparse.Namespace) -> int:
         _check_inside(points, image.shape[:2], ann_path, img_path)
         examples = [(image, points)]
         if args.flip:
-            examples.append(flip_example(image, points))
+            examples.append((np.ascontiguousarray(image[:, ::-1]), mirror_landmarks(points, image.shape[1])))
         for im, p in examples:
             feats.append(extractor.extract(im))
             pts.append(p)

@@ -11,7 +11,7 @@ __all__ = ["register"]
 
 def register(subparsers: Any) -> None:
     """Add the ``landmarks`` command group."""
-    from faceshot.commands._args import number
+    from faceshot.commands._args import add_overwrite_argument, number
 
     p = subparsers.add_parser("landmarks", help="68-point driving landmarks and their evaluation")
     sub = p.add_subparsers(dest="landmarks_command", metavar="ACTION", required=True)
@@ -21,18 +21,24 @@ def register(subparsers: Any) -> None:
         description="Human faces: every face is found and grouped into people by dlib's face "
         "descriptor, shot cuts are detected, and one person is tracked (the primary one, or --face N; "
         "--list-faces shows them). The dlib 68-point model is for non-commercial research only. "
-        "Other characters: --backend match --gallery G (the matcher on every frame, fused with optical flow).",
+        "Other characters: --detector matcher --gallery G (the matcher on every frame, fused with optical flow).",
     )
     d.add_argument("video", metavar="VIDEO")
     d.add_argument("-o", "--output", metavar="D.npy", help=".npy (T, 68, 2) or .json (with visibility); .pts holds one frame and is refused; required unless --list-faces")
     d.add_argument("--preview", metavar="P.mp4", help="also write the video with the landmarks drawn")
-    d.add_argument("--backend", choices=("dlib", "match"), default="dlib")
-    d.add_argument("--gallery", metavar="G", help="gallery for --backend match")
+    d.add_argument(
+        "--detector", choices=("dlib", "matcher"), default=None,
+        help="dlib (human faces, default) or matcher (any face: the gallery matcher on every frame, fused with flow)",
+    )
+    # the name before issue 15, kept so scripts keep working; --detector is the documented one
+    d.add_argument("--backend", choices=("dlib", "match"), default=None, help=argparse.SUPPRESS)
+    d.add_argument("--gallery", metavar="G", help="gallery for --detector matcher")
     d.add_argument("--predictor", metavar="FILE", help="dlib shape_predictor_68_face_landmarks.dat")
     d.add_argument("--max-gap", type=number(0, 100_000, integer=True), default=15, help="longest gap (frames) interpolated, 0..100000")
     d.add_argument("--redetect-every", type=number(1, 100_000, integer=True), default=None, help="frames between detector runs, 1..100000 (default 10)")
     d.add_argument("--face", type=int, metavar="N", help="which person to follow (default: most frames x largest face)")
     d.add_argument("--list-faces", action="store_true", help="print the faces found (index, frames, size, where) and the cuts; write nothing")
+    add_overwrite_argument(d)
     d.add_argument("--no-progress", action="store_true", help="hide progress bars")
     d.set_defaults(handler=_detect)
     e = sub.add_parser(
@@ -63,20 +69,24 @@ def _detect(args: argparse.Namespace) -> int:
     from faceshot.commands._args import check_outputs
     from faceshot.commands._landmarks_shared import extractor_for_gallery
 
+    if args.detector is not None and args.backend is not None:
+        raise ValueError("pass --detector only (--backend is its old name)")
+    detector = args.detector or {"match": "matcher"}.get(args.backend or "dlib", "dlib")
     if args.output is None and not args.list_faces:
         raise ValueError("-o/--output is required (or --list-faces to only list the faces)")
-    if args.backend != "dlib" and (args.list_faces or args.face is not None):
-        raise ValueError("--list-faces and --face need --backend dlib")
+    if detector != "dlib" and (args.list_faces or args.face is not None):
+        raise ValueError("--list-faces and --face need --detector dlib")
     # Both outputs are checked before the detection runs, and written together or not at all.
     check_outputs(
         [("-o", args.output, (".npy", ".json"), None), ("--preview", args.preview, (".mp4",), "H.264 MP4")],
         inputs=(args.video, args.gallery, args.predictor),
+        overwrite=args.overwrite,
     )
-    check_driving_video(args.video, probe(args.video).size)
+    check_driving_video(args.video, probe(args.video).size_wh)
     progress = not args.no_progress
     if args.face is not None and args.face < 0:
         raise ValueError(f"--face must be >= 0; got {args.face}")
-    if args.backend == "dlib":
+    if detector == "dlib":
         extra = {} if args.redetect_every is None else {"redetect_every": args.redetect_every}
         config = DetectConfig(max_gap=args.max_gap, **extra)
         lm = DlibLandmarker(args.predictor, upsample=config.upsample, detect_max_side=config.detect_max_side)
@@ -92,7 +102,7 @@ def _detect(args: argparse.Namespace) -> int:
         result = driving.landmarks
     else:
         if not args.gallery:
-            raise ValueError("`--backend match` needs `--gallery G`")
+            raise ValueError("`--detector matcher` needs `--gallery G`")
         gallery = load_gallery(args.gallery)
         result = match_video(args.video, extractor_for_gallery(gallery), gallery, progress=progress)
     with AtomicOutputs() as outs:
@@ -102,7 +112,7 @@ def _detect(args: argparse.Namespace) -> int:
     vis = result.visible if result.visible is not None else np.ones(result.points.shape[:2], bool)
     lost = int((~vis.all(axis=1)).sum())
     print(f"{args.output}: {result.num_frames} frames, {lost} filled or partly tracked")
-    if args.backend == "dlib":
+    if detector == "dlib":
         n = len(driving.faces)
         print(f"  face {driving.person} of {n} ({driving.face.describe(driving.image_size)}); "
               f"{len(driving.cuts)} cut{'s' * (len(driving.cuts) != 1)}" + (f" at frames {', '.join(map(str, driving.cuts))}" if driving.cuts else ""))

@@ -26,6 +26,9 @@ def register(subparsers: Any) -> None:
                    help="which face when there are several, largest first (default 0: the largest)")
     p.add_argument("--human", choices=("auto", "dlib", "matcher"), default="auto",
                    help="auto: dlib's 68-point predictor when dlib finds a human face, else the matcher (default)")
+    from faceshot.commands._args import add_overwrite_argument
+
+    add_overwrite_argument(p)
     p.set_defaults(handler=_match)
 
 
@@ -44,6 +47,7 @@ def _match(args: argparse.Namespace) -> int:
     check_outputs(
         [("-o", args.output, (".pts", ".json", ".npy"), None), ("--plot", args.plot, (".png", ".jpg", ".jpeg"), None)],
         inputs=(args.image, args.gallery),
+        overwrite=args.overwrite,
     )
     if args.face < 0:
         raise ValueError(f"`--face` must be >= 0; got {args.face}")

@@ -12,7 +12,7 @@ import argparse
 import re
 from typing import Any
 
-from faceshot.commands._args import CRF, FPS, MAX_FRAME_SIDE, number
+from faceshot.commands._args import CRF, FPS, MAX_FRAME_SIDE, add_overwrite_argument, number
 
 __all__ = ["parse_size", "register"]
 
@@ -49,6 +49,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--grid-step", type=number(1, 32, integer=True), default=None, help="coarse map step in pixels, 1..32 (warp: 1 = exact, default 4; rig: default 2.5 %% of the face width)")
     p.add_argument("--no-cavity", action="store_true", help="do not paint a mouth cavity when the lips open")
     p.add_argument("--crf", type=number(*CRF, integer=True), default=18, help="x264 quality, 0 (lossless) .. 51 (default 18)")
+    add_overwrite_argument(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=_render)
 
@@ -59,6 +60,7 @@ def _render(args: argparse.Namespace) -> int:
     check_outputs(  # before the heavy imports: a refused output costs no time
         [("-o", args.output, (".mp4",), "H.264 MP4")],
         inputs=(args.image, args.landmarks, args.side_by_side, args.audio_from),
+        overwrite=args.overwrite,
     )
     from collections.abc import Iterator
     from fractions import Fraction
@@ -71,11 +73,10 @@ def _render(args: argparse.Namespace) -> int:
         WarpAnimator,
         WarpConfig,
         load_image,
+        preview_frame,
         probe_video,
         read_video,
-        render_pose_image,
         scale_landmarks,
-        side_by_side,
         write_video,
     )
     from faceshot_retarget import load_landmarks
@@ -117,8 +118,7 @@ def _render(args: argparse.Namespace) -> int:
             for t, result in enumerate(frames):
                 last = next(driving, last)
                 assert last is not None
-                pose = render_pose_image(pose_pts[t], out_size, thickness=max(1, round(out_size[1] / 256)))
-                yield side_by_side([last, pose, result], height=out_size[1])
+                yield preview_frame(result, pose_pts[t], last)
 
         stream: Iterator[np.ndarray] = panels()
     else:

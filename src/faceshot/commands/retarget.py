@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import math
 
-from faceshot.commands._args import EXPRESSION_SCALE, FPS, TRANSLATION_SCALE, number
+from faceshot_retarget import RETARGET_SMOOTHING
+
+from faceshot.commands._args import (
+    EXPRESSION_SCALE,
+    FPS,
+    TRANSLATION_SCALE,
+    add_overwrite_argument,
+    number,
+)
 
 __all__ = ["add_motion_argument", "parse_translation_scale", "register"]
 
@@ -43,10 +51,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--cuts", default="", metavar="N,N,...", help="frames where a new shot starts (comma-separated)")
     p.add_argument("--canvas-size", metavar="HxW", help="keep the character's face inside an H x W canvas")
-    p.add_argument("--smooth", action="store_true", help="apply a One-Euro temporal filter to the output")
-    p.add_argument("--min-cutoff", type=number(0.001, 100.0), default=1.0, help="One-Euro min cutoff, Hz, in [0.001, 100] (default 1.0)")
-    p.add_argument("--beta", type=number(0.0, 100.0), default=0.05, help="One-Euro speed coefficient, in [0, 100] (default 0.05)")
+    p.add_argument("--smooth", action="store_true", help="apply a One-Euro temporal filter to the output (FaceShot's and `faceshot animate`'s, on by default there)")
+    p.add_argument("--min-cutoff", type=number(0.001, 100.0), default=RETARGET_SMOOTHING.min_cutoff, help=f"One-Euro min cutoff, Hz, in [0.001, 100] (default {RETARGET_SMOOTHING.min_cutoff:g}, as the API)")
+    p.add_argument("--beta", type=number(0.0, 100.0), default=RETARGET_SMOOTHING.beta, help=f"One-Euro speed coefficient, in [0, 100] (default {RETARGET_SMOOTHING.beta:g}, as the API)")
     p.add_argument("--fps", type=number(*FPS), default=25.0, help="driving frame rate for smoothing, in [1, 240] (default 25)")
+    add_overwrite_argument(p)
     p.set_defaults(handler=_run)
 
 
@@ -104,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
     from faceshot.errors import OutputPathError
 
     inputs = (args.driving, args.target, args.reference)
-    check_outputs([("-o", args.output, (".npy", ".json", ".pts"), None)], inputs=inputs)
+    check_outputs([("-o", args.output, (".npy", ".json", ".pts"), None)], inputs=inputs, overwrite=args.overwrite)
     driving = load_landmarks(args.driving)
     if args.output.lower().endswith(".pts") and driving.num_frames != 1:
         raise OutputPathError(

@@ -20,10 +20,11 @@
 Every animator follows the :class:`Animator` protocol.
 """
 
+from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
 from faceshot_animate._image import as_uint8_image, composite_over, load_image
-from faceshot_animate._panels import side_by_side
+from faceshot_animate._panels import preview_frame, side_by_side
 from faceshot_animate._pose import (
     EXPORT_FORMATS,
     POSE_PARTS,
@@ -60,7 +61,8 @@ from faceshot_animate.errors import (
 if TYPE_CHECKING:  # pragma: no cover
     from faceshot_animate.mofa import MofaAnimator
 
-__version__ = "0.1.0"
+#: The installed distribution's version (its pyproject.toml, read by importlib.metadata).
+__version__ = _metadata.version("faceshot-animate")
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -95,6 +97,7 @@ __all__ = [
     "mouth_opening",
     "palette_share",
     "pearson",
+    "preview_frame",
     "probe_video",
     "read_video",
     "render_pose_image",

@@ -86,10 +86,12 @@ def fill_polygon(
         return
     line = cv2.LINE_AA if antialias else cv2.LINE_8
     o = np.asarray(offset, dtype=np.float64)
-    cv2.fillPoly(mask, [np.round((r - o) * _ONE).astype(np.int32) for r in outer], value, line, SHIFT)  # type: ignore[call-overload, arg-type]
+    rings = [np.round((r - o) * _ONE).astype(np.int32) for r in outer]
+    cv2.fillPoly(mask, rings, value, line, SHIFT)  # type: ignore[call-overload, arg-type]
     if holes:
         zero = 0 if np.isscalar(value) else tuple(0 for _ in value)  # type: ignore[union-attr]
-        cv2.fillPoly(mask, [np.round((r - o) * _ONE).astype(np.int32) for r in holes], zero, line, SHIFT)  # type: ignore[call-overload, arg-type]
+        rings = [np.round((r - o) * _ONE).astype(np.int32) for r in holes]
+        cv2.fillPoly(mask, rings, zero, line, SHIFT)  # type: ignore[call-overload, arg-type]
 
 
 def mask_to_polygon(mask: NDArray[np.generic], *, offset: tuple[float, float] = (0.0, 0.0)) -> shapely.Geometry:

@@ -29,41 +29,60 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from faceshot_retarget import ibug68
 from numpy.typing import NDArray
 from scipy.spatial import Delaunay
 
 __all__ = ["Mesh", "build_mesh", "estimate_similarity"]
 
-#: Facial contours forced into the triangulation: (indices, closed).
+def _chain(part: slice) -> tuple[int, ...]:
+    return tuple(range(part.start, part.stop))
+
+
+#: Facial contours forced into the triangulation: (indices, closed), from the iBUG layout
+#: of :mod:`faceshot_retarget.ibug68`.
 _CONTOURS: tuple[tuple[tuple[int, ...], bool], ...] = (
-    (tuple(range(0, 17)), False),  # jaw
-    (tuple(range(17, 22)), False),  # right brow
-    (tuple(range(22, 27)), False),  # left brow
-    (tuple(range(27, 31)), False),  # nose bridge
-    ((31, 32, 33, 34, 35), False),  # nose base
-    (tuple(range(36, 42)), True),  # right eye
-    (tuple(range(42, 48)), True),  # left eye
-    (tuple(range(48, 60)), True),  # outer lips
-    (tuple(range(60, 68)), True),  # inner lips
-    ((48, 60), False),  # mouth corners, outer to inner
-    ((54, 64), False),
+    (_chain(ibug68.JAW), False),
+    (_chain(ibug68.RIGHT_BROW), False),
+    (_chain(ibug68.LEFT_BROW), False),
+    (_chain(ibug68.NOSE_BRIDGE), False),
+    (_chain(ibug68.NOSE_BASE), False),
+    (_chain(ibug68.RIGHT_EYE), True),
+    (_chain(ibug68.LEFT_EYE), True),
+    (_chain(ibug68.OUTER_LIPS), True),
+    (_chain(ibug68.INNER_LIPS), True),
+    # mouth corners, outer to inner (the ends of the outer- and inner-lip upper chains)
+    *(((int(o), int(i)), False) for o, i in zip(
+        ibug68.CHAINS["upper_outer_lip"][[0, -1]],
+        ibug68.CHAINS["upper_inner_lip"][[0, -1]],
+        strict=True,
+    )),
 )
 
-#: Landmarks whose motion defines the global (head) similarity: jaw ends, brows, nose,
-#: eye corners. The mouth and lids are left out so expressions do not move the head.
+#: Landmarks whose motion defines the global (head) similarity: the four outermost jaw
+#: points at each end, brows, nose, eye corners. The mouth and lids are left out so
+#: expressions do not move the head.
 STABLE_POINTS: NDArray[np.intp] = np.array(
-    [0, 1, 2, 3, 13, 14, 15, 16, *range(17, 36), 36, 39, 42, 45], dtype=np.intp
+    [
+        *_chain(ibug68.JAW)[:4],
+        *_chain(ibug68.JAW)[-4:],
+        *_chain(ibug68.EYEBROWS),
+        *_chain(ibug68.NOSE),
+        *(int(i) for i in ibug68.CHAINS["right_upper_lid"][[0, -1]]),
+        *(int(i) for i in ibug68.CHAINS["left_upper_lid"][[0, -1]]),
+    ],
+    dtype=np.intp,
 )
 
-#: Vertical point pairs (upper, lower) of the eyes and inner lips, opened in the
-#: topology copy when they (nearly) coincide.
 #: Landmark groups whose neighbourhood gets an exact (step 1) map: eyes and mouth.
-_DETAIL_PARTS = (slice(36, 42), slice(42, 48), slice(48, 68))
+_DETAIL_PARTS = (ibug68.RIGHT_EYE, ibug68.LEFT_EYE, ibug68.MOUTH)
 #: Non-rigid motion (pixels) of a detail part below which its coarse map is kept.
 _DETAIL_TOLERANCE = 0.25
 
-_EYE_PAIRS = np.array([[37, 41], [38, 40], [43, 47], [44, 46]], dtype=np.intp)
-_LIP_PAIRS = np.array([[61, 67], [62, 66], [63, 65]], dtype=np.intp)
+#: Vertical point pairs (upper, lower) of the eyes and inner lips, opened in the
+#: topology copy when they (nearly) coincide.
+_EYE_PAIRS = ibug68.EYE_LID_PAIRS
+_LIP_PAIRS = ibug68.INNER_LIP_PAIRS
 
 
 def estimate_similarity(
@@ -71,26 +90,24 @@ def estimate_similarity(
 ) -> NDArray[np.float64]:
     """Least-squares similarity (Umeyama, no reflection) mapping ``src`` onto ``dst``.
 
+    A thin adapter over :meth:`faceshot_retarget.SimilarityTransform.from_estimate` (the
+    one Umeyama fit) returning the (2, 3) matrix form the mesh composes with.
+
     Args:
         src: (N, 2) float64 points (x, y).
         dst: (N, 2) float64 points (x, y).
 
     Returns:
-        (2, 3) float64 matrix ``M`` with ``dst ≈ src @ M[:, :2].T + M[:, 2]``. Identity
-        when ``src`` is degenerate (all points equal).
+        (2, 3) float64 matrix ``M`` with ``dst ≈ src @ M[:, :2].T + M[:, 2]``. A pure
+        translation (centroid onto centroid) when ``src`` is degenerate (all points equal).
     """
-    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
-    s, d = src - mu_s, dst - mu_d
-    var = float((s**2).sum())
-    if var <= 1e-12:
-        return np.array([[1.0, 0.0, mu_d[0] - mu_s[0]], [0.0, 1.0, mu_d[1] - mu_s[1]]])
-    cov = d.T @ s
-    u, sig, vt = np.linalg.svd(cov)
-    fix = np.diag([1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
-    rot = u @ fix @ vt
-    scale = float((sig * np.diag(fix)).sum()) / var
-    a = scale * rot
-    return np.concatenate([a, (mu_d - mu_s @ a.T)[:, None]], axis=1)
+    from faceshot_retarget import DegenerateLandmarksError, SimilarityTransform
+
+    try:
+        return SimilarityTransform.from_estimate(src, dst).params
+    except DegenerateLandmarksError:
+        shift = np.mean(dst, axis=0) - np.mean(src, axis=0)
+        return np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]])
 
 
 def _apply(m: NDArray[np.float64], pts: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -98,7 +115,14 @@ def _apply(m: NDArray[np.float64], pts: NDArray[np.float64]) -> NDArray[np.float
 
 
 #: (corner a, corner b, pair rows) of the eyes and the inner lips, for :func:`unfold_lids`.
-_LID_GROUPS = ((36, 39, _EYE_PAIRS[:2]), (42, 45, _EYE_PAIRS[2:]), (60, 64, _LIP_PAIRS))
+_LID_GROUPS = tuple(
+    (int(ibug68.CHAINS[chain][0]), int(ibug68.CHAINS[chain][-1]), pairs)
+    for chain, pairs in (
+        ("right_upper_lid", _EYE_PAIRS[:2]),
+        ("left_upper_lid", _EYE_PAIRS[2:]),
+        ("upper_inner_lip", _LIP_PAIRS),
+    )
+)
 
 
 def _crossing(landmarks: NDArray[np.float64]) -> list[NDArray[np.float64]]:
@@ -160,11 +184,8 @@ def _open_pairs(
 def _topology_landmarks(lm: NDArray[np.float64]) -> NDArray[np.float64]:
     """A copy of (68, 2) landmarks with nearly closed eyes and mouth opened a little."""
     out = lm.copy()
-    eye_w = np.linalg.norm(lm[[39, 45]] - lm[[36, 42]], axis=1)
-    for k in range(2):
-        _open_pairs(out, _EYE_PAIRS[2 * k : 2 * k + 2], float(eye_w[k]), 0.12)
-    mouth_w = float(np.linalg.norm(lm[64] - lm[60]))
-    _open_pairs(out, _LIP_PAIRS, mouth_w, 0.06)
+    for (a, b, pairs), share in zip(_LID_GROUPS, (0.12, 0.12, 0.06), strict=True):
+        _open_pairs(out, pairs, float(np.linalg.norm(lm[b] - lm[a])), share)
     return out
 
 

@@ -90,7 +90,8 @@ def mls_rigid(
     basis[:, 3:5] = qc
     basis[:, 5] = qc[:, 0] * pc[:, 0] + qc[:, 1] * pc[:, 1]
     basis[:, 6] = qc[:, 1] * pc[:, 0] - qc[:, 0] * pc[:, 1]
-    sums = np.asarray(cv2.gemm(np.ascontiguousarray(w, dtype=np.float32), basis, 1.0, None, 0.0), np.float64)  # type: ignore[call-overload]
+    w32 = np.ascontiguousarray(w, dtype=np.float32)
+    sums = np.asarray(cv2.gemm(w32, basis, 1.0, None, 0.0), np.float64)  # type: ignore[call-overload]
     total = sums[:, 0]
     ps = sums[:, 1:3] / total[:, None]
     qs = sums[:, 3:5] / total[:, None]
@@ -135,7 +136,8 @@ def mls_affine(
     w = _weights(vc, pc, alpha, eps)
     px, py, qx, qy = pc[:, 0], pc[:, 1], qc[:, 0], qc[:, 1]
     basis = np.stack([np.ones_like(px), px, py, qx, qy, px * px, px * py, py * py, px * qx, px * qy, py * qx, py * qy], axis=1)
-    sums = np.asarray(cv2.gemm(np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(basis, np.float32), 1.0, None, 0.0), np.float64)  # type: ignore[call-overload]
+    w32, b32 = np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(basis, np.float32)
+    sums = np.asarray(cv2.gemm(w32, b32, 1.0, None, 0.0), np.float64)  # type: ignore[call-overload]
     total = sums[:, 0]
     ps = sums[:, 1:3] / total[:, None]
     qs = sums[:, 3:5] / total[:, None]

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from faceshot_animate._image import composite_over
+from faceshot_animate._pose import render_pose_image
 from faceshot_animate.errors import AnimateInputError
 
-__all__ = ["side_by_side"]
+__all__ = ["preview_frame", "side_by_side"]
 
 
 def side_by_side(
@@ -53,3 +54,27 @@ def side_by_side(
             arr = np.asarray(cv2.resize(arr, (new_w, target), interpolation=interp), np.uint8)
         out.append(arr)
     return np.ascontiguousarray(np.concatenate(out, axis=1))
+
+
+def preview_frame(
+    result: NDArray[np.uint8],
+    landmarks: ArrayLike,
+    driving: NDArray[np.uint8] | None = None,
+) -> NDArray[np.uint8]:
+    """One frame of the preview video: driving | landmarks | result, at the result's height.
+
+    The landmark panel is :func:`~faceshot_animate.render_pose_image` of ``landmarks`` on a
+    canvas of the result's size, lines ``max(1, round(H / 256))`` pixels thick.
+
+    Args:
+        result: (H, W, 3|4) uint8 rendered frame.
+        landmarks: (68, 2) float64 pixel (x, y) of this frame, in ``result`` pixels.
+        driving: (H', W', 3) uint8 driving frame, or ``None`` (that panel is left out, e.g.
+            before the driving video's first frame or after its last).
+
+    Returns:
+        (H, W_total, 3) uint8 RGB.
+    """
+    h, w = result.shape[:2]
+    pose = render_pose_image(landmarks, (w, h), thickness=max(1, round(h / 256)))
+    return side_by_side([p for p in (driving, pose, result) if p is not None], height=h)

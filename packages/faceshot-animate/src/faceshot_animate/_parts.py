@@ -22,6 +22,7 @@ from typing import Final
 
 import numpy as np
 import shapely
+from faceshot_retarget import ibug68
 from numpy.typing import NDArray
 
 from faceshot_animate._geometry import polygon_rings
@@ -113,6 +114,6 @@ def smooth_lip_chains(rest: NDArray[np.float64], now: NDArray[np.float64], degre
         coef, *_ = np.linalg.lstsq(basis, disp, rcond=None)
         acc[idx] += r + basis @ coef
         cnt[idx] += 1
-    lips = np.arange(48, 68)
+    lips = ibug68.part_indices("mouth")
     out[lips] = acc[lips] / cnt[lips, None]
     return out

@@ -100,16 +100,16 @@ def scale_landmarks(
         size: (W, H) of the target frame.
 
     Returns:
-        (T, 68, 2) float64, ``(p + 0.5) * size / source_size - 0.5``.
+        (T, 68, 2) float64, ``(p + 0.5) * size / source_size - 0.5``
+        (:func:`faceshot_retarget.rescale_points`).
     """
-    from faceshot_retarget import as_points
+    from faceshot_retarget import as_points, rescale_points
 
     pts = as_points(landmarks, "landmarks")
     src = _size(source_size, "source_size")
     dst = _size(size, "size")
     assert src is not None and dst is not None
-    factor = np.array([dst[0] / src[0], dst[1] / src[1]])
-    return np.asarray((pts + 0.5) * factor - 0.5, dtype=np.float64)
+    return rescale_points(pts, src[::-1], dst[::-1])
 
 
 def render_pose_image(

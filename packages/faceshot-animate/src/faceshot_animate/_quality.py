@@ -271,11 +271,11 @@ def mouth_darkness(frame: NDArray[np.uint8], landmarks0: NDArray[np.float64], la
     head similarity (weighted fit of the stable landmarks) from ``landmarks0`` to
     ``landmarks`` (frame t). Independent of the renderer that drew ``frame``.
     """
-    from faceshot_retarget import SimilarityTransform
+    from faceshot_retarget import SimilarityTransform, ibug68
 
     from faceshot_animate._rig import HEAD_WEIGHTS
 
-    lips = landmarks0[48:60]
+    lips = landmarks0[ibug68.OUTER_LIPS]
     lo, hi = lips.min(axis=0), lips.max(axis=0)
     pad = 0.5 * (hi[0] - lo[0])
     box = np.array([[lo[0] - pad, lo[1] - pad], [hi[0] + pad, lo[1] - pad], [hi[0] + pad, hi[1] + pad], [lo[0] - pad, hi[1] + pad]])

@@ -35,6 +35,7 @@ from typing import Final, Literal
 import cv2
 import numpy as np
 import shapely
+from faceshot_retarget import ibug68
 from numpy.typing import NDArray
 
 from faceshot_animate._geometry import fill_polygon, head_oval, mask_to_polygon
@@ -54,15 +55,14 @@ __all__ = [
 Background = Literal["transparent", "plain", "scene"]
 Style = Literal["flat", "photo"]
 
+#: (2,) the inner mouth corners (60, 64): the ends of the upper inner lip.
+_INNER_CORNERS: Final = tuple(int(i) for i in ibug68.CHAINS["upper_inner_lip"][[0, -1]])
+
 #: Feature layers: name -> landmark indices the polygon is grown from.
 FEATURES: Final = MappingProxyType(
     {
-        "right_brow": tuple(range(17, 22)),
-        "left_brow": tuple(range(22, 27)),
-        "nose": tuple(range(27, 36)),
-        "right_eye": tuple(range(36, 42)),
-        "left_eye": tuple(range(42, 48)),
-        "mouth": tuple(range(48, 68)),
+        name: tuple(int(i) for i in ibug68.part_indices(name))
+        for name in ("right_brow", "left_brow", "nose", "right_eye", "left_eye", "mouth")
     }
 )
 
@@ -75,13 +75,14 @@ def head_similarity_weights() -> NDArray[np.float64]:
     count half; the rest of the jaw (it drops with the mouth), lids and lips (expression)
     count nothing, so opening the mouth or blinking never moves the head.
     """
-    w = np.zeros(68)
-    w[[0, 16]] = 4.0
-    w[[1, 2, 14, 15]] = 1.0
-    w[27:31] = 1.0
-    w[31:36] = 0.5
-    w[17:27] = 0.5
-    w[[36, 39, 42, 45]] = 1.0
+    jaw = ibug68.part_indices("jaw")
+    w = np.zeros(ibug68.NUM_POINTS)
+    w[jaw[[0, -1]]] = 4.0
+    w[jaw[[1, 2, -3, -2]]] = 1.0
+    w[ibug68.NOSE_BRIDGE] = 1.0
+    w[ibug68.NOSE_BASE] = 0.5
+    w[ibug68.EYEBROWS] = 0.5
+    w[[*ibug68.CHAINS["right_upper_lid"][[0, -1]], *ibug68.CHAINS["left_upper_lid"][[0, -1]]]] = 1.0
     w.setflags(write=False)
     return w
 
@@ -526,11 +527,11 @@ def _mouth_rig(
     image: NDArray[np.uint8], head: NDArray[np.bool_], lm: NDArray[np.float64], feature: shapely.Geometry, flat: bool
 ) -> MouthRig:
     h, w = head.shape
-    inner = shapely.Polygon(lm[60:68])
+    inner = shapely.Polygon(lm[ibug68.INNER_LIPS])
     if not inner.is_valid:
         inner = shapely.make_valid(inner)
     area = float(inner.area)
-    width = float(np.hypot(*(lm[64] - lm[60])))
+    width = float(np.hypot(*(lm[_INNER_CORNERS[1]] - lm[_INNER_CORNERS[0]])))
     mask = np.zeros((h, w), np.uint8)
     fill_polygon(mask, feature, 1)
     region = (mask > 0) & head
@@ -540,7 +541,7 @@ def _mouth_rig(
         # One-colour mouth: the inner-lip opening (if any) and the whole outer-lip polygon
         # in the darkest colour (a zig-zag of teeth or a tongue fails the second).
         shares = []
-        for poly, need in ((inner, 0.85), (shapely.make_valid(shapely.Polygon(lm[48:60])), 0.9)):
+        for poly, need in ((inner, 0.85), (shapely.make_valid(shapely.Polygon(lm[ibug68.OUTER_LIPS])), 0.9)):
             m = np.zeros((h, w), np.uint8)
             fill_polygon(m, poly, 1)
             pix = image[:, :, :3][m > 0].astype(np.float32)
@@ -548,7 +549,7 @@ def _mouth_rig(
                 shares.append(float((np.abs(pix - darkest).max(axis=1) < 40).mean()) >= need)
         flat_interior = all(shares)
     else:
-        outer = shapely.Polygon(lm[48:60])
+        outer = shapely.Polygon(lm[ibug68.OUTER_LIPS])
         lip_mask = np.zeros((h, w), np.uint8)
         fill_polygon(lip_mask, shapely.make_valid(outer).difference(inner.buffer(1.0)), 1)
         lips = image[:, :, :3][(lip_mask > 0) & head].astype(np.float32)

@@ -37,21 +37,22 @@ from typing import Literal
 
 import cv2
 import numpy as np
+from faceshot_retarget import ibug68
 from numpy.typing import NDArray
 
 from faceshot_animate._geometry import SHIFT
 from faceshot_animate._image import as_uint8_image
 from faceshot_animate._mls import mls_affine, mls_rigid
 from faceshot_animate._rig import HEAD_WEIGHTS, EyeRig, Rig, build_rig
-from faceshot_animate._warp import premultiply, unpremultiply
+from faceshot_animate._warp import _scale_points, premultiply, unpremultiply
 from faceshot_animate.errors import AnimateInputError
 
 __all__ = ["RigAnimator", "RigConfig", "head_similarities", "lip_curve"]
 
 _ONE = 1 << SHIFT
 #: Landmarks that drive the feature deformation (brows, nose, eyes, lips).
-_FEATURE_POINTS = np.arange(17, 68)
-_JAW = np.arange(0, 17)
+_FEATURE_POINTS = np.arange(ibug68.EYEBROWS.start, ibug68.NUM_POINTS)
+_JAW = ibug68.part_indices("jaw")
 #: Grid points per MLS evaluation: the (chunk, controls) float32 weights stay under ~10 MB.
 _CHUNK = 8192
 
@@ -158,11 +159,6 @@ def _check_bounds(pts: NDArray[np.float64], size: tuple[int, int], sims: NDArray
             f"`landmarks` frame {t} scales the head by {scale[t]:.3g} relative to frame 0; "
             f"expected within [1/{limit:g}, {limit:g}]"
         )
-
-
-def _scale_points(pts: NDArray[np.float64], src: tuple[int, int], dst: tuple[int, int]) -> NDArray[np.float64]:
-    """Rescale pixel-centre (x, y) from a (W, H) image to another (W, H)."""
-    return (pts + 0.5) * np.array([dst[0] / src[0], dst[1] / src[1]]) - 0.5
 
 
 class RigAnimator:
@@ -468,7 +464,7 @@ class _Renderer:
         k = 2 * s + 1
         self.deform = cv2.erode(rig.deform, np.ones((k, k), np.uint8)) if not self.scene else rig.deform
         mouth = next(lay for lay in self.layers if lay.kind == "mouth")
-        outer = ref[48:60]
+        outer = ref[ibug68.OUTER_LIPS]
         d2 = ((mouth.samples[:, None] - outer[None]) ** 2).sum(axis=2) + (0.01 * fw) ** 2
         wts = 1.0 / d2**2
         self.mouth_idw = wts / wts.sum(axis=1, keepdims=True)  # (m, 12)
@@ -535,9 +531,9 @@ class _Renderer:
         wider than the face stays inside it (flat characters; scenes are not clamped)."""
         if self.scene:
             return lips
-        pts = lips[48:68]
+        pts = lips[ibug68.MOUTH]
         h, w = self.deform.shape
-        centre = self.ref[48:68].mean(axis=0)
+        centre = self.ref[ibug68.MOUTH].mean(axis=0)
 
         def ok(p: NDArray[np.float64]) -> NDArray[np.bool_]:
             xi = np.clip(np.round(p[:, 0]).astype(int), 0, w - 1)
@@ -557,7 +553,7 @@ class _Renderer:
             lo = np.where(good, mid, lo)
             hi = np.where(good, hi, mid)
         out = lips.copy()
-        out[48 + np.flatnonzero(bad)] = centre + lo[:, None] * d
+        out[ibug68.MOUTH.start + np.flatnonzero(bad)] = centre + lo[:, None] * d
         return out
 
     def _eye_state(self, eye: EyeRig, local: NDArray[np.float64]) -> _EyeState:
@@ -601,7 +597,7 @@ class _Renderer:
                 a = eye_of[layer.name].affine
                 blocks += [layer.samples @ a[:, :2].T + a[:, 2], ref[idx] @ a[:, :2].T + a[:, 2]]
             elif layer.kind == "mouth":
-                disp = lips[48:60] - ref[48:60]
+                disp = lips[ibug68.OUTER_LIPS] - ref[ibug68.OUTER_LIPS]
                 blocks += [layer.samples + self.mouth_idw @ disp, lips[idx]]
             else:
                 try:
@@ -763,7 +759,7 @@ class _Renderer:
         """
         rig = self.rig
         mouth = rig.mouth
-        inner = lips[60:68]
+        inner = lips[ibug68.INNER_LIPS]
         area = abs(_shoelace(inner))
         if area <= self.inner_area0 + 0.5:
             return
@@ -774,8 +770,8 @@ class _Renderer:
             ref = self.ref
             axis = inner[4] - inner[0]
             normal = np.array([-axis[1], axis[0]]) / max(float(np.hypot(*axis)), 1e-9)
-            pairs = np.array([[1, 7], [2, 6], [3, 5]])
-            gap0 = np.maximum((ref[60 + pairs[:, 1]] - ref[60 + pairs[:, 0]]) @ normal, 0.0)
+            pairs = ibug68.INNER_LIP_PAIRS - ibug68.INNER_LIPS.start  # rows of `inner`
+            gap0 = np.maximum((ref[ibug68.INNER_LIP_PAIRS[:, 1]] - ref[ibug68.INNER_LIP_PAIRS[:, 0]]) @ normal, 0.0)
             gap_t = (inner[pairs[:, 1]] - inner[pairs[:, 0]]) @ normal
             keep = np.minimum(gap0, mouth.teeth)  # drawn teeth stay their height
             shape = inner.copy()

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import numpy as np
+from faceshot_retarget import VideoInfo
 from numpy.typing import NDArray
 
 from faceshot_animate._image import composite_over
@@ -35,26 +35,6 @@ MIN_FPS = 0.01
 MAX_FPS = 1000.0
 #: Audio codecs that can be stream-copied into an MP4 container.
 _MP4_AUDIO = frozenset({"aac", "mp3", "alac", "opus", "flac", "ac3", "eac3"})
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What :func:`probe_video` learns about a video file.
-
-    Attributes:
-        fps: average frame rate, frames per second (a ``Fraction``, e.g. 30000/1001).
-        frame_count: number of frames (from the container; counted by decoding when the
-            container does not say).
-        size: (width, height) in pixels.
-        has_audio: the file has at least one audio stream.
-        codec: name of the video codec (e.g. ``"h264"``).
-    """
-
-    fps: Fraction
-    frame_count: int
-    size: tuple[int, int]
-    has_audio: bool
-    codec: str
 
 
 def _open(path: str | os.PathLike[str]) -> Any:
@@ -88,7 +68,7 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
         path: any file FFmpeg can demux and decode.
 
     Returns:
-        :class:`VideoInfo`.
+        :class:`faceshot_retarget.VideoInfo` (``size`` is (H, W)).
 
     Raises:
         VideoError: missing, empty, corrupt or unsupported file, no video stream, or no
@@ -116,7 +96,7 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
         return VideoInfo(
             fps=fps,
             frame_count=count,
-            size=(width, height),
+            size=(height, width),
             has_audio=bool(container.streams.audio),
             codec=str(stream.codec_context.name),
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import shapely
+from faceshot_retarget import ibug68, rescale_points
 from numpy.typing import NDArray
 
 from faceshot_animate._image import as_uint8_image
@@ -24,7 +25,7 @@ from faceshot_animate.errors import AnimateInputError
 
 __all__ = ["WarpAnimator", "WarpConfig", "inner_mouth_area"]
 
-_INNER_LIPS = slice(60, 68)
+_INNER_LIPS = ibug68.INNER_LIPS
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,11 @@ def _check_inside(pts: NDArray[np.float64], size: tuple[int, int], max_outside: 
 
 
 def _scale_points(
-    pts: NDArray[np.float64], src: tuple[int, int], dst: tuple[int, int]
+    pts: NDArray[np.float64], size_wh: tuple[int, int], to_size_wh: tuple[int, int]
 ) -> NDArray[np.float64]:
-    """Rescale pixel-centre (x, y) coordinates from a (W, H) image to another (W, H)."""
-    sx, sy = dst[0] / src[0], dst[1] / src[1]
-    return (pts + 0.5) * np.array([sx, sy]) - 0.5
+    """Rescale pixel-centre (x, y) from a (W, H) image (OpenCV's order, as this module's
+    sizes) to another (W, H): :func:`faceshot_retarget.rescale_points`."""
+    return rescale_points(pts, size_wh[::-1], to_size_wh[::-1])
 
 
 class WarpAnimator:
@@ -279,7 +280,7 @@ def unpremultiply(image: NDArray[np.uint16]) -> NDArray[np.uint8]:
 def _lip_colour(image: NDArray[np.uint8], landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
     """(3,) float32 mean RGB inside the outer-lip polygon (mid grey if it covers no pixel)."""
     mask = np.zeros(image.shape[:2], dtype=np.uint8)
-    cv2.fillPoly(mask, [np.round(landmarks[48:60] * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    cv2.fillPoly(mask, [np.round(landmarks[ibug68.OUTER_LIPS] * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
     if not mask.any():
         return np.full(3, 128.0, dtype=np.float32)
     return np.asarray(image[:, :, :3][mask > 0].mean(axis=0), dtype=np.float32)

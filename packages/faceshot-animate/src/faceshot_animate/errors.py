@@ -7,6 +7,8 @@ this package. Messages name the offending argument (or file) and show expected v
 
 from __future__ import annotations
 
+from faceshot_retarget.errors import VideoError as _VideoErrorBase
+
 __all__ = [
     "AnimateInputError",
     "ExportError",
@@ -28,8 +30,9 @@ class ImageError(FaceshotAnimateError, ValueError):
     """An image file is missing, unreadable, or has an unsupported layout."""
 
 
-class VideoError(FaceshotAnimateError, ValueError):
-    """A video file is missing, corrupt, empty or unsupported, or cannot be written."""
+class VideoError(FaceshotAnimateError, _VideoErrorBase):
+    """A video file is missing, corrupt, empty or unsupported, or cannot be written
+    (a :class:`faceshot_retarget.VideoError`, hence a ``ValueError``)."""
 
 
 class ExportError(FaceshotAnimateError, ValueError):

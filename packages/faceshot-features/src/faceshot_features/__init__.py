@@ -16,11 +16,19 @@ when an extractor class or loader is first used.
 from __future__ import annotations
 
 import importlib
+from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
 from faceshot_features._features import FEATURES_FORMAT, Features, load_features, save_features
 from faceshot_features._image import as_rgb_image, load_image
-from faceshot_features._loader import BACKBONES, clear_extractor_cache, extract_pair, load_extractor
+from faceshot_features._loader import (
+    BACKBONE_IDS,
+    BACKBONES,
+    backbone_for_id,
+    clear_extractor_cache,
+    extract_pair,
+    load_extractor,
+)
 from faceshot_features.errors import (
     FaceshotFeaturesError,
     FeatureConfigError,
@@ -47,7 +55,8 @@ if TYPE_CHECKING:
     )
     from faceshot_features._weights import check_weights, required_files
 
-__version__ = "0.1.0"
+#: The installed distribution's version (its pyproject.toml, read by importlib.metadata).
+__version__ = _metadata.version("faceshot-features")
 
 # Names that need torch: imported on first access (PEP 562).
 _LAZY = {
@@ -70,6 +79,7 @@ _LAZY = {
 
 __all__ = [
     "BACKBONES",
+    "BACKBONE_IDS",
     "EMBEDDED_BACKBONE",
     "FEATURES_FORMAT",
     "PRESETS",
@@ -87,6 +97,7 @@ __all__ = [
     "WeightsNotFoundError",
     "__version__",
     "as_rgb_image",
+    "backbone_for_id",
     "check_weights",
     "clear_extractor_cache",
     "ddim_invert",

@@ -27,13 +27,14 @@ from torch import nn
 from faceshot_features._cache import FeatureCache
 from faceshot_features._features import Features
 from faceshot_features._image import as_rgb_image
+from faceshot_features._loader import BACKBONE_IDS
 from faceshot_features._mobilenet import MOBILENET_V2_FILENAME, load_mobilenet_v2
 from faceshot_features.errors import FeatureConfigError
 
 __all__ = ["EMBEDDED_BACKBONE", "EmbeddedExtractor", "resized_shape"]
 
 #: Backbone id of :class:`EmbeddedExtractor`.
-EMBEDDED_BACKBONE = "embedded-mobilenetv2"
+EMBEDDED_BACKBONE = BACKBONE_IDS["embedded"]
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 _NUM_BLOCKS = 19  # features.0 .. features.18
@@ -317,10 +318,11 @@ def _fold_batchnorm(module: nn.Module) -> nn.Module:
                 continue
             assert bn.running_var is not None and bn.running_mean is not None
             scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
-            fused = nn.Conv2d(
-                conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,  # type: ignore[arg-type]
-                conv.padding, conv.dilation, conv.groups, bias=True,  # type: ignore[arg-type]
-            )
+            geometry: dict[str, Any] = {
+                "kernel_size": conv.kernel_size, "stride": conv.stride,
+                "padding": conv.padding, "dilation": conv.dilation, "groups": conv.groups,
+            }
+            fused = nn.Conv2d(conv.in_channels, conv.out_channels, bias=True, **geometry)
             bias = conv.bias.detach() if conv.bias is not None else torch.zeros_like(bn.running_mean)
             with torch.no_grad():
                 fused.weight.copy_(conv.weight.detach() * scale.view(-1, 1, 1, 1))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -14,10 +15,38 @@ from numpy.typing import NDArray
 from faceshot_features._features import Features
 from faceshot_features.errors import FeatureConfigError
 
-__all__ = ["BACKBONES", "clear_extractor_cache", "extract_pair", "load_extractor"]
+__all__ = [
+    "BACKBONES",
+    "BACKBONE_IDS",
+    "backbone_for_id",
+    "clear_extractor_cache",
+    "extract_pair",
+    "load_extractor",
+]
 
-#: Names accepted by :func:`load_extractor`.
-BACKBONES: tuple[str, ...] = ("embedded", "sd15-ip", "sd21")
+#: The backbone registry: every name :func:`load_extractor` accepts -> the backbone id its
+#: :class:`Features` (and the galleries built from them) record. Every command-line choice
+#: and API check of a backbone reads this table.
+BACKBONE_IDS: Mapping[str, str] = MappingProxyType(
+    {"embedded": "embedded-mobilenetv2", "sd15-ip": "sd15-ip", "sd21": "sd21"}
+)
+#: Names accepted by :func:`load_extractor`, in :data:`BACKBONE_IDS` order.
+BACKBONES: tuple[str, ...] = tuple(BACKBONE_IDS)
+
+
+def backbone_for_id(backbone_id: str) -> str | None:
+    """The :func:`load_extractor` name whose features a recorded backbone id comes from.
+
+    Matches on the family prefix (the name up to its first ``-``: ``embedded``, ``sd15``,
+    ``sd21``), so ids recorded with a variant suffix still resolve.
+
+    Args:
+        backbone_id: e.g. ``"embedded-mobilenetv2"`` or ``"sd15-ip"``.
+
+    Returns:
+        A key of :data:`BACKBONE_IDS`, or ``None`` when no backbone family matches.
+    """
+    return next((n for n in BACKBONE_IDS if backbone_id.startswith(n.split("-")[0])), None)
 
 # Models are loaded once per process: extractors are cached by their full argument set.
 _LOCK = threading.Lock()

@@ -11,12 +11,15 @@
   retrieval per part).
 * Matcher: :func:`match` and its pure parts :func:`reference_vectors` (Eq. 4),
   :func:`similarity_map`, :func:`cosine_argmax`, :func:`refine_subpixel`, :class:`ShapePrior`.
-* :func:`nme` (IOD-normalised).
+* :func:`nme` (IOD-normalised); :func:`expression_error` (FaceShot §4.1, LK-tracked grids:
+  :func:`track_grid`).
 
 Never imports torch: features come in as NumPy arrays through the duck-typed
 :class:`FeatureMap` protocol. :class:`ClassicalExtractor` is a classical (non-learned) dense
 descriptor, a labelled baseline so everything works without a learned backbone.
 """
+
+from importlib import metadata as _metadata
 
 from faceshot_landmarks._classical import CLASSICAL_BACKBONE, ClassicalExtractor, check_image
 from faceshot_landmarks._cuts import (
@@ -45,6 +48,7 @@ from faceshot_landmarks._driving import (
     scan_faces,
     track_person,
 )
+from faceshot_landmarks._expression import expression_error, track_grid
 from faceshot_landmarks._features import (
     DenseFeatures,
     Extractor,
@@ -115,7 +119,8 @@ from faceshot_landmarks.errors import (
     VideoError,
 )
 
-__version__ = "0.1.0"
+#: The installed distribution's version (its pyproject.toml, read by importlib.metadata).
+__version__ = _metadata.version("faceshot-landmarks")
 
 __all__ = [
     "CHECKED_PARTS",
@@ -173,6 +178,7 @@ __all__ = [
     "detect_video",
     "dlib_candidates",
     "draw_points",
+    "expression_error",
     "eye_opening",
     "face_widths",
     "fill_gaps",
@@ -206,6 +212,7 @@ __all__ = [
     "similarity_fit",
     "similarity_map",
     "track_figures",
+    "track_grid",
     "track_person",
     "track_points",
     "write_preview",

@@ -516,7 +516,8 @@ def scan_faces(
     import cv2
 
     name = str(video)
-    total, fps, size = probe_video(video)
+    info = probe_video(video)
+    total, fps, size = info.frame_count, float(info.fps), info.size
     lm = landmarker or DlibLandmarker(upsample=config.upsample, detect_max_side=config.detect_max_side)
     scan = _Scanner(lm, config, describer if isinstance(describer, _Lazy) else _Lazy(describer))
     cc = config.cuts

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import attrs
 import numpy as np
-from faceshot_retarget import as_points
+from faceshot_retarget import DegenerateLandmarksError, SimilarityTransform, as_points
 from faceshot_retarget.ibug68 import NUM_POINTS
 from numpy.typing import ArrayLike, NDArray
 
@@ -32,6 +32,9 @@ def similarity_fit(
 ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
     """Weighted least-squares similarity (Umeyama) mapping ``src`` onto ``dst``.
 
+    The ``(scale, R, t)`` form of :meth:`faceshot_retarget.SimilarityTransform.from_estimate`
+    (the one Umeyama fit), for the shape-model loops that apply the parts separately.
+
     Args:
         src: (N, 2) float64 points.
         dst: (N, 2) float64 points.
@@ -39,25 +42,22 @@ def similarity_fit(
 
     Returns:
         ``(scale, R, t)``: float, (2, 2) rotation, (2,) translation with ``dst ~ scale * src @ R.T + t``.
+        When the weighted ``src`` points coincide: scale 1, no rotation, and the weighted
+        centroid of ``src`` moved onto that of ``dst``.
+
+    Raises:
+        MatchingError: the weights sum to zero.
     """
-    w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
-    wsum = float(w.sum())
-    if wsum <= 0:
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    if w is not None and float(w.sum()) <= 0:
         raise MatchingError("similarity fit needs positive total weight; all weights are zero")
-    w = w / wsum
-    mu_s = w @ src
-    mu_d = w @ dst
-    a = src - mu_s
-    b = dst - mu_d
-    cov = (b * w[:, None]).T @ a
-    u, sv, vt = np.linalg.svd(cov)
-    d = np.sign(np.linalg.det(u @ vt)) or 1.0
-    s_fix = np.diag([1.0, d])
-    rot = u @ s_fix @ vt
-    var_s = float(w @ np.sum(a * a, axis=1))
-    scale = float(np.sum(sv * np.diag(s_fix)) / var_s) if var_s > 0 else 1.0
-    t = mu_d - scale * rot @ mu_s
-    return scale, rot, t
+    try:
+        tf = SimilarityTransform.from_estimate(src, dst, w)
+    except DegenerateLandmarksError:
+        wn = np.full(len(src), 1.0 / len(src)) if w is None else w / float(w.sum())
+        return 1.0, np.eye(2), np.asarray(wn @ dst - wn @ src, dtype=np.float64)
+    scale = tf.scale
+    return scale, tf.matrix[:2, :2] / scale, tf.translation
 
 
 def procrustes_align(

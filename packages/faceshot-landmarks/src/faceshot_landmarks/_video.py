@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from faceshot_retarget import as_points
+from faceshot_retarget import VideoInfo, as_points
 from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks.errors import VideoError
@@ -40,16 +40,44 @@ def _video_stream(path: str | os.PathLike[str], action: str) -> Iterator[Any]:
         raise VideoError(f"cannot {action} video {str(p)!r}: {exc}") from None
 
 
-def probe_video(path: str | os.PathLike[str]) -> tuple[int | None, float, tuple[int, int]]:
-    """Frame count (``None`` when the container does not say), frame rate and (H, W).
+def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
+    """A video's frame rate, frame count, (H, W) size and audio presence.
+
+    The same record, by the same rules, as ``faceshot_animate.probe_video`` (the root test
+    suite holds the two equal): the frame rate is the stream's average rate (else its
+    guessed or base rate, else 25); the frame count is the container's, counted by decoding
+    when the container does not say.
+
+    Returns:
+        :class:`faceshot_retarget.VideoInfo`.
 
     Raises:
-        VideoError: the file is missing or has no video stream.
+        VideoError: the file is missing, has no video stream, or no decodable frame.
     """
+    import av
+
     with _video_stream(path, "open") as s:
-        frames = int(s.frames) or None
-        rate = float(s.average_rate or s.guessed_rate or 25)
-        return frames, rate, (int(s.codec_context.height), int(s.codec_context.width))
+        rate = s.average_rate or s.guessed_rate or s.base_rate
+        fps = Fraction(rate) if rate else Fraction(25)
+        count = int(s.frames or 0)
+        width, height = int(s.codec_context.width), int(s.codec_context.height)
+        if count <= 0 or width <= 0 or height <= 0:
+            count = 0
+            try:
+                for frame in s.container.decode(s):
+                    width, height = frame.width, frame.height
+                    count += 1
+            except (av.FFmpegError, ValueError) as exc:
+                raise VideoError(f"cannot decode video {str(path)!r}: {exc}") from None
+        if count == 0:
+            raise VideoError(f"video {str(path)!r} has no frames")
+        return VideoInfo(
+            fps=fps,
+            frame_count=count,
+            size=(height, width),
+            has_audio=bool(s.container.streams.audio),
+            codec=str(s.codec_context.name),
+        )
 
 
 def iter_frames(path: str | os.PathLike[str]) -> Iterator[NDArray[np.uint8]]:
@@ -107,7 +135,8 @@ def write_preview(
 
     pts = as_points(points, "points")
     vis = None if visible is None else np.asarray(visible, bool)
-    _, rate, (h, w) = probe_video(video)
+    info = probe_video(video)
+    rate, (h, w) = float(info.fps), info.size
     from faceshot_retarget import atomic_path
     from faceshot_retarget.errors import OutputPathError
 

@@ -69,6 +69,7 @@ from faceshot_landmarks._features import (
     pixels_to_cells,
     sample_features,
 )
+from faceshot_landmarks._lk import lk_forward_backward, lk_params
 from faceshot_landmarks._matcher import (
     MatcherConfig,
     MatchResult,
@@ -160,11 +161,7 @@ def track_points(
     from tqdm import tqdm
 
     p0 = as_points(initial, "initial")[0]
-    lk = {
-        "winSize": (config.window, config.window),
-        "maxLevel": config.levels,
-        "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01),
-    }
+    lk = lk_params(config.window, config.levels)
     out: list[NDArray[np.float64]] = []
     vis: list[NDArray[np.bool_]] = []
     prev_grey: NDArray[np.uint8] | None = None
@@ -175,12 +172,9 @@ def track_points(
             out.append(cur.copy())
             vis.append(np.ones(NUM_POINTS, bool))
         else:
-            src = cur.astype(np.float32).reshape(-1, 1, 2)
-            fwd, st1, _ = cv2.calcOpticalFlowPyrLK(prev_grey, grey, src, None, **lk)  # type: ignore[call-overload]
-            bwd, st2, _ = cv2.calcOpticalFlowPyrLK(grey, prev_grey, fwd, None, **lk)  # type: ignore[call-overload]
-            fb = np.linalg.norm(bwd.reshape(-1, 2) - src.reshape(-1, 2), axis=1)
-            good = (st1.reshape(-1) == 1) & (st2.reshape(-1) == 1) & (fb <= config.fb_threshold)
-            new = fwd.reshape(-1, 2).astype(np.float64)
+            fwd, found, fb = lk_forward_backward(prev_grey, grey, cur, lk)
+            good = found & (fb <= config.fb_threshold)
+            new = fwd.astype(np.float64)
             if good.sum() >= 3:
                 s, r, tr = similarity_fit(cur[good], new[good])
                 moved = s * cur @ r.T + tr
@@ -719,7 +713,8 @@ def match_video(
     from tqdm import tqdm
 
     name = str(video)
-    total, fps, size = probe_video(video)
+    info = probe_video(video)
+    total, fps, size = info.frame_count, float(info.fps), info.size
     tracker = _Tracker(name, extractor, gallery, matcher_config or MatcherConfig(), config, size, frame_extractor)
     with tqdm(total=total, desc="landmarks (matcher)", unit="frame", disable=not progress) as bar:
         for chunk in _chunks(iter_frames(video), config.batch):

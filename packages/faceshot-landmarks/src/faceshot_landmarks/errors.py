@@ -8,6 +8,8 @@ Messages name the offending argument or file and show expected vs actual.
 
 from __future__ import annotations
 
+from faceshot_retarget.errors import VideoError as _VideoErrorBase
+
 __all__ = [
     "BackendUnavailableError",
     "FaceSelectionError",
@@ -44,8 +46,9 @@ class FaceSelectionError(FaceshotLandmarksError, ValueError):
     """The face asked to drive does not exist in the video (the message lists the faces found)."""
 
 
-class VideoError(FaceshotLandmarksError):
-    """A video cannot be opened, decoded or written."""
+class VideoError(FaceshotLandmarksError, _VideoErrorBase):
+    """A video cannot be opened, decoded or written (a :class:`faceshot_retarget.VideoError`,
+    hence a ``ValueError``)."""
 
 
 class BackendUnavailableError(FaceshotLandmarksError, ImportError):

@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 import numpy as np
-from faceshot_retarget import as_points
+from faceshot_retarget import as_points, ibug68, mirror_landmarks
 from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._features import DenseFeatures
@@ -44,15 +44,9 @@ __all__ = [
     "twemoji_pseudo68",
 ]
 
-#: (68,) intp: index of each point's mirror image under a horizontal flip (iBUG 300-W).
-MIRROR_68 = np.array(
-    [*range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
-     45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
-     54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,
-     64, 63, 62, 61, 60, 67, 66, 65],
-    dtype=np.intp,
-)
-MIRROR_68.setflags(write=False)
+#: (68,) intp: index of each point's mirror image under a horizontal flip (iBUG 300-W):
+#: :data:`faceshot_retarget.ibug68.MIRROR`, kept under this name for the tests.
+MIRROR_68 = ibug68.MIRROR
 
 
 def flip_example(image: ArrayLike, points: ArrayLike) -> tuple[NDArray[Any], NDArray[np.float64]]:
@@ -67,9 +61,7 @@ def flip_example(image: ArrayLike, points: ArrayLike) -> tuple[NDArray[Any], NDA
     """
     im = np.asarray(image)
     p = as_points(points, "points")[0]
-    w = im.shape[1]
-    flipped = np.stack([w - 1 - p[:, 0], p[:, 1]], axis=1)[MIRROR_68]
-    return np.ascontiguousarray(im[:, ::-1]), flipped
+    return np.ascontiguousarray(im[:, ::-1]), mirror_landmarks(p, im.shape[1])
 
 
 def face_crop(image: ArrayLike, points: ArrayLike, factor: float = 1.8) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:

@@ -5,6 +5,8 @@ iBUG 300-W order (:mod:`faceshot_retarget.ibug68`), the immutable :class:`Landma
 type, landmark file IO, and :func:`retarget`. Depends on NumPy, shapely and attrs only.
 """
 
+from importlib import metadata as _metadata
+
 from faceshot_retarget import ibug68
 from faceshot_retarget._constraints import constrain_parts, keep_in_canvas, rate_limit, soft_upper
 from faceshot_retarget._extras import missing_modules, require_extra
@@ -42,9 +44,10 @@ from faceshot_retarget._retarget import (
     ratio_weights,
     retarget,
 )
-from faceshot_retarget._smoothing import OneEuroConfig, one_euro_filter
+from faceshot_retarget._smoothing import RETARGET_SMOOTHING, OneEuroConfig, one_euro_filter
 from faceshot_retarget._template import TEMPLATE_68, template_face
-from faceshot_retarget._transform import SimilarityTransform, rescale_points
+from faceshot_retarget._transform import SimilarityTransform, mirror_landmarks, rescale_points
+from faceshot_retarget._video_info import VideoInfo
 from faceshot_retarget.errors import (
     DegenerateLandmarksError,
     FaceshotRetargetError,
@@ -53,9 +56,11 @@ from faceshot_retarget.errors import (
     MissingExtraError,
     NonFiniteLandmarksError,
     OutputPathError,
+    VideoError,
 )
 
-__version__ = "0.1.0"
+#: The installed distribution's version (its pyproject.toml, read by importlib.metadata).
+__version__ = _metadata.version("faceshot-retarget")
 
 __all__ = [
     "EXIF_ORIENTATION_TAG",
@@ -63,6 +68,7 @@ __all__ = [
     "MAX_LANDMARK_FILE_BYTES",
     "MOTION_REGIONS",
     "NAME_MAX",
+    "RETARGET_SMOOTHING",
     "TEMPLATE_68",
     "AtomicOutputs",
     "DegenerateLandmarksError",
@@ -76,6 +82,8 @@ __all__ = [
     "OutputPathError",
     "RetargetConfig",
     "SimilarityTransform",
+    "VideoError",
+    "VideoInfo",
     "__version__",
     "apply_exif_orientation",
     "as_points",
@@ -92,6 +100,7 @@ __all__ = [
     "keep_in_canvas",
     "load_landmarks",
     "local_motion",
+    "mirror_landmarks",
     "missing_modules",
     "motion_figures",
     "mouth_opening",

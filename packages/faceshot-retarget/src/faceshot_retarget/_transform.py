@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from faceshot_retarget.errors import DegenerateLandmarksError, LandmarkShapeError
 
-__all__ = ["SimilarityTransform", "rescale_points"]
+__all__ = ["SimilarityTransform", "mirror_landmarks", "rescale_points"]
 
 F64 = NDArray[np.float64]
 
@@ -52,6 +52,35 @@ def rescale_points(
             raise ValueError(f"`{name}` must be (H, W) with positive entries; got {size!r}")
     factor = np.array([to_size[1] / from_size[1], to_size[0] / from_size[0]], dtype=np.float64)
     return (p + 0.5) * factor - 0.5
+
+
+def mirror_landmarks(points: ArrayLike, width: int) -> F64:
+    """Landmarks of the left-right mirrored image: ``x -> W - 1 - x``, then iBUG indices
+    swapped by :data:`faceshot_retarget.ibug68.MIRROR` (the subject's right eye stays the
+    right eye of the mirrored face).
+
+    Args:
+        points: (..., 68, 2) float64 pixel (x, y) in an image ``width`` pixels wide.
+        width: W of that image, pixels (> 0).
+
+    Returns:
+        (..., 68, 2) float64 pixel (x, y) in the mirrored image ``image[:, ::-1]`` (a new
+        array); mirroring twice gives the input back.
+
+    Raises:
+        LandmarkShapeError: ``points`` is not (..., 68, 2).
+        ValueError: ``width`` is not positive.
+    """
+    from faceshot_retarget.ibug68 import MIRROR, NUM_POINTS
+
+    p = np.asarray(points, dtype=np.float64)
+    if p.ndim < 2 or p.shape[-2:] != (NUM_POINTS, 2):
+        raise LandmarkShapeError(f"`points` must have shape (..., {NUM_POINTS}, 2); got {p.shape}")
+    if not (np.isfinite(width) and width > 0):
+        raise ValueError(f"`width` must be a positive number of pixels; got {width!r}")
+    out = p[..., MIRROR, :].copy()
+    out[..., 0] = width - 1 - out[..., 0]
+    return out
 
 
 def _as_matrix(value: ArrayLike) -> F64:

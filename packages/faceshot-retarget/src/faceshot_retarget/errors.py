@@ -15,6 +15,7 @@ __all__ = [
     "MissingExtraError",
     "NonFiniteLandmarksError",
     "OutputPathError",
+    "VideoError",
 ]
 
 
@@ -47,3 +48,11 @@ class MissingExtraError(FaceshotRetargetError, ImportError):
     """An optional dependency of a faceshot package is not installed; the message is one line
     naming the extra that installs it (``pip install 'faceshot-animate[mofa]'``). Raised by
     :func:`faceshot_retarget.require_extra` for every member package."""
+
+
+class VideoError(FaceshotRetargetError, ValueError):
+    """A video file is missing, corrupt, empty or unsupported, or cannot be written.
+
+    The one base of every package's video error (``faceshot_landmarks.VideoError`` and
+    ``faceshot_animate.VideoError`` subclass it), so ``except faceshot_retarget.VideoError``
+    catches a bad video wherever it was read."""

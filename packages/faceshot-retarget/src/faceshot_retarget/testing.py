@@ -6,6 +6,7 @@ degenerate variants collapse or flatten whole chains.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,36 @@ from faceshot_retarget._frames import rotate
 from faceshot_retarget._template import TEMPLATE_68
 from faceshot_retarget.ibug68 import CHAINS
 
+#: Examples per property in each Hypothesis profile: ``dev`` (the default: a local run and the
+#: default ``pytest`` run stay fast) and ``ci`` (thorough, derandomised; ``.ci/run`` selects it
+#: with ``HYPOTHESIS_PROFILE=ci``, or pass ``--hypothesis-profile ci``).
+HYPOTHESIS_EXAMPLES = {"dev": 100, "ci": 2000}
+
+
+def load_hypothesis_profile(name: str | None = None) -> str:
+    """Register the ``dev`` and ``ci`` Hypothesis profiles and load one (for a conftest).
+
+    Args:
+        name: the profile to load; default ``$HYPOTHESIS_PROFILE``, else ``"dev"``.
+
+    Returns:
+        The name of the loaded profile.
+    """
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci",
+        max_examples=HYPOTHESIS_EXAMPLES["ci"],
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        print_blob=True,
+    )
+    settings.register_profile("dev", max_examples=HYPOTHESIS_EXAMPLES["dev"], deadline=None)
+    chosen = name or os.environ.get("HYPOTHESIS_PROFILE") or "dev"
+    settings.load_profile(chosen)
+    return chosen
+
 __all__ = [
     "apply_similarity",
     "characters",
@@ -23,6 +54,7 @@ __all__ = [
     "faces",
     "hard_drivers",
     "landmark_sequences",
+    "load_hypothesis_profile",
     "open_mouth",
     "smooth_ramp",
 ]

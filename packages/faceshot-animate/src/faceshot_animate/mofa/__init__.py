@@ -41,7 +41,7 @@ MOFA_EXTRA = "faceshot-animate[mofa]"
 MOFA_MODULES = ("torch", "diffusers", "transformers")
 require_extra(MOFA_MODULES, extra=MOFA_EXTRA, what="faceshot_animate.mofa (MofaAnimator)")
 
-from faceshot_animate.mofa._animator import MofaAnimator, working_size
+from faceshot_animate.mofa._animator import MofaAnimator, MofaConfig, working_size
 from faceshot_animate.mofa._cmp import CmpConfig, CmpFlowNet, load_cmp
 from faceshot_animate.mofa._controlnet import ControlConditions, LandmarkControlNet
 from faceshot_animate.mofa._layout import (
@@ -71,6 +71,7 @@ __all__ = [
     "LandmarkControlNet",
     "MofaAnimator",
     "MofaComponents",
+    "MofaConfig",
     "MofaConfigError",
     "MofaError",
     "MofaLayout",

@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
 import torch
+from faceshot_retarget import rescale_points
 from numpy.typing import NDArray
 from torch.nn import functional as F
 from tqdm.auto import tqdm
@@ -48,7 +50,7 @@ from faceshot_animate.mofa._unet import unet_residuals
 from faceshot_animate.mofa._windows import plan_windows, window_weights
 from faceshot_animate.mofa.errors import MofaConfigError
 
-__all__ = ["MofaAnimator", "working_size"]
+__all__ = ["MofaAnimator", "MofaConfig", "working_size"]
 
 
 def _gaussian_blur(x: torch.Tensor, sigma: tuple[float, float]) -> torch.Tensor:
@@ -94,6 +96,45 @@ def working_size(height: int, width: int, area: int = 512 * 512) -> tuple[int, i
         max(64, round(height * scale / 64) * 64),
         max(64, round(width * scale / 64) * 64),
     )
+
+
+@dataclass(frozen=True)
+class MofaConfig:
+    """Sampling settings of :class:`MofaAnimator` (validated when the animator is built).
+
+    Attributes:
+        num_inference_steps: Euler steps (25, as FaceShot).
+        size: (H, W) working size in pixels, multiples of 64; ``None``: :func:`working_size`
+            per image (aspect ratio kept, about 512^2 pixels). Default (512, 512), as MOFA.
+        window: frames per window including the anchor frame 0 (25 for SVD-XT).
+        stride: shift between windows (12, as FaceShot).
+        min_guidance: guidance scale of a window's first frame (1.0).
+        max_guidance: guidance scale of a window's last frame (7.5, as FaceShot).
+        fps_id: SVD's fps conditioning (6, as FaceShot).
+        motion_bucket_id: SVD's motion conditioning (128, as FaceShot).
+        noise_aug_strength: noise added to the conditioning image (0.02, as SVD).
+        conditioning_scale: multiplies the ControlNet residuals (1.0).
+        decode_chunk: frames decoded at once by the VAE (8: bounds memory).
+        cmp_chunk: frames densified at once by CMP (8: bounds memory).
+        seed: seed of the initial noise; equal seeds give equal videos on one device (42).
+        mofa_accumulation: reproduce MOFA's repeated residual addition (see
+            :func:`unet_residuals`); True for the released checkpoints.
+    """
+
+    num_inference_steps: int = 25
+    size: tuple[int, int] | None = (512, 512)
+    window: int = 25
+    stride: int = 12
+    min_guidance: float = 1.0
+    max_guidance: float = 7.5
+    fps_id: float = 6.0
+    motion_bucket_id: float = 128.0
+    noise_aug_strength: float = 0.02
+    conditioning_scale: float = 1.0
+    decode_chunk: int = 8
+    cmp_chunk: int = 8
+    seed: int = 42
+    mofa_accumulation: bool = True
 
 
 class MofaAnimator:
@@ -172,6 +213,13 @@ class MofaAnimator:
             )
         self.device = torch.device(device)
         self.dtype = dtype
+        self.config = MofaConfig(
+            num_inference_steps=int(num_inference_steps), size=size, window=window, stride=stride,
+            min_guidance=min_guidance, max_guidance=max_guidance, fps_id=fps_id,
+            motion_bucket_id=motion_bucket_id, noise_aug_strength=noise_aug_strength,
+            conditioning_scale=conditioning_scale, decode_chunk=decode_chunk, cmp_chunk=cmp_chunk,
+            seed=seed, mofa_accumulation=mofa_accumulation,
+        )
         comps = (
             weights
             if isinstance(weights, MofaComponents)
@@ -198,6 +246,36 @@ class MofaAnimator:
         self.seed = int(seed)
         self.progress = bool(progress)
         self.mofa_accumulation = bool(mofa_accumulation)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        weights: str | os.PathLike[str] | MofaComponents,
+        *,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+        config: MofaConfig | None = None,
+        progress: bool = True,
+    ) -> MofaAnimator:
+        """Build an animator from a weights directory (or components) and one config object.
+
+        Safe defaults: the CPU and float32 (runs anywhere, slowly for full-size weights);
+        pass ``device="cuda", dtype=torch.float16`` on a GPU.
+
+        Args:
+            weights: a weights directory (layout in :mod:`faceshot_animate.mofa`), loaded
+                strictly and offline, or ready :class:`MofaComponents`.
+            device: torch device (default ``"cpu"``).
+            dtype: dtype of U-Net, VAE, CLIP and ControlNet (default float32).
+            config: sampling settings (default :class:`MofaConfig`, FaceShot's).
+            progress: show a tqdm progress bar on stderr.
+
+        Raises:
+            MofaConfigError: invalid settings.
+            MofaWeightsError: incomplete weights directory or a mismatched checkpoint.
+        """
+        settings = asdict(config if config is not None else MofaConfig())
+        return cls(weights, device=device, dtype=dtype, progress=progress, **settings)
 
     # ------------------------------------------------------------------ public
 
@@ -255,8 +333,7 @@ class MofaAnimator:
         h0, w0 = rgb.shape[:2]
         h, w = self.size if self.size is not None else working_size(h0, w0)
         work = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if h < h0 else cv2.INTER_CUBIC)
-        scale = np.array([w / w0, h / h0])
-        pts_w = (pts + 0.5) * scale - 0.5
+        pts_w = rescale_points(pts, (h0, w0), (h, w))
         marks = torch.from_numpy(render_landmark_images(pts_w, h, w))[None]
         image01 = torch.from_numpy(work).permute(2, 0, 1)[None].float().div(255.0)
 

@@ -304,7 +304,7 @@ def components(recipe: str, tokenizer_dir: str | os.PathLike[str], *, device: st
     from faceshot_features.testing import tiny_tokenizer
 
     names = RECIPES[recipe]
-    kw = {"device": device, "dtype": dtype, "seed": seed}
+    kw: dict[str, Any] = {"device": device, "dtype": dtype, "seed": seed}
     image_encoder = ip = None
     if "image_encoder" in names:
         image_encoder = build(names["image_encoder"], **kw)

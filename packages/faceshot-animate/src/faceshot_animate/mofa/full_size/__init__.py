@@ -90,7 +90,8 @@ def build(name: str, *, device: str | torch.device = "meta", dtype: torch.dtype 
         if cls == "faceshot_animate.mofa.LandmarkControlNet":
             model = LandmarkControlNet.from_config(cfg)
         elif cls == "faceshot_animate.mofa.CmpFlowNet":
-            model = CmpFlowNet(CmpConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}))
+            fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}
+            model = CmpFlowNet(CmpConfig(**fields))
         elif cls.startswith("diffusers."):
             import diffusers
 
@@ -121,7 +122,7 @@ def components(*, device: str | torch.device = "meta", dtype: torch.dtype | None
         :class:`~faceshot_animate.mofa.MofaComponents`; pass it to ``MofaAnimator`` (which moves
         the models to its device and dtype).
     """
-    kw = {"device": device, "dtype": dtype, "seed": seed}
+    kw: dict[str, Any] = {"device": device, "dtype": dtype, "seed": seed}
     return MofaComponents(
         unet=build("svd_xt_1_1_unet", **kw),
         vae=build("svd_xt_1_1_vae", **kw),
