@@ -74,6 +74,7 @@ from faceshot_landmarks._matcher import (
     MatchResult,
     cosine_argmax,
     match,
+    match_flip_consistent,
     refine_peaks,
     similarity_map,
 )
@@ -223,6 +224,10 @@ class VideoMatchConfig:
             matches on small faces improve markedly).
         refine_margin: side of that crop over the longer side of the landmarks' box.
         refine_size: side of that crop in pixels.
+        refine_flip: match that crop and its left-right mirror and make them agree
+            (:func:`~faceshot_landmarks.match_flip_consistent`; one more feature pass, once per
+            found face): the anchor's error is carried by every later frame, and the two views'
+            errors partly cancel.
         crop_size: side in pixels of the per-frame face crop fed to the backbone (a multiple
             of 32); the crop is also the single input scale of the per-frame feature pass.
         crop_margin: side of the per-frame crop over the longer side of the landmarks' box.
@@ -233,6 +238,9 @@ class VideoMatchConfig:
             this many pixels.
         structure_sigma: window (Gaussian standard deviation), in face widths, of the
             structure tensor that weighs each flow measurement.
+        structure_coherence: along-edge damping of that information (see
+            :func:`structure_information`): an outline's flow and match say nothing about
+            motion along the outline.
         flow_sigma: standard deviation, in face widths, of a flow measurement in a direction
             with full image structure.
         photometric_tolerance: grey-level residual (after warping by the flow, averaged over
@@ -266,12 +274,14 @@ class VideoMatchConfig:
     refine_crop: bool = True
     refine_margin: float = attrs.field(default=1.2, validator=_positive_real)
     refine_size: int = attrs.field(default=512, validator=_multiple_of_32)
+    refine_flip: bool = True
     crop_size: int = attrs.field(default=256, validator=_multiple_of_32)
     crop_margin: float = attrs.field(default=1.6, validator=_positive_real)
     batch: int = attrs.field(default=8, validator=_positive)
     search_radius: float = attrs.field(default=0.2, validator=_positive_real)
     flow_max_side: int = attrs.field(default=512, validator=_positive)
     structure_sigma: float = attrs.field(default=0.02, validator=_positive_real)
+    structure_coherence: float = attrs.field(default=1.0, validator=_non_negative)
     flow_sigma: float = attrs.field(default=0.01, validator=_positive_real)
     photometric_tolerance: float = attrs.field(default=25.0, validator=_positive_real)
     match_sigma: float = attrs.field(default=0.08, validator=_positive_real)
@@ -488,7 +498,12 @@ class _Tracker:
             crop = _warp(frame, affine, self.config.refine_size)
             try:
                 with np.errstate(all="ignore"):
-                    again: MatchResult = match(self.extractor.extract(crop), self.gallery, config=self.matcher)
+                    feats = self.extractor.extract(crop)
+                    again: MatchResult = (
+                        match_flip_consistent(feats, self.extractor.extract(np.ascontiguousarray(crop[:, ::-1])),
+                                              self.gallery, config=self.matcher)
+                        if self.config.refine_flip else match(feats, self.gallery, config=self.matcher)
+                    )
             except (MatchingError, np.linalg.LinAlgError):
                 return pts
             if float(np.mean(again.scores)) >= self.config.min_score:
@@ -510,7 +525,7 @@ class _Tracker:
     def _set_anchor(self, grey: NDArray[np.uint8], points: NDArray[np.float64]) -> None:
         width = face_width(points)
         sigma = max(self.config.structure_sigma * width * self.flow_scale, 0.5)
-        structure = structure_information(grey, self._to_flow(points), sigma)
+        structure = structure_information(grey, self._to_flow(points), sigma, coherence=self.config.structure_coherence)
         self.anchor = _Anchor(grey, points.copy(), structure, width)
 
     def _start(self, frame: NDArray[np.uint8], grey: NDArray[np.uint8], points: NDArray[np.float64]) -> None:
