@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from faceshot_retarget import template_face
+from faceshot_retarget import OneEuroConfig, template_face
 
 import faceshot_landmarks as fl
 from faceshot_landmarks._shape_fit import (
@@ -16,7 +16,7 @@ from faceshot_landmarks._shape_fit import (
     fuse_with_model,
     structure_information,
 )
-from faceshot_landmarks._video_match import crop_transform
+from faceshot_landmarks._video_match import crop_transform, smooth_pose
 from faceshot_landmarks.testing import synthetic_motion
 
 
@@ -140,6 +140,40 @@ def test_structure_information_is_anisotropic() -> None:
     assert abs(info[1, 0, 0]) > 10 * abs(info[1, 1, 1])
     assert np.abs(info[2]).max() < 1e-6  # flat
     assert vals[3, 1] > 0.5 and info[3, 1, 1] > 10 * abs(info[3, 0, 0])  # horizontal edge: y only
+
+
+def test_structure_coherence_damps_only_along_edges() -> None:
+    img = _image_with_corner_edge_flat()
+    pts = np.array([[19.5, 19.5], [19.5, 45.0]])
+    plain = np.linalg.eigvalsh(structure_information(img, pts, sigma=3.0))
+    damped = np.linalg.eigvalsh(structure_information(img, pts, sigma=3.0, coherence=1.0))
+    assert damped[0, 0] > 0.5 * plain[0, 0] > 0.1  # corner: both directions kept
+    assert damped[1, 0] < 0.5 * plain[1, 0] + 1e-9  # edge: along-edge information cut
+    np.testing.assert_allclose(damped[:, 1], plain[:, 1])  # the strong direction is untouched
+    with pytest.raises(ValueError, match="coherence"):
+        structure_information(img, pts, sigma=3.0, coherence=-1.0)
+
+
+def test_smooth_pose_removes_pose_noise_and_keeps_expression() -> None:
+    rng = np.random.default_rng(0)
+    base = template_face(100.0, (200.0, 200.0))
+    steps = 60
+    truth = np.repeat(base[None], steps, axis=0)
+    truth[30:, 57] += [0.0, 20.0]  # the lower lip drops at frame 30 and stays: an expression step
+    truth[30:, 66] += [0.0, 20.0]
+    angle = np.deg2rad(rng.normal(0.0, 1.0, steps))
+    shift = rng.normal(0.0, 1.5, (steps, 2))
+    rot = np.stack([np.stack([np.cos(angle), -np.sin(angle)], -1), np.stack([np.sin(angle), np.cos(angle)], -1)], -2)
+    centre = base.mean(axis=0)
+    noisy = np.einsum("tab,tnb->tna", rot, truth - centre) + centre + shift[:, None]
+    noisy[0] = truth[0]
+    out = smooth_pose(noisy, fps=25.0, config=OneEuroConfig(min_cutoff=2.0, beta=10.0))
+    np.testing.assert_allclose(out[0], noisy[0], atol=1e-9)
+    assert fl.jitter(out) < 0.5 * fl.jitter(noisy)
+    # the expression step arrives in full on its frame (not spread by the filter)
+    np.testing.assert_allclose(fl.mouth_opening(out), fl.mouth_opening(noisy), atol=1e-9)
+    # a clean sequence is left as it is
+    np.testing.assert_allclose(smooth_pose(truth, fps=25.0, config=OneEuroConfig()), truth, atol=1e-6)
 
 
 def test_shape_fit_recovers_a_similarity_from_edges_and_corners() -> None:
