@@ -226,7 +226,10 @@ class VideoMatchConfig:
         refine_crop: repeat the first gallery match on a crop around the face scaled to
             ``refine_size`` pixels (the face then has the scale of the gallery's images;
             matches on small faces improve markedly).
-        refine_margin: side of that crop over the longer side of the landmarks' box.
+        refine_margin: side of that crop over the longer side of the landmarks' box (the
+            gallery's faces fill their images edge to edge, like ``LocateConfig.margin``; on
+            the five smiley characters the anchor error is 0.028 face widths at 1.08 against
+            0.030 at 1.2 and 0.032 at 1.35, flip-consistent).
         refine_size: side of that crop in pixels.
         refine_flip: match that crop and its left-right mirror and make them agree
             (:func:`~faceshot_landmarks.match_flip_consistent`; one more feature pass, once per
@@ -281,7 +284,7 @@ class VideoMatchConfig:
     refind_every: int = attrs.field(default=5, validator=_positive)
     max_gap: int = attrs.field(default=15, validator=_non_negative)
     refine_crop: bool = True
-    refine_margin: float = attrs.field(default=1.2, validator=_positive_real)
+    refine_margin: float = attrs.field(default=1.08, validator=_positive_real)
     refine_size: int = attrs.field(default=512, validator=_multiple_of_32)
     refine_flip: bool = True
     crop_size: int = attrs.field(default=256, validator=_multiple_of_32)
@@ -814,9 +817,9 @@ def match_video(
             f"{tracker.best_score:.2f} (frame {tracker.best_frame}), a face needs {config.min_score:.2f}"
         )
     pts, found = tracker.result()
+    if config.pose_smoothing is not None:  # before the gaps are filled from the runs' ends
+        pts = _pose_runs(pts, found, fps, config.pose_smoothing)
     filled = fill_gaps(pts, found, max_gap=config.max_gap)
-    if config.pose_smoothing is not None:
-        filled = _pose_runs(filled, found, fps, config.pose_smoothing)
     if config.smoothing is not None:
         filled = _smooth_runs(filled, found, fps, config.smoothing)
     visible = np.repeat(found[:, None], NUM_POINTS, axis=1)
