@@ -219,6 +219,12 @@ def test_track_figures_known_answers() -> None:
     shifted = fl.track_figures(truth + np.array([5.0, 0.0]), truth)
     assert shifted["error"] == pytest.approx(5.0 / 100.0 * (100 / np.linalg.norm(truth[0, 16] - truth[0, 0])), rel=0.2)
     assert shifted["motion_error"] < 0.15 * shifted["error"]  # a start offset is not motion error
+    assert shifted["error_first"] == pytest.approx(shifted["error"], rel=0.2)
+    mouth_off = truth.copy()
+    mouth_off[:, 48:] += np.array([0.0, 6.0])
+    parts = fl.track_figures(mouth_off, truth)
+    assert parts["error_mouth"] > 0 and parts["error_face_boundary"] == parts["error_eyes"] == 0
+    assert parts["error"] == pytest.approx(parts["error_mouth"] * 20 / 68)
     frozen = fl.track_figures(np.repeat(truth[:1], 60, axis=0), truth)
     assert np.isnan(frozen["mouth_corr"]) and frozen["mouth_range"] == 0  # stillness is not rewarded
     line = np.cumsum(np.ones((10, 68, 2)), axis=0) + template_face(50.0, (100.0, 100.0))
