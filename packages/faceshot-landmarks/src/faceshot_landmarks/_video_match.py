@@ -6,7 +6,9 @@ Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
 1. **Find the face.** The first frames are matched with the gallery (:func:`match`: per-part
    domain retrieval, Eq. 3-4, shape prior) until the mean peak similarity of the 68 matches
    reaches ``min_score``; the match is then repeated on a crop around it (the face at the
-   gallery's scale). No face within ``search_frames`` frames raises :class:`NoFaceError`
+   gallery's scale), together with the crop's mirror image
+   (:func:`~faceshot_landmarks.match_flip_consistent`): every later frame carries this
+   anchor's error along, so it gets the most careful match. No face within ``search_frames`` frames raises :class:`NoFaceError`
    naming the video and the frames searched. Frames before the first face are filled with it
    and marked not visible.
 2. **The video's own references.** The found frame becomes the *anchor*: its face crop is run
@@ -20,7 +22,9 @@ Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
      frame to frame, so it does not drift), warm-started with the previous frame's flow; each
      point's information matrix is the anchor image's gradient structure tensor around it
      (:func:`structure_information`: a corner is known in both directions, an outline only
-     across, a flat patch not at all), rotated with the face and damped where the flow's
+     across -- the along-edge part damped by the edge's coherence, since a curved outline
+     seen through a small window still cannot tell motion along itself -- a flat patch not
+     at all), rotated with the face and damped where the flow's
      photometric residual is large;
    * *match*: the frame is cropped around the flow's prediction of the face (crops of
      ``batch`` frames go through the backbone in one batched pass, at one scale), the 68
