@@ -259,6 +259,9 @@ class VideoMatchConfig:
             below it count as tracked for the lost test.
         match_sigma: standard deviation, in face widths, of a per-frame match with similarity
             1 (matches are ~4 px cells refined to sub-cell, so coarser than flow).
+        match_coherence: the same along-edge damping for the per-frame matches (the
+            similarity map's peak curvature is their structure tensor: a match on an outline
+            slides along it).
         match_floor: similarities at or below this give a match no weight; weights rise
             quadratically to 1 at similarity 1.
         model_sigma: standard deviation, in face widths, of a point about the fitted shape
@@ -301,6 +304,7 @@ class VideoMatchConfig:
     flow_sigma: float = attrs.field(default=0.01, validator=_positive_real)
     photometric_tolerance: float = attrs.field(default=25.0, validator=_positive_real)
     match_sigma: float = attrs.field(default=0.08, validator=_positive_real)
+    match_coherence: float = attrs.field(default=0.0, validator=_non_negative)
     match_floor: float = attrs.field(default=0.5, validator=_fraction)
     model_sigma: float = attrs.field(default=0.05, validator=_positive_real)
     ridge: float = attrs.field(default=1.0, validator=_positive_real)
@@ -433,9 +437,13 @@ def peak_curvature(similarity: NDArray[np.float32], peaks: NDArray[np.intp]) -> 
     return np.asarray(np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, None), vecs), dtype=np.float64)
 
 
-def _clip_eigen(matrices: NDArray[np.float64], high: float = 1.0) -> NDArray[np.float64]:
-    """(N, 2, 2) symmetric matrices with eigenvalues clipped to [0, high]."""
+def _clip_eigen(matrices: NDArray[np.float64], high: float = 1.0, coherence: float = 0.0) -> NDArray[np.float64]:
+    """(N, 2, 2) symmetric matrices with eigenvalues clipped to [0, high], the smaller one first
+    multiplied by ``(smaller / larger) ** coherence`` (see :func:`structure_information`)."""
     vals, vecs = np.linalg.eigh(matrices)
+    vals = np.maximum(vals, 0.0)
+    if coherence > 0:
+        vals[:, 0] *= (vals[:, 0] / np.maximum(vals[:, 1], 1e-12)) ** coherence
     return np.asarray(np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, high), vecs), dtype=np.float64)
 
 
@@ -654,7 +662,7 @@ class _Tracker:
                 self._lose(t)
                 return pending[k:]
             conf = np.clip((scores - cfg.match_floor) / (1.0 - cfg.match_floor), 0.0, 1.0) ** 2
-            sharp = _clip_eigen(curvature / self.curvature_ref)
+            sharp = _clip_eigen(curvature / self.curvature_ref, coherence=cfg.match_coherence)
             info_m = sharp * (conf / (cfg.match_sigma * width) ** 2)[:, None, None]
             total = info + info_m
             fused = np.linalg.solve(total + np.eye(2)[None] * 1e-12,
@@ -737,10 +745,10 @@ def smooth_pose(points: ArrayLike, *, fps: float, config: OneEuroConfig) -> NDAr
         residual[t] = (frame - shift) @ rot / scale  # back into frame 0's pose
     params[:, 1] = np.unwrap(params[:, 1])
     smooth = one_euro_filter(params, fps=fps, config=config)
-    scale = np.exp(smooth[:, 0])
+    scales = np.exp(smooth[:, 0])
     cos, sin = np.cos(smooth[:, 1]), np.sin(smooth[:, 1])
-    rot = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)  # (T, 2, 2)
-    moved = np.einsum("tab,tnb->tna", rot, residual - centre) * scale[:, None, None]
+    rots = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)  # (T, 2, 2)
+    moved = np.einsum("tab,tnb->tna", rots, residual - centre) * scales[:, None, None]
     return np.asarray(moved + smooth[:, None, 2:] * width, dtype=np.float64)
 
 
