@@ -16,7 +16,7 @@ and ``creature`` were held out. The same motions rendered on a human photograph 
 by the human path (dlib) give the jitter bar.
 
 Printed per clip and per style group (mean over clips): mean error and motion error (frame-0
-offset removed) in face widths, correlation of mouth and of eye opening with the known ones,
+offset removed) in face widths, the error by part (frame 0; jaw outline, brows, nose, eyes, mouth), correlation of mouth and of eye opening with the known ones,
 jitter (mean second difference, face widths), frames per second (decode included; both
 trackers in the same run, so machine load cancels out in their ratio). No assertions.
 """
@@ -39,6 +39,8 @@ from faceshot._bench_nonhuman import HELD_OUT, MOTIONS, STYLES, TUNING, contact_
 _REPO = Path(__file__).resolve().parents[1]
 
 KEYS = ("error", "motion_error", "mouth_corr", "eye_corr", "jitter", "fps")
+#: Where the error is: frame 0 (carried along by any tracker) and each part of the face.
+PART_KEYS = ("error_first", "error_face_boundary", "error_eyebrows", "error_nose", "error_eyes", "error_mouth")
 
 
 def _renderer(spec: str | None) -> Any:
@@ -48,8 +50,8 @@ def _renderer(spec: str | None) -> Any:
     return getattr(importlib.import_module(module), name)()
 
 
-def _group_table(clips: list[dict[str, Any]], human: dict[str, dict[str, float]]) -> str:
-    lines = [f"{'group':<22} {'clips':>5}  " + "  ".join(f"{k:>19}" for k in KEYS)]
+def _group_table(clips: list[dict[str, Any]], human: dict[str, dict[str, float]], keys: tuple[str, ...] = KEYS) -> str:
+    lines = [f"{'group':<22} {'clips':>5}  " + "  ".join(f"{k.removeprefix('error_'):>19}" for k in keys)]
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in clips:
         tag = "tuning" if row["style"] in TUNING else "held-out"
@@ -58,11 +60,13 @@ def _group_table(clips: list[dict[str, Any]], human: dict[str, dict[str, float]]
     for name in sorted(groups, key=lambda n: (not n.startswith("tuning"), n)):
         rows = groups[name]
         cells = []
-        for k in KEYS:
+        for k in keys:
             a = np.nanmean([r["today"][k] for r in rows])
             b = np.nanmean([r["matcher"][k] for r in rows])
             cells.append(f"{a:8.3f} -> {b:8.3f}")
         lines.append(f"{name:<22} {len(rows):>5}  " + "  ".join(cells))
+    if keys != KEYS:
+        return "\n".join(lines)
     lines.append("")
     for motion, fig in human.items():
         lines.append(
@@ -145,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("mean per group, today -> match_video (face widths; r = Pearson correlation):")
     print(_group_table(result["clips"], result["human"]))
+    print("\nerror by part (frame 0's error, then each part over all frames), today -> match_video:")
+    print(_group_table(result["clips"], result["human"], PART_KEYS))
     print(f"\n({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {time.perf_counter() - t0:.0f} s)")
     if args.sheets:
         args.sheets.mkdir(parents=True, exist_ok=True)

@@ -385,7 +385,7 @@ def _clip_line(row: dict[str, Any]) -> str:
     a, b = row["today"], row["matcher"]
     return (
         f"{row['style']:<8} {row['character']:<6} {row['motion']:<9} "
-        f"error {a['error']:.3f} -> {b['error']:.3f}  motion {a['motion_error']:.3f} -> {b['motion_error']:.3f}  "
+        f"error {a['error']:.3f} -> {b['error']:.3f} (frame 0 {a['error_first']:.3f} -> {b['error_first']:.3f})  motion {a['motion_error']:.3f} -> {b['motion_error']:.3f}  "
         f"mouth r {a['mouth_corr']:.2f} -> {b['mouth_corr']:.2f}  eye r {a['eye_corr']:.2f} -> {b['eye_corr']:.2f}  "
         f"jitter {a['jitter']:.4f} -> {b['jitter']:.4f} (known {b['jitter_known']:.4f})  "
         f"fps {a['fps']:.1f} -> {b['fps']:.1f}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from faceshot_retarget import template_face
+from faceshot_retarget import OneEuroConfig, template_face
 
 import faceshot_landmarks as fl
 from faceshot_landmarks._shape_fit import (
@@ -16,7 +16,7 @@ from faceshot_landmarks._shape_fit import (
     fuse_with_model,
     structure_information,
 )
-from faceshot_landmarks._video_match import crop_transform
+from faceshot_landmarks._video_match import crop_transform, smooth_pose
 from faceshot_landmarks.testing import synthetic_motion
 
 
@@ -142,6 +142,41 @@ def test_structure_information_is_anisotropic() -> None:
     assert vals[3, 1] > 0.5 and info[3, 1, 1] > 10 * abs(info[3, 0, 0])  # horizontal edge: y only
 
 
+def test_structure_coherence_damps_only_along_edges() -> None:
+    img = _image_with_corner_edge_flat()
+    pts = np.array([[19.5, 19.5], [19.5, 45.0]])
+    plain = np.linalg.eigvalsh(structure_information(img, pts, sigma=3.0))
+    damped = np.linalg.eigvalsh(structure_information(img, pts, sigma=3.0, coherence=1.0))
+    assert damped[0, 0] > 0.5 * plain[0, 0] > 0.1  # corner: both directions kept
+    assert damped[1, 0] < 0.5 * plain[1, 0] + 1e-9  # edge: along-edge information cut
+    np.testing.assert_allclose(damped[:, 1], plain[:, 1])  # the strong direction is untouched
+    with pytest.raises(ValueError, match="coherence"):
+        structure_information(img, pts, sigma=3.0, coherence=-1.0)
+
+
+def test_smooth_pose_removes_pose_noise_and_keeps_expression() -> None:
+    rng = np.random.default_rng(0)
+    base = template_face(100.0, (200.0, 200.0))
+    steps = 60
+    truth = np.repeat(base[None], steps, axis=0)
+    truth[30:, 57] += [0.0, 20.0]  # the lower lip drops at frame 30 and stays: an expression step
+    truth[30:, 66] += [0.0, 20.0]
+    angle = np.deg2rad(rng.normal(0.0, 1.0, steps))
+    shift = rng.normal(0.0, 1.5, (steps, 2))
+    rot = np.stack([np.stack([np.cos(angle), -np.sin(angle)], -1), np.stack([np.sin(angle), np.cos(angle)], -1)], -2)
+    centre = base.mean(axis=0)
+    noisy = np.einsum("tab,tnb->tna", rot, truth - centre) + centre + shift[:, None]
+    noisy[0] = truth[0]
+    out = smooth_pose(noisy, fps=25.0, config=OneEuroConfig(min_cutoff=2.0, beta=10.0))
+    assert fl.jitter(out) < 0.5 * fl.jitter(noisy)
+    # the expression step arrives in full on its frame (not spread by the filter)
+    np.testing.assert_allclose(fl.mouth_opening(out), fl.mouth_opening(noisy), atol=1e-9)
+    # a clean sequence is left as it is, and steady motion keeps its timing (no lag)
+    np.testing.assert_allclose(smooth_pose(truth, fps=25.0, config=OneEuroConfig()), truth, atol=1e-6)
+    steady = truth + np.arange(steps)[:, None, None] * np.array([3.0, -1.5])
+    np.testing.assert_allclose(smooth_pose(steady, fps=10.0, config=OneEuroConfig(min_cutoff=2.0, beta=10.0)), steady, atol=0.05)
+
+
 def test_shape_fit_recovers_a_similarity_from_edges_and_corners() -> None:
     base = template_face(100.0, (200.0, 200.0))
     model = ShapeModel.around(base)
@@ -185,6 +220,12 @@ def test_track_figures_known_answers() -> None:
     shifted = fl.track_figures(truth + np.array([5.0, 0.0]), truth)
     assert shifted["error"] == pytest.approx(5.0 / 100.0 * (100 / np.linalg.norm(truth[0, 16] - truth[0, 0])), rel=0.2)
     assert shifted["motion_error"] < 0.15 * shifted["error"]  # a start offset is not motion error
+    assert shifted["error_first"] == pytest.approx(shifted["error"], rel=0.2)
+    mouth_off = truth.copy()
+    mouth_off[:, 48:] += np.array([0.0, 6.0])
+    parts = fl.track_figures(mouth_off, truth)
+    assert parts["error_mouth"] > 0 and parts["error_face_boundary"] == parts["error_eyes"] == 0
+    assert parts["error"] == pytest.approx(parts["error_mouth"] * 20 / 68)
     frozen = fl.track_figures(np.repeat(truth[:1], 60, axis=0), truth)
     assert np.isnan(frozen["mouth_corr"]) and frozen["mouth_range"] == 0  # stillness is not rewarded
     line = np.cumsum(np.ones((10, 68, 2)), axis=0) + template_face(50.0, (100.0, 100.0))

@@ -62,7 +62,9 @@ def sample_image(image: ArrayLike, points: ArrayLike) -> NDArray[np.float64]:
     return np.asarray(out, dtype=np.float64).reshape(-1)
 
 
-def structure_information(grey: ArrayLike, points: ArrayLike, sigma: float) -> NDArray[np.float64]:
+def structure_information(
+    grey: ArrayLike, points: ArrayLike, sigma: float, *, coherence: float = 0.0
+) -> NDArray[np.float64]:
     """Gradient structure tensor of an image at points, normalised to [0, 1] eigenvalues.
 
     ``J = G_sigma * (grad I grad I^T)`` (Sobel gradients, Gaussian window of standard deviation
@@ -71,10 +73,16 @@ def structure_information(grey: ArrayLike, points: ArrayLike, sigma: float) -> N
     point is as well determined as a typical textured point of this face, 0 a direction with no
     image evidence (along an edge, or in a flat region).
 
+    With ``coherence`` > 0 the weaker eigenvalue is further multiplied by ``(l2 / l1) **
+    coherence`` (``l1 >= l2`` the raw eigenvalues): on a curved or anti-aliased outline the
+    window sees some gradient along the edge, but a displacement along it is still
+    unobservable (the aperture problem); a corner (``l2 ~ l1``) keeps both directions.
+
     Args:
         grey: (H, W) uint8 or float image.
         points: (N, 2) float pixel (x, y).
         sigma: window standard deviation in pixels (> 0).
+        coherence: exponent of the along-edge damping (>= 0; 0: none).
 
     Returns:
         (N, 2, 2) float64 symmetric PSD, dimensionless.
@@ -83,6 +91,8 @@ def structure_information(grey: ArrayLike, points: ArrayLike, sigma: float) -> N
 
     if not sigma > 0:
         raise ValueError(f"`sigma` must be > 0; got {sigma!r}")
+    if not coherence >= 0:
+        raise ValueError(f"`coherence` must be >= 0; got {coherence!r}")
     g = np.asarray(grey, dtype=np.float32)
     gx: Any = np.asarray(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), dtype=np.float32) / 8.0
     gy: Any = np.asarray(cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3), dtype=np.float32) / 8.0
@@ -93,7 +103,11 @@ def structure_information(grey: ArrayLike, points: ArrayLike, sigma: float) -> N
     ref = float(np.percentile(jxx + jyy, 75))
     if ref <= 1e-12:
         return np.zeros_like(tensor)
-    vals, vecs = np.linalg.eigh(tensor / ref)
+    vals, vecs = np.linalg.eigh(tensor / ref)  # ascending
+    vals = np.maximum(vals, 0.0)
+    if coherence > 0:
+        ratio = vals[:, 0] / np.maximum(vals[:, 1], 1e-12)
+        vals[:, 0] *= ratio**coherence
     vals = np.clip(vals, 0.0, 1.0)
     return np.asarray(np.einsum("nij,nj,nkj->nik", vecs, vals, vecs), dtype=np.float64)
 

@@ -7,14 +7,16 @@ All lengths are in *face widths*: the distance between jaw points 0 and 16 of th
 * :func:`mouth_opening`, :func:`eye_opening` -- mean inner-lip / eyelid pair distance
   (``INNER_LIP_PAIRS``, ``EYE_LID_PAIRS`` of :mod:`faceshot_retarget.ibug68`) over the face width;
 * :func:`jitter` -- mean length of the second difference of every point, per face width;
-* :func:`track_figures` -- all of them for a recovered sequence against the known one.
+* :func:`track_figures` -- all of them for a recovered sequence against the known one, with the
+  error split by part (``PARTS`` of :mod:`faceshot_retarget.ibug68`) and into the first frame's
+  error (what a tracker carries along from its start) and the rest.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from faceshot_retarget import as_points
-from faceshot_retarget.ibug68 import EYE_LID_PAIRS, INNER_LIP_PAIRS
+from faceshot_retarget.ibug68 import EYE_LID_PAIRS, INNER_LIP_PAIRS, PARTS
 from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._shape import similarity_fit
@@ -110,9 +112,11 @@ def track_figures(recovered: ArrayLike, known: ArrayLike) -> dict[str, float]:
         known: (T, 68, 2) float pixel landmarks of the same frames (the truth).
 
     Returns:
-        ``{"error", "error_max", "motion_error", "mouth_corr", "eye_corr", "jitter",
-        "jitter_known", "mouth_range", "mouth_range_known"}``: mean and largest per-frame mean
-        point error; the motion error, the mean distance from the known points plus the
+        ``{"error", "error_max", "error_first", "error_<part>", "motion_error", "mouth_corr",
+        "eye_corr", "jitter", "jitter_known", "mouth_range", "mouth_range_known"}``: mean and
+        largest per-frame mean point error, frame 0's, and the mean error of each part's
+        points (``<part>`` a key of ``faceshot_retarget.ibug68.PARTS``: face_boundary,
+        eyebrows, nose, eyes, mouth); the motion error, the mean distance from the known points plus the
         recovered frame-0 offset carried along by the known head motion (how well the motion
         is recovered, whatever the first frame's error); Pearson correlations
         of mouth and eye opening (NaN when either is constant); jitter of both; the range
@@ -126,13 +130,16 @@ def track_figures(recovered: ArrayLike, known: ArrayLike) -> dict[str, float]:
     if r.shape != k.shape:
         raise FeatureMapError(f"`recovered` and `known` must have the same shape; got {r.shape} and {k.shape}")
     w = face_widths(k)
-    per_frame = np.linalg.norm(r - k, axis=-1).mean(axis=-1) / np.maximum(w, 1e-9)
+    per_point = np.linalg.norm(r - k, axis=-1) / np.maximum(w, 1e-9)[:, None]
+    per_frame = per_point.mean(axis=-1)
     motion = np.linalg.norm(r - _carried_offset(r, k), axis=-1).mean(axis=-1) / np.maximum(w, 1e-9)
     # openings of each sequence in its own face widths (a frozen sequence stays constant)
     mr, mk = mouth_opening(r), mouth_opening(k)
     return {
         "error": float(per_frame.mean()),
         "error_max": float(per_frame.max()),
+        "error_first": float(per_frame[0]),
+        **{f"error_{name}": float(per_point[:, part].mean()) for name, part in PARTS.items()},
         "motion_error": float(motion.mean()),
         "mouth_corr": _correlation(mk, mr),
         "eye_corr": _correlation(eye_opening(k), eye_opening(r)),
