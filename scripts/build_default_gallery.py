@@ -7,10 +7,11 @@ iBUG ``.pts`` files (1-based, read with :func:`faceshot_retarget.load_landmarks`
   render the landmarks were derived on, see ``scripts/derive_twemoji_landmarks.py``); only
   faces with a ``.pts`` (those marked usable after the check by eye) are used.
 * ``human``  <- ``gallery_src/human``: photographs with ground-truth 68-point annotations.
-* ``noto``, ``noto-v1``, ``emojione``, ``fxemoji`` <- ``gallery_src/<style>``: faces of four
-  more emoji styles (npm Iconify sets, licences in ``gallery_src/README.md``) with 68-point
-  pseudo-annotations made from their checked 5-point ground truth by
-  ``scripts/annotate_keypoints.py``.
+  The ``emoji`` domain also pools ``gallery_src/noto``, ``noto-v1``, ``emojione`` and
+  ``fxemoji``: faces of four more emoji styles (npm Iconify sets, licences in
+  ``gallery_src/README.md``) with 68-point pseudo-annotations made from their checked 5-point
+  ground truth by ``scripts/annotate_keypoints.py``. Each domain stores 4 per-landmark
+  prototypes (``--prototypes``).
 
 Unless ``--no-mirror`` is given, every image is added a second time mirrored left-right (points
 swapped by the iBUG mirror table): the references become left/right symmetric, which the
@@ -43,8 +44,15 @@ from faceshot import load_character
 __all__ = ["DOMAINS", "collect", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-#: domain name -> folder under the source directory.
-DOMAINS = {"emoji": "twemoji", "human": "human", "noto": "noto", "noto-v1": "noto-v1", "emojione": "emojione", "fxemoji": "fxemoji"}
+#: domain name -> folders under the source directory (the emoji styles form one domain: the
+#: leave-one-style-out benchmark measured one pooled domain to beat one domain per style).
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "emoji": ("twemoji", "noto", "noto-v1", "emojione", "fxemoji"),
+    "human": ("human",),
+}
+#: per-landmark prototypes stored per domain (``faceshot_landmarks.add_domain(prototypes=)``;
+#: 4 measured best of 0/4/8 on the benchmark).
+PROTOTYPES = 4
 _IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".webp")
 
 
@@ -73,22 +81,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-mirror", action="store_true", help="do not add mirrored copies")
     parser.add_argument("--domains", nargs="*", default=list(DOMAINS), help="domains to build (default: all)")
+    parser.add_argument("--prototypes", type=int, default=PROTOTYPES, help="per-landmark prototypes per domain (0: none)")
+    parser.add_argument(
+        "--tap-cache", action="store_true",
+        help="embedded backbone only: reuse bench/_taps.py's on-disk cache of the backbone's layer outputs "
+        "(the same features, rebuilt exactly; much faster on a machine that already ran the benchmark)",
+    )
     args = parser.parse_args(argv)
 
     from faceshot_features import load_extractor
     from faceshot_landmarks import add_domain
 
-    extractor = load_extractor(args.backbone, device=args.device)
+    if args.tap_cache:
+        if args.backbone != "embedded":
+            parser.error("--tap-cache needs --backbone embedded")
+        sys.path.insert(0, str(ROOT / "bench"))
+        from _taps import TapExtractor
+
+        extractor = TapExtractor()
+    else:
+        extractor = load_extractor(args.backbone, device=args.device)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".gallery.", dir=args.out.parent))
     build = tmp / "gallery"
     try:
         from faceshot_landmarks.testing import flip_example
 
-        for domain, folder in ((d, DOMAINS[d]) for d in args.domains):
-            pairs = collect(args.src / folder)
+        for domain, folders in ((d, DOMAINS[d]) for d in args.domains):
+            pairs = [pair for folder in folders for pair in collect(args.src / folder)]
             if not pairs:
-                print(f"domain {domain!r}: no annotated images in {args.src / folder}; skipped", file=sys.stderr)
+                print(f"domain {domain!r}: no annotated images in {', '.join(folders)}; skipped", file=sys.stderr)
                 continue
             feats, anns = [], []
             for image, pts in tqdm(pairs, desc=domain, unit="image"):
@@ -99,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                     mirrored, mpoints = flip_example(rgb, points)
                     feats.append(extractor.extract(mirrored))
                     anns.append(mpoints)
-            add_domain(build, domain, feats, np.stack(anns))
+            add_domain(build, domain, feats, np.stack(anns), prototypes=args.prototypes)
             print(f"domain {domain!r}: {len(pairs)} images", file=sys.stderr)
         if not (build / "manifest.json").is_file():
             print("no domain was built", file=sys.stderr)

@@ -62,6 +62,8 @@ from faceshot_landmarks._gallery import (
     Gallery,
     add_domain,
     import_faiss,
+    landmark_features,
+    landmark_prototypes,
     load_gallery,
 )
 from faceshot_landmarks._identity import (
@@ -73,8 +75,10 @@ from faceshot_landmarks._identity import (
 from faceshot_landmarks._locate import (
     FaceCandidate,
     LocateConfig,
+    blank_contrast,
     crop_square,
     dlib_candidates,
+    dlib_points,
     flat_fraction,
     foreground_candidates,
     locate_and_match,
@@ -90,7 +94,10 @@ from faceshot_landmarks._matcher import (
     match_references,
     reference_vectors,
     refine_subpixel,
+    shape_hypotheses,
+    shape_search,
     similarity_map,
+    standardise,
 )
 from faceshot_landmarks._metrics import nme, point_errors
 from faceshot_landmarks._shape import PriorFit, ShapePrior, procrustes_align, similarity_fit
@@ -149,6 +156,7 @@ __all__ = [
     "adaptive_threshold",
     "add_domain",
     "annotated_images",
+    "blank_contrast",
     "cells_to_pixels",
     "check_feature_map",
     "check_image",
@@ -162,6 +170,7 @@ __all__ = [
     "detect_image",
     "detect_video",
     "dlib_candidates",
+    "dlib_points",
     "draw_points",
     "fill_gaps",
     "flat_fraction",
@@ -169,6 +178,8 @@ __all__ = [
     "frame_signature",
     "import_faiss",
     "iter_frames",
+    "landmark_features",
+    "landmark_prototypes",
     "load_gallery",
     "locate_and_match",
     "match",
@@ -189,7 +200,10 @@ __all__ = [
     "scan_faces",
     "signature_distance",
     "similarity_fit",
+    "shape_hypotheses",
+    "shape_search",
     "similarity_map",
+    "standardise",
     "track_person",
     "track_points",
     "write_preview",

@@ -47,7 +47,10 @@ __all__ = [
     "match_references",
     "reference_vectors",
     "refine_subpixel",
+    "shape_hypotheses",
+    "shape_search",
     "similarity_map",
+    "standardise",
 ]
 
 
@@ -99,6 +102,15 @@ class MatcherConfig:
     prior_iterations: int = attrs.field(default=12, validator=_positive_int)
     search_iterations: int = attrs.field(default=2, validator=_non_negative)
     search_radius: float = attrs.field(default=0.5, validator=_non_negative)
+    global_search: bool = False
+    use_prototypes: bool = True
+    face_sizes: tuple[float, float, int] = (0.07, 0.4, 16)
+    angles_deg: tuple[float, ...] = (-20.0, -10.0, 0.0, 10.0, 20.0)
+    mode_sd: tuple[float, ...] = (-1.5, 1.5)
+    search_modes: int = 2
+    global_radius: float = 0.25
+    evidence_floor: float = -1.0
+    part_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
 
 
 
@@ -325,6 +337,100 @@ def _refine(
     return cells.astype(np.float64), flat[rows, best].astype(np.float64)
 
 
+def shape_hypotheses(
+    prior: ShapePrior,
+    *,
+    face_sizes: ArrayLike,
+    angles_deg: ArrayLike = (0.0,),
+    mode_sd: ArrayLike = (0.0,),
+    modes: int = 2,
+) -> NDArray[np.float64]:
+    """Candidate face shapes around the origin: the prior's mean and its first ``modes``
+    modes at ``mode_sd`` standard deviations (one mode at a time), each rotated by every angle
+    and scaled to every face size.
+
+    Args:
+        prior: the shape model.
+        face_sizes: (S,) RMS distance of the points from their centroid (any unit).
+        angles_deg: (A,) in-plane rotations in degrees (image axes, +y down).
+        mode_sd: (M,) coefficients in standard deviations tried on each mode (0 = the mean).
+        modes: how many leading modes are varied.
+
+    Returns:
+        (K, 68, 2) float64 centred shapes, K = S * A * (1 + modes * nonzero(M)).
+    """
+    shapes = [prior.shape()]
+    sd = np.sqrt(np.maximum(prior.variances, 0.0))
+    for m in range(min(modes, prior.num_modes)):
+        for c in np.asarray(mode_sd, np.float64):
+            if c != 0:
+                b = np.zeros(prior.num_modes)
+                b[m] = c * sd[m]
+                shapes.append(prior.shape(b))
+    base = np.stack([s - s.mean(axis=0) for s in shapes])
+    base /= np.sqrt(np.mean(np.sum(base**2, axis=2), axis=1))[:, None, None]
+    out = []
+    for size in np.asarray(face_sizes, np.float64):
+        for a in np.deg2rad(np.asarray(angles_deg, np.float64)):
+            rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+            out.append(size * base @ rot.T)
+    return np.concatenate(out)
+
+
+def shape_search(
+    evidence: ArrayLike, hypotheses: ArrayLike, *, weights: ArrayLike | None = None
+) -> tuple[NDArray[np.float64], float]:
+    """Part structure as one search: the placed shape whose 68 points collect the most evidence.
+
+    Every hypothesis (a centred shape in cells) is tried at every cell of the map as its
+    centroid; its score is the weighted sum over landmarks of ``evidence[i]`` at the shape's
+    point i (nearest cell; cells outside the map score the evidence's minimum). The two eyes
+    come as a pair, the nose between the eyes and the mouth, the mouth below the nose — every
+    part relation the shape model holds — so one strong false peak (a mouth corner on a
+    whisker, an eye on a cheek) cannot pull a part away.
+
+    Args:
+        evidence: (68, h, w) float per-landmark scores (e.g. standardised similarities).
+        hypotheses: (K, 68, 2) float centred shapes in cells (:func:`shape_hypotheses`).
+        weights: (68,) non-negative landmark weights (``None``: uniform).
+
+    Returns:
+        ``(cells, score)``: (68, 2) float64 cell (j, i) of the best placed shape and its score.
+    """
+    ev = np.asarray(evidence, np.float32)
+    n, h, w = ev.shape
+    hyp = np.rint(np.asarray(hypotheses, np.float64)).astype(np.intp)
+    wt = np.ones(n, np.float32) if weights is None else np.asarray(weights, np.float32).reshape(n)
+    pad = int(np.abs(hyp).max()) + 1
+    hp, wp = h + 2 * pad, w + 2 * pad
+    padded = np.full((n, hp, wp), float(ev.min()), np.float32)
+    padded[:, pad : pad + h, pad : pad + w] = ev
+    flat = (padded * wt[:, None, None]).reshape(n, -1)
+    base = ((np.arange(h)[:, None] + pad) * wp + np.arange(w)[None, :] + pad).reshape(-1)  # (h*w,)
+    rows = np.arange(n)[:, None] * (hp * wp)
+    flat1 = flat.reshape(-1)
+    best_score, best_k, best_cell = -np.inf, 0, 0
+    for k in range(len(hyp)):
+        off = hyp[k, :, 1] * wp + hyp[k, :, 0]  # (68,)
+        score = flat1[rows + off[:, None] + base[None, :]].sum(axis=0)
+        c = int(np.argmax(score))
+        if score[c] > best_score:
+            best_score, best_k, best_cell = float(score[c]), k, c
+    ci, cj = divmod(best_cell, w)
+    cells = np.asarray(hypotheses, np.float64)[best_k] + np.array([cj, ci], np.float64)
+    return cells, best_score
+
+
+def standardise(similarity: ArrayLike, floor: float = -1.0) -> NDArray[np.float32]:
+    """Per-landmark z-scores of a (N, h, w) similarity stack, clipped below at ``floor``:
+    comparable evidence across landmarks and styles (a style whose similarities are all low
+    still has its peaks)."""
+    s = np.asarray(similarity, np.float32)
+    mu = s.mean(axis=(1, 2), keepdims=True)
+    sd = s.std(axis=(1, 2), keepdims=True)
+    return np.maximum((s - mu) / np.maximum(sd, 1e-6), floor).astype(np.float32)
+
+
 def match_references(
     features: Any,
     references: ArrayLike,
@@ -347,10 +453,15 @@ def match_references(
     """
     arr, size = check_feature_map(features, "features")
     refs = normalize_features(np.asarray(references, dtype=np.float32), axis=-1)
-    if refs.shape != (NUM_POINTS, arr.shape[0]):
-        raise FeatureMapError(f"`references` must have shape (68, {arr.shape[0]}); got {refs.shape}")
+    if refs.shape[-2:] != (NUM_POINTS, arr.shape[0]) or refs.ndim not in (2, 3):
+        raise FeatureMapError(f"`references` must have shape (68, {arr.shape[0]}) or (M, 68, {arr.shape[0]}); got {refs.shape}")
     f = normalize_features(arr, axis=0)
-    sim = similarity_map(refs, f)
+    if refs.ndim == 2:
+        sim = similarity_map(refs, f)
+    else:
+        # Several prototypes per landmark: the evidence is the best of them at each cell.
+        m = refs.shape[0]
+        sim = similarity_map(refs.reshape(-1, refs.shape[-1]), f).reshape(m, NUM_POINTS, *f.shape[1:]).max(axis=0)
     dots = _neighbour_dots(f) if config.refine_radius > 0 else ()
     peaks, scores, margins = cosine_argmax(sim, exclusion=config.exclusion)
     cells, scores = _refine(f, sim, dots, peaks, config.refine_radius, config.upsample)
@@ -358,12 +469,24 @@ def match_references(
     fit = None
     points = raw
     if config.use_prior and prior is not None:
-        fit = prior.fit(raw, np.maximum(margins, 0.0) + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
         h, w = arr.shape[1:]
+        start_radius = config.search_radius
+        if config.global_search:
+            lo, hi, num = config.face_sizes
+            hyps = shape_hypotheses(
+                prior, face_sizes=np.geomspace(lo, hi, int(num)) * max(h, w),
+                angles_deg=config.angles_deg, mode_sd=config.mode_sd, modes=config.search_modes,
+            )
+            wts = np.concatenate([np.full(sl.stop - sl.start, wt) for sl, wt in zip(PARTS.values(), config.part_weights, strict=True)])
+            model_cells, _ = shape_search(standardise(sim, config.evidence_floor), hyps, weights=wts)
+            fit = prior.fit(cells_to_pixels(model_cells, size, (h, w)), iterations=1, clamp=0.0)
+            start_radius = config.global_radius
+        else:
+            fit = prior.fit(raw, np.maximum(margins, 0.0) + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
         ii, jj = np.indices((h, w))
         for step in range(config.search_iterations):
             # Constrained local search: re-match each landmark near the fitted model's point.
-            radius_px = config.search_radius * fit.scale * (0.5**step)
+            radius_px = start_radius * fit.scale * (0.5**step)
             centre = pixels_to_cells(fit.model, size, (h, w))
             rad = radius_px * np.array([w / size[1], h / size[0]])
             inside = ((jj[None] - centre[:, 0, None, None]) / max(rad[0], 1.0)) ** 2 + (
@@ -399,7 +522,8 @@ def match(features: Any, gallery: Any, *, config: MatcherConfig = MatcherConfig(
     arr, _ = check_feature_map(features, "features")
     f = normalize_features(arr, axis=0)
     domains = gallery.retrieve(f)
-    refs = gallery.references_for(domains)
+    use_protos = config.use_prototypes and getattr(gallery, "has_prototypes", False)
+    refs = gallery.prototypes_for(domains) if use_protos else gallery.references_for(domains)
     prior = gallery.shape_prior(sorted(set(domains))) if config.use_prior else None
     return match_references(features, refs, config=config, prior=prior, domains=domains)
 
