@@ -51,6 +51,23 @@ def test_shape_search_finds_a_planted_face_despite_strong_false_peaks() -> None:
     np.testing.assert_allclose(found, truth, atol=0.51)
 
 
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_strided_shape_search_finds_the_same_face_on_smooth_evidence(stride) -> None:
+    from scipy import ndimage
+
+    prior = _prior()
+    h = w = 40
+    hyps = fl.shape_hypotheses(prior, face_sizes=np.geomspace(3.0, 12.0, 10), angles_deg=[-10.0, 0.0, 10.0])
+    truth = hyps[7] + np.array([21.0, 17.0])  # odd cells: off the coarse grid of strides 2 and 3
+    ev = np.zeros((68, h, w), np.float32)
+    cells = np.rint(truth).astype(int)
+    ev[np.arange(68), cells[:, 1], cells[:, 0]] = 1.0
+    ev[48:68, 5, 5] = 3.0
+    ev = ndimage.gaussian_filter(ev, sigma=(0, 1.5, 1.5))  # real similarity maps are smooth
+    found, _ = fl.shape_search(ev, hyps, stride=stride)
+    np.testing.assert_allclose(found, truth, atol=0.51)
+
+
 def test_shape_search_weights_and_out_of_map_points() -> None:
     ev = np.zeros((68, 10, 10), np.float32)
     ev[:, 0, 0] = 1.0

@@ -92,6 +92,26 @@ class MatcherConfig:
             the radius halving every round, then the prior is refitted); 0 disables it.
         search_radius: local search radius as a fraction of the face size (the RMS distance
             of the model points from their centroid).
+        global_search: place the whole shape first (:func:`shape_search`: the prior's mean
+            and leading modes at every size, angle and position, scored by the standardised
+            evidence of all 68 landmarks together) instead of fitting the prior to the 68
+            independent peaks; the local search then starts from that placement. Measured on
+            the leave-one-style-out benchmark (``bench/matching.py``).
+        use_prototypes: match against the gallery's per-landmark prototypes when it stores
+            them (the best prototype's cosine per cell), else the Eq. 4 mean references.
+        face_sizes: (smallest, largest, count) face sizes tried by the global search, as
+            fractions of the feature map's longer side (RMS point distance from the centroid;
+            a face filling a localised crop is ~0.2), geometrically spaced.
+        angles_deg: in-plane rotations tried by the global search (degrees).
+        mode_sd: coefficients (in standard deviations) tried on each varied shape mode.
+        search_modes: leading shape modes varied by the global search (one at a time).
+        global_radius: local search radius after the global search (fraction of face size).
+        evidence_floor: standardised similarities are clipped below at this many standard
+            deviations (:func:`standardise`): one landmark's bad spot cannot veto a shape.
+        part_weights: weight of each paper part's landmarks in the global search (``PARTS``
+            order); equal weights measured best.
+        search_stride: the global search tries shape centroids on every ``search_stride``-th
+            cell, then every cell next to its best placements (2: a quarter of the work).
     """
 
     refine_radius: int = attrs.field(default=1, validator=_non_negative)
@@ -107,10 +127,11 @@ class MatcherConfig:
     face_sizes: tuple[float, float, int] = (0.07, 0.4, 16)
     angles_deg: tuple[float, ...] = (-20.0, -10.0, 0.0, 10.0, 20.0)
     mode_sd: tuple[float, ...] = (-1.5, 1.5)
-    search_modes: int = 2
-    global_radius: float = 0.25
+    search_modes: int = attrs.field(default=2, validator=_non_negative)
+    global_radius: float = attrs.field(default=0.25, validator=_non_negative)
     evidence_floor: float = -1.0
     part_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
+    search_stride: int = attrs.field(default=1, validator=_positive_int)
 
 
 
@@ -378,7 +399,7 @@ def shape_hypotheses(
 
 
 def shape_search(
-    evidence: ArrayLike, hypotheses: ArrayLike, *, weights: ArrayLike | None = None
+    evidence: ArrayLike, hypotheses: ArrayLike, *, weights: ArrayLike | None = None, stride: int = 1, keep: int = 8
 ) -> tuple[NDArray[np.float64], float]:
     """Part structure as one search: the placed shape whose 68 points collect the most evidence.
 
@@ -393,6 +414,10 @@ def shape_search(
         evidence: (68, h, w) float per-landmark scores (e.g. standardised similarities).
         hypotheses: (K, 68, 2) float centred shapes in cells (:func:`shape_hypotheses`).
         weights: (68,) non-negative landmark weights (``None``: uniform).
+        stride: centroids are first tried on every ``stride``-th cell only; the ``keep`` best
+            (hypothesis, centroid) pairs are then tried at every cell within ``stride - 1`` of
+            their centroid (1: every cell at once, exhaustive).
+        keep: placements refined when ``stride`` > 1.
 
     Returns:
         ``(cells, score)``: (68, 2) float64 cell (j, i) of the best placed shape and its score.
@@ -401,24 +426,41 @@ def shape_search(
     n, h, w = ev.shape
     hyp = np.rint(np.asarray(hypotheses, np.float64)).astype(np.intp)
     wt = np.ones(n, np.float32) if weights is None else np.asarray(weights, np.float32).reshape(n)
-    pad = int(np.abs(hyp).max()) + 1
+    stride = max(1, int(stride))
+    pad = int(np.abs(hyp).max()) + stride + 1
     hp, wp = h + 2 * pad, w + 2 * pad
     padded = np.full((n, hp, wp), float(ev.min()), np.float32)
     padded[:, pad : pad + h, pad : pad + w] = ev
-    flat = (padded * wt[:, None, None]).reshape(n, -1)
-    base = ((np.arange(h)[:, None] + pad) * wp + np.arange(w)[None, :] + pad).reshape(-1)  # (h*w,)
+    flat1 = (padded * wt[:, None, None]).reshape(-1)
     rows = np.arange(n)[:, None] * (hp * wp)
-    flat1 = flat.reshape(-1)
-    best_score, best_k, best_cell = -np.inf, 0, 0
+    ii, jj = np.arange(0, h, stride), np.arange(0, w, stride)
+    cells_i = np.repeat(ii, len(jj))
+    cells_j = np.tile(jj, len(ii))
+    base = (cells_i + pad) * wp + cells_j + pad  # (c,)
+    offs = hyp[:, :, 1] * wp + hyp[:, :, 0]  # (K, 68)
+    best = np.full(len(hyp), -np.inf)
+    where = np.zeros(len(hyp), np.intp)
     for k in range(len(hyp)):
-        off = hyp[k, :, 1] * wp + hyp[k, :, 0]  # (68,)
-        score = flat1[rows + off[:, None] + base[None, :]].sum(axis=0)
+        score = flat1[rows + offs[k][:, None] + base[None, :]].sum(axis=0)
         c = int(np.argmax(score))
-        if score[c] > best_score:
-            best_score, best_k, best_cell = float(score[c]), k, c
-    ci, cj = divmod(best_cell, w)
-    cells = np.asarray(hypotheses, np.float64)[best_k] + np.array([cj, ci], np.float64)
-    return cells, best_score
+        best[k], where[k] = float(score[c]), c
+    if stride == 1:
+        k = int(np.argmax(best))
+        ci, cj = int(cells_i[where[k]]), int(cells_j[where[k]])
+        top = float(best[k])
+    else:
+        top, k, ci, cj = -np.inf, 0, 0, 0
+        d = np.arange(-(stride - 1), stride)
+        di, dj = np.repeat(d, len(d)), np.tile(d, len(d))
+        for kk in np.argsort(-best, kind="stable")[:keep]:
+            ni = np.clip(cells_i[where[kk]] + di, 0, h - 1)
+            nj = np.clip(cells_j[where[kk]] + dj, 0, w - 1)
+            score = flat1[rows + offs[kk][:, None] + ((ni + pad) * wp + nj + pad)[None, :]].sum(axis=0)
+            c = int(np.argmax(score))
+            if score[c] > top:
+                top, k, ci, cj = float(score[c]), int(kk), int(ni[c]), int(nj[c])
+    cells = np.asarray(hypotheses, np.float64)[k] + np.array([cj, ci], np.float64)
+    return cells, top
 
 
 def standardise(similarity: ArrayLike, floor: float = -1.0) -> NDArray[np.float32]:
@@ -478,7 +520,7 @@ def match_references(
                 angles_deg=config.angles_deg, mode_sd=config.mode_sd, modes=config.search_modes,
             )
             wts = np.concatenate([np.full(sl.stop - sl.start, wt) for sl, wt in zip(PARTS.values(), config.part_weights, strict=True)])
-            model_cells, _ = shape_search(standardise(sim, config.evidence_floor), hyps, weights=wts)
+            model_cells, _ = shape_search(standardise(sim, config.evidence_floor), hyps, weights=wts, stride=config.search_stride)
             fit = prior.fit(cells_to_pixels(model_cells, size, (h, w)), iterations=1, clamp=0.0)
             start_radius = config.global_radius
         else:
