@@ -377,6 +377,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "protos-only": dict(gallery=None, merge=True, gs=False, protos=4, mirror=False, flip=False),
     "split+search+protos": dict(gallery=None, merge=False, gs=True, protos=4, mirror=False, flip=False),
     "protos8": dict(gallery=None, merge=True, gs=True, protos=8, mirror=False, flip=False),
+    "stride1": dict(gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, stride=1),
 }
 LABELS = {
     "before": "before: twemoji+human gallery",
@@ -389,6 +390,7 @@ LABELS = {
     "protos-only": "merged + 4 prototypes, no search",
     "split+search+protos": "one domain per style + search + 4 protos",
     "protos8": "merged + search + 8 prototypes",
+    "stride1": "merged + search + 4 protos, exhaustive search",
 }
 #: the shipped defaults (``faceshot_landmarks`` configs and ``scripts/build_default_gallery.py``).
 SHIPPED = "protos"
@@ -400,7 +402,8 @@ def run_setting(name: str, faces: list[Face], feats: Features, human: list[Any],
     kw = SETTINGS[name]
     return evaluate(
         faces, feats, human_f if kw["mirror"] else human, gallery_styles=kw["gallery"], held_out=held_out,
-        flip_gallery=kw["mirror"], flip_test=kw["flip"], config=fl.MatcherConfig(global_search=kw["gs"]),
+        flip_gallery=kw["mirror"], flip_test=kw["flip"],
+        config=fl.MatcherConfig(global_search=kw["gs"], **({"search_stride": kw["stride"]} if "stride" in kw else {})),
         merge_domains=kw["merge"], prototypes=kw["protos"],
     )
 

@@ -252,14 +252,13 @@ def _style_figures(extractor: Any, quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(_REPO / "bench"))
     sys.path.insert(0, str(_REPO / "scripts"))
     import matching
-    from faceshot_landmarks import MatcherConfig
 
     faces = matching.load_faces(limit=4 if quick else None)
     feats = matching.Features(extractor, faces, flips=True)
-    human = matching.human_items(extractor, flip=True)
-    common = {"flip_gallery": True, "flip_test": True, "config": MatcherConfig()}
-    held = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=True, **common)  # type: ignore[arg-type]
-    ins = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=False, **common)  # type: ignore[arg-type]
+    human, human_f = matching.human_items(extractor, flip=False), matching.human_items(extractor, flip=True)
+    # the shipped settings (gallery layout, prototypes, matcher config) of bench/matching.py
+    held = matching.run_setting(matching.SHIPPED, faces, feats, human, human_f)
+    ins = matching.run_setting(matching.SHIPPED, faces, feats, human, human_f, held_out=False)
 
     def stats(res: dict[str, Any], animals: bool = False) -> dict[str, float]:
         rows = [r for r in res["rows"] if r[0].animal or not animals]

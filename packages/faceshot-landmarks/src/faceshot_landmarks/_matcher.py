@@ -122,7 +122,7 @@ class MatcherConfig:
     prior_iterations: int = attrs.field(default=12, validator=_positive_int)
     search_iterations: int = attrs.field(default=2, validator=_non_negative)
     search_radius: float = attrs.field(default=0.5, validator=_non_negative)
-    global_search: bool = False
+    global_search: bool = True
     use_prototypes: bool = True
     face_sizes: tuple[float, float, int] = (0.07, 0.4, 16)
     angles_deg: tuple[float, ...] = (-20.0, -10.0, 0.0, 10.0, 20.0)
@@ -131,7 +131,7 @@ class MatcherConfig:
     global_radius: float = attrs.field(default=0.25, validator=_non_negative)
     evidence_floor: float = -1.0
     part_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
-    search_stride: int = attrs.field(default=1, validator=_positive_int)
+    search_stride: int = attrs.field(default=2, validator=_positive_int)
 
 
 
