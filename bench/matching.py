@@ -117,7 +117,13 @@ def build_gallery(domains: dict[str, list[tuple[Any, NDArray[np.float64]]]], bac
     """An in-memory :class:`faceshot_landmarks.Gallery`: domain -> [(features, (68, 2) points)];
     ``prototypes`` > 0 also stores that many per-landmark prototypes per domain (as
     :func:`faceshot_landmarks.add_domain` does)."""
-    from faceshot_landmarks import DomainData, Gallery, landmark_features, landmark_prototypes, reference_vectors
+    from faceshot_landmarks import (
+        DomainData,
+        Gallery,
+        landmark_features,
+        landmark_prototypes,
+        reference_vectors,
+    )
     from faceshot_landmarks._gallery import _part_embeddings
 
     data = {}
@@ -258,7 +264,6 @@ def contact_sheet(result: dict[str, Any], path: Path, cell: int = 256, cols: int
     """Held-out predictions: the 68-point contours (red lines), the five scored points (red
     dots) and the five truth points (green rings); each cell is labelled with its mean error."""
     import cv2
-
     from faceshot_retarget.ibug68 import FACE_OUTLINE  # noqa: F401  (documented layout)
 
     chains = [range(0, 17), range(17, 22), range(22, 27), range(27, 31), range(31, 36),

@@ -169,7 +169,7 @@ def test_gallery_stores_and_verifies_prototypes(tmp_path) -> None:
     fl.add_domain(path, "protos", feats, pts, replace=True, prototypes=2)
     data = (path / "domains" / "protos" / "prototypes.npy").read_bytes()
     (path / "domains" / "protos" / "prototypes.npy").write_bytes(data[:-8] + b"\0" * 8)
-    with pytest.raises(fl.GalleryError, match="prototypes.npy"):
+    with pytest.raises(fl.GalleryError, match=r"prototypes\.npy"):
         fl.load_gallery(path)
     with pytest.raises(ValueError, match="prototypes"):
         fl.add_domain(path, "x", feats, pts, prototypes=-1)

@@ -43,7 +43,12 @@ from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
 from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._arrays import readonly_copy
-from faceshot_landmarks._features import check_feature_map, normalize_features, pixels_to_cells, sample_features
+from faceshot_landmarks._features import (
+    check_feature_map,
+    normalize_features,
+    pixels_to_cells,
+    sample_features,
+)
 from faceshot_landmarks._matcher import reference_vectors, similarity_map
 from faceshot_landmarks._shape import ShapePrior
 from faceshot_landmarks.errors import BackendUnavailableError, FaceshotLandmarksError, GalleryError

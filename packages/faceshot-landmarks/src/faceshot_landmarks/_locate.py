@@ -90,8 +90,11 @@ class LocateConfig:
             on the leave-one-style-out benchmark it moved the held-out mean by 0.001 or less
             with the shipped gallery (``bench/matching.py``), not worth doubling the time.
         min_face_score: smallest median peak cosine of the 68 matches for a face-like region;
-            below it :class:`NoFaceError` is raised (calibrated on the evaluation styles and on
-            face-free images, see the package README).
+            below it :class:`NoFaceError` is raised. 0 (off) by default: with the embedded
+            backbone and the shipped gallery, face-free images (textures, text, coins, a rocket,
+            noise: ``bench/matching.py --noface``) score 0.23-0.45, and a cat's face photo
+            0.36, inside that range, so no threshold rejects the one without the other. Blank
+            images are caught by ``min_contrast``.
         dlib_small_pass: when the first detection pass ran on a downscaled copy and found no
             face, run dlib again at full resolution (one upsampling step) for faces too small
             for the copy (a 30 px face in a 1920x1080 frame; ~4x the first pass's time).

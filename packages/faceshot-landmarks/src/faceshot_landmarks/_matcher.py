@@ -470,7 +470,8 @@ def standardise(similarity: ArrayLike, floor: float = -1.0) -> NDArray[np.float3
     s = np.asarray(similarity, np.float32)
     mu = s.mean(axis=(1, 2), keepdims=True)
     sd = s.std(axis=(1, 2), keepdims=True)
-    return np.maximum((s - mu) / np.maximum(sd, 1e-6), floor).astype(np.float32)
+    out: NDArray[np.float32] = np.maximum((s - mu) / np.maximum(sd, 1e-6), floor).astype(np.float32)
+    return out
 
 
 def match_references(
