@@ -167,3 +167,13 @@ def test_blank_image_is_no_face_in_one_line_before_any_work(colour) -> None:
     assert "\n" not in msg and "blank.png" in msg and "no face-like region" in msg and "blank" in msg
     np.testing.assert_array_equal(im, before)
     assert fl.blank_contrast(_disk_image()) > 20.0
+
+
+def test_low_match_similarity_is_no_face_in_one_line(twemoji_gallery) -> None:
+    ex, gallery, (img, _) = twemoji_gallery
+    assert gallery.backbone not in fl.MIN_FACE_SCORE  # no calibrated threshold: no check by default
+    fl.locate_and_match(img, ex, gallery, config=fl.LocateConfig(human="matcher"))
+    with pytest.raises(fl.NoFaceError) as info:
+        fl.locate_and_match(img, ex, gallery, name="x.png", config=fl.LocateConfig(human="matcher", min_face_score=1.01))
+    assert "\n" not in str(info.value) and "x.png" in str(info.value) and "median match similarity" in str(info.value)
+    assert fl.MIN_FACE_SCORE["embedded-mobilenetv2"] == pytest.approx(0.55)

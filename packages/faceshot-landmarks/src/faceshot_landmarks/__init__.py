@@ -74,6 +74,7 @@ from faceshot_landmarks._identity import (
 )
 from faceshot_landmarks._locate import (
     FaceCandidate,
+    MIN_FACE_SCORE,
     LocateConfig,
     blank_contrast,
     crop_square,
@@ -144,6 +145,7 @@ __all__ = [
     "Gallery",
     "GalleryError",
     "LocateConfig",
+    "MIN_FACE_SCORE",
     "MatchResult",
     "MatcherConfig",
     "MatchingError",
