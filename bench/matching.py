@@ -1,15 +1,20 @@
 """Character-landmark benchmark: leave-one-style-out 5-point error, levers, human photos, speed.
 
-Run from the repository root (about 10-20 CPU-minutes on 2 cores; ``--quick`` about 3)::
+Run from the repository root (features come from the on-disk tap cache of ``bench/_taps.py``,
+filled on first use: ~1 h on the shared 2-core machine, then ~10 min to load; each setting
+takes 3-10 min)::
 
-    uv run python bench/matching.py                 # everything
-    uv run python bench/matching.py --quick         # 8 faces per style, fewer levers
-    uv run python bench/matching.py --sheets DIR    # also contact sheets of held-out predictions
+    uv run python bench/matching.py                          # every setting, human photos, speed
+    uv run python bench/matching.py --levers before protos   # chosen settings only
+    uv run python bench/matching.py --quick                  # 8 faces per style
+    uv run python bench/matching.py --sheets DIR             # contact sheets of the shipped setting
+    uv run python bench/matching.py --noface                 # the matcher on face-free images
 
 Data (``gallery_src/<style>/``, see ``gallery_src/README.md`` for sources and licences):
-five emoji styles, each with 5-point ground truth in ``keypoints5.json`` (eye centres, nose
-or null, mouth corners; conventions in ``scripts/annotate_keypoints.py``) and 68-point
-pseudo-annotations (``<name>.pts``) used only to build galleries.
+five emoji styles (218 faces, 56 animals), each with 5-point ground truth in
+``keypoints5.json`` (eye centres, nose or null, mouth corners; conventions in
+``scripts/annotate_keypoints.py``) and 68-point pseudo-annotations (``<name>.pts``) used only
+to build galleries.
 
 Protocols (no figure here is measured on a gallery that contains the image scored):
 
@@ -19,20 +24,20 @@ Protocols (no figure here is measured on a gallery that contains the image score
 * error per point = distance / ground-truth inter-eye distance (between the eye centres);
   ``mean`` averages the available points (a missing nose is not scored), ``PCK@0.10`` is the
   share of points within 0.10; predicted eye centre = mean of points 36-41 / 42-47, nose =
-  point 30, mouth corners = points 48 and 54.
-* ``before``: today's matcher (whole image, gallery domains ``emoji`` (Twemoji) + ``human``,
-  no flip, the default matcher configuration of the previous release) held out the same way:
-  on Twemoji its gallery is the human domain only.
-* levers are switched on one at a time on top of the held-out baseline, then all kept ones.
+  point 30, mouth corners = points 48 and 54. ``animals``: the mean over animal faces.
+* settings (``SETTINGS``): ``before`` is the previous release (Twemoji + human gallery, no
+  search, mean references); the next six add one lever each to the one above; the last ones
+  are side checks. ``SHIPPED`` names the setting the package defaults and the shipped gallery
+  implement (``faceshot bench`` reports it too).
 
 Human photos: 68-point NME (outer eye corners) of ``FaceShot``'s default path on the shared
-images (``packages/faceshot-landmarks/tests/data/human68``), as given and pasted off-centre
-into a 1920x1080 textured canvas; the photo is a square crop of 4 face widths round the face
-(as a character image of a person would be) scaled to 1/3 of the canvas height.
+images (``packages/faceshot-landmarks/tests/data/human68``), as given, as a square crop of 4
+face widths round the face, and that crop pasted off-centre at 1/3 of the height of a
+1920x1080 textured canvas.
 
-Speed: one 512x512 character through ``locate_and_match`` (localisation + features + matching)
-against the previous whole-image ``match``, median of 5, same process (ratios, the machine is
-shared).
+Speed: one 512x512 character through ``FaceShot.match`` (localisation + features + matching)
+against a bare whole-image ``extract`` + ``match``, median of 5, wall and process CPU time, same
+process (the machine is shared).
 """
 
 from __future__ import annotations
