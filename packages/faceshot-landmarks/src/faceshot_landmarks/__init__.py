@@ -73,8 +73,8 @@ from faceshot_landmarks._identity import (
     descriptor_path,
 )
 from faceshot_landmarks._locate import (
-    FaceCandidate,
     MIN_FACE_SCORE,
+    FaceCandidate,
     LocateConfig,
     blank_contrast,
     crop_square,
@@ -123,6 +123,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "IMAGE_SUFFIXES",
+    "MIN_FACE_SCORE",
     "WEAK_PART_MARGIN",
     "BackendUnavailableError",
     "ClassicalExtractor",
@@ -145,7 +146,6 @@ __all__ = [
     "Gallery",
     "GalleryError",
     "LocateConfig",
-    "MIN_FACE_SCORE",
     "MatchResult",
     "MatcherConfig",
     "MatchingError",

@@ -40,9 +40,9 @@ from faceshot_landmarks._matcher import MatcherConfig, MatchResult, match, match
 from faceshot_landmarks.errors import NoFaceError
 
 __all__ = [
+    "MIN_FACE_SCORE",
     "FaceCandidate",
     "LocateConfig",
-    "MIN_FACE_SCORE",
     "blank_contrast",
     "crop_square",
     "dlib_candidates",
