@@ -9,12 +9,11 @@ the height of a 1920x1080 textured canvas, off-centre and centred. Run from the 
 import time
 from pathlib import Path
 
-import numpy as np
-from faceshot_retarget import read_pts
-
 import faceshot_landmarks as fl
+import numpy as np
 from faceshot_landmarks import DlibLandmarker, LocateConfig, locate_and_match
 from faceshot_landmarks.testing import face_crop, place_on_canvas, textured_canvas
+from faceshot_retarget import read_pts
 
 DATA = Path(__file__).resolve().parents[1] / "packages" / "faceshot-landmarks" / "tests" / "data" / "human68"
 
