@@ -1,15 +1,20 @@
 """Character-landmark benchmark: leave-one-style-out 5-point error, levers, human photos, speed.
 
-Run from the repository root (about 10-20 CPU-minutes on 2 cores; ``--quick`` about 3)::
+Run from the repository root (features come from the on-disk tap cache of ``bench/_taps.py``,
+filled on first use: ~1 h on the shared 2-core machine, then ~10 min to load; each setting
+takes 3-10 min)::
 
-    uv run python bench/matching.py                 # everything
-    uv run python bench/matching.py --quick         # 8 faces per style, fewer levers
-    uv run python bench/matching.py --sheets DIR    # also contact sheets of held-out predictions
+    uv run python bench/matching.py                          # every setting, human photos, speed
+    uv run python bench/matching.py --levers before protos   # chosen settings only
+    uv run python bench/matching.py --quick                  # 8 faces per style
+    uv run python bench/matching.py --sheets DIR             # contact sheets of the shipped setting
+    uv run python bench/matching.py --noface                 # the matcher on face-free images
 
 Data (``gallery_src/<style>/``, see ``gallery_src/README.md`` for sources and licences):
-five emoji styles, each with 5-point ground truth in ``keypoints5.json`` (eye centres, nose
-or null, mouth corners; conventions in ``scripts/annotate_keypoints.py``) and 68-point
-pseudo-annotations (``<name>.pts``) used only to build galleries.
+five emoji styles (218 faces, 56 animals), each with 5-point ground truth in
+``keypoints5.json`` (eye centres, nose or null, mouth corners; conventions in
+``scripts/annotate_keypoints.py``) and 68-point pseudo-annotations (``<name>.pts``) used only
+to build galleries.
 
 Protocols (no figure here is measured on a gallery that contains the image scored):
 
@@ -19,20 +24,20 @@ Protocols (no figure here is measured on a gallery that contains the image score
 * error per point = distance / ground-truth inter-eye distance (between the eye centres);
   ``mean`` averages the available points (a missing nose is not scored), ``PCK@0.10`` is the
   share of points within 0.10; predicted eye centre = mean of points 36-41 / 42-47, nose =
-  point 30, mouth corners = points 48 and 54.
-* ``before``: today's matcher (whole image, gallery domains ``emoji`` (Twemoji) + ``human``,
-  no flip, the default matcher configuration of the previous release) held out the same way:
-  on Twemoji its gallery is the human domain only.
-* levers are switched on one at a time on top of the held-out baseline, then all kept ones.
+  point 30, mouth corners = points 48 and 54. ``animals``: the mean over animal faces.
+* settings (``SETTINGS``): ``before`` is the previous release (Twemoji + human gallery, no
+  search, mean references); the next six add one lever each to the one above; the last ones
+  are side checks. ``SHIPPED`` names the setting the package defaults and the shipped gallery
+  implement (``faceshot bench`` reports it too).
 
 Human photos: 68-point NME (outer eye corners) of ``FaceShot``'s default path on the shared
-images (``packages/faceshot-landmarks/tests/data/human68``), as given and pasted off-centre
-into a 1920x1080 textured canvas; the photo is a square crop of 4 face widths round the face
-(as a character image of a person would be) scaled to 1/3 of the canvas height.
+images (``packages/faceshot-landmarks/tests/data/human68``), as given, as a square crop of 4
+face widths round the face, and that crop pasted off-centre at 1/3 of the height of a
+1920x1080 textured canvas.
 
-Speed: one 512x512 character through ``locate_and_match`` (localisation + features + matching)
-against the previous whole-image ``match``, median of 5, same process (ratios, the machine is
-shared).
+Speed: one 512x512 character through ``FaceShot.match`` (localisation + features + matching)
+against a bare whole-image ``extract`` + ``match``, median of 5, wall and process CPU time, same
+process (the machine is shared).
 """
 
 from __future__ import annotations
@@ -115,9 +120,17 @@ def summarise(errs: NDArray[np.float64]) -> dict[str, float]:
 # --------------------------------------------------------------------------- galleries
 
 
-def build_gallery(domains: dict[str, list[tuple[Any, NDArray[np.float64]]]], backbone: str, config: dict[str, Any]) -> Any:
-    """An in-memory :class:`faceshot_landmarks.Gallery`: domain -> [(features, (68, 2) points)]."""
-    from faceshot_landmarks import DomainData, Gallery, reference_vectors
+def build_gallery(domains: dict[str, list[tuple[Any, NDArray[np.float64]]]], backbone: str, config: dict[str, Any], *, prototypes: int = 0) -> Any:
+    """An in-memory :class:`faceshot_landmarks.Gallery`: domain -> [(features, (68, 2) points)];
+    ``prototypes`` > 0 also stores that many per-landmark prototypes per domain (as
+    :func:`faceshot_landmarks.add_domain` does)."""
+    from faceshot_landmarks import (
+        DomainData,
+        Gallery,
+        landmark_features,
+        landmark_prototypes,
+        reference_vectors,
+    )
     from faceshot_landmarks._gallery import _part_embeddings
 
     data = {}
@@ -131,7 +144,8 @@ def build_gallery(domains: dict[str, list[tuple[Any, NDArray[np.float64]]]], bac
         channels = refs.shape[1]
         sizes = np.array([f.image_size for f in feats], np.int64)
         wh = sizes[:, ::-1].astype(np.float64)
-        data[name] = DomainData(refs, _part_embeddings(refs), pts / wh[:, None, :], sizes)
+        protos = landmark_prototypes(landmark_features(feats, pts), prototypes) if prototypes else None
+        data[name] = DomainData(refs, _part_embeddings(refs), pts / wh[:, None, :], sizes, protos)
     return Gallery(Path("<memory>"), backbone, config, channels, data)
 
 
@@ -182,12 +196,13 @@ def style_items(faces: list[Face], feats: Features, styles: set[str], *, flip: b
 # --------------------------------------------------------------------------- evaluation
 
 
-def predict(feature: Any, mirror: Any, gallery: Any, config: Any, *, flip_test: bool) -> NDArray[np.float64]:
+def predict(feature: Any, mirror: Any, gallery: Any, config: Any, *, flip_test: bool) -> Any:
+    """The :class:`faceshot_landmarks.MatchResult` of one face (flip-consistent when asked)."""
     from faceshot_landmarks import match, match_flip_consistent
 
     if flip_test and mirror is not None:
-        return np.asarray(match_flip_consistent(feature, mirror, gallery, config=config).points)
-    return np.asarray(match(feature, gallery, config=config).points)
+        return match_flip_consistent(feature, mirror, gallery, config=config)
+    return match(feature, gallery, config=config)
 
 
 def evaluate(
@@ -201,12 +216,14 @@ def evaluate(
     flip_test: bool,
     config: Any,
     merge_domains: bool = False,
+    prototypes: int = 0,
 ) -> dict[str, Any]:
     """Errors per face under one setting. ``gallery_styles``: the styles a gallery may hold
     (``None``: all); held out: the face's own style is removed, else only the face itself."""
     allowed = set(STYLES if gallery_styles is None else gallery_styles)
     extractor = feats.extractor
     rows = []
+    scores: list[float] = []  # median match similarity per face (the no-face test's statistic)
     cache: dict[str, Any] = {}
     for f in faces:
         styles = allowed - {f.style} if held_out else allowed
@@ -216,14 +233,17 @@ def evaluate(
         else:
             domains = style_items(faces, feats, styles, flip=flip_gallery, skip=None if held_out else (f.style, f.name))
             if merge_domains:
-                domains = {"all": [it for items in domains.values() for it in items]}
-            gallery = build_gallery({**domains, "human": human}, extractor.backbone, extractor.config)
+                domains = {"emoji": [it for items in domains.values() for it in items]}
+            domains = {**domains, "human": human}
+            gallery = build_gallery(domains, extractor.backbone, extractor.config, prototypes=prototypes)
             if held_out:
                 cache[key] = gallery
         mirror = feats.mirror.get((f.style, f.name), (None, None))[0]
-        pred = predict(feats.plain[(f.style, f.name)], mirror, gallery, config, flip_test=flip_test)
+        res = predict(feats.plain[(f.style, f.name)], mirror, gallery, config, flip_test=flip_test)
+        pred = np.asarray(res.points)
         rows.append((f, pred, errors5(pred, f.truth)))
-    return {"rows": rows}
+        scores.append(float(np.median(res.scores)))
+    return {"rows": rows, "scores": scores}
 
 
 def report(label: str, result: dict[str, Any], *, per_style: bool = False) -> dict[str, Any]:
@@ -247,25 +267,36 @@ def report(label: str, result: dict[str, Any], *, per_style: bool = False) -> di
     return out
 
 
-def contact_sheet(result: dict[str, Any], path: Path, cell: int = 192, cols: int = 8) -> None:
-    """Held-out predictions (68 points, red) and the five truth points (green)."""
+def contact_sheet(result: dict[str, Any], path: Path, cell: int = 256, cols: int = 6) -> None:
+    """Held-out predictions: the 68-point contours (red lines), the five scored points (red
+    dots) and the five truth points (green rings); each cell is labelled with its mean error."""
     import cv2
-    from faceshot_landmarks import draw_points
+    from faceshot_retarget.ibug68 import FACE_OUTLINE  # noqa: F401  (documented layout)
 
-    rows = result["rows"]
+    chains = [range(0, 17), range(17, 22), range(22, 27), range(27, 31), range(31, 36),
+              [*range(36, 42), 36], [*range(42, 48), 42], [*range(48, 60), 48], [*range(60, 68), 60]]
+    rows = sorted(result["rows"], key=lambda r: -float(np.nanmean(r[2])))
     n = len(rows)
-    r_ = (n + cols - 1) // cols
-    canvas = np.full((r_ * (cell + 14), cols * cell, 3), 255, np.uint8)
+    r_ = max(1, (n + cols - 1) // cols)
+    canvas = np.full((r_ * (cell + 16), cols * cell, 3), 255, np.uint8)
     for k, (f, pred, err) in enumerate(rows):
-        im = draw_points(f.rgb, pred, radius=3)
-        for p in f.truth:
-            if np.isfinite(p).all():
-                cv2.circle(im, (round(p[0]), round(p[1])), 6, (0, 200, 0), 2)
-        small = cv2.resize(im, (cell, cell), interpolation=cv2.INTER_AREA)
+        s = cell / f.rgb.shape[1]
+        im = cv2.resize(f.rgb, (cell, round(f.rgb.shape[0] * s)), interpolation=cv2.INTER_AREA).copy()
+        p = (np.asarray(pred) + 0.5) * s - 0.5
+        for ch in chains:
+            cv2.polylines(im, [np.round(p[list(ch)] * 16).astype(np.int32)], False, (220, 0, 0), 1, cv2.LINE_AA, shift=4)
+        for q in five_points(np.asarray(pred)):
+            q = (q + 0.5) * s - 0.5
+            cv2.circle(im, (round(q[0]), round(q[1])), 3, (230, 0, 0), -1, cv2.LINE_AA)
+        for q in f.truth:
+            if np.isfinite(q).all():
+                q = (q + 0.5) * s - 0.5
+                cv2.circle(im, (round(q[0]), round(q[1])), 5, (0, 170, 0), 2, cv2.LINE_AA)
         y, x = divmod(k, cols)
-        canvas[y * (cell + 14) + 14 : (y + 1) * (cell + 14), x * cell : (x + 1) * cell] = small
-        cv2.putText(canvas, f"{f.style}/{f.name[:14]} {np.nanmean(err):.2f}", (x * cell + 2, y * (cell + 14) + 11),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.33, (0, 0, 0), 1)
+        canvas[y * (cell + 16) + 16 : y * (cell + 16) + 16 + im.shape[0], x * cell : (x + 1) * cell] = im[: cell]
+        cv2.putText(canvas, f"{f.style}/{f.name[:22]} {np.nanmean(err):.2f}", (x * cell + 2, y * (cell + 16) + 12),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
 
 
@@ -295,84 +326,181 @@ def human_figures(fs: Any) -> dict[str, float]:
     return out
 
 
-def speed(fs: Any, rgb: NDArray[np.uint8], reps: int = 5) -> tuple[float, float]:
-    """(median s of FaceShot.match incl. localisation, median s of the previous whole-image match)."""
-    from faceshot_landmarks import MatcherConfig, match
+def noface_figures(fs: Any) -> dict[str, Any]:
+    """The matcher path on face-free images (``bench/data/nonface``, synthetic blank, noise and
+    texture) and on a cat photo: median match similarity, or the one-line :class:`NoFaceError`."""
+    import cv2
+    import faceshot_landmarks as fl
+    from faceshot_landmarks.testing import textured_canvas
+
+    data = ROOT / "bench" / "data"
+    images = {p.name: cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in sorted((data / "nonface").glob("*.png"))}
+    images["blank"] = np.full((384, 384, 3), 250, np.uint8)
+    images["noise"] = np.random.default_rng(0).integers(0, 256, (384, 384, 3), dtype=np.uint8)
+    images["textured_canvas"] = textured_canvas((540, 960), seed=3)
+    images["chelsea.png (cat: a face)"] = cv2.cvtColor(cv2.imread(str(data / "chelsea.png")), cv2.COLOR_BGR2RGB)
+    out: dict[str, Any] = {}
+    for name, im in images.items():
+        try:
+            res = fs.match(im, human="matcher")
+            out[name] = float(np.median(res.scores))
+        except fl.NoFaceError as exc:
+            out[name] = f"NoFaceError: {exc}"
+    return out
+
+
+def speed(fs: Any, rgb: NDArray[np.uint8], reps: int = 5) -> dict[str, float]:
+    """Median wall and process-CPU seconds of ``FaceShot.match`` (localisation + features +
+    matching) and of a bare whole-image ``extract`` + ``match`` on one image, same process.
+
+    The machine is shared: wall time there depends on the other jobs' load; process CPU time
+    (all threads) does much less, and CPU / 2 is what two idle cores would need at best.
+    """
+    from faceshot_landmarks import match
 
     ex, gallery = fs.extractor, fs.gallery
     fs.match(rgb)
-    new, old = [], []
+    new, old, new_cpu, old_cpu = [], [], [], []
     for _ in range(reps):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fs.match(rgb)
         new.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        match(ex.extract(rgb), gallery, config=MatcherConfig())
+        new_cpu.append(time.process_time() - c)
+        t, c = time.perf_counter(), time.process_time()
+        match(ex.extract(rgb), gallery)
         old.append(time.perf_counter() - t)
-    return float(np.median(new)), float(np.median(old))
+        old_cpu.append(time.process_time() - c)
+    med = {k: float(np.median(v)) for k, v in {"match_s": new, "bare_s": old, "match_cpu_s": new_cpu, "bare_cpu_s": old_cpu}.items()}
+    return {**med, "ratio": med["match_s"] / med["bare_s"]}
+
+
+#: Cumulative held-out settings: each adds one lever to the one above it (``gallery``: the
+#: styles a gallery may hold, ``None`` = all; ``merge``: the styles as one ``emoji`` domain;
+#: ``protos``: per-landmark prototypes per domain; ``mirror``: mirrored gallery images;
+#: ``flip``: flip-consistent matching; ``gs``: the global part-structure search).
+SETTINGS: dict[str, dict[str, Any]] = {
+    "before": dict(gallery=("twemoji",), merge=False, gs=False, protos=0, mirror=False, flip=False),
+    "styles": dict(gallery=None, merge=False, gs=False, protos=0, mirror=False, flip=False),
+    "merged": dict(gallery=None, merge=True, gs=False, protos=0, mirror=False, flip=False),
+    "search": dict(gallery=None, merge=True, gs=True, protos=0, mirror=False, flip=False),
+    "protos": dict(gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False),
+    "mirror": dict(gallery=None, merge=True, gs=True, protos=4, mirror=True, flip=False),
+    "flip": dict(gallery=None, merge=True, gs=True, protos=4, mirror=True, flip=True),
+    "protos-only": dict(gallery=None, merge=True, gs=False, protos=4, mirror=False, flip=False),
+    "split+search+protos": dict(gallery=None, merge=False, gs=True, protos=4, mirror=False, flip=False),
+    "protos8": dict(gallery=None, merge=True, gs=True, protos=8, mirror=False, flip=False),
+    "stride1": dict(gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, stride=1),
+}
+LABELS = {
+    "before": "before: twemoji+human gallery",
+    "styles": "+ all other styles (one domain each)",
+    "merged": "+ styles merged into one domain",
+    "search": "+ global part-structure search",
+    "protos": "+ 4 prototypes per landmark",
+    "mirror": "+ mirrored gallery images",
+    "flip": "+ flip-consistent matching",
+    "protos-only": "merged + 4 prototypes, no search",
+    "split+search+protos": "one domain per style + search + 4 protos",
+    "protos8": "merged + search + 8 prototypes",
+    "stride1": "merged + search + 4 protos, exhaustive search",
+}
+#: the shipped defaults (``faceshot_landmarks`` configs and ``scripts/build_default_gallery.py``).
+SHIPPED = "protos"
+
+
+def run_setting(name: str, faces: list[Face], feats: Features, human: list[Any], human_f: list[Any], *, held_out: bool = True) -> dict[str, Any]:
+    import faceshot_landmarks as fl
+
+    kw = SETTINGS[name]
+    return evaluate(
+        faces, feats, human_f if kw["mirror"] else human, gallery_styles=kw["gallery"], held_out=held_out,
+        flip_gallery=kw["mirror"], flip_test=kw["flip"],
+        config=fl.MatcherConfig(global_search=kw["gs"], **({"search_stride": kw["stride"]} if "stride" in kw else {})),
+        merge_domains=kw["merge"], prototypes=kw["protos"],
+    )
+
+
+def make_extractor(cache: bool) -> Any:
+    """The default embedded extractor, or its exact rebuild from the on-disk tap cache
+    (``bench/_taps.py``; features are computed once per image and reused across runs)."""
+    if cache:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from _taps import TapExtractor
+
+        return TapExtractor()
+    from faceshot_features import load_extractor
+
+    return load_extractor("embedded")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--sheets", type=Path, default=None)
+    ap.add_argument("--quick", action="store_true", help="8 faces per style, levers before/styles/shipped only")
+    ap.add_argument("--sheets", type=Path, default=None, help="contact sheets of the shipped setting's held-out predictions")
     ap.add_argument("--json", type=Path, default=None, help="write every figure here")
     ap.add_argument("--styles", nargs="*", default=list(STYLES), help="styles to use (default: all)")
     ap.add_argument("--limit", type=int, default=None, help="faces per style")
+    ap.add_argument("--levers", nargs="*", default=None, help=f"settings to run (default: all; choices {list(SETTINGS)})")
+    ap.add_argument("--no-in-sample", action="store_true")
+    ap.add_argument("--no-human", action="store_true")
+    ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--noface", action="store_true", help="also run the matcher path on face-free images")
+    ap.add_argument("--no-cache", action="store_true", help="extract features afresh instead of using the tap cache")
     args = ap.parse_args(argv)
-
-    import faceshot_landmarks as fl
-    from faceshot_features import load_extractor
-
-    from faceshot import FaceShot
 
     t0 = time.perf_counter()
     faces = load_faces(tuple(args.styles), limit=args.limit or (8 if args.quick else None))
-    extractor = load_extractor("embedded")
+    extractor = make_extractor(not args.no_cache)
     feats = Features(extractor, faces, flips=True)
     human = human_items(extractor, flip=False)
     human_f = human_items(extractor, flip=True)
-    print(f"[data] {len(faces)} faces in {len(STYLES)} styles ({sum(f.animal for f in faces)} animals); "
+    print(f"[data] {len(faces)} faces in {len({f.style for f in faces})} styles ({sum(f.animal for f in faces)} animals); "
           f"features in {time.perf_counter() - t0:.0f} s", flush=True)
     figures: dict[str, Any] = {}
-    before_cfg = fl.MatcherConfig()
-    after_cfg = fl.MatcherConfig()
-    runs = {
-        "before: twemoji+human gallery, no flips": dict(gallery_styles=("twemoji",), flip_gallery=False, flip_test=False, config=before_cfg, h=human),
-        "lever: + all other styles in the gallery": dict(gallery_styles=None, flip_gallery=False, flip_test=False, config=before_cfg, h=human),
-        "lever: + mirrored gallery images": dict(gallery_styles=None, flip_gallery=True, flip_test=False, config=before_cfg, h=human_f),
-        "lever: + flip-consistent matching": dict(gallery_styles=None, flip_gallery=True, flip_test=True, config=after_cfg, h=human_f),
-    }
-    if not args.quick:
-        runs["lever: styles merged into one domain"] = dict(gallery_styles=None, flip_gallery=True, flip_test=True, config=after_cfg, h=human_f, merge=True)
-        runs["lever: no shape prior"] = dict(gallery_styles=None, flip_gallery=True, flip_test=True, config=fl.MatcherConfig(use_prior=False), h=human_f)
-    last = None
-    for label, kw in runs.items():
-        res = evaluate(faces, feats, kw["h"], gallery_styles=kw["gallery_styles"], held_out=True, flip_gallery=kw["flip_gallery"],
-                       flip_test=kw["flip_test"], config=kw["config"], merge_domains=kw.get("merge", False))
-        figures[f"held-out {label}"] = report("held-out " + label, res, per_style=label.startswith(("before", "lever: + flip")))
-        if label == "lever: + flip-consistent matching":
-            last = res
-    res = evaluate(faces, feats, human_f, gallery_styles=None, held_out=False, flip_gallery=True, flip_test=True, config=after_cfg)
-    figures["in-sample after"] = report("in-sample (leave-one-image-out) after", res, per_style=True)
-    if args.sheets is not None and last is not None:
+    levers = args.levers if args.levers is not None else (["before", "styles", SHIPPED] if args.quick else list(SETTINGS))
+    shipped_rows = None
+    for name in levers:
+        t = time.perf_counter()
+        res = run_setting(name, faces, feats, human, human_f)
+        figures[f"held-out {name}"] = report(f"held-out {LABELS[name]}", res, per_style=True)
+        print(f"    ({time.perf_counter() - t:.0f} s)", flush=True)
+        if name == SHIPPED:
+            shipped_rows = res
+            sc = np.array(res["scores"])
+            figures["held-out shipped median scores"] = {f.style + "/" + f.name: v for (f, _, _), v in zip(res["rows"], sc, strict=True)}
+            print(f"    median match similarity per face: min {sc.min():.3f}  1st pct {np.percentile(sc, 1):.3f}  "
+                  f"median {np.median(sc):.3f} (the no-face threshold must stay below these)", flush=True)
+    if not args.no_in_sample:
+        res = run_setting(SHIPPED, faces, feats, human, human_f, held_out=False)
+        figures["in-sample shipped"] = report(f"in-sample (leave-one-image-out) {LABELS[SHIPPED]}", res, per_style=True)
+    if args.sheets is not None and shipped_rows is not None:
         args.sheets.mkdir(parents=True, exist_ok=True)
         for style in STYLES:
-            sub = {"rows": [r for r in last["rows"] if r[0].style == style]}
-            if not sub["rows"]:
-                continue
-            contact_sheet(sub, args.sheets / f"heldout_{style}.png")
+            sub = {"rows": [r for r in shipped_rows["rows"] if r[0].style == style]}
+            if sub["rows"]:
+                contact_sheet(sub, args.sheets / f"heldout_{style}.png")
         print(f"[sheets] {args.sheets}", flush=True)
 
-    fs = FaceShot(progress=False)
-    hum = human_figures(fs)
-    figures["human"] = hum
-    print("[human] NME (68 pt, outer eye corners) by FaceShot.match: " + ", ".join(
-        f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in hum.items()), flush=True)
-    new, old = speed(fs, faces[0].rgb)
-    figures["speed"] = {"match_s": new, "previous_s": old, "ratio": new / old}
-    print(f"[speed] 512x512 character: FaceShot.match (localise + features + flip-consistent match) {new:.2f} s; "
-          f"previous whole-image match {old:.2f} s; ratio {new / old:.2f} (shared 2-core machine)", flush=True)
+    if not (args.no_human and args.no_speed and not args.noface):
+        from faceshot import FaceShot
+
+        fs = FaceShot(progress=False)
+    if not args.no_human:
+        hum = human_figures(fs)
+        figures["human"] = hum
+        print("[human] NME (68 pt, outer eye corners) by FaceShot.match: " + ", ".join(
+            f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in hum.items()), flush=True)
+    if args.noface:
+        nf = noface_figures(fs)
+        figures["noface"] = nf
+        for name, v in nf.items():
+            print(f"[noface] {name:<28} " + (f"median match similarity {v:.3f}" if isinstance(v, float) else v), flush=True)
+    if not args.no_speed:
+        sp = speed(fs, faces[0].rgb)
+        figures["speed"] = sp
+        print(f"[speed] 512x512 character: FaceShot.match (localise + features + match) {sp['match_s']:.2f} s wall, "
+              f"{sp['match_cpu_s']:.2f} s CPU; bare whole-image extract + match {sp['bare_s']:.2f} s wall, "
+              f"{sp['bare_cpu_s']:.2f} s CPU; ratio {sp['ratio']:.2f} (shared 2-core machine)", flush=True)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, default=str))
     return 0

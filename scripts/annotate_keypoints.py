@@ -348,6 +348,8 @@ def annotate_style(folder: Path, *, use_matcher: bool = True, write_pts_files: b
         entry = hand.get(p.stem, {})
         if "exclude" in entry:
             faces[p.stem] = {"exclude": entry["exclude"]}
+            if write_pts_files:
+                (folder / f"{p.stem}.pts").unlink(missing_ok=True)
             continue
         rec = annotate_face(images[p.stem], seeds.get(p.stem, {}), entry)
         rec["file"] = p.name

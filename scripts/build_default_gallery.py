@@ -3,18 +3,19 @@
 Dev-time script. Domains, each from a folder of ``gallery_src/`` whose images have same-stem
 iBUG ``.pts`` files (1-based, read with :func:`faceshot_retarget.load_landmarks`):
 
-* ``emoji``  <- ``gallery_src/twemoji``: Twemoji SVGs rendered by cairosvg at 512 px (the
-  render the landmarks were derived on, see ``scripts/derive_twemoji_landmarks.py``); only
-  faces with a ``.pts`` (those marked usable after the check by eye) are used.
+* ``emoji``  <- ``gallery_src/twemoji``, ``noto``, ``noto-v1``, ``emojione``, ``fxemoji``: Twemoji
+  SVGs rendered by cairosvg at 512 px (the render the landmarks were derived on, see
+  ``scripts/derive_twemoji_landmarks.py``; only faces with a ``.pts``, those marked usable after
+  the check by eye) pooled with the faces of four more emoji styles (npm Iconify sets, licences in
+  ``gallery_src/README.md``) whose 68-point pseudo-annotations were made from their checked
+  5-point ground truth by ``scripts/annotate_keypoints.py``.
 * ``human``  <- ``gallery_src/human``: photographs with ground-truth 68-point annotations.
-* ``noto``, ``noto-v1``, ``emojione``, ``fxemoji`` <- ``gallery_src/<style>``: faces of four
-  more emoji styles (npm Iconify sets, licences in ``gallery_src/README.md``) with 68-point
-  pseudo-annotations made from their checked 5-point ground truth by
-  ``scripts/annotate_keypoints.py``.
 
-Unless ``--no-mirror`` is given, every image is added a second time mirrored left-right (points
-swapped by the iBUG mirror table): the references become left/right symmetric, which the
-leave-one-style-out benchmark (``bench/matching.py``) measured to help held-out styles.
+Each domain stores 4 per-landmark prototypes (``--prototypes``). The layout (one pooled emoji
+domain, prototypes, no mirrored copies) is the one the leave-one-style-out benchmark
+(``bench/matching.py``) measured best: pooling the styles with prototypes beat one domain per
+style (held-out mean 0.067 vs 0.074), and mirrored copies (``--mirror``) changed nothing
+(0.068).
 
 Features come from :func:`faceshot_features.load_extractor` (``--backbone``, default the
 embedded MobileNetV2); the gallery is written with :func:`faceshot_landmarks.add_domain` into
@@ -43,8 +44,16 @@ from faceshot import load_character
 __all__ = ["DOMAINS", "collect", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-#: domain name -> folder under the source directory.
-DOMAINS = {"emoji": "twemoji", "human": "human", "noto": "noto", "noto-v1": "noto-v1", "emojione": "emojione", "fxemoji": "fxemoji"}
+#: domain name -> folders under the source directory (the emoji styles form one domain: the
+#: leave-one-style-out benchmark measured one pooled domain to beat one domain per style).
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "emoji": ("twemoji", "noto", "noto-v1", "emojione", "fxemoji"),
+    "human": ("human",),
+}
+#: per-landmark prototypes stored per domain (``faceshot_landmarks.add_domain(prototypes=)``):
+#: 0 -> 4 took the held-out mean from 0.081 to 0.067; an exploration of 4/8/16/32 on the same
+#: protocol found them within 0.003 of each other, so the smallest.
+PROTOTYPES = 4
 _IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".webp")
 
 
@@ -71,36 +80,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "src" / "faceshot" / "data" / "gallery")
     parser.add_argument("--backbone", default="embedded", choices=("embedded", "sd15-ip", "sd21"))
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--no-mirror", action="store_true", help="do not add mirrored copies")
+    parser.add_argument("--mirror", action="store_true", help="also add every image mirrored left-right (points swapped)")
+    parser.add_argument("--no-mirror", action="store_true", help=argparse.SUPPRESS)  # old command lines: now the default
     parser.add_argument("--domains", nargs="*", default=list(DOMAINS), help="domains to build (default: all)")
+    parser.add_argument("--prototypes", type=int, default=PROTOTYPES, help="per-landmark prototypes per domain (0: none)")
+    parser.add_argument(
+        "--tap-cache", action="store_true",
+        help="embedded backbone only: reuse bench/_taps.py's on-disk cache of the backbone's layer outputs "
+        "(the same features, rebuilt exactly; much faster on a machine that already ran the benchmark)",
+    )
     args = parser.parse_args(argv)
 
     from faceshot_features import load_extractor
     from faceshot_landmarks import add_domain
     from faceshot_retarget import replace_atomically
 
-    extractor = load_extractor(args.backbone, device=args.device)
+    if args.tap_cache:
+        if args.backbone != "embedded":
+            parser.error("--tap-cache needs --backbone embedded")
+        sys.path.insert(0, str(ROOT / "bench"))
+        from _taps import TapExtractor
+
+        extractor = TapExtractor()
+    else:
+        extractor = load_extractor(args.backbone, device=args.device)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".gallery.", dir=args.out.parent))
     build = tmp / "gallery"
     try:
         from faceshot_landmarks.testing import flip_example
 
-        for domain, folder in ((d, DOMAINS[d]) for d in args.domains):
-            pairs = collect(args.src / folder)
+        for domain, folders in ((d, DOMAINS[d]) for d in args.domains):
+            pairs = [pair for folder in folders for pair in collect(args.src / folder)]
             if not pairs:
-                print(f"domain {domain!r}: no annotated images in {args.src / folder}; skipped", file=sys.stderr)
+                print(f"domain {domain!r}: no annotated images in {', '.join(folders)}; skipped", file=sys.stderr)
                 continue
             feats, anns = [], []
             for image, pts in tqdm(pairs, desc=domain, unit="image"):
                 rgb, points = load_pair(image, pts)
                 feats.append(extractor.extract(rgb))
                 anns.append(points)
-                if not args.no_mirror:
+                if args.mirror and not args.no_mirror:
                     mirrored, mpoints = flip_example(rgb, points)
                     feats.append(extractor.extract(mirrored))
                     anns.append(mpoints)
-            add_domain(build, domain, feats, np.stack(anns))
+            add_domain(build, domain, feats, np.stack(anns), prototypes=args.prototypes)
             print(f"domain {domain!r}: {len(pairs)} images", file=sys.stderr)
         if not (build / "manifest.json").is_file():
             print("no domain was built", file=sys.stderr)

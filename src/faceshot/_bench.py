@@ -242,16 +242,14 @@ def _emoji_error(extractor: Any, quick: bool, repo: Path) -> tuple[float, int]:
 
 def _style_figures(extractor: Any, quick: bool, repo: Path) -> dict[str, Any]:
     """Leave-one-style-out and in-sample 5-point figures (``bench/matching.py``'s protocol)."""
-    from faceshot_landmarks import MatcherConfig
-
     matching = _matching_module(repo)
 
     faces = matching.load_faces(limit=4 if quick else None)
     feats = matching.Features(extractor, faces, flips=True)
-    human = matching.human_items(extractor, flip=True)
-    common = {"flip_gallery": True, "flip_test": True, "config": MatcherConfig()}
-    held = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=True, **common)
-    ins = matching.evaluate(faces, feats, human, gallery_styles=None, held_out=False, **common)
+    human, human_f = matching.human_items(extractor, flip=False), matching.human_items(extractor, flip=True)
+    # the shipped settings (gallery layout, prototypes, matcher config) of bench/matching.py
+    held = matching.run_setting(matching.SHIPPED, faces, feats, human, human_f)
+    ins = matching.run_setting(matching.SHIPPED, faces, feats, human, human_f, held_out=False)
 
     def stats(res: dict[str, Any], animals: bool = False) -> dict[str, float]:
         rows = [r for r in res["rows"] if r[0].animal or not animals]

@@ -149,3 +149,31 @@ def test_weak_parts_name_the_low_confidence_parts() -> None:
     assert res.weak_parts(0.05) == ("mouth", "nose")
     assert "mouth 0.001, nose 0.010" in (res.warning(0.05) or "")
     assert fl.MatchResult(pts, np.full(68, 0.2), ("d",) * 5, pts, conf, None, (10, 10)).warning(0.05) is None
+
+
+@pytest.mark.parametrize("colour", [(255, 255, 255), (30, 120, 200)])
+def test_blank_image_is_no_face_in_one_line_before_any_work(colour) -> None:
+    class NoExtraction:
+        def extract(self, image):  # pragma: no cover - must not be reached
+            raise AssertionError("a blank image must be rejected before feature extraction")
+
+    im = np.empty((240, 320, 3), np.uint8)
+    im[:] = colour
+    im[100, 100] = 0  # one stray pixel is still blank
+    before = im.copy()
+    with pytest.raises(fl.NoFaceError) as info:
+        fl.locate_and_match(im, NoExtraction(), None, name="blank.png", config=fl.LocateConfig(human="matcher"))
+    msg = str(info.value)
+    assert "\n" not in msg and "blank.png" in msg and "no face-like region" in msg and "blank" in msg
+    np.testing.assert_array_equal(im, before)
+    assert fl.blank_contrast(_disk_image()) > 20.0
+
+
+def test_low_match_similarity_is_no_face_in_one_line(twemoji_gallery) -> None:
+    ex, gallery, (img, _) = twemoji_gallery
+    assert gallery.backbone not in fl.MIN_FACE_SCORE  # no calibrated threshold: no check by default
+    fl.locate_and_match(img, ex, gallery, config=fl.LocateConfig(human="matcher"))
+    with pytest.raises(fl.NoFaceError) as info:
+        fl.locate_and_match(img, ex, gallery, name="x.png", config=fl.LocateConfig(human="matcher", min_face_score=1.01))
+    assert "\n" not in str(info.value) and "x.png" in str(info.value) and "median match similarity" in str(info.value)
+    assert fl.MIN_FACE_SCORE["embedded-mobilenetv2"] == pytest.approx(0.55)

@@ -9,6 +9,8 @@ Layout of a gallery directory::
       domains/<name>/parts.npy           # (5, C) float32 part embeddings (domain retrieval)
       domains/<name>/annotations.npz     # points (k, 68, 2) float64 normalised by (W, H),
                                          # image_sizes (k, 2) int64 (H, W)
+      domains/<name>/prototypes.npy      # optional: (M, 68, C) float16 per-landmark prototypes
+                                         # (spherical k-means of the k images' features)
 
 Normalised annotation coordinates are ``(x / W, y / H)`` of the 0-based pixel convention.
 Appending a domain writes only that domain's files and the manifest, all together or none
@@ -41,7 +43,12 @@ from faceshot_retarget.ibug68 import NUM_POINTS, PARTS
 from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._arrays import readonly_copy
-from faceshot_landmarks._features import check_feature_map, normalize_features
+from faceshot_landmarks._features import (
+    check_feature_map,
+    normalize_features,
+    pixels_to_cells,
+    sample_features,
+)
 from faceshot_landmarks._matcher import reference_vectors, similarity_map
 from faceshot_landmarks._shape import ShapePrior
 from faceshot_landmarks.errors import BackendUnavailableError, FaceshotLandmarksError, GalleryError
@@ -53,6 +60,8 @@ __all__ = [
     "Gallery",
     "add_domain",
     "import_faiss",
+    "landmark_features",
+    "landmark_prototypes",
     "load_gallery",
 ]
 
@@ -91,12 +100,19 @@ class DomainData:
         parts: (5, C) float32 L2-normalised part embeddings (``PARTS`` order).
         annotations: (k, 68, 2) float64 normalised (x / W, y / H) source annotations.
         image_sizes: (k, 2) int64 (H, W) of the source images.
+        prototypes: (M, 68, C) float32 L2-normalised per-landmark prototypes (the centres of a
+            spherical k-means of the k images' features at each landmark), or ``None``. Each
+            landmark's evidence is then the best prototype's cosine: a grin, a frown and an
+            open mouth each keep their own appearance instead of being averaged into one.
     """
 
     references: NDArray[np.float32] = attrs.field(converter=readonly_copy, eq=False)
     parts: NDArray[np.float32] = attrs.field(converter=readonly_copy, eq=False)
     annotations: NDArray[np.float64] = attrs.field(converter=readonly_copy, eq=False)
     image_sizes: NDArray[np.int64] = attrs.field(converter=readonly_copy, eq=False)
+    prototypes: NDArray[np.float32] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(readonly_copy), eq=False
+    )
 
     @property
     def k(self) -> int:
@@ -185,6 +201,24 @@ class Gallery:
             out[sl] = self.domains[name].references[sl]
         return out
 
+    @property
+    def has_prototypes(self) -> bool:
+        """Whether any domain stores per-landmark prototypes."""
+        return any(d.prototypes is not None for d in self.domains.values())
+
+    def prototypes_for(self, domains: Sequence[str]) -> NDArray[np.float32]:
+        """(M, 68, C) float32 prototypes taking each part from the named domain (``PARTS``
+        order); M is the largest prototype count among them (a domain with fewer repeats its
+        first, one without prototypes contributes its Eq. 4 references)."""
+        refs = self.references_for(domains)
+        per = [self.domains[n].prototypes for n in domains]
+        m = max([1] + [len(p) for p in per if p is not None])
+        out = np.repeat(refs[None], m, axis=0)
+        for sl, p in zip(_PART_SLICES, per, strict=True):
+            if p is not None:
+                out[: len(p), sl] = p[:, sl]
+        return out
+
     def retrieve(self, normalized: ArrayLike, *, use_gpu: bool | None = None) -> tuple[str, ...]:
         """Nearest domain per paper part for a target feature map (FAISS inner product).
 
@@ -227,6 +261,62 @@ class Gallery:
 
 def _jsonable(config: Any) -> Any:
     return json.loads(json.dumps(config, sort_keys=True, default=str))
+
+
+def landmark_features(features: Sequence[Any], points: ArrayLike) -> NDArray[np.float32]:
+    """(k, 68, C) float32: each image's L2-normalised feature at each of its landmarks.
+
+    Args:
+        features: k feature-like maps (``.array`` (C, h, w), ``.image_size`` (H, W)).
+        points: (k, 68, 2) float pixel landmarks.
+    """
+    pts = as_points(points, "points")
+    if len(features) != len(pts):
+        raise ValueError(f"`features` has {len(features)} maps but `points` has {len(pts)} shapes")
+    out = []
+    for n, feat in enumerate(features):
+        arr, size = check_feature_map(feat, f"features[{n}]")
+        cells = pixels_to_cells(pts[n], size, arr.shape[1:])
+        out.append(normalize_features(sample_features(normalize_features(arr, axis=0), cells), axis=-1))
+    return np.stack(out).astype(np.float32)
+
+
+def landmark_prototypes(samples: ArrayLike, count: int, *, iterations: int = 20, seed: int = 0) -> NDArray[np.float32]:
+    """Per-landmark prototypes: spherical k-means of the samples of each landmark.
+
+    Deterministic (k-means++ seeding from ``seed``, a fixed number of Lloyd iterations on
+    cosine similarity; an emptied cluster keeps its centre).
+
+    Args:
+        samples: (k, 68, C) float L2-normalised features (:func:`landmark_features`).
+        count: M, prototypes per landmark (at most k are returned).
+
+    Returns:
+        (min(M, k), 68, C) float32 L2-normalised centres.
+    """
+    x_all = np.asarray(samples, dtype=np.float32)
+    if x_all.ndim != 3 or x_all.shape[1] != NUM_POINTS or count < 1:
+        raise ValueError(f"`samples` must be (k, 68, C) and `count` >= 1; got {x_all.shape} and {count}")
+    n, _, c = x_all.shape
+    m = min(int(count), n)
+    rng = np.random.default_rng(seed)
+    out = np.empty((m, NUM_POINTS, c), np.float32)
+    for i in range(NUM_POINTS):
+        x = x_all[:, i]
+        centres = [x[int(rng.integers(n))]]
+        for _ in range(1, m):
+            dist = np.maximum(1.0 - np.max(np.stack(centres) @ x.T, axis=0), 0.0) ** 2
+            total = float(dist.sum())
+            centres.append(x[int(rng.choice(n, p=dist / total))] if total > 0 else x[int(rng.integers(n))])
+        cent = np.stack(centres)
+        for _ in range(iterations):
+            assign = np.argmax(x @ cent.T, axis=1)
+            for k in range(m):
+                members = x[assign == k]
+                if len(members):
+                    cent[k] = normalize_features(members.sum(axis=0), axis=-1)
+        out[:, i] = cent
+    return out
 
 
 def _part_embeddings(refs: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -327,6 +417,13 @@ def load_gallery(path: str | os.PathLike[str]) -> Gallery:
                 ann, sizes = z["points"], z["image_sizes"]
         except (ValueError, KeyError, OSError) as exc:
             raise GalleryError(f"gallery {str(root)!r}, domain {name!r}: unreadable array: {exc}") from None
+        protos = None
+        num_protos = int(info.get("prototypes", 0))
+        if num_protos:
+            try:
+                protos = np.load(io.BytesIO(_load_checked(root, f"{base}/prototypes.npy", checksums)), allow_pickle=False)
+            except (ValueError, OSError) as exc:
+                raise GalleryError(f"gallery {str(root)!r}, domain {name!r}: unreadable array: {exc}") from None
         k = int(info.get("k", -1))
         expect = {
             "references.npy": ((NUM_POINTS, channels), refs.shape),
@@ -334,10 +431,15 @@ def load_gallery(path: str | os.PathLike[str]) -> Gallery:
             "annotations.npz points": ((k, NUM_POINTS, 2), ann.shape),
             "annotations.npz image_sizes": ((k, 2), sizes.shape),
         }
+        if protos is not None:
+            expect["prototypes.npy"] = ((num_protos, NUM_POINTS, channels), protos.shape)
         for what, (want, got) in expect.items():
             if tuple(want) != tuple(got):
                 raise GalleryError(f"gallery {str(root)!r}, domain {name!r}: {what} has shape {got}; expected {want}")
-        domains[name] = DomainData(refs.astype(np.float32), parts.astype(np.float32), ann.astype(np.float64), sizes.astype(np.int64))
+        domains[name] = DomainData(
+            refs.astype(np.float32), parts.astype(np.float32), ann.astype(np.float64), sizes.astype(np.int64),
+            None if protos is None else normalize_features(protos.astype(np.float32), axis=-1),
+        )
     if not domains:
         raise GalleryError(f"gallery {str(root)!r} has no domains")
     return Gallery(root, str(manifest["backbone"]), dict(manifest["backbone_config"]), channels, domains)
@@ -350,6 +452,7 @@ def add_domain(
     annotations: ArrayLike,
     *,
     replace: bool = False,
+    prototypes: int = 0,
 ) -> Gallery:
     """Create a gallery or append one domain to an existing one.
 
@@ -359,6 +462,8 @@ def add_domain(
         features: k feature-like maps of the domain's images, with ``.backbone``/``.config``.
         annotations: (k, 68, 2) float pixel landmarks of those images (0-based).
         replace: overwrite an existing domain of that name (otherwise an error).
+        prototypes: also store this many per-landmark prototypes (:func:`landmark_prototypes`,
+            float16 on disk; at most k); 0: none.
 
     Returns:
         The reloaded :class:`Gallery`.
@@ -383,8 +488,11 @@ def add_domain(
         if getattr(f, "backbone", None) != backbone or _jsonable(getattr(f, "config", {}) or {}) != config:
             raise ValueError(f"`features[{n}]` comes from another backbone/config than features[0]")
     sizes = np.array([check_feature_map(f, f"features[{n}]")[1] for n, f in enumerate(feats)], np.int64)
+    if not (isinstance(prototypes, int) and prototypes >= 0):
+        raise ValueError(f"`prototypes` must be an int >= 0; got {prototypes!r}")
     refs = reference_vectors(feats, pts)
     channels = refs.shape[1]
+    protos = landmark_prototypes(landmark_features(feats, pts), prototypes) if prototypes else None
     root = Path(path)
     if (root / MANIFEST).exists():
         manifest = _read_manifest(root)
@@ -422,11 +530,15 @@ def add_domain(
         "parts.npy": _npy_bytes(_part_embeddings(refs)),
         "annotations.npz": _npz_bytes(points=pts / wh[:, None, :], image_sizes=sizes),
     }
-    checksums = dict(manifest["checksums"])
-    domains = dict(manifest["domains"])
-    domains[domain] = {"k": len(feats), "num_images": len(feats), "image_sizes": sizes.tolist()}
+    if protos is not None:
+        files["prototypes.npy"] = _npy_bytes(protos.astype(np.float16))
+    checksums = {k: v for k, v in manifest["checksums"].items() if not k.startswith(f"domains/{domain}/")}
     for fname, data in files.items():
         checksums[f"domains/{domain}/{fname}"] = _sha256(data)
+    domains = dict(manifest["domains"])
+    domains[domain] = {"k": len(feats), "num_images": len(feats), "image_sizes": sizes.tolist()}
+    if protos is not None:
+        domains[domain]["prototypes"] = len(protos)
     manifest = {**manifest, "domains": domains, "checksums": checksums}
     text = json.dumps(manifest, indent=2, sort_keys=False).encode("utf-8")
     try:
@@ -441,4 +553,6 @@ def add_domain(
             except OSError:
                 pass
         raise
+    if protos is None:  # a replaced domain's old prototypes are no longer listed in the manifest
+        (ddir / "prototypes.npy").unlink(missing_ok=True)
     return load_gallery(root)

@@ -48,7 +48,10 @@ __all__ = [
     "reference_vectors",
     "refine_peaks",
     "refine_subpixel",
+    "shape_hypotheses",
+    "shape_search",
     "similarity_map",
+    "standardise",
 ]
 
 
@@ -90,6 +93,26 @@ class MatcherConfig:
             the radius halving every round, then the prior is refitted); 0 disables it.
         search_radius: local search radius as a fraction of the face size (the RMS distance
             of the model points from their centroid).
+        global_search: place the whole shape first (:func:`shape_search`: the prior's mean
+            and leading modes at every size, angle and position, scored by the standardised
+            evidence of all 68 landmarks together) instead of fitting the prior to the 68
+            independent peaks; the local search then starts from that placement. Measured on
+            the leave-one-style-out benchmark (``bench/matching.py``).
+        use_prototypes: match against the gallery's per-landmark prototypes when it stores
+            them (the best prototype's cosine per cell), else the Eq. 4 mean references.
+        face_sizes: (smallest, largest, count) face sizes tried by the global search, as
+            fractions of the feature map's longer side (RMS point distance from the centroid;
+            a face filling a localised crop is ~0.2), geometrically spaced.
+        angles_deg: in-plane rotations tried by the global search (degrees).
+        mode_sd: coefficients (in standard deviations) tried on each varied shape mode.
+        search_modes: leading shape modes varied by the global search (one at a time).
+        global_radius: local search radius after the global search (fraction of face size).
+        evidence_floor: standardised similarities are clipped below at this many standard
+            deviations (:func:`standardise`): one landmark's bad spot cannot veto a shape.
+        part_weights: weight of each paper part's landmarks in the global search (``PARTS``
+            order); equal weights measured best.
+        search_stride: the global search tries shape centroids on every ``search_stride``-th
+            cell, then every cell next to its best placements (2: a quarter of the work).
     """
 
     refine_radius: int = attrs.field(default=1, validator=_non_negative)
@@ -100,6 +123,16 @@ class MatcherConfig:
     prior_iterations: int = attrs.field(default=12, validator=_positive_int)
     search_iterations: int = attrs.field(default=2, validator=_non_negative)
     search_radius: float = attrs.field(default=0.5, validator=_non_negative)
+    global_search: bool = True
+    use_prototypes: bool = True
+    face_sizes: tuple[float, float, int] = (0.07, 0.4, 16)
+    angles_deg: tuple[float, ...] = (-20.0, -10.0, 0.0, 10.0, 20.0)
+    mode_sd: tuple[float, ...] = (-1.5, 1.5)
+    search_modes: int = attrs.field(default=2, validator=_non_negative)
+    global_radius: float = attrs.field(default=0.25, validator=_non_negative)
+    evidence_floor: float = -1.0
+    part_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
+    search_stride: int = attrs.field(default=2, validator=_positive_int)
 
 
 
@@ -326,6 +359,122 @@ def _refine(
     return cells.astype(np.float64), flat[rows, best].astype(np.float64)
 
 
+def shape_hypotheses(
+    prior: ShapePrior,
+    *,
+    face_sizes: ArrayLike,
+    angles_deg: ArrayLike = (0.0,),
+    mode_sd: ArrayLike = (0.0,),
+    modes: int = 2,
+) -> NDArray[np.float64]:
+    """Candidate face shapes around the origin: the prior's mean and its first ``modes``
+    modes at ``mode_sd`` standard deviations (one mode at a time), each rotated by every angle
+    and scaled to every face size.
+
+    Args:
+        prior: the shape model.
+        face_sizes: (S,) RMS distance of the points from their centroid (any unit).
+        angles_deg: (A,) in-plane rotations in degrees (image axes, +y down).
+        mode_sd: (M,) coefficients in standard deviations tried on each mode (0 = the mean).
+        modes: how many leading modes are varied.
+
+    Returns:
+        (K, 68, 2) float64 centred shapes, K = S * A * (1 + modes * nonzero(M)).
+    """
+    shapes = [prior.shape()]
+    sd = np.sqrt(np.maximum(prior.variances, 0.0))
+    for m in range(min(modes, prior.num_modes)):
+        for c in np.asarray(mode_sd, np.float64):
+            if c != 0:
+                b = np.zeros(prior.num_modes)
+                b[m] = c * sd[m]
+                shapes.append(prior.shape(b))
+    base = np.stack([s - s.mean(axis=0) for s in shapes])
+    base /= np.sqrt(np.mean(np.sum(base**2, axis=2), axis=1))[:, None, None]
+    out = []
+    for size in np.asarray(face_sizes, np.float64):
+        for a in np.deg2rad(np.asarray(angles_deg, np.float64)):
+            rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+            out.append(size * base @ rot.T)
+    return np.concatenate(out)
+
+
+def shape_search(
+    evidence: ArrayLike, hypotheses: ArrayLike, *, weights: ArrayLike | None = None, stride: int = 1, keep: int = 8
+) -> tuple[NDArray[np.float64], float]:
+    """Part structure as one search: the placed shape whose 68 points collect the most evidence.
+
+    Every hypothesis (a centred shape in cells) is tried at every cell of the map as its
+    centroid; its score is the weighted sum over landmarks of ``evidence[i]`` at the shape's
+    point i (nearest cell; cells outside the map score the evidence's minimum). The two eyes
+    come as a pair, the nose between the eyes and the mouth, the mouth below the nose — every
+    part relation the shape model holds — so one strong false peak (a mouth corner on a
+    whisker, an eye on a cheek) cannot pull a part away.
+
+    Args:
+        evidence: (68, h, w) float per-landmark scores (e.g. standardised similarities).
+        hypotheses: (K, 68, 2) float centred shapes in cells (:func:`shape_hypotheses`).
+        weights: (68,) non-negative landmark weights (``None``: uniform).
+        stride: centroids are first tried on every ``stride``-th cell only; the ``keep`` best
+            (hypothesis, centroid) pairs are then tried at every cell within ``stride - 1`` of
+            their centroid (1: every cell at once, exhaustive).
+        keep: placements refined when ``stride`` > 1.
+
+    Returns:
+        ``(cells, score)``: (68, 2) float64 cell (j, i) of the best placed shape and its score.
+    """
+    ev = np.asarray(evidence, np.float32)
+    n, h, w = ev.shape
+    hyp = np.rint(np.asarray(hypotheses, np.float64)).astype(np.intp)
+    wt = np.ones(n, np.float32) if weights is None else np.asarray(weights, np.float32).reshape(n)
+    stride = max(1, int(stride))
+    pad = int(np.abs(hyp).max()) + stride + 1
+    hp, wp = h + 2 * pad, w + 2 * pad
+    padded = np.full((n, hp, wp), float(ev.min()), np.float32)
+    padded[:, pad : pad + h, pad : pad + w] = ev
+    flat1 = (padded * wt[:, None, None]).reshape(-1)
+    rows = np.arange(n)[:, None] * (hp * wp)
+    ii, jj = np.arange(0, h, stride), np.arange(0, w, stride)
+    cells_i = np.repeat(ii, len(jj))
+    cells_j = np.tile(jj, len(ii))
+    base = (cells_i + pad) * wp + cells_j + pad  # (c,)
+    offs = hyp[:, :, 1] * wp + hyp[:, :, 0]  # (K, 68)
+    best = np.full(len(hyp), -np.inf)
+    where = np.zeros(len(hyp), np.intp)
+    for k in range(len(hyp)):
+        score = flat1[rows + offs[k][:, None] + base[None, :]].sum(axis=0)
+        c = int(np.argmax(score))
+        best[k], where[k] = float(score[c]), c
+    if stride == 1:
+        k = int(np.argmax(best))
+        ci, cj = int(cells_i[where[k]]), int(cells_j[where[k]])
+        top = float(best[k])
+    else:
+        top, k, ci, cj = -np.inf, 0, 0, 0
+        d = np.arange(-(stride - 1), stride)
+        di, dj = np.repeat(d, len(d)), np.tile(d, len(d))
+        for kk in np.argsort(-best, kind="stable")[:keep]:
+            ni = np.clip(cells_i[where[kk]] + di, 0, h - 1)
+            nj = np.clip(cells_j[where[kk]] + dj, 0, w - 1)
+            score = flat1[rows + offs[kk][:, None] + ((ni + pad) * wp + nj + pad)[None, :]].sum(axis=0)
+            c = int(np.argmax(score))
+            if score[c] > top:
+                top, k, ci, cj = float(score[c]), int(kk), int(ni[c]), int(nj[c])
+    cells = np.asarray(hypotheses, np.float64)[k] + np.array([cj, ci], np.float64)
+    return cells, top
+
+
+def standardise(similarity: ArrayLike, floor: float = -1.0) -> NDArray[np.float32]:
+    """Per-landmark z-scores of a (N, h, w) similarity stack, clipped below at ``floor``:
+    comparable evidence across landmarks and styles (a style whose similarities are all low
+    still has its peaks)."""
+    s = np.asarray(similarity, np.float32)
+    mu = s.mean(axis=(1, 2), keepdims=True)
+    sd = s.std(axis=(1, 2), keepdims=True)
+    out: NDArray[np.float32] = np.maximum((s - mu) / np.maximum(sd, 1e-6), floor).astype(np.float32)
+    return out
+
+
 def match_references(
     features: Any,
     references: ArrayLike,
@@ -348,10 +497,15 @@ def match_references(
     """
     arr, size = check_feature_map(features, "features")
     refs = normalize_features(np.asarray(references, dtype=np.float32), axis=-1)
-    if refs.shape != (NUM_POINTS, arr.shape[0]):
-        raise FeatureMapError(f"`references` must have shape (68, {arr.shape[0]}); got {refs.shape}")
+    if refs.shape[-2:] != (NUM_POINTS, arr.shape[0]) or refs.ndim not in (2, 3):
+        raise FeatureMapError(f"`references` must have shape (68, {arr.shape[0]}) or (M, 68, {arr.shape[0]}); got {refs.shape}")
     f = normalize_features(arr, axis=0)
-    sim = similarity_map(refs, f)
+    if refs.ndim == 2:
+        sim = similarity_map(refs, f)
+    else:
+        # Several prototypes per landmark: the evidence is the best of them at each cell.
+        m = refs.shape[0]
+        sim = similarity_map(refs.reshape(-1, refs.shape[-1]), f).reshape(m, NUM_POINTS, *f.shape[1:]).max(axis=0)
     dots = _neighbour_dots(f) if config.refine_radius > 0 else ()
     peaks, scores, margins = cosine_argmax(sim, exclusion=config.exclusion)
     cells, scores = _refine(f, sim, dots, peaks, config.refine_radius, config.upsample)
@@ -359,12 +513,24 @@ def match_references(
     fit = None
     points = raw
     if config.use_prior and prior is not None:
-        fit = prior.fit(raw, np.maximum(margins, 0.0) + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
         h, w = arr.shape[1:]
+        start_radius = config.search_radius
+        if config.global_search:
+            lo, hi, num = config.face_sizes
+            hyps = shape_hypotheses(
+                prior, face_sizes=np.geomspace(lo, hi, int(num)) * max(h, w),
+                angles_deg=config.angles_deg, mode_sd=config.mode_sd, modes=config.search_modes,
+            )
+            wts = np.concatenate([np.full(sl.stop - sl.start, wt) for sl, wt in zip(PARTS.values(), config.part_weights, strict=True)])
+            model_cells, _ = shape_search(standardise(sim, config.evidence_floor), hyps, weights=wts, stride=config.search_stride)
+            fit = prior.fit(cells_to_pixels(model_cells, size, (h, w)), iterations=1, clamp=0.0)
+            start_radius = config.global_radius
+        else:
+            fit = prior.fit(raw, np.maximum(margins, 0.0) + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
         ii, jj = np.indices((h, w))
         for step in range(config.search_iterations):
             # Constrained local search: re-match each landmark near the fitted model's point.
-            radius_px = config.search_radius * fit.scale * (0.5**step)
+            radius_px = start_radius * fit.scale * (0.5**step)
             centre = pixels_to_cells(fit.model, size, (h, w))
             rad = radius_px * np.array([w / size[1], h / size[0]])
             inside = ((jj[None] - centre[:, 0, None, None]) / max(rad[0], 1.0)) ** 2 + (
@@ -400,7 +566,8 @@ def match(features: Any, gallery: Any, *, config: MatcherConfig = MatcherConfig(
     arr, _ = check_feature_map(features, "features")
     f = normalize_features(arr, axis=0)
     domains = gallery.retrieve(f)
-    refs = gallery.references_for(domains)
+    use_protos = config.use_prototypes and getattr(gallery, "has_prototypes", False)
+    refs = gallery.prototypes_for(domains) if use_protos else gallery.references_for(domains)
     prior = gallery.shape_prior(sorted(set(domains))) if config.use_prior else None
     return match_references(features, refs, config=config, prior=prior, domains=domains)
 
