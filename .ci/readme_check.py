@@ -41,9 +41,17 @@ from email.parser import Parser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MEMBERS = ("faceshot-retarget", "faceshot-landmarks", "faceshot-features", "faceshot-animate", "faceshot")
+MEMBERS = (
+    "faceshot-retarget",
+    "faceshot-landmarks",
+    "faceshot-features",
+    "faceshot-animate",
+    "faceshot",
+)
 IMPORT_NAME = {m: m.replace("-", "_") for m in MEMBERS}
-README = {m: ROOT / "packages" / m / "README.md" for m in MEMBERS[:-1]} | {"faceshot": ROOT / "README.md"}
+README = {m: ROOT / "packages" / m / "README.md" for m in MEMBERS[:-1]} | {
+    "faceshot": ROOT / "README.md"
+}
 _FENCE = re.compile(r"^```python\s*$")
 _MARK = re.compile(r"^<!--\s*readme-check:\s*(.*?)\s*-->\s*$")
 
@@ -52,13 +60,21 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
-def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: int = 1800) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: int = 1800,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def check(result: subprocess.CompletedProcess[str], what: str) -> None:
     if result.returncode != 0:
-        log(f"FAILED: {what} (exit {result.returncode})\n--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}")
+        log(
+            f"FAILED: {what} (exit {result.returncode})\n--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
+        )
         raise SystemExit(1)
 
 
@@ -79,7 +95,11 @@ def readme_blocks(path: Path) -> list[tuple[str, dict[str, str]]]:
             m = _MARK.match(lines[j]) if j >= 0 else None
             if m:
                 for part in m.group(1).split(";"):
-                    key, _, value = part.strip().partition(" ") if part.strip().startswith("skip") else part.strip().partition("=")
+                    key, _, value = (
+                        part.strip().partition(" ")
+                        if part.strip().startswith("skip")
+                        else part.strip().partition("=")
+                    )
                     marks[key.strip()] = value.strip()
             end = next(k for k in range(i + 1, len(lines)) if lines[k].startswith("```"))
             blocks.append(("\n".join(lines[i + 1 : end]) + "\n", marks))
@@ -105,7 +125,12 @@ def make_fixtures(folder: Path) -> None:
     shutil.copy(ROOT / "assets/demo/character.png", folder / "ref1.png")
     shutil.copy(ROOT / "assets/demo/character.pts", folder / "ref1.pts")
     twemoji = ROOT / "gallery_src" / "twemoji"
-    cairosvg.svg2png(url=str(twemoji / "1f642.svg"), write_to=str(folder / "ref2.png"), output_width=512, output_height=512)
+    cairosvg.svg2png(
+        url=str(twemoji / "1f642.svg"),
+        write_to=str(folder / "ref2.png"),
+        output_width=512,
+        output_height=512,
+    )
     shutil.copy(twemoji / "1f642.pts", folder / "ref2.pts")
     driving = detect_video(folder / "driving.mp4", progress=False)
     save_landmarks(folder / "driving.npy", driving)
@@ -120,7 +145,9 @@ def build_wheels(dist: Path) -> dict[str, Path]:
     wheels = {}
     for whl in sorted(dist.glob("*.whl")):
         with zipfile.ZipFile(whl) as z:
-            meta = Parser().parsestr(z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode())
+            meta = Parser().parsestr(
+                z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+            )
         wheels[meta["Name"]] = whl
     missing = set(MEMBERS) - set(wheels)
     if missing:
@@ -138,7 +165,9 @@ def siblings(wheels: dict[str, Path], name: str) -> list[str]:
             continue
         seen.append(n)
         with zipfile.ZipFile(wheels[n]) as z:
-            meta = Parser().parsestr(z.read(next(x for x in z.namelist() if x.endswith(".dist-info/METADATA"))).decode())
+            meta = Parser().parsestr(
+                z.read(next(x for x in z.namelist() if x.endswith(".dist-info/METADATA"))).decode()
+            )
         for req in meta.get_all("Requires-Dist") or []:
             dep = re.split(r"[\s\[<>=!~;]", req, maxsplit=1)[0]
             if dep in wheels and "extra ==" not in req:
@@ -163,22 +192,37 @@ def import_time(python: Path, module: str) -> float:
 
 def pip_install(venv: Path, args: list[str], what: str) -> None:
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
-    check(run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *args], env=env, timeout=3600), f"pip install {what}")
+    check(
+        run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *args],
+            env=env,
+            timeout=3600,
+        ),
+        f"pip install {what}",
+    )
 
 
-def check_member(name: str, wheels: dict[str, Path], work: Path, fixtures: Path, base_python: str) -> dict[str, object]:
+def check_member(
+    name: str, wheels: dict[str, Path], work: Path, fixtures: Path, base_python: str
+) -> dict[str, object]:
     t0 = time.perf_counter()
     venv = work / f"venv-{name}"
     check(run([base_python, "-m", "venv", str(venv)]), f"venv for {name}")
     python = venv / "bin" / "python"
     empty = site_size(venv)
-    extras = "[cpu]" if name == "faceshot" else ""  # the meta-package's README set-up names a FAISS extra
+    extras = (
+        "[cpu]" if name == "faceshot" else ""
+    )  # the meta-package's README set-up names a FAISS extra
     files = siblings(wheels, name)
     pip_install(venv, [files[0] + extras, *files[1:]], name)
     installed = site_size(venv) - empty
     seconds_install = time.perf_counter() - t0
     imp = import_time(python, IMPORT_NAME[name])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_", "PYTHONPATH"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("VIRTUAL_ENV", "UV_", "PYTHONPATH"))
+    }
     env |= {"HF_HUB_OFFLINE": "1", "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"}
     ran, skipped = 0, 0
     cwd = work / f"run-{name}"
@@ -198,9 +242,16 @@ def check_member(name: str, wheels: dict[str, Path], work: Path, fixtures: Path,
         log(f"  {name} block {k + 1}: ok")
     if name == "faceshot":
         ran += check_meta(cwd, env)
-    return {"member": name, "wheel_MB": wheels[name].stat().st_size / 1e6, "installed_MB": installed / 1e6,
-            "import_s": imp, "blocks_run": ran, "blocks_skipped": skipped,
-            "install_s": seconds_install, "total_s": time.perf_counter() - t0}
+    return {
+        "member": name,
+        "wheel_MB": wheels[name].stat().st_size / 1e6,
+        "installed_MB": installed / 1e6,
+        "import_s": imp,
+        "blocks_run": ran,
+        "blocks_skipped": skipped,
+        "install_s": seconds_install,
+        "total_s": time.perf_counter() - t0,
+    }
 
 
 def check_meta(cwd: Path, env: dict[str, str]) -> int:
@@ -215,20 +266,33 @@ def check_meta(cwd: Path, env: dict[str, str]) -> int:
         check(r, " ".join(cmd))
         log(f"  faceshot: {' '.join(cmd)}: ok")
     figures = json.loads((cwd / "bench.json").read_text())["figures"]
-    missing = [n for n, f in figures.items() if f["value"] is None and not f["note"].startswith("repo-only")]
+    missing = [
+        n
+        for n, f in figures.items()
+        if f["value"] is None and not f["note"].startswith("repo-only")
+    ]
     repo_only = [n for n, f in figures.items() if f["note"].startswith("repo-only")]
     if missing or len(repo_only) != 6 or not (cwd / "out.mp4").is_file():
-        log(f"FAILED: faceshot bench from the wheel: figures without a value {missing}, repo-only {repo_only}")
+        log(
+            f"FAILED: faceshot bench from the wheel: figures without a value {missing}, repo-only {repo_only}"
+        )
         raise SystemExit(1)
     return len(steps)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", default=",".join(MEMBERS), help="comma-separated (default: all)")
-    parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one, removed)")
-    parser.add_argument("--python", default=getattr(sys, "_base_executable", sys.executable),
-                        help="interpreter the venvs are made from (default: this one's base)")
+    parser.add_argument(
+        "--members", default=",".join(MEMBERS), help="comma-separated (default: all)"
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="work folder to keep (default: a temporary one, removed)"
+    )
+    parser.add_argument(
+        "--python",
+        default=getattr(sys, "_base_executable", sys.executable),
+        help="interpreter the venvs are made from (default: this one's base)",
+    )
     parser.add_argument("--json", type=Path, help="also write the table as JSON")
     args = parser.parse_args(argv)
     members = [m.strip() for m in args.members.split(",") if m.strip()]
@@ -249,11 +313,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
     log("")
-    log(f"{'member':<20} {'wheel MB':>8} {'installed MB':>12} {'import s':>8} {'blocks':>6} {'skipped':>7} {'install s':>9} {'total s':>7}")
+    log(
+        f"{'member':<20} {'wheel MB':>8} {'installed MB':>12} {'import s':>8} {'blocks':>6} {'skipped':>7} {'install s':>9} {'total s':>7}"
+    )
     for r in rows:
-        log(f"{r['member']:<20} {r['wheel_MB']:>8.2f} {r['installed_MB']:>12.1f} {r['import_s']:>8.3f} {r['blocks_run']:>6} "
-            f"{r['blocks_skipped']:>7} {r['install_s']:>9.1f} {r['total_s']:>7.1f}")
-    log(f"all members installed alone and their README blocks ran in {time.perf_counter() - t0:.0f} s")
+        log(
+            f"{r['member']:<20} {r['wheel_MB']:>8.2f} {r['installed_MB']:>12.1f} {r['import_s']:>8.3f} {r['blocks_run']:>6} "
+            f"{r['blocks_skipped']:>7} {r['install_s']:>9.1f} {r['total_s']:>7.1f}"
+        )
+    log(
+        f"all members installed alone and their README blocks ran in {time.perf_counter() - t0:.0f} s"
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0

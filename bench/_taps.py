@@ -93,7 +93,12 @@ class TapExtractor:
 
     def variant(self, **kw: Any) -> TapExtractor:
         """The same cache with other settings."""
-        args = {"input_sizes": self.sizes, "layers": self.layers, "layer_weights": self.weights, "center": self.center}
+        args = {
+            "input_sizes": self.sizes,
+            "layers": self.layers,
+            "layer_weights": self.weights,
+            "center": self.center,
+        }
         args.update(kw)
         out = TapExtractor(self.cache, **args)
         out._ex = self._ex
@@ -127,12 +132,19 @@ class TapExtractor:
         height, width = image.shape[:2]
         out = {}
         with torch.inference_mode():
-            x = torch.from_numpy(np.array(image, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None].float().div_(255.0)
+            x = (
+                torch.from_numpy(np.array(image, dtype=np.uint8, copy=True))
+                .permute(2, 0, 1)[None]
+                .float()
+                .div_(255.0)
+            )
             mean = torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1)
             std = torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1)
             for size in TAP_SIZES:
                 hs, ws = resized_shape(height, width, size)
-                xi = F.interpolate(x, size=(hs, ws), mode="bilinear", antialias=True, align_corners=False)
+                xi = F.interpolate(
+                    x, size=(hs, ws), mode="bilinear", antialias=True, align_corners=False
+                )
                 y = (xi - mean) / std
                 for k, block in enumerate(model.features):
                     y = block(y)
@@ -170,7 +182,9 @@ class TapExtractor:
                         t = F.normalize(t, dim=1, eps=1e-12)
                     maps.append(t * math.sqrt(weight * per_level))
             array = torch.cat(maps, dim=1)[0].numpy()
-        return Features(array=array, image_size=(height, width), backbone=self.backbone, config=self.config)
+        return Features(
+            array=array, image_size=(height, width), backbone=self.backbone, config=self.config
+        )
 
 
 def check_against_extractor(image: NDArray[np.uint8]) -> float:

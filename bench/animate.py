@@ -73,7 +73,9 @@ ANIMATORS: dict[str, Callable[[], Any]] = {"rig": RigAnimator, "warp": WarpAnima
 
 
 # ------------------------------------------------------------------ driving sequences
-def synthetic_driving(neutral: NDArray[np.float64], kind: str, frames: int = 60, fps: float = 30.0) -> NDArray[np.float64]:
+def synthetic_driving(
+    neutral: NDArray[np.float64], kind: str, frames: int = 60, fps: float = 30.0
+) -> NDArray[np.float64]:
     """(T, 68, 2) driving landmarks: a neutral driver face doing one hard thing.
 
     Args:
@@ -90,14 +92,21 @@ def synthetic_driving(neutral: NDArray[np.float64], kind: str, frames: int = 60,
     width = float(np.linalg.norm(neutral[16] - neutral[0]))
     centre = neutral.mean(axis=0)
     if kind == "zoom":
-        scale = 1.0 + 0.35 * np.sin(np.pi * t / t[-1]) ** 2 * (t < t[-1] / 2) - 0.25 * np.sin(np.pi * t / t[-1]) ** 2 * (t >= t[-1] / 2)
+        scale = (
+            1.0
+            + 0.35 * np.sin(np.pi * t / t[-1]) ** 2 * (t < t[-1] / 2)
+            - 0.25 * np.sin(np.pi * t / t[-1]) ** 2 * (t >= t[-1] / 2)
+        )
         seq = centre + (seq - centre) * scale[:, None, None]
     elif kind == "turns":
         angle = np.deg2rad(25.0) * np.sin(2 * np.pi * 1.5 * t)
         shift = 0.15 * width * np.sin(2 * np.pi * 0.75 * t)
         c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
         rel = seq - centre
-        seq = np.stack([c * rel[..., 0] - s * rel[..., 1], s * rel[..., 0] + c * rel[..., 1]], axis=2) + centre
+        seq = (
+            np.stack([c * rel[..., 0] - s * rel[..., 1], s * rel[..., 0] + c * rel[..., 1]], axis=2)
+            + centre
+        )
         seq[..., 0] += shift[:, None]
     elif kind == "mouth":
         amount = 0.3 * width * np.sin(2 * np.pi * 2.0 * t) ** 2
@@ -128,7 +137,9 @@ def driving_sets(clips: list[Path], quick: bool) -> dict[str, NDArray[np.float64
     return out
 
 
-def character_motion(fs: Any, character: NDArray[np.float64], driving: NDArray[np.float64], fps: float = 30.0) -> NDArray[np.float64]:
+def character_motion(
+    fs: Any, character: NDArray[np.float64], driving: NDArray[np.float64], fps: float = 30.0
+) -> NDArray[np.float64]:
     """The character's landmarks for a driving sequence: today's motion (``FaceShot.retarget``).
 
     The one place to change when the motion work lands (e.g. a canvas margin: return the
@@ -154,13 +165,17 @@ def load_emoji(fs: Any, code: str) -> tuple[NDArray[np.uint8], NDArray[np.float6
     return image, load_landmarks(TWEMOJI / f"{code}.pts").points[0]
 
 
-def render(animator: Any, image: NDArray[np.uint8], landmarks: NDArray[np.float64]) -> Iterator[NDArray[np.uint8]]:
+def render(
+    animator: Any, image: NDArray[np.uint8], landmarks: NDArray[np.float64]
+) -> Iterator[NDArray[np.uint8]]:
     """Frames over white (RGB), as the structure figures expect."""
     for frame in animator.animate(image, landmarks, fps=30.0):
         yield np.asarray(composite_over(frame))
 
 
-def mouth_corr(frames: list[NDArray[np.uint8]], char_lms: NDArray[np.float64], drv: NDArray[np.float64]) -> float:
+def mouth_corr(
+    frames: list[NDArray[np.uint8]], char_lms: NDArray[np.float64], drv: NDArray[np.float64]
+) -> float:
     """Correlation of the driver's mouth opening with the character's dark mouth area
     (nan when the driver's mouth does not move)."""
     opening = mouth_opening(drv)
@@ -170,22 +185,33 @@ def mouth_corr(frames: list[NDArray[np.uint8]], char_lms: NDArray[np.float64], d
     return pearson(opening, dark)
 
 
-def score_emoji(frames: list[NDArray[np.uint8]], char_lms: NDArray[np.float64], drv: NDArray[np.float64], every: int) -> dict[str, float]:
+def score_emoji(
+    frames: list[NDArray[np.uint8]],
+    char_lms: NDArray[np.float64],
+    drv: NDArray[np.float64],
+    every: int,
+) -> dict[str, float]:
     fig = structure_figures(frames, every=every)
     fig["mouth_corr"] = mouth_corr(frames, char_lms, drv)
     return fig
 
 
-def with_margin(image: NDArray[np.uint8], landmarks: NDArray[np.float64], margin: float) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+def with_margin(
+    image: NDArray[np.uint8], landmarks: NDArray[np.float64], margin: float
+) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
     """The character on a transparent canvas larger by ``margin`` of its size on each side
     (what a motion with a canvas margin hands the renderer), landmarks shifted with it."""
     if margin <= 0:
         return image, landmarks
     h, w = image.shape[:2]
     px, py = round(margin * w), round(margin * h)
-    rgba = image if image.shape[2] == 4 else np.concatenate([image, np.full((h, w, 1), 255, np.uint8)], axis=2)
+    rgba = (
+        image
+        if image.shape[2] == 4
+        else np.concatenate([image, np.full((h, w, 1), 255, np.uint8)], axis=2)
+    )
     out = np.zeros((h + 2 * py, w + 2 * px, 4), np.uint8)
-    out[py:py + h, px:px + w] = rgba
+    out[py : py + h, px : px + w] = rgba
     return out, landmarks + np.array([px, py], dtype=np.float64)
 
 
@@ -226,15 +252,35 @@ def _portrait(size: int, lm: NDArray[np.float64]) -> NDArray[np.uint8]:
     img = np.round(60 + 150 * (img - img.min()) / np.ptp(img)).astype(np.uint8)
     c = lm[[0, 16, 8, 27]].mean(axis=0)
     width = float(np.ptp(lm[:, 0]))
-    cv2.ellipse(img, (int(c[0]), int(c[1] - 0.1 * width)), (int(0.62 * width), int(0.85 * width)), 0, 0, 360, (90, 60, 40), -1)
-    cv2.ellipse(img, (int(c[0]), int(c[1])), (int(0.55 * width), int(0.72 * width)), 0, 0, 360, (220, 180, 150), -1)
+    cv2.ellipse(
+        img,
+        (int(c[0]), int(c[1] - 0.1 * width)),
+        (int(0.62 * width), int(0.85 * width)),
+        0,
+        0,
+        360,
+        (90, 60, 40),
+        -1,
+    )
+    cv2.ellipse(
+        img,
+        (int(c[0]), int(c[1])),
+        (int(0.55 * width), int(0.72 * width)),
+        0,
+        0,
+        360,
+        (220, 180, 150),
+        -1,
+    )
     for eye in (slice(36, 42), slice(42, 48)):
         cv2.fillPoly(img, [np.round(lm[eye]).astype(np.int32)], (240, 240, 240))
     cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], (180, 60, 70))
     return img
 
 
-def _score_character(job: tuple[str, bool, dict[str, NDArray[np.float64]], int, float]) -> list[dict[str, Any]]:
+def _score_character(
+    job: tuple[str, bool, dict[str, NDArray[np.float64]], int, float],
+) -> list[dict[str, Any]]:
     """All rows of one character (a worker process's unit of work)."""
     from faceshot import FaceShot
 
@@ -252,11 +298,20 @@ def _score_character(job: tuple[str, bool, dict[str, NDArray[np.float64]], int, 
         for key, make in ANIMATORS.items():
             frames = list(render(make(), img, lms))
             fig = score_emoji(frames, lms, drv, every)
-            rows.append({"character": code, "held_out": held_out, "driving": dname, "animator": key, **fig})
+            rows.append(
+                {"character": code, "held_out": held_out, "driving": dname, "animator": key, **fig}
+            )
     return rows
 
 
-def emoji_structure(drivers: dict[str, NDArray[np.float64]], chars: list[tuple[str, bool]], every: int, margin: float, workers: int, progress: bool) -> dict[str, Any]:
+def emoji_structure(
+    drivers: dict[str, NDArray[np.float64]],
+    chars: list[tuple[str, bool]],
+    every: int,
+    margin: float,
+    workers: int,
+    progress: bool,
+) -> dict[str, Any]:
     """Per driver, animator and character: the structure figures, on a canvas with
     ``margin`` (every driver) and on the character's own canvas (the demo clip, as
     today's motion hands it over); characters are spread over ``workers`` processes (spawned:
@@ -271,7 +326,9 @@ def emoji_structure(drivers: dict[str, NDArray[np.float64]], chars: list[tuple[s
         results: Iterator[list[dict[str, Any]]] = map(_score_character, jobs)
         pool = None
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
         results = pool.map(_score_character, jobs)
     try:
         for k, result in enumerate(results):
@@ -287,23 +344,40 @@ def emoji_structure(drivers: dict[str, NDArray[np.float64]], chars: list[tuple[s
 def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (driving, animator, split): median / worst of each figure and target pass rates."""
     out = []
-    keys = ("rigidity_median", "rigidity_p10", "palette", "in_frame", "interior_change_p90", "mouth_corr")
+    keys = (
+        "rigidity_median",
+        "rigidity_p10",
+        "palette",
+        "in_frame",
+        "interior_change_p90",
+        "mouth_corr",
+    )
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in rows:
         for split in ("held-out" if r["held_out"] else "in-sample", "all"):
             groups.setdefault((r["driving"], r["animator"], split), []).append(r)
     for (drv, anim, split), rs in sorted(groups.items()):
-        entry: dict[str, Any] = {"driving": drv, "animator": anim, "split": split, "characters": len(rs)}
+        entry: dict[str, Any] = {
+            "driving": drv,
+            "animator": anim,
+            "split": split,
+            "characters": len(rs),
+        }
         for key in keys:
             vals = np.array([r[key] for r in rs], dtype=np.float64)
             vals = vals[np.isfinite(vals)]
             if not len(vals):
                 entry[key] = {"median": float("nan"), "worst": float("nan")}
                 continue
-            entry[key] = {"median": float(np.median(vals)), "worst": float(vals.max() if key == "interior_change_p90" else vals.min())}
+            entry[key] = {
+                "median": float(np.median(vals)),
+                "worst": float(vals.max() if key == "interior_change_p90" else vals.min()),
+            }
         passes = [all(r[k] >= v for k, v in TARGETS.items()) for r in rs]
         entry["meets_all_targets"] = float(np.mean(passes))
-        entry["meets_rendering_targets"] = float(np.mean([all(r[k] >= v for k, v in TARGETS.items() if k != "in_frame") for r in rs]))
+        entry["meets_rendering_targets"] = float(
+            np.mean([all(r[k] >= v for k, v in TARGETS.items() if k != "in_frame") for r in rs])
+        )
         out.append(entry)
     return out
 
@@ -327,11 +401,17 @@ def photos(fs: Any, drivers: dict[str, NDArray[np.float64]], every: int) -> list
         ix = np.clip(np.minimum(boxes[:, 2], hi[0]) - np.maximum(boxes[:, 0], lo[0]), 0, None)
         iy = np.clip(np.minimum(boxes[:, 3], hi[1]) - np.maximum(boxes[:, 1], lo[1]), 0, None)
         inter = ix * iy
-        union = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) + float(np.prod(hi - lo)) - inter
+        union = (
+            (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+            + float(np.prod(hi - lo))
+            - inter
+        )
         if not len(boxes) or inter.max() <= 0:
             return None
         x0, y0, x1, y1 = (round(float(v)) for v in boxes[int(np.argmax(inter / union))])
-        return np.asarray(model.compute_face_descriptor(img, shape(img, dlib.rectangle(x0, y0, x1, y1))))
+        return np.asarray(
+            model.compute_face_descriptor(img, shape(img, dlib.rectangle(x0, y0, x1, y1)))
+        )
 
     out = []
     for path in (HUMAN / "einstein.jpg", HUMAN / "astronaut.png"):
@@ -342,7 +422,11 @@ def photos(fs: Any, drivers: dict[str, NDArray[np.float64]], every: int) -> list
             lms = character_motion(fs, pts, drv)
             for key, make in ANIMATORS.items():
                 frames = [np.asarray(f)[:, :, :3] for f in make().animate(image, lms, fps=30.0)]
-                change = [background_change(frames[0], f, lms[0], lms[t]) for t, f in enumerate(frames) if t]
+                change = [
+                    background_change(frames[0], f, lms[0], lms[t])
+                    for t, f in enumerate(frames)
+                    if t
+                ]
                 sims, missed = [], 0
                 for t in range(1, len(frames), every):
                     d = descriptor(np.ascontiguousarray(frames[t]), lms[t])
@@ -350,13 +434,19 @@ def photos(fs: Any, drivers: dict[str, NDArray[np.float64]], every: int) -> list
                         missed += 1
                         continue
                     sims.append(float(d @ ref / (np.linalg.norm(d) * np.linalg.norm(ref))))
-                out.append({
-                    "photo": path.stem, "driving": dname, "animator": key,
-                    "background_change_mean": float(np.nanmean(change)), "background_change_max": float(np.nanmax(change)),
-                    "identity_mean": float(np.mean(sims)) if sims else float("nan"),
-                    "identity_min": float(np.min(sims)) if sims else float("nan"),
-                    "faces_missed": missed, "mouth_corr": mouth_corr(frames, lms, drv),
-                })
+                out.append(
+                    {
+                        "photo": path.stem,
+                        "driving": dname,
+                        "animator": key,
+                        "background_change_mean": float(np.nanmean(change)),
+                        "background_change_max": float(np.nanmax(change)),
+                        "identity_mean": float(np.mean(sims)) if sims else float("nan"),
+                        "identity_min": float(np.min(sims)) if sims else float("nan"),
+                        "faces_missed": missed,
+                        "mouth_corr": mouth_corr(frames, lms, drv),
+                    }
+                )
     return out
 
 
@@ -364,39 +454,81 @@ def photos(fs: Any, drivers: dict[str, NDArray[np.float64]], every: int) -> list
 def _print_speed(res: dict[str, Any]) -> None:
     print("\n== speed, 512x512 (same run; ratio = rig / warp wall-clock fps) ==")
     for name, row in res.items():
-        print(f"{name:26s} rig {row['rig']['fps_wall']:7.1f} fps ({row['rig']['fps_per_cpu_second']:6.1f}/cpu-s)   "
-              f"warp {row['warp']['fps_wall']:7.1f} fps ({row['warp']['fps_per_cpu_second']:6.1f}/cpu-s)   ratio {row['ratio_wall']:.2f}")
+        print(
+            f"{name:26s} rig {row['rig']['fps_wall']:7.1f} fps ({row['rig']['fps_per_cpu_second']:6.1f}/cpu-s)   "
+            f"warp {row['warp']['fps_wall']:7.1f} fps ({row['warp']['fps_per_cpu_second']:6.1f}/cpu-s)   ratio {row['ratio_wall']:.2f}"
+        )
 
 
 def _print_summary(summary: list[dict[str, Any]]) -> None:
-    print("\n== emoji structure (median over characters / worst character; pass = share meeting targets) ==")
+    print(
+        "\n== emoji structure (median over characters / worst character; pass = share meeting targets) =="
+    )
     head = f"{'driving':21s} {'anim':4s} {'split':9s} {'n':>3s}  {'rig.med':>11s} {'rig.p10':>11s} {'palette':>11s} {'in-frame':>11s} {'int.chg90':>11s} {'mouth.r':>11s}  {'pass':>5s} {'pass*':>5s}"
     print(head)
     for e in summary:
         if e["split"] == "all":
             continue
-        cells = " ".join(f"{e[k]['median']:5.3f}/{e[k]['worst']:5.3f}" for k in ("rigidity_median", "rigidity_p10", "palette", "in_frame", "interior_change_p90", "mouth_corr"))
-        print(f"{e['driving']:21s} {e['animator']:4s} {e['split']:9s} {e['characters']:3d}  {cells}  {e['meets_all_targets']:5.2f} {e['meets_rendering_targets']:5.2f}")
+        cells = " ".join(
+            f"{e[k]['median']:5.3f}/{e[k]['worst']:5.3f}"
+            for k in (
+                "rigidity_median",
+                "rigidity_p10",
+                "palette",
+                "in_frame",
+                "interior_change_p90",
+                "mouth_corr",
+            )
+        )
+        print(
+            f"{e['driving']:21s} {e['animator']:4s} {e['split']:9s} {e['characters']:3d}  {cells}  {e['meets_all_targets']:5.2f} {e['meets_rendering_targets']:5.2f}"
+        )
     print("pass: all four targets; pass*: without in-frame (motion-dependent)")
 
 
 def _print_photos(rows: list[dict[str, Any]]) -> None:
-    print("\n== photos (background change: grey levels, > 1/4 face width from the head; identity: dlib cosine) ==")
+    print(
+        "\n== photos (background change: grey levels, > 1/4 face width from the head; identity: dlib cosine) =="
+    )
     for r in rows:
-        print(f"{r['photo']:10s} {r['driving']:9s} {r['animator']:4s}  background {r['background_change_mean']:5.2f} (max {r['background_change_max']:5.2f})  "
-              f"identity {r['identity_mean']:.3f} (min {r['identity_min']:.3f}, {r['faces_missed']} missed)  mouth r {r['mouth_corr']:.2f}")
+        print(
+            f"{r['photo']:10s} {r['driving']:9s} {r['animator']:4s}  background {r['background_change_mean']:5.2f} (max {r['background_change_max']:5.2f})  "
+            f"identity {r['identity_mean']:.3f} (min {r['identity_min']:.3f}, {r['faces_missed']} missed)  mouth r {r['mouth_corr']:.2f}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="12 faces, shorter sequences")
-    parser.add_argument("--clip", type=Path, action="append", default=[], help="extra driving clip (repeatable)")
-    parser.add_argument("--characters", nargs="*", help="Twemoji codes (default: all with landmarks)")
-    parser.add_argument("--margin", type=float, default=0.25, help="transparent canvas margin around the emoji, share of its size per side (default 0.25; 0: own canvas only)")
-    parser.add_argument("--every", type=int, default=3, help="score every n-th frame (default 3, as render_quality.py)")
-    parser.add_argument("--threads", type=int, default=2, help="cv2.setNumThreads for the speed section (default 2)")
-    parser.add_argument("--workers", type=int, default=2, help="processes for the emoji section (default 2)")
-    parser.add_argument("--sections", default="speed,emoji,photos", help="comma-separated subset of speed,emoji,photos")
+    parser.add_argument(
+        "--clip", type=Path, action="append", default=[], help="extra driving clip (repeatable)"
+    )
+    parser.add_argument(
+        "--characters", nargs="*", help="Twemoji codes (default: all with landmarks)"
+    )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=0.25,
+        help="transparent canvas margin around the emoji, share of its size per side (default 0.25; 0: own canvas only)",
+    )
+    parser.add_argument(
+        "--every",
+        type=int,
+        default=3,
+        help="score every n-th frame (default 3, as render_quality.py)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="cv2.setNumThreads for the speed section (default 2)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes for the emoji section (default 2)"
+    )
+    parser.add_argument(
+        "--sections",
+        default="speed,emoji,photos",
+        help="comma-separated subset of speed,emoji,photos",
+    )
     parser.add_argument("--json", type=Path, help="write all figures here")
     parser.add_argument("--progress", action="store_true")
     args = parser.parse_args()
@@ -405,9 +537,15 @@ def main() -> None:
 
     fs = FaceShot(progress=False)
     sections = set(args.sections.split(","))
-    print(f"cpu cores: {os.cpu_count()}  load average: {', '.join(f'{v:.1f}' for v in os.getloadavg())}  cv2 threads: {cv2.getNumThreads()}")
+    print(
+        f"cpu cores: {os.cpu_count()}  load average: {', '.join(f'{v:.1f}' for v in os.getloadavg())}  cv2 threads: {cv2.getNumThreads()}"
+    )
     drivers = driving_sets(args.clip, args.quick)
-    result: dict[str, Any] = {"quick": args.quick, "drivers": {k: len(v) for k, v in drivers.items()}, "tuning": list(TUNING)}
+    result: dict[str, Any] = {
+        "quick": args.quick,
+        "drivers": {k: len(v) for k, v in drivers.items()},
+        "tuning": list(TUNING),
+    }
     if "speed" in sections:
         result["speed"] = speed(fs, drivers["carphone"], 1 if args.quick else 3)
         _print_speed(result["speed"])

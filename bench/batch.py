@@ -37,7 +37,20 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 #: Smiley faces of gallery_src/twemoji with checked landmarks (a ``.pts``).
-CHARACTERS = ("1f600", "1f603", "1f604", "1f609", "1f60a", "1f60b", "1f642", "1f610", "1f61b", "1f62e", "1f60f", "1f617")
+CHARACTERS = (
+    "1f600",
+    "1f603",
+    "1f604",
+    "1f609",
+    "1f60a",
+    "1f60b",
+    "1f642",
+    "1f610",
+    "1f61b",
+    "1f62e",
+    "1f60f",
+    "1f617",
+)
 
 
 def make_inputs(root: Path, n_characters: int) -> tuple[Path, Path]:
@@ -49,8 +62,12 @@ def make_inputs(root: Path, n_characters: int) -> tuple[Path, Path]:
     chars.mkdir(parents=True)
     clips.mkdir()
     for code in CHARACTERS[:n_characters]:
-        cairosvg.svg2png(url=str(REPO / "gallery_src" / "twemoji" / f"{code}.svg"), write_to=str(chars / f"{code}.png"),
-                         output_width=512, output_height=512)
+        cairosvg.svg2png(
+            url=str(REPO / "gallery_src" / "twemoji" / f"{code}.svg"),
+            write_to=str(chars / f"{code}.png"),
+            output_width=512,
+            output_height=512,
+        )
     demo = REPO / "assets" / "demo" / "driving.mp4"
     shutil.copy(demo, clips / "carphone.mp4")
     with VideoWriter(clips / "carphone_mirror_crop.mp4", probe_video(demo).fps) as writer:
@@ -63,7 +80,17 @@ def run_separate(chars: Path, clips: Path, out: Path, parallel: int) -> float:
     """16 ``faceshot animate`` processes, ``parallel`` at a time; wall seconds."""
     out.mkdir()
     cmds = [
-        [sys.executable, "-m", "faceshot", "animate", str(c), str(d), "-o", str(out / f"{c.stem}__{d.stem}.mp4"), "--no-progress"]
+        [
+            sys.executable,
+            "-m",
+            "faceshot",
+            "animate",
+            str(c),
+            str(d),
+            "-o",
+            str(out / f"{c.stem}__{d.stem}.mp4"),
+            "--no-progress",
+        ]
         for c in sorted(chars.iterdir())
         for d in sorted(clips.iterdir())
     ]
@@ -81,8 +108,23 @@ def run_separate(chars: Path, clips: Path, out: Path, parallel: int) -> float:
 
 def run_batch(chars: Path, clips: Path, out: Path, cache: Path, workers: int) -> float:
     """One ``faceshot batch`` process over the cross product; wall seconds."""
-    cmd = [sys.executable, "-m", "faceshot", "batch", "--characters", str(chars), "--drivings", str(clips),
-           "-o", str(out), "--workers", str(workers), "--cache-dir", str(cache), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "faceshot",
+        "batch",
+        "--characters",
+        str(chars),
+        "--drivings",
+        str(clips),
+        "-o",
+        str(out),
+        "--workers",
+        str(workers),
+        "--cache-dir",
+        str(cache),
+        "--no-progress",
+    ]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -95,11 +137,16 @@ def frame_difference(a: Path, b: Path) -> float:
     """Largest per-frame mean absolute difference (grey levels) between two videos."""
     from faceshot_animate import read_video
 
-    diffs = [float(np.abs(x.astype(np.int16) - y).mean()) for x, y in zip(read_video(a), read_video(b), strict=True)]
+    diffs = [
+        float(np.abs(x.astype(np.int16) - y).mean())
+        for x, y in zip(read_video(a), read_video(b), strict=True)
+    ]
     return max(diffs)
 
 
-def contact_sheet(outputs: list[Path], clips: Path, path: Path, frames: tuple[int, ...] = (0, 30, 60, 90, 119)) -> None:
+def contact_sheet(
+    outputs: list[Path], clips: Path, path: Path, frames: tuple[int, ...] = (0, 30, 60, 90, 119)
+) -> None:
     """One row per output: the driving frames, then the animated character at ``frames``."""
     from faceshot_animate import read_video
     from PIL import Image, ImageDraw
@@ -110,14 +157,20 @@ def contact_sheet(outputs: list[Path], clips: Path, path: Path, frames: tuple[in
         clip = clips / (out.stem.split("__", 1)[1] + ".mp4")
         drv = [f for t, f in enumerate(read_video(clip)) if t in frames]
         anim = [f for t, f in enumerate(read_video(out)) if t in frames]
-        tiles = [Image.fromarray(f).resize((cell * f.shape[1] // f.shape[0], cell)) for f in drv[:1]]
+        tiles = [
+            Image.fromarray(f).resize((cell * f.shape[1] // f.shape[0], cell)) for f in drv[:1]
+        ]
         tiles += [Image.fromarray(f).resize((cell, cell)) for f in anim]
         row = Image.new("RGB", (sum(t.width for t in tiles), cell + 14), "white")
         x = 0
         for t in tiles:
             row.paste(t, (x, 14))
             x += t.width
-        ImageDraw.Draw(row).text((2, 1), f"{out.stem}  (driving frame 0 | output frames {', '.join(map(str, frames))})", fill="black")
+        ImageDraw.Draw(row).text(
+            (2, 1),
+            f"{out.stem}  (driving frame 0 | output frames {', '.join(map(str, frames))})",
+            fill="black",
+        )
         rows.append(row)
     sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
     y = 0
@@ -129,11 +182,23 @@ def contact_sheet(outputs: list[Path], clips: Path, path: Path, frames: tuple[in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--characters", type=int, default=8, help="number of characters (default 8; x 2 clips)")
-    parser.add_argument("--no-parallel-separate", action="store_true", help="skip the 'separate x2' mode")
-    parser.add_argument("--warm", action="store_true", help="also time a second batch with a warm landmark cache")
-    parser.add_argument("--keep", metavar="DIR", help="keep inputs and outputs in DIR (default: a temporary directory)")
-    parser.add_argument("--sheet", metavar="PNG", help="write a contact sheet of the batch -j2 outputs")
+    parser.add_argument(
+        "--characters", type=int, default=8, help="number of characters (default 8; x 2 clips)"
+    )
+    parser.add_argument(
+        "--no-parallel-separate", action="store_true", help="skip the 'separate x2' mode"
+    )
+    parser.add_argument(
+        "--warm", action="store_true", help="also time a second batch with a warm landmark cache"
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep inputs and outputs in DIR (default: a temporary directory)",
+    )
+    parser.add_argument(
+        "--sheet", metavar="PNG", help="write a contact sheet of the batch -j2 outputs"
+    )
     args = parser.parse_args()
 
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="faceshot-bench-batch-"))
@@ -142,8 +207,10 @@ def main() -> None:
     try:
         chars, clips = make_inputs(root, args.characters)
         n = len(list(chars.iterdir())) * len(list(clips.iterdir()))
-        print(f"{n} jobs: {len(list(chars.iterdir()))} characters (512x512) x {len(list(clips.iterdir()))} clips (120 frames); "
-              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start (shared machine: compare ratios)")
+        print(
+            f"{n} jobs: {len(list(chars.iterdir()))} characters (512x512) x {len(list(clips.iterdir()))} clips (120 frames); "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start (shared machine: compare ratios)"
+        )
         rows: list[tuple[str, float]] = []
         rows.append(("separate", run_separate(chars, clips, root / "separate", 1)))
         print(f"  separate     {rows[-1][1]:7.1f} s", flush=True)
@@ -155,7 +222,9 @@ def main() -> None:
         rows.append(("batch -j2", run_batch(chars, clips, root / "batch2", root / "cache2", 2)))
         print(f"  batch -j2    {rows[-1][1]:7.1f} s", flush=True)
         if args.warm:
-            rows.append(("batch -j2 warm", run_batch(chars, clips, root / "batch2w", root / "cache2", 2)))
+            rows.append(
+                ("batch -j2 warm", run_batch(chars, clips, root / "batch2w", root / "cache2", 2))
+            )
             print(f"  batch warm   {rows[-1][1]:7.1f} s", flush=True)
 
         base = dict(rows)["separate"]
@@ -167,10 +236,19 @@ def main() -> None:
             print(f"{name:<16}{wall:9.1f}{60 * n / wall:10.2f}{base / wall:12.2f}x{vs2}")
 
         sep = root / "separate"
-        worst = max(frame_difference(sep / p.name, p) for p in sorted((root / "batch2").glob("*.mp4")))
-        print(f"\nlargest per-frame mean |batch -j2 - separate| over the {n} outputs: {worst:.2f} grey levels")
-        sizes = [(p.stat().st_size, (sep / p.name).stat().st_size) for p in (root / "batch2").glob("*.mp4")]
-        print(f"output size batch/separate (reproducible encoding vs default): {sum(a for a, _ in sizes) / sum(b for _, b in sizes):.2f}")
+        worst = max(
+            frame_difference(sep / p.name, p) for p in sorted((root / "batch2").glob("*.mp4"))
+        )
+        print(
+            f"\nlargest per-frame mean |batch -j2 - separate| over the {n} outputs: {worst:.2f} grey levels"
+        )
+        sizes = [
+            (p.stat().st_size, (sep / p.name).stat().st_size)
+            for p in (root / "batch2").glob("*.mp4")
+        ]
+        print(
+            f"output size batch/separate (reproducible encoding vs default): {sum(a for a, _ in sizes) / sum(b for _, b in sizes):.2f}"
+        )
         if args.sheet:
             contact_sheet(sorted((root / "batch2").glob("*.mp4")), clips, Path(args.sheet))
             print(f"contact sheet: {args.sheet}")

@@ -68,7 +68,12 @@ DETECT_PY = "packages/faceshot-landmarks/src/faceshot_landmarks/_detect.py"
 
 def load_baseline(ref: str) -> Any:
     """The ``_detect`` module as it was at git ``ref`` (its ``detect_video`` is the "before")."""
-    src = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{DETECT_PY}"], capture_output=True, text=True, check=True).stdout
+    src = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{ref}:{DETECT_PY}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     module = types.ModuleType(f"baseline_detect_{ref}")
     exec(compile(src, f"{ref}:{DETECT_PY}", "exec"), module.__dict__)
     return module
@@ -77,8 +82,14 @@ def load_baseline(ref: str) -> Any:
 def build(out: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
     """In-sample and held-out clips with their truth."""
     carphone = list(fl.iter_frames(DATA / "carphone.mp4"))
-    astro = (fl.read_image(DATA / "astronaut_face.jpg"), read_pts(DATA / "astronaut_face.pts").points[0])
-    takeo = (fl.read_image(DATA / "human68" / "takeo.ppm"), read_pts(DATA / "human68" / "takeo.pts").points[0])
+    astro = (
+        fl.read_image(DATA / "astronaut_face.jpg"),
+        read_pts(DATA / "astronaut_face.pts").points[0],
+    )
+    takeo = (
+        fl.read_image(DATA / "human68" / "takeo.ppm"),
+        read_pts(DATA / "human68" / "takeo.pts").points[0],
+    )
     talking, talking_truth = expression_clip(*astro, n=90, seed=5)
     clips = {
         "in-sample multishot": multishot_clip(carphone, astro),
@@ -102,7 +113,9 @@ def _segment_owner(truth: dict[str, Any]) -> Any:
     return lambda t, centre: person[t]
 
 
-def score_multishot(lm: Any, cuts: tuple[int, ...] | None, truth: dict[str, Any], driver: int = 0) -> dict[str, Any]:
+def score_multishot(
+    lm: Any, cuts: tuple[int, ...] | None, truth: dict[str, Any], driver: int = 0
+) -> dict[str, Any]:
     trace = identity_trace(lm.points, lm.visible, _segment_owner(truth))
     own = np.zeros(len(trace), bool)
     for s in truth["segments"]:
@@ -112,7 +125,13 @@ def score_multishot(lm: Any, cuts: tuple[int, ...] | None, truth: dict[str, Any]
     p = np.asarray(lm.points)
     p0 = p[held["start"]]
     iod = float(np.linalg.norm(p0[36] - p0[45]))
-    errs = [np.linalg.norm(p[held["start"] + k] - (p0 @ sims[k][:2, :2].T + sims[k][:2, 2]), axis=1).mean() / iod for k in range(len(sims))]
+    errs = [
+        np.linalg.norm(
+            p[held["start"] + k] - (p0 @ sims[k][:2, :2].T + sims[k][:2, 2]), axis=1
+        ).mean()
+        / iod
+        for k in range(len(sims))
+    ]
     result = {
         "wrong-person frames": int(((trace >= 0) & (trace != driver)).sum()),
         "identity switches": identity_switches(trace),
@@ -138,13 +157,18 @@ def score_two_person(lm: Any, truth: dict[str, Any], driver: int) -> dict[str, A
 
 def score_expression(lm: Any, truth: dict[str, Any]) -> dict[str, Any]:
     p = np.asarray(lm.points)
-    scale = np.array([np.sqrt(abs(np.linalg.det(np.asarray(m)[:2, :2]))) for m in truth["similarity"]])
+    scale = np.array(
+        [np.sqrt(abs(np.linalg.det(np.asarray(m)[:2, :2]))) for m in truth["similarity"]]
+    )
     opening = np.linalg.norm(p[:, 66] - p[:, 62], axis=1) / scale
     true = np.asarray(truth["opening"])
     k = int(np.argmax(true))
     return {
         "peak opening / mouth height (truth 2.0)": float(opening[k] / truth["mouth_height"]),
-        "neutral opening / mouth height (truth)": [float(opening[0] / truth["mouth_height"]), float(true[0] / truth["mouth_height"])],
+        "neutral opening / mouth height (truth)": [
+            float(opening[0] / truth["mouth_height"]),
+            float(true[0] / truth["mouth_height"]),
+        ],
         "opening correlation": float(np.corrcoef(opening, true)[0, 1]),
     }
 
@@ -153,11 +177,17 @@ def speed(lm: fl.DlibLandmarker, baseline: Any | None, repeats: int = 3) -> dict
     video = DATA / "carphone.mp4"
     describer = fl.FaceDescriber()
     runs: dict[str, Any] = {
-        "detect_driving (identity + cuts)": lambda: fl.detect_driving(video, landmarker=lm, describer=describer, progress=False),
-        "detector + predictor on every frame": lambda: [lm.detect(f) for f in fl.iter_frames(video)],
+        "detect_driving (identity + cuts)": lambda: fl.detect_driving(
+            video, landmarker=lm, describer=describer, progress=False
+        ),
+        "detector + predictor on every frame": lambda: [
+            lm.detect(f) for f in fl.iter_frames(video)
+        ],
     }
     if baseline is not None:
-        runs["before: detect_video"] = lambda: baseline.detect_video(video, landmarker=lm, progress=False)
+        runs["before: detect_video"] = lambda: baseline.detect_video(
+            video, landmarker=lm, progress=False
+        )
     times: dict[str, list[float]] = {k: [] for k in runs}
     for fn in runs.values():
         fn()  # warm-up (imports, caches)
@@ -182,7 +212,11 @@ def _rounded(value: Any) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", type=Path, help="write the clips here (kept)")
-    parser.add_argument("--baseline-ref", default="f665e90", help="git ref of the 'before' code (default: the commit issue 10 started from)")
+    parser.add_argument(
+        "--baseline-ref",
+        default="f665e90",
+        help="git ref of the 'before' code (default: the commit issue 10 started from)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
     try:
@@ -205,7 +239,11 @@ def main() -> None:
             after = fl.detect_driving(path, landmarker=lm, describer=describer, progress=False)
             row["after fps"] = after.num_frames / (time.perf_counter() - t)
             row["faces found"] = [f.describe(after.image_size) for f in after.faces]
-            before = baseline.detect_video(path, landmarker=lm, progress=False) if baseline is not None else None
+            before = (
+                baseline.detect_video(path, landmarker=lm, progress=False)
+                if baseline is not None
+                else None
+            )
             if name.endswith("multishot"):
                 row["after"] = score_multishot(after.landmarks, after.cuts, truth, driver=0)
                 row["after"]["default driver is the talking head"] = bool(after.face.shots > 1)
@@ -215,13 +253,21 @@ def main() -> None:
                 split = truth["split"]
                 left = int(np.argmin([abs(f.centre[0] - split / 2) for f in after.faces]))
                 right = 1 - left if len(after.faces) == 2 else -1
-                row["after (default driver)"] = score_two_person(after.landmarks, truth, driver=0 if after.person == left else 1)
+                row["after (default driver)"] = score_two_person(
+                    after.landmarks, truth, driver=0 if after.person == left else 1
+                )
                 if right >= 0:
-                    other = fl.detect_driving(path, face=right, landmarker=lm, describer=describer, progress=False)
-                    row["after (face= the right one)"] = score_two_person(other.landmarks, truth, driver=1)
+                    other = fl.detect_driving(
+                        path, face=right, landmarker=lm, describer=describer, progress=False
+                    )
+                    row["after (face= the right one)"] = score_two_person(
+                        other.landmarks, truth, driver=1
+                    )
                 if before is not None:
                     first = int(np.asarray(before.points)[0].mean(axis=0)[0] >= split)
-                    row["before (follows the face it found first)"] = score_two_person(before, truth, driver=first)
+                    row["before (follows the face it found first)"] = score_two_person(
+                        before, truth, driver=first
+                    )
             else:
                 row["after"] = score_expression(after.landmarks, truth)
                 if before is not None:
@@ -229,7 +275,9 @@ def main() -> None:
             figures[name] = row
     figures["speed on carphone (frames/s)"] = speed(lm, baseline)
     s = figures["speed on carphone (frames/s)"]
-    figures["speed ratio detect_driving / every-frame detector"] = s["detect_driving (identity + cuts)"] / s["detector + predictor on every frame"]
+    figures["speed ratio detect_driving / every-frame detector"] = (
+        s["detect_driving (identity + cuts)"] / s["detector + predictor on every frame"]
+    )
     text = json.dumps(_rounded(figures), indent=2)
     print(text)
     if args.json:

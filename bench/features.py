@@ -51,7 +51,9 @@ def _face(size: int = 512) -> np.ndarray:
     return np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
 
 
-def _time(fn: Callable[[], object], repeats: int, sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
+def _time(
+    fn: Callable[[], object], repeats: int, sync: Callable[[], None] = lambda: None
+) -> tuple[float, float]:
     fn()  # warm-up (first-call allocations, kernel selection)
     sync()
     times = []
@@ -70,7 +72,9 @@ def bench_embedded(repeats: int) -> None:
     img = _face()
     med, best = _time(lambda: ex.extract(img), repeats)
     c, h, w = ex.extract(img).array.shape
-    print(f"embedded-mobilenetv2  cpu  512x512  -> ({c}, {h}, {w})   {med:.3f} s/image (median of {repeats}; best {best:.3f})")
+    print(
+        f"embedded-mobilenetv2  cpu  512x512  -> ({c}, {h}, {w})   {med:.3f} s/image (median of {repeats}; best {best:.3f})"
+    )
 
 
 def bench_tiny(repeats: int) -> None:
@@ -78,16 +82,23 @@ def bench_tiny(repeats: int) -> None:
     from faceshot_features.testing import tiny_components
 
     with tempfile.TemporaryDirectory() as d:
-        ex = DiffusionExtractor(tiny_components(d, ip_adapter=True, vae_factor=8), backbone="tiny-ip",
-                                config=DiffusionConfig(model_id="tiny", image_size=512, ip_adapter_id="tiny"),
-                                progress=False)
+        ex = DiffusionExtractor(
+            tiny_components(d, ip_adapter=True, vae_factor=8),
+            backbone="tiny-ip",
+            config=DiffusionConfig(model_id="tiny", image_size=512, ip_adapter_id="tiny"),
+            progress=False,
+        )
         img = _face()
         steps = len(ex.config["timesteps"]) + 1
         for k in (1, 10):
             refs = [img] * k
-            med, best = _time(lambda refs=refs: ex.extract_batch(refs, image_prompts=[img] * len(refs)), repeats)
-            print(f"tiny random SD+IP     cpu  512x512  k={k:<2d} {steps} U-Net calls  {med:.3f} s/batch "
-                  f"({med / k:.3f} s/image; best {best:.3f})")
+            med, best = _time(
+                lambda refs=refs: ex.extract_batch(refs, image_prompts=[img] * len(refs)), repeats
+            )
+            print(
+                f"tiny random SD+IP     cpu  512x512  k={k:<2d} {steps} U-Net calls  {med:.3f} s/batch "
+                f"({med / k:.3f} s/image; best {best:.3f})"
+            )
 
 
 def bench_gpu(repeats: int) -> None:
@@ -108,8 +119,10 @@ def bench_gpu(repeats: int) -> None:
         for k in (1, 10):
             refs = [img] * k
             med, best = _time(lambda ex=ex, refs=refs: extract_pair(ex, img, refs), repeats, sync)
-            print(f"{name:<8s} {torch.cuda.get_device_name()}  512x512  k={k:<2d} target+references  "
-                  f"{med:.3f} s (best {best:.3f})")
+            print(
+                f"{name:<8s} {torch.cuda.get_device_name()}  512x512  k={k:<2d} target+references  "
+                f"{med:.3f} s (best {best:.3f})"
+            )
 
 
 def _recipes(arg: str) -> list[str]:
@@ -120,9 +133,13 @@ def _ks(text: str) -> list[int]:
     try:
         ks = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 1, e.g. 1,10; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers >= 1, e.g. 1,10; got {text!r}"
+        ) from None
     if not ks or min(ks) < 1:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 1, e.g. 1,10; got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers >= 1, e.g. 1,10; got {text!r}"
+        )
     return ks
 
 
@@ -131,11 +148,15 @@ def _random_full_extractor(recipe: str, device: str, dtype: Any) -> Any:
     import torch
     from faceshot_features import PRESETS, DiffusionExtractor, full_size
 
-    config = dataclasses.replace(PRESETS[recipe], model_id=f"random-full:{PRESETS[recipe].model_id}")
+    config = dataclasses.replace(
+        PRESETS[recipe], model_id=f"random-full:{PRESETS[recipe].model_id}"
+    )
     with tempfile.TemporaryDirectory() as tok:
         comps = full_size.components(recipe, tok, device=device, dtype=dtype)
     with torch.device(device):  # on meta, the IP-Adapter layers must be made there too
-        return DiffusionExtractor(comps, backbone=recipe, config=config, device=device, dtype=dtype, progress=False)
+        return DiffusionExtractor(
+            comps, backbone=recipe, config=config, device=device, dtype=dtype, progress=False
+        )
 
 
 def _describe(ex: Any) -> dict[str, Any]:
@@ -147,10 +168,17 @@ def _describe(ex: Any) -> dict[str, Any]:
         parts["image_encoder"] = ex.image_encoder
     procs = sorted({type(p).__name__ for p in ex.unet.attn_processors.values()})
     counts = {k: full_size.parameter_count(m) for k, m in parts.items()}
-    ip = sum(p.numel() for n, p in ex.unet.named_parameters()
-             if n.startswith("encoder_hid_proj.") or "to_k_ip" in n or "to_v_ip" in n)
+    ip = sum(
+        p.numel()
+        for n, p in ex.unet.named_parameters()
+        if n.startswith("encoder_hid_proj.") or "to_k_ip" in n or "to_v_ip" in n
+    )
     if ip:  # IP-Adapter layers live inside the U-Net once loaded
-        counts = {"unet": counts["unet"] - ip, "ip_adapter": ip, **{k: v for k, v in counts.items() if k != "unet"}}
+        counts = {
+            "unet": counts["unet"] - ip,
+            "ip_adapter": ip,
+            **{k: v for k, v in counts.items() if k != "unet"},
+        }
     return {
         "parameters": counts,
         "unet_calls_per_batch": len(cfg["timesteps"]) + 1,
@@ -173,12 +201,16 @@ def _dry_run(args: argparse.Namespace) -> int:
         img = np.zeros((512, 512, 3), np.uint8)
         with torch.device("meta"):  # a shape-only pass through the whole recipe
             shape = tuple(ex._run([img], [img]).shape)
-        print(f"{recipe} (dry run on the meta device, {d['dtype']}): parameters "
-              + ", ".join(f"{k} {v / 1e6:.1f} M" for k, v in d["parameters"].items())
-              + f"; attention {', '.join(d['attention_processors'])}")
+        print(
+            f"{recipe} (dry run on the meta device, {d['dtype']}): parameters "
+            + ", ".join(f"{k} {v / 1e6:.1f} M" for k, v in d["parameters"].items())
+            + f"; attention {', '.join(d['attention_processors'])}"
+        )
         for k in args.ks:
-            print(f"  k={k:<2d}: 2 batches (target; {k} reference(s)) x {d['unet_calls_per_batch']} U-Net calls "
-                  f"(inversion {d['timesteps'][0]}..{d['timesteps'][-1]} + feature pass) -> features {shape[1:]} each")
+            print(
+                f"  k={k:<2d}: 2 batches (target; {k} reference(s)) x {d['unet_calls_per_batch']} U-Net calls "
+                f"(inversion {d['timesteps'][0]}..{d['timesteps'][-1]} + feature pass) -> features {shape[1:]} each"
+            )
     print("dry run: no timing (that needs CUDA: drop --dry-run on a GPU machine)")
     return 0
 
@@ -191,31 +223,44 @@ def bench_random_full(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _dry_run(args)
     if not torch.cuda.is_available():
-        print("bench/features.py --random-full: not run: CUDA is not available on this machine (no GPU); "
-              "the timing needs one (--dry-run checks the full-size models on the meta device)", file=sys.stderr)
+        print(
+            "bench/features.py --random-full: not run: CUDA is not available on this machine (no GPU); "
+            "the timing needs one (--dry-run checks the full-size models on the meta device)",
+            file=sys.stderr,
+        )
         return 2
     dtype = getattr(torch, args.dtype)
     sync = torch.cuda.synchronize
     target = _face()
     rng = np.random.default_rng(0)
     refs = [np.roll(target, int(s), axis=1) for s in rng.integers(-40, 40, size=max(args.ks))]
-    report: dict[str, Any] = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "tau_s": TAU,
-                              "recipes": {}}
-    print(f"device: {report['device']}  torch {torch.__version__}  dtype {args.dtype}  (random full-size weights)")
+    report: dict[str, Any] = {
+        "device": torch.cuda.get_device_name(),
+        "torch": torch.__version__,
+        "tau_s": TAU,
+        "recipes": {},
+    }
+    print(
+        f"device: {report['device']}  torch {torch.__version__}  dtype {args.dtype}  (random full-size weights)"
+    )
     for recipe in _recipes(args.recipe):
         t0 = time.perf_counter()
         ex = _random_full_extractor(recipe, "cuda", dtype)
         sync()
         rep = _describe(ex) | {"build_s": time.perf_counter() - t0, "k": {}}
-        print(f"{recipe}: built in {rep['build_s']:.1f} s; attention {', '.join(rep['attention_processors'])}; "
-              f"{rep['unet_calls_per_batch']} U-Net calls per batch")
+        print(
+            f"{recipe}: built in {rep['build_s']:.1f} s; attention {', '.join(rep['attention_processors'])}; "
+            f"{rep['unet_calls_per_batch']} U-Net calls per batch"
+        )
         for k in args.ks:
             batch = refs[:k]
             torch.cuda.reset_peak_memory_stats()
             med, best = _time(lambda b=batch, e=ex: extract_pair(e, target, b), args.repeats, sync)
             peak = torch.cuda.max_memory_allocated() / 2**30
             tgt, ref_feats = extract_pair(ex, target, batch)
-            finite = bool(np.isfinite(tgt.array).all() and all(np.isfinite(f.array).all() for f in ref_feats))
+            finite = bool(
+                np.isfinite(tgt.array).all() and all(np.isfinite(f.array).all() for f in ref_feats)
+            )
 
             def one_at_a_time(b: list[np.ndarray] = batch, e: Any = ex) -> None:
                 e.extract(target, image_prompt=b if len(b) > 1 else b[0])
@@ -223,11 +268,20 @@ def bench_random_full(args: argparse.Namespace) -> int:
                     e.extract(r, image_prompt=target)
 
             seq, _ = _time(one_at_a_time, max(1, args.repeats // 2), sync)
-            rep["k"][k] = {"s_per_character": med, "best_s": best, "vs_tau": med / TAU, "sequential_s": seq,
-                           "batching_speedup": seq / med, "peak_gib": peak, "features_finite": finite}
-            print(f"  k={k:<2d}  {med:.3f} s per character (best {best:.3f}) = {med / TAU:.2f} tau; "
-                  f"one at a time {seq:.3f} s ({seq / med:.2f}x); peak {peak:.2f} GiB"
-                  + ("" if finite else "; features not finite (random fp16 weights)"))
+            rep["k"][k] = {
+                "s_per_character": med,
+                "best_s": best,
+                "vs_tau": med / TAU,
+                "sequential_s": seq,
+                "batching_speedup": seq / med,
+                "peak_gib": peak,
+                "features_finite": finite,
+            }
+            print(
+                f"  k={k:<2d}  {med:.3f} s per character (best {best:.3f}) = {med / TAU:.2f} tau; "
+                f"one at a time {seq:.3f} s ({seq / med:.2f}x); peak {peak:.2f} GiB"
+                + ("" if finite else "; features not finite (random fp16 weights)")
+            )
         if 10 in rep["k"]:
             ok = rep["k"][10]["s_per_character"] <= 1.5 * TAU
             print(f"  goal k=10 <= 1.5 tau = {1.5 * TAU:.3f} s: {'met' if ok else 'NOT met'}")
@@ -244,15 +298,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-tiny", action="store_true", help="skip the tiny diffusion model")
-    ap.add_argument("--random-full", action="store_true",
-                    help="time the paper's recipe on full-size random-weight models (CUDA only; no download)")
-    ap.add_argument("--recipe", choices=("sd15-ip", "sd21", "both"), default="sd15-ip",
-                    help="--random-full: which recipe (default sd15-ip, the paper's)")
-    ap.add_argument("--ks", type=_ks, default=[1, 10], help="--random-full: reference counts k (default 1,10)")
-    ap.add_argument("--dtype", choices=("float16", "bfloat16", "float32"), default="float16",
-                    help="--random-full: model dtype (default float16)")
-    ap.add_argument("--dry-run", action="store_true",
-                    help="--random-full: build on the meta device and print the plan instead of timing (no GPU needed)")
+    ap.add_argument(
+        "--random-full",
+        action="store_true",
+        help="time the paper's recipe on full-size random-weight models (CUDA only; no download)",
+    )
+    ap.add_argument(
+        "--recipe",
+        choices=("sd15-ip", "sd21", "both"),
+        default="sd15-ip",
+        help="--random-full: which recipe (default sd15-ip, the paper's)",
+    )
+    ap.add_argument(
+        "--ks", type=_ks, default=[1, 10], help="--random-full: reference counts k (default 1,10)"
+    )
+    ap.add_argument(
+        "--dtype",
+        choices=("float16", "bfloat16", "float32"),
+        default="float16",
+        help="--random-full: model dtype (default float16)",
+    )
+    ap.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="--random-full: build on the meta device and print the plan instead of timing (no GPU needed)",
+    )
     ap.add_argument("--json", metavar="PATH", help="--random-full: also write the figures as JSON")
     args = ap.parse_args(argv)
     if args.repeats < 1:

@@ -58,7 +58,13 @@ def _digest(path: Path) -> str:
     if path.is_symlink():
         return "link:" + os.readlink(path)
     if path.is_dir():
-        return "dir:" + ",".join(sorted(f"{q.relative_to(path)}={_digest(q)}" for q in path.rglob("*") if q.is_file() or q.is_symlink()))
+        return "dir:" + ",".join(
+            sorted(
+                f"{q.relative_to(path)}={_digest(q)}"
+                for q in path.rglob("*")
+                if q.is_file() or q.is_symlink()
+            )
+        )
     if not path.exists():
         return "absent"
     if not path.is_file():
@@ -119,7 +125,9 @@ def setup(root: Path) -> dict[str, Path]:
     # .npy header claiming (10**7, 10**7, 68) float64, ~ 54 PB (990 TiB class)
     hdr = "{'descr': '<f8', 'fortran_order': False, 'shape': (2000000000, 68, 2), }"
     hdr = hdr + " " * (117 - len(hdr)) + "\n"
-    (d / "huge_header.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(hdr).to_bytes(2, "little") + hdr.encode() + b"\0" * 64)
+    (d / "huge_header.npy").write_bytes(
+        b"\x93NUMPY\x01\x00" + len(hdr).to_bytes(2, "little") + hdr.encode() + b"\0" * 64
+    )
     f["huge_header"] = d / "huge_header.npy"
     (d / "deep.json").write_text("[" * 100000 + "]" * 100000)
     f["deep"] = d / "deep.json"
@@ -140,7 +148,9 @@ def setup(root: Path) -> dict[str, Path]:
             gz.write(chunk)
         gz.write(b"</svg>")
     f["bomb"] = d / "bomb.svg"
-    (d / "big.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg' width='30000' height='30000'><circle cx='15000' cy='15000' r='9000'/></svg>")
+    (d / "big.svg").write_text(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='30000' height='30000'><circle cx='15000' cy='15000' r='9000'/></svg>"
+    )
     f["bigsvg"] = d / "big.svg"
     # EXIF orientation 6: the pixels are stored rotated 90 degrees clockwise
     rgba = Image.open(f["char"]).convert("RGBA")
@@ -221,54 +231,275 @@ def cases(f: dict[str, Path], out: Path) -> list[Case]:
         ref = np.asarray(Image.open(f["char"]).convert("RGBA").resize((w, h))).astype(float)
         rgb = ref[..., :3] * ref[..., 3:] / 255 + 255 * (1 - ref[..., 3:] / 255)
         err = float(np.abs(first - rgb).mean())
-        return None if err < 12 else f"frame 0 differs from the upright character by {err:.0f} grey levels (sideways)"
+        return (
+            None
+            if err < 12
+            else f"frame 0 differs from the upright character by {err:.0f} grey levels (sideways)"
+        )
 
     return [
         # --- data loss
         Case("features-out-is-input", ["features", c, "-o", c], want=("char.png", "input")),
-        Case("render-out-is-image", ["render", c, str(f["L"]), "-o", c, *np_], want=("char.png", "input")),
-        Case("render-out-is-landmarks", ["render", c, str(f["L"]), "-o", str(f["L"]), *np_], want=("L.npy", "input")),
-        Case("match-plot-is-input", ["match", c, "--gallery", g, "-o", str(out / "r.pts"), "--plot", c], want=("--plot", "input")),
-        Case("detect-preview-is-input", ["landmarks", "detect", drv, "-o", str(out / "d.npy"), "--preview", drv, *np_], want=("--preview", "input")),
-        Case("retarget-out-is-driving", ["retarget", "--driving", str(f["d"]), "--target", lm, "-o", str(f["d"])], want=("drv_lm.npy", "input")),
-        Case("api-render-out-is-input", code=_api(f"FaceShot(progress=False).render({c!r}, np.load({str(f['L'])!r}), {c!r})")),
-        Case("export-overwrite-deletes-folder", ["export", str(f["ctx"] / "character.pts"), "--format", "pose-png", "--size", "64x64", "-o", str(f["ctx"]), "--overwrite", *np_], want=("ctx",)),
-        Case("animate-out-is-hardlink", ["animate", c, drv, "-o", str(f["hard"]), "--landmarks", lm, *np_], want=("hardlink.mp4", "input")),
-        Case("animate-out-is-symlink", ["animate", c, drv, "-o", str(f["sym"]), "--landmarks", lm, *np_], want=("symlink.mp4", "input")),
+        Case(
+            "render-out-is-image",
+            ["render", c, str(f["L"]), "-o", c, *np_],
+            want=("char.png", "input"),
+        ),
+        Case(
+            "render-out-is-landmarks",
+            ["render", c, str(f["L"]), "-o", str(f["L"]), *np_],
+            want=("L.npy", "input"),
+        ),
+        Case(
+            "match-plot-is-input",
+            ["match", c, "--gallery", g, "-o", str(out / "r.pts"), "--plot", c],
+            want=("--plot", "input"),
+        ),
+        Case(
+            "detect-preview-is-input",
+            ["landmarks", "detect", drv, "-o", str(out / "d.npy"), "--preview", drv, *np_],
+            want=("--preview", "input"),
+        ),
+        Case(
+            "retarget-out-is-driving",
+            ["retarget", "--driving", str(f["d"]), "--target", lm, "-o", str(f["d"])],
+            want=("drv_lm.npy", "input"),
+        ),
+        Case(
+            "api-render-out-is-input",
+            code=_api(f"FaceShot(progress=False).render({c!r}, np.load({str(f['L'])!r}), {c!r})"),
+        ),
+        Case(
+            "export-overwrite-deletes-folder",
+            [
+                "export",
+                str(f["ctx"] / "character.pts"),
+                "--format",
+                "pose-png",
+                "--size",
+                "64x64",
+                "-o",
+                str(f["ctx"]),
+                "--overwrite",
+                *np_,
+            ],
+            want=("ctx",),
+        ),
+        Case(
+            "animate-out-is-hardlink",
+            ["animate", c, drv, "-o", str(f["hard"]), "--landmarks", lm, *np_],
+            want=("hardlink.mp4", "input"),
+        ),
+        Case(
+            "animate-out-is-symlink",
+            ["animate", c, drv, "-o", str(f["sym"]), "--landmarks", lm, *np_],
+            want=("symlink.mp4", "input"),
+        ),
         # --- resource exhaustion
-        Case("svg-gzip-bomb", ["animate", str(f["bomb"]), drv, "-o", str(out / "o.mp4"), *np_], want=("bomb.svg",)),
-        Case("svg-declared-30000", ["animate", str(f["bigsvg"]), drv, "-o", str(out / "o.mp4"), *np_], want=("big.svg", "30000")),
-        Case("render-lip-point-1e6", ["render", c, str(f["far"]), "-o", str(out / "o.mp4"), *np_], want=("far.npy", "point 57")),
-        Case("animate-expression-scale-1e6", [*anim, "--expression-scale", "1e6"], want=("--expression-scale",)),
-        Case("landmarks-dev-zero", [*anim[:-3], "--landmarks", str(f["zero"]), *np_], want=("zero.npy", "not a regular file")),
-        Case("landmarks-fifo", [*anim[:-3], "--landmarks", str(f["fifo"]), *np_], want=("fifo.npy", "named pipe")),
-        Case("retarget-dev-zero", ["retarget", "--driving", str(f["zero"]), "--target", lm, "-o", str(out / "x.npy")], want=("zero.npy", "not a regular file")),
+        Case(
+            "svg-gzip-bomb",
+            ["animate", str(f["bomb"]), drv, "-o", str(out / "o.mp4"), *np_],
+            want=("bomb.svg",),
+        ),
+        Case(
+            "svg-declared-30000",
+            ["animate", str(f["bigsvg"]), drv, "-o", str(out / "o.mp4"), *np_],
+            want=("big.svg", "30000"),
+        ),
+        Case(
+            "render-lip-point-1e6",
+            ["render", c, str(f["far"]), "-o", str(out / "o.mp4"), *np_],
+            want=("far.npy", "point 57"),
+        ),
+        Case(
+            "animate-expression-scale-1e6",
+            [*anim, "--expression-scale", "1e6"],
+            want=("--expression-scale",),
+        ),
+        Case(
+            "landmarks-dev-zero",
+            [*anim[:-3], "--landmarks", str(f["zero"]), *np_],
+            want=("zero.npy", "not a regular file"),
+        ),
+        Case(
+            "landmarks-fifo",
+            [*anim[:-3], "--landmarks", str(f["fifo"]), *np_],
+            want=("fifo.npy", "named pipe"),
+        ),
+        Case(
+            "retarget-dev-zero",
+            ["retarget", "--driving", str(f["zero"]), "--target", lm, "-o", str(out / "x.npy")],
+            want=("zero.npy", "not a regular file"),
+        ),
         # --- leftovers and exit codes
-        Case("render-sigterm", ["render", c, str(f["long"]), "-o", str(out / "o.mp4"), "--size", "512x512"], expect="signal", signal=signal.SIGTERM),
-        Case("render-sighup", ["render", c, str(f["long"]), "-o", str(out / "o.mp4"), "--size", "512x512"], expect="signal", signal=signal.SIGHUP),
-        Case("animate-save-landmarks-dir", [*anim, "--save-landmarks", str(f["dirpts"])], want=("dir.pts", "directory")),
-        Case("detect-preview-gif", ["landmarks", "detect", drv, "-o", str(out / "d.npy"), "--preview", str(out / "p.gif"), *np_], want=("p.gif", ".mp4")),
-        Case("detect-out-pts", ["landmarks", "detect", drv, "-o", str(out / "d.pts"), *np_], want=("d.pts", ".npy")),
+        Case(
+            "render-sigterm",
+            ["render", c, str(f["long"]), "-o", str(out / "o.mp4"), "--size", "512x512"],
+            expect="signal",
+            signal=signal.SIGTERM,
+        ),
+        Case(
+            "render-sighup",
+            ["render", c, str(f["long"]), "-o", str(out / "o.mp4"), "--size", "512x512"],
+            expect="signal",
+            signal=signal.SIGHUP,
+        ),
+        Case(
+            "animate-save-landmarks-dir",
+            [*anim, "--save-landmarks", str(f["dirpts"])],
+            want=("dir.pts", "directory"),
+        ),
+        Case(
+            "detect-preview-gif",
+            [
+                "landmarks",
+                "detect",
+                drv,
+                "-o",
+                str(out / "d.npy"),
+                "--preview",
+                str(out / "p.gif"),
+                *np_,
+            ],
+            want=("p.gif", ".mp4"),
+        ),
+        Case(
+            "detect-out-pts",
+            ["landmarks", "detect", drv, "-o", str(out / "d.pts"), *np_],
+            want=("d.pts", ".npy"),
+        ),
         # --- wrong results reported as success
-        Case("exif-orientation-6", ["animate", str(f["exif6"]), drv, "-o", str(out / "exif.mp4"), *np_], expect="succeed", check=exif_ok),
+        Case(
+            "exif-orientation-6",
+            ["animate", str(f["exif6"]), drv, "-o", str(out / "exif.mp4"), *np_],
+            expect="succeed",
+            check=exif_ok,
+        ),
         Case("max-side-0", [*anim, "--max-side", "0"], want=("--max-side",)),
         Case("max-side-negative", [*anim, "--max-side", "-5"], want=("--max-side",)),
-        Case("bool-npy-landmarks", ["retarget", "--driving", str(f["bool"]), "--target", lm, "-o", str(out / "x.npy")], want=("bool.npy", "bool")),
-        Case("gallery-build-point-outside", ["gallery", "build", str(f["gsrc"]), "--domain", "x", "-o", str(out / "G"), "--no-progress"], want=("a.pts", "point 5")),
-        Case("export-npy-into-json", ["export", lm, "--format", "npy", "-o", str(out / "x.json"), *np_], want=("x.json", ".npy")),
-        Case("gallery-domain-dotdot", [*anim[:5], "--gallery", str(f["gallery_dotdot"]), *np_], want=("manifest.json", "domain")),
-        Case("blank-character", ["animate", str(f["black"]), drv, "-o", str(out / "o.mp4"), *np_], want=("black.png", "blank")),
+        Case(
+            "bool-npy-landmarks",
+            ["retarget", "--driving", str(f["bool"]), "--target", lm, "-o", str(out / "x.npy")],
+            want=("bool.npy", "bool"),
+        ),
+        Case(
+            "gallery-build-point-outside",
+            [
+                "gallery",
+                "build",
+                str(f["gsrc"]),
+                "--domain",
+                "x",
+                "-o",
+                str(out / "G"),
+                "--no-progress",
+            ],
+            want=("a.pts", "point 5"),
+        ),
+        Case(
+            "export-npy-into-json",
+            ["export", lm, "--format", "npy", "-o", str(out / "x.json"), *np_],
+            want=("x.json", ".npy"),
+        ),
+        Case(
+            "gallery-domain-dotdot",
+            [*anim[:5], "--gallery", str(f["gallery_dotdot"]), *np_],
+            want=("manifest.json", "domain"),
+        ),
+        Case(
+            "blank-character",
+            ["animate", str(f["black"]), drv, "-o", str(out / "o.mp4"), *np_],
+            want=("black.png", "blank"),
+        ),
         # --- misleading messages
-        Case("video-10000x10", ["animate", c, str(f["wide"]), "-o", str(out / "o.mp4"), "--landmarks", lm, *np_], want=("wide.mp4", "10000x10")),
-        Case("export-thickness-negative", ["export", lm, "--format", "pose-png", "--size", "64x64", "-o", str(out / "poses"), "--thickness", "-3", *np_], want=("--thickness",)),
-        Case("json-nested-too-deep", ["retarget", "--driving", str(f["deep"]), "--target", lm, "-o", str(out / "x.npy")], want=("deep.json", "nested")),
-        Case("json-1e400", ["retarget", "--driving", str(f["inf"]), "--target", lm, "-o", str(out / "x.npy")], want=("inf.json", "not finite")),
-        Case("npy-header-huge", ["retarget", "--driving", str(f["huge_header"]), "--target", lm, "-o", str(out / "x.npy")], want=("huge_header.npy",)),
-        Case("gallery-manifest-domains-list", [*anim[:5], "--gallery", str(f["gallery_list"]), *np_], want=("manifest.json", "domains")),
-        Case("landmarks-directory", [*anim[:-3], "--landmarks", str(f["dirpts"]), *np_], want=("dir.pts", "directory")),
-        Case("name-244-chars", ["retarget", "--driving", str(f["d"]), "--target", lm, "-o", str(out / ("n" * 240 + ".npy"))], expect="succeed"),
-        Case("fps-1e-9", ["render", c, str(f["L"]), "-o", str(out / "o.mp4"), "--fps", "1e-9", *np_], want=("--fps",)),
-        Case("expression-scale-1e308", ["retarget", "--driving", str(f["d"]), "--target", lm, "-o", str(out / "x.npy"), "--expression-scale", "1e308"], want=("--expression-scale",)),
+        Case(
+            "video-10000x10",
+            ["animate", c, str(f["wide"]), "-o", str(out / "o.mp4"), "--landmarks", lm, *np_],
+            want=("wide.mp4", "10000x10"),
+        ),
+        Case(
+            "export-thickness-negative",
+            [
+                "export",
+                lm,
+                "--format",
+                "pose-png",
+                "--size",
+                "64x64",
+                "-o",
+                str(out / "poses"),
+                "--thickness",
+                "-3",
+                *np_,
+            ],
+            want=("--thickness",),
+        ),
+        Case(
+            "json-nested-too-deep",
+            ["retarget", "--driving", str(f["deep"]), "--target", lm, "-o", str(out / "x.npy")],
+            want=("deep.json", "nested"),
+        ),
+        Case(
+            "json-1e400",
+            ["retarget", "--driving", str(f["inf"]), "--target", lm, "-o", str(out / "x.npy")],
+            want=("inf.json", "not finite"),
+        ),
+        Case(
+            "npy-header-huge",
+            [
+                "retarget",
+                "--driving",
+                str(f["huge_header"]),
+                "--target",
+                lm,
+                "-o",
+                str(out / "x.npy"),
+            ],
+            want=("huge_header.npy",),
+        ),
+        Case(
+            "gallery-manifest-domains-list",
+            [*anim[:5], "--gallery", str(f["gallery_list"]), *np_],
+            want=("manifest.json", "domains"),
+        ),
+        Case(
+            "landmarks-directory",
+            [*anim[:-3], "--landmarks", str(f["dirpts"]), *np_],
+            want=("dir.pts", "directory"),
+        ),
+        Case(
+            "name-244-chars",
+            [
+                "retarget",
+                "--driving",
+                str(f["d"]),
+                "--target",
+                lm,
+                "-o",
+                str(out / ("n" * 240 + ".npy")),
+            ],
+            expect="succeed",
+        ),
+        Case(
+            "fps-1e-9",
+            ["render", c, str(f["L"]), "-o", str(out / "o.mp4"), "--fps", "1e-9", *np_],
+            want=("--fps",),
+        ),
+        Case(
+            "expression-scale-1e308",
+            [
+                "retarget",
+                "--driving",
+                str(f["d"]),
+                "--target",
+                lm,
+                "-o",
+                str(out / "x.npy"),
+                "--expression-scale",
+                "1e308",
+            ],
+            want=("--expression-scale",),
+        ),
     ]
 
 
@@ -301,15 +532,29 @@ def _tree_rss_mb(pgid: int) -> float:
     return total / 1024
 
 
-def run_case(case: Case, f: dict[str, Path], out: Path, timeout: float, max_mb: float) -> dict[str, object]:
+def run_case(
+    case: Case, f: dict[str, Path], out: Path, timeout: float, max_mb: float
+) -> dict[str, object]:
     watched = [p for p in f.values()] + case.watch
     before = {p: _digest(p) for p in watched}
     listing = set(os.listdir(out))
     tmp_before = set(os.listdir(tempfile.gettempdir()))
-    cmd = [sys.executable, "-c", case.code] if case.code else [sys.executable, "-m", "faceshot", *(case.argv or [])]
+    cmd = (
+        [sys.executable, "-c", case.code]
+        if case.code
+        else [sys.executable, "-m", "faceshot", *(case.argv or [])]
+    )
     env = dict(os.environ, PYTHONWARNINGS="default")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env, cwd=out)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=env,
+        cwd=out,
+    )
     peak = 0.0
     killed = ""
     stop = threading.Event()
@@ -346,7 +591,9 @@ def run_case(case: Case, f: dict[str, Path], out: Path, timeout: float, max_mb: 
         lines = [ln.split("\r")[-1] for ln in lines]
     changed = [p.name for p in watched if _digest(p) != before[p]]
     left = sorted(set(os.listdir(out)) - listing)
-    tmp_left = sorted(n for n in set(os.listdir(tempfile.gettempdir())) - tmp_before if n.startswith("faceshot"))
+    tmp_left = sorted(
+        n for n in set(os.listdir(tempfile.gettempdir())) - tmp_before if n.startswith("faceshot")
+    )
     problems = []
     note = ""
     if killed:
@@ -365,7 +612,9 @@ def run_case(case: Case, f: dict[str, Path], out: Path, timeout: float, max_mb: 
         missing = [w for w in case.want if lines and w.lower() not in lines[-1].lower()]
         if missing:
             problems.append("message lacks " + ", ".join(repr(m) for m in missing))
-        if wall > 10 and not killed:  # whole process, start-up included (tests/test_bounds.py times the refusal itself: < 5 s)
+        if (
+            wall > 10 and not killed
+        ):  # whole process, start-up included (tests/test_bounds.py times the refusal itself: < 5 s)
             problems.append(f"{wall:.0f} s")
     elif case.expect == "signal":
         want = 128 + int(case.signal or 0)
@@ -414,7 +663,12 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="hostile-"))
     try:
         f = setup(root)
-        shutil.copytree(root / "in", root / "pristine", symlinks=True, ignore=lambda d, names: [n for n in names if n == "fifo.npy"])
+        shutil.copytree(
+            root / "in",
+            root / "pristine",
+            symlinks=True,
+            ignore=lambda d, names: [n for n in names if n == "fifo.npy"],
+        )
         out = root / "out"
         out.mkdir()
         rows = []
@@ -423,7 +677,10 @@ def main() -> int:
                 continue
             row = run_case(case, f, out, args.timeout, args.max_mb)
             rows.append(row)
-            print(f"{row['case']:<34} rc={row['rc']!s:<4} {row['s']:6.1f} s {row['mb']:7.0f} MB  {row['verdict']}\n    {row['stderr']}", flush=True)
+            print(
+                f"{row['case']:<34} rc={row['rc']!s:<4} {row['s']:6.1f} s {row['mb']:7.0f} MB  {row['verdict']}\n    {row['stderr']}",
+                flush=True,
+            )
         bad = sum(r["verdict"] != "ok" for r in rows)
         print(f"\n{len(rows) - bad}/{len(rows)} cases ok")
         return 1 if bad else 0

@@ -51,8 +51,10 @@ def bench_detection() -> None:
     res = fl.detect_video(video, landmarker=lm, progress=False)
     dt = time.perf_counter() - t
     vis = res.visible.all(axis=1).mean() if res.visible is not None else 1.0
-    print(f"[detect] carphone {res.num_frames} frames, tracking: {res.num_frames / dt:.1f} fps "
-          f"({1000 * dt / res.num_frames:.2f} ms/frame), {100 * vis:.0f}% frames confirmed")
+    print(
+        f"[detect] carphone {res.num_frames} frames, tracking: {res.num_frames / dt:.1f} fps "
+        f"({1000 * dt / res.num_frames:.2f} ms/frame), {100 * vis:.0f}% frames confirmed"
+    )
     t = time.perf_counter()
     n = found = 0
     for frame in fl.iter_frames(video):
@@ -74,15 +76,21 @@ def bench_dlib_nme(data: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
     lm = fl.DlibLandmarker()
     # Evaluation protocol: the detected face overlapping the ground-truth box.
     errs = {n: fl.nme(lm.detect(img, retry=True, near=gt), gt) for n, (img, gt) in data.items()}
-    print("[dlib] NME " + ", ".join(f"{n} {e:.4f}" for n, e in errs.items()) + f"; mean {np.mean(list(errs.values())):.4f}")
+    print(
+        "[dlib] NME "
+        + ", ".join(f"{n} {e:.4f}" for n, e in errs.items())
+        + f"; mean {np.mean(list(errs.values())):.4f}"
+    )
 
 
-def bench_matcher_human(data: dict[str, tuple[np.ndarray, np.ndarray]], extractor: Any, label: str) -> None:
+def bench_matcher_human(
+    data: dict[str, tuple[np.ndarray, np.ndarray]], extractor: Any, label: str
+) -> None:
     crops = {n: face_crop(*v) for n, v in data.items()}
     out = []
     times = []
     for target in crops:
-        (src_img, src_pts), = [v for n, v in crops.items() if n != target]
+        ((src_img, src_pts),) = [v for n, v in crops.items() if n != target]
         f_img, f_pts = flip_example(src_img, src_pts)
         feats = [extractor.extract(src_img), extractor.extract(f_img)]
         refs = fl.reference_vectors(feats, np.stack([src_pts, f_pts]))
@@ -95,9 +103,11 @@ def bench_matcher_human(data: dict[str, tuple[np.ndarray, np.ndarray]], extracto
         gt = crops[target][1]
         out.append((target, fl.nme(raw.points, gt), fl.nme(reg.points, gt)))
     text = ", ".join(f"{n} {a:.3f} / {b:.3f}" for n, a, b in out)
-    print(f"[match/{label}] human68 NME raw / with shape prior: {text}; "
-          f"mean {np.mean([o[1] for o in out]):.3f} / {np.mean([o[2] for o in out]):.3f} "
-          f"(match {1000 * np.mean(times) / 2:.1f} ms per call)")
+    print(
+        f"[match/{label}] human68 NME raw / with shape prior: {text}; "
+        f"mean {np.mean([o[1] for o in out]):.3f} / {np.mean([o[2] for o in out]):.3f} "
+        f"(match {1000 * np.mean(times) / 2:.1f} ms per call)"
+    )
 
 
 def bench_twemoji(extractor: Any, label: str, size: int = 256) -> None:
@@ -110,24 +120,30 @@ def bench_twemoji(extractor: Any, label: str, size: int = 256) -> None:
     rows = []
     for n in items:
         others = [m for m in items if m != n]
-        refs = fl.reference_vectors([feats[m] for m in others], np.stack([items[m][2] for m in others]))
+        refs = fl.reference_vectors(
+            [feats[m] for m in others], np.stack([items[m][2] for m in others])
+        )
         prior = fl.ShapePrior.from_annotations(np.stack([items[m][2] for m in others]))
         kp = items[n][1]
         truth = np.array([kp.right_eye, kp.left_eye, kp.mouth_left, kp.mouth_right])
         iod = np.linalg.norm(truth[0] - truth[1])
         row = []
         for use_prior in (False, True):
-            res = fl.match_references(feats[n], refs, prior=prior, config=fl.MatcherConfig(use_prior=use_prior))
+            res = fl.match_references(
+                feats[n], refs, prior=prior, config=fl.MatcherConfig(use_prior=use_prior)
+            )
             p = res.points
             pred = np.stack([p[36:42].mean(0), p[42:48].mean(0), p[48], p[54]])
             e = np.linalg.norm(pred - truth, axis=1) / iod
             row += [e[:2].mean(), e[2:].mean()]
         rows.append(row)
     r = np.array(rows)
-    print(f"[match/{label}] Twemoji leave-one-out ({len(items)} smileys, {size} px), error / inter-eye distance, "
-          f"mean (median): eyes raw {r[:, 0].mean():.3f} ({np.median(r[:, 0]):.3f}), "
-          f"mouth corners raw {r[:, 1].mean():.3f} ({np.median(r[:, 1]):.3f}); "
-          f"with prior eyes {r[:, 2].mean():.3f} ({np.median(r[:, 2]):.3f}), mouth {r[:, 3].mean():.3f} ({np.median(r[:, 3]):.3f})")
+    print(
+        f"[match/{label}] Twemoji leave-one-out ({len(items)} smileys, {size} px), error / inter-eye distance, "
+        f"mean (median): eyes raw {r[:, 0].mean():.3f} ({np.median(r[:, 0]):.3f}), "
+        f"mouth corners raw {r[:, 1].mean():.3f} ({np.median(r[:, 1]):.3f}); "
+        f"with prior eyes {r[:, 2].mean():.3f} ({np.median(r[:, 2]):.3f}), mouth {r[:, 3].mean():.3f} ({np.median(r[:, 3]):.3f})"
+    )
 
 
 def main() -> None:
@@ -142,9 +158,13 @@ def main() -> None:
         try:
             from faceshot_features import load_extractor
 
-            extractors.append(("embedded MobileNetV2 (faceshot_features)", load_extractor("embedded")))
+            extractors.append(
+                ("embedded MobileNetV2 (faceshot_features)", load_extractor("embedded"))
+            )
         except ImportError as exc:
-            print(f"[match] faceshot_features embedded backbone unavailable ({exc}); classical descriptor only")
+            print(
+                f"[match] faceshot_features embedded backbone unavailable ({exc}); classical descriptor only"
+            )
     for label, ex in extractors:
         print(f"[match] descriptor: {label}, backbone id {ex.backbone}")
         bench_matcher_human(data, ex, ex.backbone)

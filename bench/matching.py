@@ -82,15 +82,34 @@ def load_faces(styles: tuple[str, ...] = STYLES, limit: int | None = None) -> li
         if not (SRC / style / "keypoints5.json").is_file():  # a style not annotated yet
             continue
         doc = json.loads((SRC / style / "keypoints5.json").read_text())
-        names = [n for n, r in sorted(doc["faces"].items()) if "exclude" not in r and not r.get("problems")]
+        names = [
+            n
+            for n, r in sorted(doc["faces"].items())
+            if "exclude" not in r and not r.get("problems")
+        ]
         if limit:
             names = names[:: max(1, len(names) // limit)][:limit]
         for name in names:
             rec = doc["faces"][name]
-            truth = np.array([rec["points"][k] if rec["points"][k] is not None else [np.nan, np.nan] for k in KEYS], float)
+            truth = np.array(
+                [
+                    rec["points"][k] if rec["points"][k] is not None else [np.nan, np.nan]
+                    for k in KEYS
+                ],
+                float,
+            )
             pts = SRC / style / f"{name}.pts"
             pts68 = np.asarray(load_landmarks(pts).points[0]) if pts.is_file() else None
-            out.append(Face(style, name, render(SRC / style / rec["file"]), truth, bool(rec.get("animal")), pts68))
+            out.append(
+                Face(
+                    style,
+                    name,
+                    render(SRC / style / rec["file"]),
+                    truth,
+                    bool(rec.get("animal")),
+                    pts68,
+                )
+            )
     return out
 
 
@@ -120,7 +139,13 @@ def summarise(errs: NDArray[np.float64]) -> dict[str, float]:
 # --------------------------------------------------------------------------- galleries
 
 
-def build_gallery(domains: dict[str, list[tuple[Any, NDArray[np.float64]]]], backbone: str, config: dict[str, Any], *, prototypes: int = 0) -> Any:
+def build_gallery(
+    domains: dict[str, list[tuple[Any, NDArray[np.float64]]]],
+    backbone: str,
+    config: dict[str, Any],
+    *,
+    prototypes: int = 0,
+) -> Any:
     """An in-memory :class:`faceshot_landmarks.Gallery`: domain -> [(features, (68, 2) points)];
     ``prototypes`` > 0 also stores that many per-landmark prototypes per domain (as
     :func:`faceshot_landmarks.add_domain` does)."""
@@ -144,7 +169,9 @@ def build_gallery(domains: dict[str, list[tuple[Any, NDArray[np.float64]]]], bac
         channels = refs.shape[1]
         sizes = np.array([f.image_size for f in feats], np.int64)
         wh = sizes[:, ::-1].astype(np.float64)
-        protos = landmark_prototypes(landmark_features(feats, pts), prototypes) if prototypes else None
+        protos = (
+            landmark_prototypes(landmark_features(feats, pts), prototypes) if prototypes else None
+        )
         data[name] = DomainData(refs, _part_embeddings(refs), pts / wh[:, None, :], sizes, protos)
     return Gallery(Path("<memory>"), backbone, config, channels, data)
 
@@ -175,11 +202,22 @@ class Features:
         for f in faces:
             self.plain[(f.style, f.name)] = extractor.extract(f.rgb)
             if flips:
-                fi, fp = flip_example(f.rgb, f.pts68) if f.pts68 is not None else (f.rgb[:, ::-1].copy(), None)
+                fi, fp = (
+                    flip_example(f.rgb, f.pts68)
+                    if f.pts68 is not None
+                    else (f.rgb[:, ::-1].copy(), None)
+                )
                 self.mirror[(f.style, f.name)] = (extractor.extract(np.ascontiguousarray(fi)), fp)
 
 
-def style_items(faces: list[Face], feats: Features, styles: set[str], *, flip: bool, skip: tuple[str, str] | None = None) -> dict[str, list[tuple[Any, NDArray[np.float64]]]]:
+def style_items(
+    faces: list[Face],
+    feats: Features,
+    styles: set[str],
+    *,
+    flip: bool,
+    skip: tuple[str, str] | None = None,
+) -> dict[str, list[tuple[Any, NDArray[np.float64]]]]:
     out: dict[str, list[tuple[Any, NDArray[np.float64]]]] = {}
     for f in faces:
         if f.style not in styles or f.pts68 is None or (f.style, f.name) == skip:
@@ -231,11 +269,19 @@ def evaluate(
         if held_out and key in cache:
             gallery = cache[key]
         else:
-            domains = style_items(faces, feats, styles, flip=flip_gallery, skip=None if held_out else (f.style, f.name))
+            domains = style_items(
+                faces,
+                feats,
+                styles,
+                flip=flip_gallery,
+                skip=None if held_out else (f.style, f.name),
+            )
             if merge_domains:
                 domains = {"emoji": [it for items in domains.values() for it in items]}
             domains = {**domains, "human": human}
-            gallery = build_gallery(domains, extractor.backbone, extractor.config, prototypes=prototypes)
+            gallery = build_gallery(
+                domains, extractor.backbone, extractor.config, prototypes=prototypes
+            )
             if held_out:
                 cache[key] = gallery
         mirror = feats.mirror.get((f.style, f.name), (None, None))[0]
@@ -252,8 +298,10 @@ def report(label: str, result: dict[str, Any], *, per_style: bool = False) -> di
     animal = np.array([r[0].animal for r in rows])
     s = summarise(errs)
     a = summarise(errs[animal]) if animal.any() else {"mean": float("nan")}
-    line = (f"{label:<44} mean {s['mean']:.3f}  PCK@0.10 {s['pck10']:.2f}  eyes {s['eyes']:.3f}  "
-            f"nose {s['nose']:.3f}  mouth {s['mouth']:.3f}  animals {a['mean']:.3f} (n={len(rows)}, {int(animal.sum())} animal)")
+    line = (
+        f"{label:<44} mean {s['mean']:.3f}  PCK@0.10 {s['pck10']:.2f}  eyes {s['eyes']:.3f}  "
+        f"nose {s['nose']:.3f}  mouth {s['mouth']:.3f}  animals {a['mean']:.3f} (n={len(rows)}, {int(animal.sum())} animal)"
+    )
     print(line, flush=True)
     out = {"all": s, "animals": a, "per_style": {}}
     for style in STYLES:
@@ -262,8 +310,11 @@ def report(label: str, result: dict[str, Any], *, per_style: bool = False) -> di
             st = summarise(errs[m])
             out["per_style"][style] = st
             if per_style:
-                print(f"    {style:<10} mean {st['mean']:.3f}  PCK@0.10 {st['pck10']:.2f}  eyes {st['eyes']:.3f}  "
-                      f"nose {st['nose']:.3f}  mouth {st['mouth']:.3f}  (n={int(m.sum())})", flush=True)
+                print(
+                    f"    {style:<10} mean {st['mean']:.3f}  PCK@0.10 {st['pck10']:.2f}  eyes {st['eyes']:.3f}  "
+                    f"nose {st['nose']:.3f}  mouth {st['mouth']:.3f}  (n={int(m.sum())})",
+                    flush=True,
+                )
     return out
 
 
@@ -273,18 +324,37 @@ def contact_sheet(result: dict[str, Any], path: Path, cell: int = 256, cols: int
     import cv2
     from faceshot_retarget.ibug68 import FACE_OUTLINE  # noqa: F401  (documented layout)
 
-    chains = [range(0, 17), range(17, 22), range(22, 27), range(27, 31), range(31, 36),
-              [*range(36, 42), 36], [*range(42, 48), 42], [*range(48, 60), 48], [*range(60, 68), 60]]
+    chains = [
+        range(0, 17),
+        range(17, 22),
+        range(22, 27),
+        range(27, 31),
+        range(31, 36),
+        [*range(36, 42), 36],
+        [*range(42, 48), 42],
+        [*range(48, 60), 48],
+        [*range(60, 68), 60],
+    ]
     rows = sorted(result["rows"], key=lambda r: -float(np.nanmean(r[2])))
     n = len(rows)
     r_ = max(1, (n + cols - 1) // cols)
     canvas = np.full((r_ * (cell + 16), cols * cell, 3), 255, np.uint8)
     for k, (f, pred, err) in enumerate(rows):
         s = cell / f.rgb.shape[1]
-        im = cv2.resize(f.rgb, (cell, round(f.rgb.shape[0] * s)), interpolation=cv2.INTER_AREA).copy()
+        im = cv2.resize(
+            f.rgb, (cell, round(f.rgb.shape[0] * s)), interpolation=cv2.INTER_AREA
+        ).copy()
         p = (np.asarray(pred) + 0.5) * s - 0.5
         for ch in chains:
-            cv2.polylines(im, [np.round(p[list(ch)] * 16).astype(np.int32)], False, (220, 0, 0), 1, cv2.LINE_AA, shift=4)
+            cv2.polylines(
+                im,
+                [np.round(p[list(ch)] * 16).astype(np.int32)],
+                False,
+                (220, 0, 0),
+                1,
+                cv2.LINE_AA,
+                shift=4,
+            )
         for q in five_points(np.asarray(pred)):
             q = (q + 0.5) * s - 0.5
             cv2.circle(im, (round(q[0]), round(q[1])), 3, (230, 0, 0), -1, cv2.LINE_AA)
@@ -293,9 +363,18 @@ def contact_sheet(result: dict[str, Any], path: Path, cell: int = 256, cols: int
                 q = (q + 0.5) * s - 0.5
                 cv2.circle(im, (round(q[0]), round(q[1])), 5, (0, 170, 0), 2, cv2.LINE_AA)
         y, x = divmod(k, cols)
-        canvas[y * (cell + 16) + 16 : y * (cell + 16) + 16 + im.shape[0], x * cell : (x + 1) * cell] = im[: cell]
-        cv2.putText(canvas, f"{f.style}/{f.name[:22]} {np.nanmean(err):.2f}", (x * cell + 2, y * (cell + 16) + 12),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1)
+        canvas[
+            y * (cell + 16) + 16 : y * (cell + 16) + 16 + im.shape[0], x * cell : (x + 1) * cell
+        ] = im[:cell]
+        cv2.putText(
+            canvas,
+            f"{f.style}/{f.name[:22]} {np.nanmean(err):.2f}",
+            (x * cell + 2, y * (cell + 16) + 12),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.38,
+            (0, 0, 0),
+            1,
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
 
@@ -314,7 +393,9 @@ def human_figures(fs: Any) -> dict[str, float]:
     for stem, fname in (("einstein", "einstein.jpg"), ("takeo", "takeo.ppm")):
         img = fl.read_image(data / fname)
         gt = read_pts(data / f"{stem}.pts").points[0]
-        crop, cgt = face_crop(img, gt, factor=4.0 * float(np.ptp(gt[:, 0])) / float(max(np.ptp(gt, axis=0))))
+        crop, cgt = face_crop(
+            img, gt, factor=4.0 * float(np.ptp(gt[:, 0])) / float(max(np.ptp(gt, axis=0)))
+        )
         for label, (im, truth) in {
             "photo": (img, gt),
             "crop": (crop, cgt),
@@ -334,11 +415,16 @@ def noface_figures(fs: Any) -> dict[str, Any]:
     from faceshot_landmarks.testing import textured_canvas
 
     data = ROOT / "bench" / "data"
-    images = {p.name: cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in sorted((data / "nonface").glob("*.png"))}
+    images = {
+        p.name: cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+        for p in sorted((data / "nonface").glob("*.png"))
+    }
     images["blank"] = np.full((384, 384, 3), 250, np.uint8)
     images["noise"] = np.random.default_rng(0).integers(0, 256, (384, 384, 3), dtype=np.uint8)
     images["textured_canvas"] = textured_canvas((540, 960), seed=3)
-    images["chelsea.png (cat: a face)"] = cv2.cvtColor(cv2.imread(str(data / "chelsea.png")), cv2.COLOR_BGR2RGB)
+    images["chelsea.png (cat: a face)"] = cv2.cvtColor(
+        cv2.imread(str(data / "chelsea.png")), cv2.COLOR_BGR2RGB
+    )
     out: dict[str, Any] = {}
     for name, im in images.items():
         try:
@@ -370,7 +456,15 @@ def speed(fs: Any, rgb: NDArray[np.uint8], reps: int = 5) -> dict[str, float]:
         match(ex.extract(rgb), gallery)
         old.append(time.perf_counter() - t)
         old_cpu.append(time.process_time() - c)
-    med = {k: float(np.median(v)) for k, v in {"match_s": new, "bare_s": old, "match_cpu_s": new_cpu, "bare_cpu_s": old_cpu}.items()}
+    med = {
+        k: float(np.median(v))
+        for k, v in {
+            "match_s": new,
+            "bare_s": old,
+            "match_cpu_s": new_cpu,
+            "bare_cpu_s": old_cpu,
+        }.items()
+    }
     return {**med, "ratio": med["match_s"] / med["bare_s"]}
 
 
@@ -387,9 +481,13 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "mirror": dict(gallery=None, merge=True, gs=True, protos=4, mirror=True, flip=False),
     "flip": dict(gallery=None, merge=True, gs=True, protos=4, mirror=True, flip=True),
     "protos-only": dict(gallery=None, merge=True, gs=False, protos=4, mirror=False, flip=False),
-    "split+search+protos": dict(gallery=None, merge=False, gs=True, protos=4, mirror=False, flip=False),
+    "split+search+protos": dict(
+        gallery=None, merge=False, gs=True, protos=4, mirror=False, flip=False
+    ),
     "protos8": dict(gallery=None, merge=True, gs=True, protos=8, mirror=False, flip=False),
-    "stride1": dict(gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, stride=1),
+    "stride1": dict(
+        gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, stride=1
+    ),
 }
 LABELS = {
     "before": "before: twemoji+human gallery",
@@ -408,15 +506,31 @@ LABELS = {
 SHIPPED = "protos"
 
 
-def run_setting(name: str, faces: list[Face], feats: Features, human: list[Any], human_f: list[Any], *, held_out: bool = True) -> dict[str, Any]:
+def run_setting(
+    name: str,
+    faces: list[Face],
+    feats: Features,
+    human: list[Any],
+    human_f: list[Any],
+    *,
+    held_out: bool = True,
+) -> dict[str, Any]:
     import faceshot_landmarks as fl
 
     kw = SETTINGS[name]
     return evaluate(
-        faces, feats, human_f if kw["mirror"] else human, gallery_styles=kw["gallery"], held_out=held_out,
-        flip_gallery=kw["mirror"], flip_test=kw["flip"],
-        config=fl.MatcherConfig(global_search=kw["gs"], **({"search_stride": kw["stride"]} if "stride" in kw else {})),
-        merge_domains=kw["merge"], prototypes=kw["protos"],
+        faces,
+        feats,
+        human_f if kw["mirror"] else human,
+        gallery_styles=kw["gallery"],
+        held_out=held_out,
+        flip_gallery=kw["mirror"],
+        flip_test=kw["flip"],
+        config=fl.MatcherConfig(
+            global_search=kw["gs"], **({"search_stride": kw["stride"]} if "stride" in kw else {})
+        ),
+        merge_domains=kw["merge"],
+        prototypes=kw["protos"],
     )
 
 
@@ -435,17 +549,37 @@ def make_extractor(cache: bool) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="8 faces per style, levers before/styles/shipped only")
-    ap.add_argument("--sheets", type=Path, default=None, help="contact sheets of the shipped setting's held-out predictions")
+    ap.add_argument(
+        "--quick", action="store_true", help="8 faces per style, levers before/styles/shipped only"
+    )
+    ap.add_argument(
+        "--sheets",
+        type=Path,
+        default=None,
+        help="contact sheets of the shipped setting's held-out predictions",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write every figure here")
-    ap.add_argument("--styles", nargs="*", default=list(STYLES), help="styles to use (default: all)")
+    ap.add_argument(
+        "--styles", nargs="*", default=list(STYLES), help="styles to use (default: all)"
+    )
     ap.add_argument("--limit", type=int, default=None, help="faces per style")
-    ap.add_argument("--levers", nargs="*", default=None, help=f"settings to run (default: all; choices {list(SETTINGS)})")
+    ap.add_argument(
+        "--levers",
+        nargs="*",
+        default=None,
+        help=f"settings to run (default: all; choices {list(SETTINGS)})",
+    )
     ap.add_argument("--no-in-sample", action="store_true")
     ap.add_argument("--no-human", action="store_true")
     ap.add_argument("--no-speed", action="store_true")
-    ap.add_argument("--noface", action="store_true", help="also run the matcher path on face-free images")
-    ap.add_argument("--no-cache", action="store_true", help="extract features afresh instead of using the tap cache")
+    ap.add_argument(
+        "--noface", action="store_true", help="also run the matcher path on face-free images"
+    )
+    ap.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="extract features afresh instead of using the tap cache",
+    )
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -454,10 +588,17 @@ def main(argv: list[str] | None = None) -> int:
     feats = Features(extractor, faces, flips=True)
     human = human_items(extractor, flip=False)
     human_f = human_items(extractor, flip=True)
-    print(f"[data] {len(faces)} faces in {len({f.style for f in faces})} styles ({sum(f.animal for f in faces)} animals); "
-          f"features in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(
+        f"[data] {len(faces)} faces in {len({f.style for f in faces})} styles ({sum(f.animal for f in faces)} animals); "
+        f"features in {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
     figures: dict[str, Any] = {}
-    levers = args.levers if args.levers is not None else (["before", "styles", SHIPPED] if args.quick else list(SETTINGS))
+    levers = (
+        args.levers
+        if args.levers is not None
+        else (["before", "styles", SHIPPED] if args.quick else list(SETTINGS))
+    )
     shipped_rows = None
     for name in levers:
         t = time.perf_counter()
@@ -467,12 +608,19 @@ def main(argv: list[str] | None = None) -> int:
         if name == SHIPPED:
             shipped_rows = res
             sc = np.array(res["scores"])
-            figures["held-out shipped median scores"] = {f.style + "/" + f.name: v for (f, _, _), v in zip(res["rows"], sc, strict=True)}
-            print(f"    median match similarity per face: min {sc.min():.3f}  1st pct {np.percentile(sc, 1):.3f}  "
-                  f"median {np.median(sc):.3f} (the no-face threshold must stay below these)", flush=True)
+            figures["held-out shipped median scores"] = {
+                f.style + "/" + f.name: v for (f, _, _), v in zip(res["rows"], sc, strict=True)
+            }
+            print(
+                f"    median match similarity per face: min {sc.min():.3f}  1st pct {np.percentile(sc, 1):.3f}  "
+                f"median {np.median(sc):.3f} (the no-face threshold must stay below these)",
+                flush=True,
+            )
     if not args.no_in_sample:
         res = run_setting(SHIPPED, faces, feats, human, human_f, held_out=False)
-        figures["in-sample shipped"] = report(f"in-sample (leave-one-image-out) {LABELS[SHIPPED]}", res, per_style=True)
+        figures["in-sample shipped"] = report(
+            f"in-sample (leave-one-image-out) {LABELS[SHIPPED]}", res, per_style=True
+        )
     if args.sheets is not None and shipped_rows is not None:
         args.sheets.mkdir(parents=True, exist_ok=True)
         for style in STYLES:
@@ -488,19 +636,31 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_human:
         hum = human_figures(fs)
         figures["human"] = hum
-        print("[human] NME (68 pt, outer eye corners) by FaceShot.match: " + ", ".join(
-            f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in hum.items()), flush=True)
+        print(
+            "[human] NME (68 pt, outer eye corners) by FaceShot.match: "
+            + ", ".join(
+                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in hum.items()
+            ),
+            flush=True,
+        )
     if args.noface:
         nf = noface_figures(fs)
         figures["noface"] = nf
         for name, v in nf.items():
-            print(f"[noface] {name:<28} " + (f"median match similarity {v:.3f}" if isinstance(v, float) else v), flush=True)
+            print(
+                f"[noface] {name:<28} "
+                + (f"median match similarity {v:.3f}" if isinstance(v, float) else v),
+                flush=True,
+            )
     if not args.no_speed:
         sp = speed(fs, faces[0].rgb)
         figures["speed"] = sp
-        print(f"[speed] 512x512 character: FaceShot.match (localise + features + match) {sp['match_s']:.2f} s wall, "
-              f"{sp['match_cpu_s']:.2f} s CPU; bare whole-image extract + match {sp['bare_s']:.2f} s wall, "
-              f"{sp['bare_cpu_s']:.2f} s CPU; ratio {sp['ratio']:.2f} (shared 2-core machine)", flush=True)
+        print(
+            f"[speed] 512x512 character: FaceShot.match (localise + features + match) {sp['match_s']:.2f} s wall, "
+            f"{sp['match_cpu_s']:.2f} s CPU; bare whole-image extract + match {sp['bare_s']:.2f} s wall, "
+            f"{sp['bare_cpu_s']:.2f} s CPU; ratio {sp['ratio']:.2f} (shared 2-core machine)",
+            flush=True,
+        )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, default=str))
     return 0

@@ -98,13 +98,24 @@ def _dry_run(args: argparse.Namespace) -> int:
 
     dtype = getattr(torch, args.dtype)
     c = full_size.components(dtype=dtype)
-    parts = {"unet": c.unet, "vae": c.vae, "image_encoder": c.image_encoder, "controlnet": c.controlnet, "cmp": c.cmp}
-    print("dry run on the meta device: parameters "
-          + ", ".join(f"{k} {parameter_count(m) / 1e6:.1f} M" for k, m in parts.items()))
+    parts = {
+        "unet": c.unet,
+        "vae": c.vae,
+        "image_encoder": c.image_encoder,
+        "controlnet": c.controlnet,
+        "cmp": c.cmp,
+    }
+    print(
+        "dry run on the meta device: parameters "
+        + ", ".join(f"{k} {parameter_count(m) / 1e6:.1f} M" for k, m in parts.items())
+    )
     f, s = 25, args.size
     with torch.device("meta"):
-        conds = c.controlnet.encode_conditions(torch.empty(1, 3, s, s, dtype=dtype), torch.empty(1, f - 1, 2, s, s),
-                                               torch.empty(1, f, 3, s, s))
+        conds = c.controlnet.encode_conditions(
+            torch.empty(1, 3, s, s, dtype=dtype),
+            torch.empty(1, f - 1, 2, s, s),
+            torch.empty(1, f, 3, s, s),
+        )
         sample = torch.empty(2, f, 8, s // 8, s // 8, dtype=dtype)
         ehs = torch.empty(2, 1, c.unet.config.cross_attention_dim, dtype=dtype)
         added = torch.empty(2, 3, dtype=dtype)
@@ -113,11 +124,15 @@ def _dry_run(args: argparse.Namespace) -> int:
             out = c.unet(sample, torch.tensor(1.0), ehs, added, return_dict=False)[0]
     procs = sorted({type(p).__name__ for p in c.unet.attn_processors.values()})
     windows = plan_windows(args.frames, 25, 12)
-    print(f"one window (CFG batch 2 x 25 frames at {s}x{s}): {len(down)} ControlNet residuals -> U-Net output "
-          f"{tuple(out.shape)}; attention {', '.join(procs)}")
-    print(f"{args.frames} frames: {len(windows)} windows x {args.steps} steps = {len(windows) * args.steps} "
-          f"ControlNet + U-Net calls on 2 x 25 frames; VAE decode in {-(-(args.frames - 1) // args.decode_chunk)} "
-          f"chunks of <= {args.decode_chunk} frames")
+    print(
+        f"one window (CFG batch 2 x 25 frames at {s}x{s}): {len(down)} ControlNet residuals -> U-Net output "
+        f"{tuple(out.shape)}; attention {', '.join(procs)}"
+    )
+    print(
+        f"{args.frames} frames: {len(windows)} windows x {args.steps} steps = {len(windows) * args.steps} "
+        f"ControlNet + U-Net calls on 2 x 25 frames; VAE decode in {-(-(args.frames - 1) // args.decode_chunk)} "
+        f"chunks of <= {args.decode_chunk} frames"
+    )
     print("dry run: no timing (that needs CUDA: drop --dry-run on a GPU machine)")
     return 0
 
@@ -143,8 +158,10 @@ def _time_animator(anim: Any, args: argparse.Namespace, load_s: float) -> dict[s
     total_s = time.perf_counter() - t0
     peak = torch.cuda.max_memory_allocated() / 2**30
     procs = sorted({type(p).__name__ for p in anim.components.unet.attn_processors.values()})
-    print(f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  dtype {args.dtype}  "
-          f"attention {', '.join(procs)}  decode chunk {args.decode_chunk}")
+    print(
+        f"device: {torch.cuda.get_device_name()}  torch {torch.__version__}  dtype {args.dtype}  "
+        f"attention {', '.join(procs)}  decode chunk {args.decode_chunk}"
+    )
     print(f"load: {load_s:.1f} s")
     print(
         f"{n} frames at {args.size}x{args.size}, {args.steps} steps: {total_s:.1f} s total "
@@ -153,10 +170,22 @@ def _time_animator(anim: Any, args: argparse.Namespace, load_s: float) -> dict[s
     print(f"seconds per 125 frames: {total_s * 125 / n:.1f}")
     print(f"peak GPU memory (max_memory_allocated): {peak:.2f} GiB")
     assert second.shape[:2] == (args.size, args.size)
-    return {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "dtype": args.dtype,
-            "attention_processors": procs, "decode_chunk": args.decode_chunk, "load_s": load_s, "frames": n,
-            "size": args.size, "steps": args.steps, "total_s": total_s, "fps": n / total_s,
-            "first_frame_s": first_s, "s_per_125_frames": total_s * 125 / n, "peak_gib": peak}
+    return {
+        "device": torch.cuda.get_device_name(),
+        "torch": torch.__version__,
+        "dtype": args.dtype,
+        "attention_processors": procs,
+        "decode_chunk": args.decode_chunk,
+        "load_s": load_s,
+        "frames": n,
+        "size": args.size,
+        "steps": args.steps,
+        "total_s": total_s,
+        "fps": n / total_s,
+        "first_frame_s": first_s,
+        "s_per_125_frames": total_s * 125 / n,
+        "peak_gib": peak,
+    }
 
 
 def _animator(args: argparse.Namespace, device: str) -> Any:
@@ -165,7 +194,9 @@ def _animator(args: argparse.Namespace, device: str) -> Any:
     from faceshot_animate.mofa import MofaAnimator, full_size
 
     dtype = getattr(torch, args.dtype)
-    weights: Any = full_size.components(device=device, dtype=dtype) if args.random_full else args.weights
+    weights: Any = (
+        full_size.components(device=device, dtype=dtype) if args.random_full else args.weights
+    )
     return MofaAnimator(
         weights,
         device=device,
@@ -184,17 +215,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--steps", type=int, default=25)
     ap.add_argument("--dtype", choices=("float16", "bfloat16"), default="float16")
-    ap.add_argument("--decode-chunk", type=int, default=8, help="frames the VAE decodes at once (default 8)")
+    ap.add_argument(
+        "--decode-chunk", type=int, default=8, help="frames the VAE decodes at once (default 8)"
+    )
     ap.add_argument("--no-progress", action="store_true")
     ap.add_argument(
         "--tiny",
         action="store_true",
         help="smoke-test this script on CPU with tiny random components (figures meaningless)",
     )
-    ap.add_argument("--random-full", action="store_true",
-                    help="full-size models with random weights instead of --weights (CUDA only; no download)")
-    ap.add_argument("--dry-run", action="store_true",
-                    help="--random-full: build on the meta device and print the plan instead of timing (no GPU needed)")
+    ap.add_argument(
+        "--random-full",
+        action="store_true",
+        help="full-size models with random weights instead of --weights (CUDA only; no download)",
+    )
+    ap.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="--random-full: build on the meta device and print the plan instead of timing (no GPU needed)",
+    )
     ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = ap.parse_args(argv)
     for name in ("frames", "steps", "decode_chunk"):
@@ -213,13 +252,18 @@ def main(argv: list[str] | None = None) -> int:
         return _dry_run(args)
     if not torch.cuda.is_available():
         if args.random_full:
-            print("bench/mofa.py --random-full: not run: CUDA is not available on this machine (no GPU); "
-                  "the timing needs one (--dry-run checks the full-size models on the meta device)", file=sys.stderr)
+            print(
+                "bench/mofa.py --random-full: not run: CUDA is not available on this machine (no GPU); "
+                "the timing needs one (--dry-run checks the full-size models on the meta device)",
+                file=sys.stderr,
+            )
             return 2
         print("mofa bench: no GPU: skipped")
         return 0
     if not args.weights and not args.random_full:
-        print("mofa bench: give --weights or FACESHOT_MOFA_WEIGHTS (a MOFA-Video-Hybrid clone), or --random-full")
+        print(
+            "mofa bench: give --weights or FACESHOT_MOFA_WEIGHTS (a MOFA-Video-Hybrid clone), or --random-full"
+        )
         return 2
 
     t0 = time.perf_counter()
@@ -227,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.cuda.synchronize()
     load_s = time.perf_counter() - t0
     if args.random_full:
-        print("random full-size weights (faceshot_animate.mofa.full_size): speed and memory only, frames meaningless")
+        print(
+            "random full-size weights (faceshot_animate.mofa.full_size): speed and memory only, frames meaningless"
+        )
     report = _time_animator(anim, args, load_s)
     n = report["frames"]
     total_s = report["total_s"]
@@ -259,7 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     report["official_lower_bound_s"] = total_s + extra
     if args.json:
-        Path(args.json).write_text(json.dumps(report | {"random_full": args.random_full}, indent=2), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(report | {"random_full": args.random_full}, indent=2), encoding="utf-8"
+        )
     return 0
 
 

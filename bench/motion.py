@@ -80,7 +80,13 @@ def load_character(name: str) -> tuple[Any, np.ndarray]:
 class Clip:
     """A driving landmark sequence with its shot cuts and visibility."""
 
-    def __init__(self, name: str, points: np.ndarray, cuts: tuple[int, ...] = (), visible: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        points: np.ndarray,
+        cuts: tuple[int, ...] = (),
+        visible: np.ndarray | None = None,
+    ) -> None:
         self.name, self.points, self.cuts = name, points, tuple(int(c) for c in cuts)
         self.visible = np.ones(points.shape[:2], bool) if visible is None else visible
 
@@ -89,10 +95,14 @@ class Clip:
         return np.asarray(self.visible.any(axis=1))
 
 
-def _similarity(points: np.ndarray, scale: Any, angle: Any, centre: np.ndarray, shift: Any = (0.0, 0.0)) -> np.ndarray:
+def _similarity(
+    points: np.ndarray, scale: Any, angle: Any, centre: np.ndarray, shift: Any = (0.0, 0.0)
+) -> np.ndarray:
     from faceshot_retarget.testing import apply_similarity
 
-    return apply_similarity(points - centre, scale, angle, centre + np.asarray(shift, dtype=np.float64))
+    return apply_similarity(
+        points - centre, scale, angle, centre + np.asarray(shift, dtype=np.float64)
+    )
 
 
 def _mirror(points: np.ndarray, width: int) -> np.ndarray:
@@ -114,8 +124,15 @@ def synthetic_clips(d: np.ndarray, size: tuple[int, int]) -> list[Clip]:
     k = np.arange(t, dtype=np.float64)
     # multi-shot: carphone | zoomed 2x | mirrored | shifted 1.5x close-up | still with head motion
     still_angle = 0.25 * np.sin(2 * np.pi * k[:q] / 40)
-    still = _similarity(np.repeat(d[:1], q, axis=0), 1.0, still_angle[:, None], d[0].mean(0),
-                        np.stack([8 * np.sin(2 * np.pi * k[:q] / 55), 4 * np.cos(2 * np.pi * k[:q] / 35)], 1)[:, None])
+    still = _similarity(
+        np.repeat(d[:1], q, axis=0),
+        1.0,
+        still_angle[:, None],
+        d[0].mean(0),
+        np.stack([8 * np.sin(2 * np.pi * k[:q] / 55), 4 * np.cos(2 * np.pi * k[:q] / 35)], 1)[
+            :, None
+        ],
+    )
     parts = [
         d[:q],
         _similarity(d[q : 2 * q], 2.0, 0.0, centre),
@@ -166,7 +183,9 @@ def video_clip(path: Path) -> Clip:
 
 
 # ----------------------------------------------------------------------------- runs
-def run_pair(clip: Clip, character: Any, pts: np.ndarray, fps: float = 25.0) -> dict[str, dict[str, Any]]:
+def run_pair(
+    clip: Clip, character: Any, pts: np.ndarray, fps: float = 25.0
+) -> dict[str, dict[str, Any]]:
     """Before/after retargeting of one clip onto one character: figures and landmarks."""
     from faceshot_retarget import RETARGET_SMOOTHING, Landmarks, motion_figures, retarget
 
@@ -179,14 +198,25 @@ def run_pair(clip: Clip, character: Any, pts: np.ndarray, fps: float = 25.0) -> 
     canvas, (dx, dy) = give_room(character, pts, 0.2)
     start = pts + np.array([dx, dy])
     t0 = time.process_time()
-    after = retarget(Landmarks(clip.points, visible=clip.visible), start, cuts=clip.cuts,
-                     canvas_size=canvas.size, smoothing=smooth, fps=fps)
+    after = retarget(
+        Landmarks(clip.points, visible=clip.visible),
+        start,
+        cuts=clip.cuts,
+        canvas_size=canvas.size,
+        smoothing=smooth,
+        fps=fps,
+    )
     cpu = time.process_time() - t0
     out = {}
     for when, lms, size in (("before", before, character.size), ("after", after, canvas.size)):
         fig = motion_figures(clip.points, lms, size, present=clip.present, cuts=clip.cuts)
-        settled = motion_figures(clip.points, lms, size, present=clip.present, cuts=clip.cuts, settle=SETTLE)
-        fig["mouth_corr_settled"], fig["angle_corr_settled"] = settled["mouth_corr"], settled["angle_corr"]
+        settled = motion_figures(
+            clip.points, lms, size, present=clip.present, cuts=clip.cuts, settle=SETTLE
+        )
+        fig["mouth_corr_settled"], fig["angle_corr_settled"] = (
+            settled["mouth_corr"],
+            settled["angle_corr"],
+        )
         out[when] = fig
     out["after"]["cpu_s"] = cpu
     out["before"]["landmarks"], out["after"]["landmarks"] = before, after
@@ -204,7 +234,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "in_canvas_mean": float(np.mean([r["in_canvas"] for r in rows])),
         "in_canvas_min": float(np.min([r["in_canvas"] for r in rows])),
         "max_jump": float(np.max([r["max_jump"] for r in rows])),
-        "driver_jump_there": float(rows[int(np.argmax([r["max_jump"] for r in rows]))]["driver_jump_there"]),
+        "driver_jump_there": float(
+            rows[int(np.argmax([r["max_jump"] for r in rows]))]["driver_jump_there"]
+        ),
         "max_unexplained_jump": float(np.max([r["max_unexplained_jump"] for r in rows])),
         "unexplained_jump_frames": int(sum(r["unexplained_jump_frames"] for r in rows)),
         "mouth_corr_mean": float(np.mean([r["mouth_corr"] for r in rows])),
@@ -217,7 +249,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def contact_sheet(path: Path, clip: Clip, chars: list[str], frames: list[int], results: dict[str, Any]) -> None:
+def contact_sheet(
+    path: Path, clip: Clip, chars: list[str], frames: list[int], results: dict[str, Any]
+) -> None:
     """Rows: each character before (own canvas) and after (room canvas), rendered with the
     current WarpAnimator at the chosen frames (frame 0 first), scaled to 160 px high."""
     import cv2
@@ -234,11 +268,22 @@ def contact_sheet(path: Path, clip: Clip, chars: list[str], frames: list[int], r
             for f in WarpAnimator().animate(image, lms):
                 rgb = composite_over(f, (235, 235, 235))
                 scale = 160 / rgb.shape[0]
-                tile = cv2.resize(rgb, (round(rgb.shape[1] * scale), 160), interpolation=cv2.INTER_AREA)
+                tile = cv2.resize(
+                    rgb, (round(rgb.shape[1] * scale), 160), interpolation=cv2.INTER_AREA
+                )
                 tile[:, -2:] = 255
                 tiles.append(tile)
             row = np.concatenate(tiles, axis=1)
-            cv2.putText(row, f"{name} {when}", (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (200, 0, 0), 1, cv2.LINE_AA)
+            cv2.putText(
+                row,
+                f"{name} {when}",
+                (4, 14),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.45,
+                (200, 0, 0),
+                1,
+                cv2.LINE_AA,
+            )
             rows.append(row)
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 2), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
@@ -249,21 +294,35 @@ def contact_sheet(path: Path, clip: Clip, chars: list[str], frames: list[int], r
 
 
 def fmt(s: dict[str, Any]) -> str:
-    return (f"viol {s['violation_frames']:4d} ({100 * s['violation_share']:5.1f}%)  "
-            f"in-canvas {100 * s['in_canvas_mean']:5.1f}% (min {100 * s['in_canvas_min']:5.1f}%)  "
-            f"jump {s['max_jump']:.3f} (drv {s['driver_jump_there']:.3f}) unexpl {s['max_unexplained_jump']:.3f} "
-            f"[{s['unexplained_jump_frames']}]  mouth r {s['mouth_corr_mean']:.3f} (min {s['mouth_corr_min']:.3f}) "
-            f"settled {s['mouth_corr_settled_mean']:.3f}  angle r {s['angle_corr_mean']:.3f} "
-            f"(min {s['angle_corr_min']:.3f}) settled {s['angle_corr_settled_mean']:.3f} (min {s['angle_corr_settled_min']:.3f})")
+    return (
+        f"viol {s['violation_frames']:4d} ({100 * s['violation_share']:5.1f}%)  "
+        f"in-canvas {100 * s['in_canvas_mean']:5.1f}% (min {100 * s['in_canvas_min']:5.1f}%)  "
+        f"jump {s['max_jump']:.3f} (drv {s['driver_jump_there']:.3f}) unexpl {s['max_unexplained_jump']:.3f} "
+        f"[{s['unexplained_jump_frames']}]  mouth r {s['mouth_corr_mean']:.3f} (min {s['mouth_corr_min']:.3f}) "
+        f"settled {s['mouth_corr_settled_mean']:.3f}  angle r {s['angle_corr_mean']:.3f} "
+        f"(min {s['angle_corr_min']:.3f}) settled {s['angle_corr_settled_mean']:.3f} (min {s['angle_corr_settled_min']:.3f})"
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clips", nargs="*", type=Path, default=[], help="extra driving videos (FaceShot.drive)")
-    parser.add_argument("--sheet", type=Path, help="write a contact sheet (PNG) of a few characters on the multi-shot clip")
-    parser.add_argument("--sheet-clip", default="multi-shot", help="clip of the contact sheet (default multi-shot)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--clips", nargs="*", type=Path, default=[], help="extra driving videos (FaceShot.drive)"
+    )
+    parser.add_argument(
+        "--sheet",
+        type=Path,
+        help="write a contact sheet (PNG) of a few characters on the multi-shot clip",
+    )
+    parser.add_argument(
+        "--sheet-clip", default="multi-shot", help="clip of the contact sheet (default multi-shot)"
+    )
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
-    parser.add_argument("--quick", action="store_true", help="2 in-sample and 3 held-out characters")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 in-sample and 3 held-out characters"
+    )
     args = parser.parse_args(argv)
 
     d, size, vis = carphone()
@@ -278,7 +337,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sheet_results: dict[str, Any] = {}
     cpu, frames = 0.0, 0
     for clip in clips:
-        print(f"\n== {clip.name}: {len(clip.points)} frames, cuts {list(clip.cuts)}, absent {int((~clip.present).sum())}")
+        print(
+            f"\n== {clip.name}: {len(clip.points)} frames, cuts {list(clip.cuts)}, absent {int((~clip.present).sum())}"
+        )
         report["clips"][clip.name] = {}
         for group, names in groups.items():
             per = {n: run_pair(clip, *loaded[n]) for n in names}
@@ -287,14 +348,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 frames += r["after"]["frames"]
             if clip.name == args.sheet_clip:
                 sheet_results.update(per)
-            summary = {when: summarise([per[n][when] for n in names]) for when in ("before", "after")}
+            summary = {
+                when: summarise([per[n][when] for n in names]) for when in ("before", "after")
+            }
             report["clips"][clip.name][group] = summary
             for when in ("before", "after"):
                 print(f"  {group:9s} {when:6s} {fmt(summary[when])}")
-    print(f"\nafter: {frames} frames retargeted in {cpu:.2f} CPU s ({frames / max(cpu, 1e-9):,.0f} frames/s incl. smoothing)")
+    print(
+        f"\nafter: {frames} frames retargeted in {cpu:.2f} CPU s ({frames / max(cpu, 1e-9):,.0f} frames/s incl. smoothing)"
+    )
     if args.sheet:
-        chars = [groups["in-sample"][0], groups["in-sample"][min(3, len(groups['in-sample']) - 1)],
-                 *groups["held-out"][:2]]
+        chars = [
+            groups["in-sample"][0],
+            groups["in-sample"][min(3, len(groups["in-sample"]) - 1)],
+            *groups["held-out"][:2],
+        ]
         clip = next(c for c in clips if c.name == args.sheet_clip)
         picks = [int(v) for v in np.linspace(0, len(clip.points) - 1, 8)[1:]]
         contact_sheet(args.sheet, clip, chars, picks, sheet_results)

@@ -40,7 +40,14 @@ _REPO = Path(__file__).resolve().parents[1]
 
 KEYS = ("error", "motion_error", "mouth_corr", "eye_corr", "jitter", "fps")
 #: Where the error is: frame 0 (carried along by any tracker) and each part of the face.
-PART_KEYS = ("error_first", "error_face_boundary", "error_eyebrows", "error_nose", "error_eyes", "error_mouth")
+PART_KEYS = (
+    "error_first",
+    "error_face_boundary",
+    "error_eyebrows",
+    "error_nose",
+    "error_eyes",
+    "error_mouth",
+)
 
 
 def _renderer(spec: str | None) -> Any:
@@ -50,8 +57,12 @@ def _renderer(spec: str | None) -> Any:
     return getattr(importlib.import_module(module), name)()
 
 
-def _group_table(clips: list[dict[str, Any]], human: dict[str, dict[str, float]], keys: tuple[str, ...] = KEYS) -> str:
-    lines = [f"{'group':<22} {'clips':>5}  " + "  ".join(f"{k.removeprefix('error_'):>19}" for k in keys)]
+def _group_table(
+    clips: list[dict[str, Any]], human: dict[str, dict[str, float]], keys: tuple[str, ...] = KEYS
+) -> str:
+    lines = [
+        f"{'group':<22} {'clips':>5}  " + "  ".join(f"{k.removeprefix('error_'):>19}" for k in keys)
+    ]
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in clips:
         tag = "tuning" if row["style"] in TUNING else "held-out"
@@ -106,20 +117,34 @@ def _speed(frames: int, threads: int | None) -> None:
         img, seq = place_on_canvas(image, synthetic_motion(pts, frames))
         clip = make_clip(img, seq, tmp / "speed.mp4", fps=25.0)
         gallery = style_out_gallery("creature", ext, tmp, {}, repo=_REPO)
-        runs: dict[str, list[tuple[float, float]]] = {"today (match frame 0 + LK)": [], "match_video": []}
+        runs: dict[str, list[tuple[float, float]]] = {
+            "today (match frame 0 + LK)": [],
+            "match_video": [],
+        }
         for _ in range(3):
-            for name, fn in (("today (match frame 0 + LK)", lambda: today_path(clip, ext, gallery)),
-                             ("match_video", lambda: match_video(clip, ext, gallery, progress=False))):
+            for name, fn in (
+                ("today (match frame 0 + LK)", lambda: today_path(clip, ext, gallery)),
+                ("match_video", lambda: match_video(clip, ext, gallery, progress=False)),
+            ):
                 wall, cpu = time.perf_counter(), time.process_time()
                 fn()
-                runs[name].append((frames / (time.perf_counter() - wall), 1000 * (time.process_time() - cpu) / frames))
-    print(f"speed, 512x512 clip, {frames} frames, decode included, best of 3; torch/OpenCV threads "
-          f"{threads or 'default'}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs:")
+                runs[name].append(
+                    (
+                        frames / (time.perf_counter() - wall),
+                        1000 * (time.process_time() - cpu) / frames,
+                    )
+                )
+    print(
+        f"speed, 512x512 clip, {frames} frames, decode included, best of 3; torch/OpenCV threads "
+        f"{threads or 'default'}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs:"
+    )
     for name, values in runs.items():
         fps = max(v[0] for v in values)
         cpu = min(v[1] for v in values)
         print(f"  {name:<27} {fps:6.1f} frames/s   {cpu:6.1f} CPU ms/frame")
-    ratio = max(v[0] for v in runs["match_video"]) / max(v[0] for v in runs["today (match frame 0 + LK)"])
+    ratio = max(v[0] for v in runs["match_video"]) / max(
+        v[0] for v in runs["today (match frame 0 + LK)"]
+    )
     print(f"  match_video / today: {ratio:.2f}")
 
 
@@ -127,14 +152,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--styles", nargs="+", default=[*TUNING, *HELD_OUT], choices=sorted(STYLES))
     parser.add_argument("--motions", nargs="+", default=list(MOTIONS), choices=MOTIONS)
-    parser.add_argument("--characters", type=int, default=None, help="at most this many characters per style")
-    parser.add_argument("--frames", type=int, default=None, help="truncate every clip to this many frames")
-    parser.add_argument("--renderer", default=None, help="module:Class of another animator (default WarpAnimator)")
-    parser.add_argument("--sheets", type=Path, default=None, help="write contact sheets (PNG) into this directory")
+    parser.add_argument(
+        "--characters", type=int, default=None, help="at most this many characters per style"
+    )
+    parser.add_argument(
+        "--frames", type=int, default=None, help="truncate every clip to this many frames"
+    )
+    parser.add_argument(
+        "--renderer", default=None, help="module:Class of another animator (default WarpAnimator)"
+    )
+    parser.add_argument(
+        "--sheets", type=Path, default=None, help="write contact sheets (PNG) into this directory"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
     parser.add_argument("--speed-only", action="store_true", help="only the frames/s comparison")
     parser.add_argument("--speed-frames", type=int, default=120)
-    parser.add_argument("--threads", type=int, default=None, help="torch/OpenCV threads for --speed-only (default: theirs)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch/OpenCV threads for --speed-only (default: theirs)",
+    )
     args = parser.parse_args(argv)
 
     if args.speed_only:
@@ -142,26 +180,49 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     t0 = time.perf_counter()
     result = run_nonhuman(
-        repo=_REPO, styles=args.styles, motions=args.motions, characters=args.characters, frames=args.frames,
-        renderer=_renderer(args.renderer), workdir=Path(args.sheets) / "clips" if args.sheets else None,
+        repo=_REPO,
+        styles=args.styles,
+        motions=args.motions,
+        characters=args.characters,
+        frames=args.frames,
+        renderer=_renderer(args.renderer),
+        workdir=Path(args.sheets) / "clips" if args.sheets else None,
         log=lambda line: print(line, flush=True),
     )
     print()
     print("mean per group, today -> match_video (face widths; r = Pearson correlation):")
     print(_group_table(result["clips"], result["human"]))
-    print("\nerror by part (frame 0's error, then each part over all frames), today -> match_video:")
+    print(
+        "\nerror by part (frame 0's error, then each part over all frames), today -> match_video:"
+    )
     print(_group_table(result["clips"], result["human"], PART_KEYS))
-    print(f"\n({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {time.perf_counter() - t0:.0f} s)")
+    print(
+        f"\n({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {time.perf_counter() - t0:.0f} s)"
+    )
     if args.sheets:
         args.sheets.mkdir(parents=True, exist_ok=True)
         for (code, motion), (truth, old, new, path) in result["points"].items():
             from faceshot_landmarks import mouth_opening
 
             opening = mouth_opening(truth)
-            picks = sorted({0, *np.linspace(0, len(truth) - 1, 8).round().astype(int).tolist(),
-                            int(np.argmax(opening)), int(np.argmin(opening))})[:12]
-            contact_sheet(path, [("known", truth, (0, 170, 0)), ("today", old, (230, 40, 40)),
-                                 ("match_video", new, (30, 60, 230))], picks, args.sheets / f"{code}-{motion}.png")
+            picks = sorted(
+                {
+                    0,
+                    *np.linspace(0, len(truth) - 1, 8).round().astype(int).tolist(),
+                    int(np.argmax(opening)),
+                    int(np.argmin(opening)),
+                }
+            )[:12]
+            contact_sheet(
+                path,
+                [
+                    ("known", truth, (0, 170, 0)),
+                    ("today", old, (230, 40, 40)),
+                    ("match_video", new, (30, 60, 230)),
+                ],
+                picks,
+                args.sheets / f"{code}-{motion}.png",
+            )
         print(f"contact sheets in {args.sheets}")
     if args.json:
         rows = {"clips": result["clips"], "human": result["human"]}

@@ -63,7 +63,9 @@ def best_rate(fn, frames: int, repeats: int = 5) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--frames", type=int, default=10_000)
-    parser.add_argument("--loop-frames", type=int, default=1_000, help="frames timed for the loop baseline")
+    parser.add_argument(
+        "--loop-frames", type=int, default=1_000, help="frames timed for the loop baseline"
+    )
     args = parser.parse_args()
     driving = make_driving(args.frames)
     target = template_face(300.0, (256.0, 256.0))
@@ -74,7 +76,9 @@ def main() -> None:
     # interleave the two paths so that load changes hit both alike
     fps_con, fps_raw = [], []
     for _ in range(3):
-        fps_con.append(best_rate(lambda: retarget(driving, target, canvas_size=canvas), args.frames, 2))
+        fps_con.append(
+            best_rate(lambda: retarget(driving, target, canvas_size=canvas), args.frames, 2)
+        )
         fps_raw.append(best_rate(lambda: retarget(driving, target, mode="paper"), args.frames, 2))
     con, raw = max(fps_con), max(fps_raw)
     out = retarget(driving, target, mode="paper")
@@ -90,11 +94,17 @@ def main() -> None:
     print(f"constrained (all constraints on)    : {con:,.0f} frames/s")
     print(f"raw Eq. 5-6 (mode='paper')          : {raw:,.0f} frames/s")
     print(f"constrained / raw                   : {con / raw:.2f}")
-    print(f"per-frame Python loop (raw)         : {fps_loop:,.0f} frames/s (timed on {n_loop} frames)")
+    print(
+        f"per-frame Python loop (raw)         : {fps_loop:,.0f} frames/s (timed on {n_loop} frames)"
+    )
     print(f"speed-up (raw vectorised / loop)    : {raw / fps_loop:,.0f}x")
     print(f"max |raw vectorised - loop|         : {err:.2e} px")
-    print(f"max |constrained - raw|             : {np.abs(constrained - out).max():.2f} px (the constraints act)")
-    print(f"load average                        : {', '.join(f'{v:.1f}' for v in os.getloadavg())} ({os.cpu_count()} CPUs)")
+    print(
+        f"max |constrained - raw|             : {np.abs(constrained - out).max():.2f} px (the constraints act)"
+    )
+    print(
+        f"load average                        : {', '.join(f'{v:.1f}' for v in os.getloadavg())} ({os.cpu_count()} CPUs)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,26 @@ def synthetic_face(size: int, lm: np.ndarray, seed: int = 0) -> np.ndarray:
     img = np.round(60 + 150 * (img - img.min()) / np.ptp(img)).astype(np.uint8)
     c = lm[[0, 16, 8, 27]].mean(axis=0)
     width = np.ptp(lm[:, 0])
-    cv2.ellipse(img, (int(c[0]), int(c[1] - 0.1 * width)), (int(0.62 * width), int(0.85 * width)), 0, 0, 360, (90, 60, 40), -1)
-    cv2.ellipse(img, (int(c[0]), int(c[1])), (int(0.55 * width), int(0.72 * width)), 0, 0, 360, (220, 180, 150), -1)
+    cv2.ellipse(
+        img,
+        (int(c[0]), int(c[1] - 0.1 * width)),
+        (int(0.62 * width), int(0.85 * width)),
+        0,
+        0,
+        360,
+        (90, 60, 40),
+        -1,
+    )
+    cv2.ellipse(
+        img,
+        (int(c[0]), int(c[1])),
+        (int(0.55 * width), int(0.72 * width)),
+        0,
+        0,
+        360,
+        (220, 180, 150),
+        -1,
+    )
     skin_noise = cv2.GaussianBlur(rng.random((size, size)).astype(np.float32), (0, 0), 2) * 25
     img = np.clip(img.astype(np.float32) + skin_noise[:, :, None] - 12, 0, 255).astype(np.uint8)
     for eye in (slice(36, 42), slice(42, 48)):
@@ -45,7 +63,9 @@ def synthetic_face(size: int, lm: np.ndarray, seed: int = 0) -> np.ndarray:
         e = lm[eye].mean(axis=0)
         cv2.circle(img, (int(e[0]), int(e[1])), int(0.035 * width), (40, 30, 20), -1)
     for brow in (slice(17, 22), slice(22, 27)):
-        cv2.polylines(img, [np.round(lm[brow]).astype(np.int32)], False, (70, 45, 30), max(2, int(width / 60)))
+        cv2.polylines(
+            img, [np.round(lm[brow]).astype(np.int32)], False, (70, 45, 30), max(2, int(width / 60))
+        )
     cv2.polylines(img, [np.round(lm[27:36]).astype(np.int32)], False, (170, 120, 100), 2)
     cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], (180, 60, 70))
     return img
@@ -65,10 +85,19 @@ def driving_sequence(lm0: np.ndarray, frames: int) -> np.ndarray:
         seq[:, up] += blink[:, None] * (lm0[lo] - lm0[up])
     centre = lm0.mean(axis=0)
     angle = np.deg2rad(6.0) * np.sin(2 * np.pi * 0.3 * t)
-    shift = np.stack([0.03 * width * np.sin(2 * np.pi * 0.2 * t), 0.02 * width * np.cos(2 * np.pi * 0.25 * t)], axis=1)
+    shift = np.stack(
+        [0.03 * width * np.sin(2 * np.pi * 0.2 * t), 0.02 * width * np.cos(2 * np.pi * 0.25 * t)],
+        axis=1,
+    )
     cos, sin = np.cos(angle), np.sin(angle)
     rel = seq - centre
-    rot = np.stack([cos[:, None] * rel[..., 0] - sin[:, None] * rel[..., 1], sin[:, None] * rel[..., 0] + cos[:, None] * rel[..., 1]], axis=2)
+    rot = np.stack(
+        [
+            cos[:, None] * rel[..., 0] - sin[:, None] * rel[..., 1],
+            sin[:, None] * rel[..., 0] + cos[:, None] * rel[..., 1],
+        ],
+        axis=2,
+    )
     return rot + centre + shift[:, None]
 
 
@@ -90,7 +119,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--baseline-frames", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)"
+    )
     parser.add_argument("--grid-step", type=int, default=4)
     args = parser.parse_args()
     if args.threads is not None:
@@ -100,7 +131,9 @@ def main() -> None:
     img = synthetic_face(size, lm0)
     seq = driving_sequence(lm0, args.frames)
     config = WarpConfig(grid_step=args.grid_step)
-    print(f"cpu cores: {os.cpu_count()}  cv2 threads: {cv2.getNumThreads()}  image: {size}x{size}x3  frames: {args.frames}")
+    print(
+        f"cpu cores: {os.cpu_count()}  cv2 threads: {cv2.getNumThreads()}  image: {size}x{size}x3  frames: {args.frames}"
+    )
 
     anim = WarpAnimator(config)
     for _ in anim.animate(img, seq[:5]):  # warm-up (imports, allocator)
@@ -109,7 +142,9 @@ def main() -> None:
     n = sum(1 for _ in anim.animate(img, seq))
     warp_s = time.perf_counter() - t0
     fps = n / warp_s
-    print(f"WarpAnimator (piecewise affine, step {args.grid_step}): {fps:8.1f} fps  ({1e3 * warp_s / n:.2f} ms/frame, end to end)")
+    print(
+        f"WarpAnimator (piecewise affine, step {args.grid_step}): {fps:8.1f} fps  ({1e3 * warp_s / n:.2f} ms/frame, end to end)"
+    )
 
     # The same dense fields, applied with a plain per-pixel map_coordinates warp.
     mesh = build_mesh(lm0, (size, size), step=args.grid_step)
@@ -127,16 +162,22 @@ def main() -> None:
             out[:, :, c] = ndimage.map_coordinates(img[:, :, c], coords, order=1, mode="nearest")
     base_s = (time.perf_counter() - t0) / k
     print(f"  of which field (map) computation: {field_ms:.2f} ms/frame")
-    print(f"scipy.ndimage.map_coordinates, same field:  {1 / base_s:8.1f} fps  ({1e3 * base_s:.2f} ms/frame, warp only)")
+    print(
+        f"scipy.ndimage.map_coordinates, same field:  {1 / base_s:8.1f} fps  ({1e3 * base_s:.2f} ms/frame, warp only)"
+    )
     print(f"speed ratio WarpAnimator / map_coordinates: {fps * base_s:8.1f}x")
 
     # Thin-plate spline on the same control points and coarse grid.
     t0 = time.perf_counter()
     for i in picks:
         d = tps_map(mesh, seq[i], args.grid_step)
-        cv2.remap(img, np.add(renderer.grid, d), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        cv2.remap(
+            img, np.add(renderer.grid, d), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
     tps_s = (time.perf_counter() - t0) / k
-    print(f"thin-plate spline (RBFInterpolator, step {args.grid_step}) + remap: {1 / tps_s:8.1f} fps")
+    print(
+        f"thin-plate spline (RBFInterpolator, step {args.grid_step}) + remap: {1 / tps_s:8.1f} fps"
+    )
 
     # Quality on a known affine motion of all landmarks: error inside the face.
     c = lm0.mean(axis=0)
@@ -150,10 +191,14 @@ def main() -> None:
     mask = mask.astype(bool)
     _, pa = anim.animate(img, np.stack([lm0, moved]))
     d = tps_map(mesh, moved, args.grid_step)
-    tp = cv2.remap(img, np.add(renderer.grid, d), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    tp = cv2.remap(
+        img, np.add(renderer.grid, d), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     err_pa = np.abs(pa.astype(float) - expected)[mask].mean()
     err_tps = np.abs(tp.astype(float) - expected)[mask].mean()
-    print(f"affine-motion error in the face (mean abs, 0-255): piecewise affine {err_pa:.2f}, thin-plate spline {err_tps:.2f}")
+    print(
+        f"affine-motion error in the face (mean abs, 0-255): piecewise affine {err_pa:.2f}, thin-plate spline {err_tps:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=6, help="columns (evenly spaced frames)")
     ap.add_argument("--tile", type=int, default=128, help="tile size in pixels")
     ap.add_argument("--driving", type=Path, default=ROOT / "assets" / "demo" / "driving.mp4")
-    ap.add_argument("--colors", type=int, default=256, help="palette colours of the PNG (0: full RGB)")
+    ap.add_argument(
+        "--colors", type=int, default=256, help="palette colours of the PNG (0: full RGB)"
+    )
     args = ap.parse_args(argv)
 
     from faceshot_animate import RigAnimator, WarpAnimator, composite_over, read_video
@@ -73,12 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     draw = ImageDraw.Draw(sheet)
     for r, (name, tiles) in enumerate(rows):
         y = r * (tile + label)
-        draw.text((3, y + 1), f"{name}  ({args.animator})" if r else f"driving: {args.driving.name}, frames {picks}", fill=(0, 0, 0))
+        draw.text(
+            (3, y + 1),
+            f"{name}  ({args.animator})" if r else f"driving: {args.driving.name}, frames {picks}",
+            fill=(0, 0, 0),
+        )
         for c, im in enumerate(tiles):
             sheet.paste(im, (c * tile, y + label))
     buf = io.BytesIO()
     if args.colors:  # flat art survives a 256-colour palette; the file is a third the size
-        sheet = sheet.quantize(colors=args.colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG)
+        sheet = sheet.quantize(
+            colors=args.colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG
+        )
     sheet.save(buf, format="PNG", optimize=True)
     atomic_write(args.output, lambda f: f.write(buf.getvalue()))
     print(f"wrote {args.output} ({len(buf.getvalue()) / 1e3:.0f} kB)", file=sys.stderr)
@@ -88,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 def _fit(im: Image.Image, tile: int) -> Image.Image:
     """``im`` scaled to fit a tile x tile square, centred on white."""
     s = tile / max(im.size)
-    small = im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.Resampling.LANCZOS)
+    small = im.resize(
+        (max(1, round(im.width * s)), max(1, round(im.height * s))), Image.Resampling.LANCZOS
+    )
     out = Image.new("RGB", (tile, tile), "white")
     out.paste(small, ((tile - small.width) // 2, (tile - small.height) // 2))
     return out

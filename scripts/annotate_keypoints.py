@@ -69,7 +69,9 @@ def render(path: Path, size: int = SIZE) -> NDArray[np.uint8]:
     if im.shape[2] == 3:
         im = cv2.cvtColor(im, cv2.COLOR_BGR2BGRA)
     a = im[..., 3:4].astype(np.float32) / 255.0
-    rgb = cv2.cvtColor(np.round(im[..., :3] * a + 255.0 * (1 - a)).astype(np.uint8), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(
+        np.round(im[..., :3] * a + 255.0 * (1 - a)).astype(np.uint8), cv2.COLOR_BGR2RGB
+    )
     return np.ascontiguousarray(rgb)
 
 
@@ -81,10 +83,16 @@ def render_alpha(path: Path, size: int = SIZE) -> NDArray[np.uint8]:
 
     png = cairosvg.svg2png(url=str(path), output_width=size, output_height=size)
     im = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
-    return np.ascontiguousarray(im[..., 3]) if im.shape[2] == 4 else np.full((size, size), 255, np.uint8)
+    return (
+        np.ascontiguousarray(im[..., 3])
+        if im.shape[2] == 4
+        else np.full((size, size), 255, np.uint8)
+    )
 
 
-def _flood(lab: NDArray[np.uint8], seed: tuple[int, int], tol: tuple[int, int, int]) -> NDArray[np.bool_]:
+def _flood(
+    lab: NDArray[np.uint8], seed: tuple[int, int], tol: tuple[int, int, int]
+) -> NDArray[np.bool_]:
     h, w = lab.shape[:2]
     mask = np.zeros((h + 2, w + 2), np.uint8)
     flags = 8 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
@@ -202,13 +210,19 @@ def pseudo68(rec: dict[str, Any], silhouette: NDArray[np.bool_]) -> NDArray[np.f
     t = np.array([np.pi, 2 * np.pi / 3, np.pi / 3, 0.0, -np.pi / 3, -2 * np.pi / 3])
     for sl, c, key in ((slice(36, 42), re_, "right_eye"), (slice(42, 48), le_, "left_eye")):
         box = rec.get("boxes", {}).get(key)
-        rx, ry = ((box[2] - box[0]) / 2 + 0.5, (box[3] - box[1]) / 2 + 0.5) if box else (0.18 * iod, 0.15 * iod)
+        rx, ry = (
+            ((box[2] - box[0]) / 2 + 0.5, (box[3] - box[1]) / 2 + 0.5)
+            if box
+            else (0.18 * iod, 0.15 * iod)
+        )
         out[sl] = np.stack([c[0] + rx * np.cos(t), c[1] - ry * np.sin(t)], axis=1)
     out[17:22] = _derived_brows(out[36:42], iod)
     out[22:27] = _derived_brows(out[42:48], iod)
     mbox = rec.get("boxes", {}).get("mouth")
     line_y = 0.5 * (mr[1] + ml[1])
-    top, bot = (float(mbox[1]), float(mbox[3])) if mbox else (line_y - 0.04 * iod, line_y + 0.04 * iod)
+    top, bot = (
+        (float(mbox[1]), float(mbox[3])) if mbox else (line_y - 0.04 * iod, line_y + 0.04 * iod)
+    )
     top, bot = min(top, line_y), max(bot, line_y)
     u = np.linspace(0.0, 1.0, 7)
     xs = mr[0] + u * (ml[0] - mr[0])
@@ -227,9 +241,15 @@ def pseudo68(rec: dict[str, Any], silhouette: NDArray[np.bool_]) -> NDArray[np.f
     out[65:68] = np.stack([ix[3:0:-1], ib_b[3:0:-1]], axis=1)
     eye_mid = 0.5 * (re_ + le_)
     mouth_mid = 0.5 * (mr + ml)
-    tip = np.array(p["nose"]) if p.get("nose") is not None else eye_mid + 0.62 * (np.array([mouth_mid[0], top]) - eye_mid)
+    tip = (
+        np.array(p["nose"])
+        if p.get("nose") is not None
+        else eye_mid + 0.62 * (np.array([mouth_mid[0], top]) - eye_mid)
+    )
     lid_y = min(out[37:39, 1].mean(), out[43:45, 1].mean())
-    out[27:31] = np.stack([np.linspace(eye_mid[0], tip[0], 4), np.linspace(lid_y, tip[1], 4)], axis=1)
+    out[27:31] = np.stack(
+        [np.linspace(eye_mid[0], tip[0], 4), np.linspace(lid_y, tip[1], 4)], axis=1
+    )
     w = np.linspace(-1.0, 1.0, 5)
     out[31:36] = np.stack([tip[0] + 0.2 * iod * w, tip[1] + 0.06 * iod - 0.04 * iod * w**2], axis=1)
     angles = np.linspace(np.pi, 0.0, 721)
@@ -260,7 +280,9 @@ def _matcher_seeds(images: dict[str, NDArray[np.uint8]]) -> dict[str, dict[str, 
     return out
 
 
-def annotate_face(rgb: NDArray[np.uint8], seeds: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+def annotate_face(
+    rgb: NDArray[np.uint8], seeds: dict[str, Any], entry: dict[str, Any]
+) -> dict[str, Any]:
     """Five keypoints of one face from seeds and the hand-written entry (see the module docs)."""
     exact = entry.get("exact", {})
     rec: dict[str, Any] = {"animal": bool(entry.get("animal", False)), "how": {}, "boxes": {}}
@@ -327,7 +349,9 @@ def annotate_face(rgb: NDArray[np.uint8], seeds: dict[str, Any], entry: dict[str
     return rec
 
 
-def annotate_style(folder: Path, *, use_matcher: bool = True, write_pts_files: bool = True) -> dict[str, Any]:
+def annotate_style(
+    folder: Path, *, use_matcher: bool = True, write_pts_files: bool = True
+) -> dict[str, Any]:
     """Annotate every image of a style folder; writes ``keypoints5.json`` (and, with
     ``write_pts_files``, a ``<name>.pts`` 68-point pseudo-annotation per usable face) and
     returns the document."""
@@ -335,14 +359,21 @@ def annotate_style(folder: Path, *, use_matcher: bool = True, write_pts_files: b
 
     ann_path = folder / "annotations.json"
     hand = json.loads(ann_path.read_text())["faces"] if ann_path.is_file() else {}
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".svg", ".png") and not p.stem.startswith("contact_sheet"))
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in (".svg", ".png") and not p.stem.startswith("contact_sheet")
+    )
     images = {p.stem: render(p) for p in files}
     old = folder / "keypoints5.json"
     cached = json.loads(old.read_text()).get("matcher_seeds", {}) if old.is_file() else {}
     seeds: dict[str, Any] = {}
     if use_matcher:
         todo = {n: im for n, im in images.items() if n not in cached}
-        seeds = {**{n: v for n, v in cached.items() if n in images}, **(_matcher_seeds(todo) if todo else {})}
+        seeds = {
+            **{n: v for n, v in cached.items() if n in images},
+            **(_matcher_seeds(todo) if todo else {}),
+        }
     faces = {}
     for p in files:
         entry = hand.get(p.stem, {})
@@ -373,11 +404,22 @@ def annotate_style(folder: Path, *, use_matcher: bool = True, write_pts_files: b
     return doc
 
 
-_COLOURS = {"right_eye": (255, 0, 255), "left_eye": (0, 160, 255), "nose": (0, 170, 0), "mouth_right": (230, 0, 0), "mouth_left": (255, 140, 0)}
+_COLOURS = {
+    "right_eye": (255, 0, 255),
+    "left_eye": (0, 160, 255),
+    "nose": (0, 170, 0),
+    "mouth_right": (230, 0, 0),
+    "mouth_left": (255, 140, 0),
+}
 
 
 def sheet(
-    folder: Path, doc: dict[str, Any], out: Path, cell: int = 256, cols: int = 5, only: list[str] | None = None
+    folder: Path,
+    doc: dict[str, Any],
+    out: Path,
+    cell: int = 256,
+    cols: int = 5,
+    only: list[str] | None = None,
 ) -> list[Path]:
     """Contact sheets (``4 * cols`` faces each): the render with a 64-px grid (lines labelled in
     512-px coordinates), the five points and the boxes of the snapped parts."""
@@ -390,13 +432,21 @@ def sheet(
         canvas = np.full((rows * (cell + 16), cols * cell, 3), 255, np.uint8)
         for k, name in enumerate(chunk):
             rec = doc["faces"][name]
-            f = next(p for p in folder.iterdir() if p.stem == name and p.suffix.lower() in (".svg", ".png"))
+            f = next(
+                p
+                for p in folder.iterdir()
+                if p.stem == name and p.suffix.lower() in (".svg", ".png")
+            )
             im = render(f)
             for g in range(64, SIZE, 64):
                 im[g, :] = (im[g, :] * 0.6 + np.array([120, 120, 255]) * 0.4).astype(np.uint8)
                 im[:, g] = (im[:, g] * 0.6 + np.array([120, 120, 255]) * 0.4).astype(np.uint8)
-                cv2.putText(im, str(g), (g + 2, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (60, 60, 200), 1)
-                cv2.putText(im, str(g), (2, g - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (60, 60, 200), 1)
+                cv2.putText(
+                    im, str(g), (g + 2, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (60, 60, 200), 1
+                )
+                cv2.putText(
+                    im, str(g), (2, g - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (60, 60, 200), 1
+                )
             if "exclude" not in rec:
                 for box in rec.get("boxes", {}).values():
                     cv2.rectangle(im, tuple(box[:2]), tuple(box[2:]), (90, 90, 90), 1)
@@ -408,9 +458,20 @@ def sheet(
             small = cv2.resize(im, (cell, cell), interpolation=cv2.INTER_AREA)
             r, c = divmod(k, cols)
             canvas[r * (cell + 16) + 16 : (r + 1) * (cell + 16), c * cell : (c + 1) * cell] = small
-            label = name[:30] + (" EXCL" if "exclude" in rec else "") + (" !" if rec.get("problems") else "")
-            cv2.putText(canvas, label, (c * cell + 2, r * (cell + 16) + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38,
-                        (200, 0, 0) if ("exclude" in rec or rec.get("problems")) else (0, 0, 0), 1)
+            label = (
+                name[:30]
+                + (" EXCL" if "exclude" in rec else "")
+                + (" !" if rec.get("problems") else "")
+            )
+            cv2.putText(
+                canvas,
+                label,
+                (c * cell + 2, r * (cell + 16) + 12),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.38,
+                (200, 0, 0) if ("exclude" in rec or rec.get("problems")) else (0, 0, 0),
+                1,
+            )
         path = out / f"{folder.name}_{'zoom_' if only else ''}{s // per}.png"
         cv2.imwrite(str(path), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
         paths.append(path)
@@ -439,10 +500,17 @@ def twemoji_keypoints5(folder: Path) -> dict[str, Any]:
         faces[code] = {
             "animal": code in TWEMOJI_ANIMALS,
             "how": {"all": "vector geometry (derive_twemoji_landmarks.py)"},
-            "boxes": {"right_eye": f["right_eye_box"], "left_eye": f["left_eye_box"], "mouth": f["mouth_box"]},
+            "boxes": {
+                "right_eye": f["right_eye_box"],
+                "left_eye": f["left_eye_box"],
+                "mouth": f["mouth_box"],
+            },
             "points": {
-                "right_eye": f["right_eye_centre"], "left_eye": f["left_eye_centre"], "nose": None,
-                "mouth_right": f["mouth_right_corner"], "mouth_left": f["mouth_left_corner"],
+                "right_eye": f["right_eye_centre"],
+                "left_eye": f["left_eye_centre"],
+                "nose": None,
+                "mouth_right": f["mouth_right_corner"],
+                "mouth_left": f["mouth_left_corner"],
             },
             "file": f"{code}.svg",
         }
@@ -461,17 +529,29 @@ def twemoji_keypoints5(folder: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folders", nargs="+", type=Path)
-    ap.add_argument("--no-match", action="store_true", help="no matcher proposals (seeds from annotations.json only)")
+    ap.add_argument(
+        "--no-match",
+        action="store_true",
+        help="no matcher proposals (seeds from annotations.json only)",
+    )
     ap.add_argument("--sheets", type=Path, default=None, help="write review sheets here")
     ap.add_argument("--only", nargs="*", default=None, help="sheets of these faces only, larger")
-    ap.add_argument("--no-pts", action="store_true", help="do not write <name>.pts files (twemoji has its own)")
-    ap.add_argument("--twemoji", action="store_true", help="convert twemoji's vector-derived keypoints.json instead")
+    ap.add_argument(
+        "--no-pts", action="store_true", help="do not write <name>.pts files (twemoji has its own)"
+    )
+    ap.add_argument(
+        "--twemoji",
+        action="store_true",
+        help="convert twemoji's vector-derived keypoints.json instead",
+    )
     args = ap.parse_args(argv)
     for folder in args.folders:
         if args.twemoji:
             doc = twemoji_keypoints5(folder)
         else:
-            doc = annotate_style(folder, use_matcher=not args.no_match, write_pts_files=not args.no_pts)
+            doc = annotate_style(
+                folder, use_matcher=not args.no_match, write_pts_files=not args.no_pts
+            )
         bad = [n for n, r in doc["faces"].items() if r.get("problems")]
         print(f"{folder.name}: {len(doc['faces'])} faces, problems: {bad}", file=sys.stderr)
         if args.sheets is not None:

@@ -61,7 +61,9 @@ def collect(folder: Path) -> list[tuple[Path, Path]]:
     """(image, .pts) pairs of a folder, sorted by name (images without a .pts are skipped)."""
     pairs = []
     for pts in sorted(folder.glob("*.pts")):
-        image = next((pts.with_suffix(s) for s in _IMAGE_SUFFIXES if pts.with_suffix(s).is_file()), None)
+        image = next(
+            (pts.with_suffix(s) for s in _IMAGE_SUFFIXES if pts.with_suffix(s).is_file()), None
+        )
         if image is not None:
             pairs.append((image, pts))
     return pairs
@@ -80,12 +82,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "src" / "faceshot" / "data" / "gallery")
     parser.add_argument("--backbone", default="embedded", choices=("embedded", "sd15-ip", "sd21"))
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--mirror", action="store_true", help="also add every image mirrored left-right (points swapped)")
-    parser.add_argument("--no-mirror", action="store_true", help=argparse.SUPPRESS)  # old command lines: now the default
-    parser.add_argument("--domains", nargs="*", default=list(DOMAINS), help="domains to build (default: all)")
-    parser.add_argument("--prototypes", type=int, default=PROTOTYPES, help="per-landmark prototypes per domain (0: none)")
     parser.add_argument(
-        "--tap-cache", action="store_true",
+        "--mirror",
+        action="store_true",
+        help="also add every image mirrored left-right (points swapped)",
+    )
+    parser.add_argument(
+        "--no-mirror", action="store_true", help=argparse.SUPPRESS
+    )  # old command lines: now the default
+    parser.add_argument(
+        "--domains", nargs="*", default=list(DOMAINS), help="domains to build (default: all)"
+    )
+    parser.add_argument(
+        "--prototypes",
+        type=int,
+        default=PROTOTYPES,
+        help="per-landmark prototypes per domain (0: none)",
+    )
+    parser.add_argument(
+        "--tap-cache",
+        action="store_true",
         help="embedded backbone only: reuse bench/_taps.py's on-disk cache of the backbone's layer outputs "
         "(the same features, rebuilt exactly; much faster on a machine that already ran the benchmark)",
     )
@@ -113,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         for domain, folders in ((d, DOMAINS[d]) for d in args.domains):
             pairs = [pair for folder in folders for pair in collect(args.src / folder)]
             if not pairs:
-                print(f"domain {domain!r}: no annotated images in {', '.join(folders)}; skipped", file=sys.stderr)
+                print(
+                    f"domain {domain!r}: no annotated images in {', '.join(folders)}; skipped",
+                    file=sys.stderr,
+                )
                 continue
             feats, anns = [], []
             for image, pts in tqdm(pairs, desc=domain, unit="image"):

@@ -79,7 +79,10 @@ def extract(package: Path, style: str, out: Path) -> list[str]:
     for name in FACES[style]:
         icon = icons.get(name)
         if icon is None and name in aliases:
-            icon = {**icons[aliases[name]["parent"]], **{k: v for k, v in aliases[name].items() if k != "parent"}}
+            icon = {
+                **icons[aliases[name]["parent"]],
+                **{k: v for k, v in aliases[name].items() if k != "parent"},
+            }
         if icon is None:
             print(f"{style}: no icon {name!r}; skipped", file=sys.stderr)
             continue
@@ -90,7 +93,12 @@ def extract(package: Path, style: str, out: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--package", type=Path, required=True, help="unpacked npm package directory (holds icons.json)")
+    ap.add_argument(
+        "--package",
+        type=Path,
+        required=True,
+        help="unpacked npm package directory (holds icons.json)",
+    )
     ap.add_argument("--style", required=True, choices=sorted(FACES))
     ap.add_argument("--out", type=Path, default=ROOT / "gallery_src")
     args = ap.parse_args(argv)

@@ -33,9 +33,14 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    clips = build_driving_clips(args.out, video=DATA / "carphone.mp4", still=DATA / "astronaut_face.jpg")
+    clips = build_driving_clips(
+        args.out, video=DATA / "carphone.mp4", still=DATA / "astronaut_face.jpg"
+    )
     for path, truth in clips.values():
-        print(f"{path}: {truth['frames']} frames" + (f", cuts {truth['cuts']}" if "cuts" in truth else ""))
+        print(
+            f"{path}: {truth['frames']} frames"
+            + (f", cuts {truth['cuts']}" if "cuts" in truth else "")
+        )
     print(f"({time.perf_counter() - t:.1f} s)")
 
 

@@ -23,7 +23,11 @@ DEMO = ROOT / "assets" / "demo"
 
 def frames(path: Path, picks: list[int]) -> list[Image.Image]:
     with av.open(str(path)) as container:
-        out = [f.to_image().convert("RGB") for i, f in enumerate(container.decode(video=0)) if i in picks]
+        out = [
+            f.to_image().convert("RGB")
+            for i, f in enumerate(container.decode(video=0))
+            if i in picks
+        ]
     return out
 
 
@@ -35,8 +39,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.mp4"
         subprocess.run(
-            [sys.executable, "-m", "faceshot", "animate", str(DEMO / "character.png"), str(DEMO / "driving.mp4"),
-             "-o", str(out), "--no-progress"],
+            [
+                sys.executable,
+                "-m",
+                "faceshot",
+                "animate",
+                str(DEMO / "character.png"),
+                str(DEMO / "driving.mp4"),
+                "-o",
+                str(out),
+                "--no-progress",
+            ],
             check=True,
         )
         with av.open(str(out)) as c:

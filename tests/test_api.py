@@ -19,7 +19,12 @@ def fs() -> FaceShot:
 
 
 def test_public_api_is_explicit() -> None:
-    assert set(faceshot.__all__) >= {"FaceShot", "load_character", "default_gallery_path", "AnimateResult"}
+    assert set(faceshot.__all__) >= {
+        "FaceShot",
+        "load_character",
+        "default_gallery_path",
+        "AnimateResult",
+    }
     for name in faceshot.__all__:
         assert hasattr(faceshot, name)
 
@@ -42,7 +47,7 @@ def test_load_character_formats(tmp_path: Path, demo_character: Path) -> None:
     grey = np.asarray(Image.open(demo_character).convert("L"))
     Image.fromarray(grey).save(tmp_path / "grey.png")
     assert load_character(tmp_path / "grey.png").image.shape == (160, 160, 3)
-    deep = (grey.astype(np.uint16) * 257)
+    deep = grey.astype(np.uint16) * 257
     Image.fromarray(deep).save(tmp_path / "deep.png")  # 16-bit grey PNG
     loaded = load_character(tmp_path / "deep.png").image
     assert loaded.shape == (160, 160, 3)
@@ -60,7 +65,9 @@ def test_svg_is_rendered_at_512(tmp_path: Path) -> None:
     assert c.image[128, 128, 3] == 255 and c.image[128, 400, 3] == 0
 
 
-def test_large_images_are_downscaled_and_landmarks_follow(tmp_path: Path, demo_landmarks: Path) -> None:
+def test_large_images_are_downscaled_and_landmarks_follow(
+    tmp_path: Path, demo_landmarks: Path
+) -> None:
     from faceshot_retarget import load_landmarks, write_pts
 
     from faceshot._api import _user_landmarks
@@ -80,7 +87,9 @@ def test_arrays_are_accepted_and_tiny_ones_refused(fs: FaceShot) -> None:
         fs.load(np.zeros((1, 1, 3), np.uint8))
 
 
-def test_match_finds_the_emoji_landmarks(fs: FaceShot, demo_character: Path, demo_landmarks: Path) -> None:
+def test_match_finds_the_emoji_landmarks(
+    fs: FaceShot, demo_character: Path, demo_landmarks: Path
+) -> None:
     from faceshot_landmarks import nme
     from faceshot_retarget import load_landmarks
 
@@ -90,7 +99,9 @@ def test_match_finds_the_emoji_landmarks(fs: FaceShot, demo_character: Path, dem
     assert float(nme(result.points, truth)) < 0.2
 
 
-def test_drive_retarget_render(fs: FaceShot, demo_character: Path, demo_landmarks: Path, demo_driving: Path, tmp_path: Path) -> None:
+def test_drive_retarget_render(
+    fs: FaceShot, demo_character: Path, demo_landmarks: Path, demo_driving: Path, tmp_path: Path
+) -> None:
     from faceshot_animate import probe_video
     from faceshot_retarget import load_landmarks
 
@@ -107,25 +118,43 @@ def test_drive_retarget_render(fs: FaceShot, demo_character: Path, demo_landmark
     assert prev is None and info.frame_count == 30 and info.size == (160, 160)
 
 
-def test_animate_takes_driving_landmarks_and_keeps_the_visibility_mask(fs: FaceShot, demo_character: Path, demo_landmarks: Path, demo_driving: Path, tmp_path: Path) -> None:
+def test_animate_takes_driving_landmarks_and_keeps_the_visibility_mask(
+    fs: FaceShot, demo_character: Path, demo_landmarks: Path, demo_driving: Path, tmp_path: Path
+) -> None:
     from faceshot_animate import probe_video
     from faceshot_retarget import Landmarks, template_face
 
     k = np.arange(30)
-    drv = template_face(60.0, (90.0, 70.0))[None] + np.stack([2 * np.sin(0.3 * k), 0 * k], 1)[:, None]
+    drv = (
+        template_face(60.0, (90.0, 70.0))[None] + np.stack([2 * np.sin(0.3 * k), 0 * k], 1)[:, None]
+    )
     visible = np.ones((30, 68), bool)
     visible[10:14] = False
-    res = fs.animate(demo_character, demo_driving, tmp_path / "a.mp4", landmarks=demo_landmarks,
-                     driving_landmarks=Landmarks(drv, visible=visible), audio=False)
+    res = fs.animate(
+        demo_character,
+        demo_driving,
+        tmp_path / "a.mp4",
+        landmarks=demo_landmarks,
+        driving_landmarks=Landmarks(drv, visible=visible),
+        audio=False,
+    )
     np.testing.assert_array_equal(res.driving, drv)
     np.testing.assert_array_equal(res.driving_visible, visible)
     assert "driving landmarks (given)" in res.timings and res.frames == 30
     np.save(tmp_path / "d.npy", drv)
-    again = fs.animate(demo_character, demo_driving, tmp_path / "b.mp4", landmarks=demo_landmarks,
-                       driving_landmarks=tmp_path / "d.npy", audio=False)
+    again = fs.animate(
+        demo_character,
+        demo_driving,
+        tmp_path / "b.mp4",
+        landmarks=demo_landmarks,
+        driving_landmarks=tmp_path / "d.npy",
+        audio=False,
+    )
     assert again.driving_visible.all() and again.driving_visible.shape == (30, 68)
     # render takes the driving video's exact frame rate when it is given one
-    out, _ = fs.render(demo_character, again.landmarks, tmp_path / "r.mp4", driving_video=demo_driving)
+    out, _ = fs.render(
+        demo_character, again.landmarks, tmp_path / "r.mp4", driving_video=demo_driving
+    )
     assert probe_video(out).fps == probe_video(demo_driving).fps
 
 
@@ -135,12 +164,15 @@ def test_longest_run() -> None:
     assert longest_run(np.ones(5, bool)) == (5, 0, 4)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"backbone": "resnet"}, "backbone"),
-    ({"animator": "magic"}, "animator"),
-    ({"detector": "eyes"}, "detector"),
-    ({"max_lost_frames": -1}, "max_lost_frames"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"backbone": "resnet"}, "backbone"),
+        ({"animator": "magic"}, "animator"),
+        ({"detector": "eyes"}, "detector"),
+        ({"max_lost_frames": -1}, "max_lost_frames"),
+    ],
+)
 def test_bad_options(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         FaceShot(**kwargs)  # type: ignore[arg-type]

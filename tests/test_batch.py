@@ -52,7 +52,9 @@ def _mirror(src: Path, out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory: pytest.TempPathFactory, demo_character: Path, demo_driving: Path) -> Path:
+def inputs(
+    tmp_path_factory: pytest.TempPathFactory, demo_character: Path, demo_driving: Path
+) -> Path:
     """grin.png, smile.png, blank.png; talk.mp4, mirror.mp4, corrupt.mp4; jobs.csv (6 jobs)."""
     from PIL import Image
 
@@ -93,9 +95,17 @@ def _check_six(root: Path, results: list[dict]) -> dict[str, str]:
     for stem in GOOD:
         assert by_out[stem]["status"] == "ok", by_out[stem]
     bad_video = by_out["grin__corrupt"]
-    assert bad_video["status"] == "failed" and "corrupt.mp4" in bad_video["error"] and "\n" not in bad_video["error"]
+    assert (
+        bad_video["status"] == "failed"
+        and "corrupt.mp4" in bad_video["error"]
+        and "\n" not in bad_video["error"]
+    )
     no_face = by_out["blank__talk"]
-    assert no_face["status"] == "failed" and "blank.png" in no_face["error"] and "no face" in no_face["error"]
+    assert (
+        no_face["status"] == "failed"
+        and "blank.png" in no_face["error"]
+        and "no face" in no_face["error"]
+    )
     out = root / "out"
     visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert visible == sorted(f"{s}.mp4" for s in GOOD)  # nothing for the failed jobs
@@ -114,7 +124,9 @@ def _check_six(root: Path, results: list[dict]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def local_run(inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, faceshot.BatchResults]:
+def local_run(
+    inputs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, faceshot.BatchResults]:
     root = _copy_inputs(inputs, tmp_path_factory.mktemp("local") / "in")
     res = faceshot.batch(root / "jobs.csv", workers=2, cache_dir=root / "cache", progress=False)
     return root, res
@@ -147,7 +159,9 @@ def test_local_pool_six_jobs(local_run: tuple[Path, faceshot.BatchResults]) -> N
 
 
 @pytest.mark.slow
-def test_rerun_skips_verified_outputs_and_redoes_damaged_ones(local_run: tuple[Path, faceshot.BatchResults]) -> None:
+def test_rerun_skips_verified_outputs_and_redoes_damaged_ones(
+    local_run: tuple[Path, faceshot.BatchResults],
+) -> None:
     root, _ = local_run
     out = root / "out"
     before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("*.mp4")}
@@ -155,8 +169,14 @@ def test_rerun_skips_verified_outputs_and_redoes_damaged_ones(local_run: tuple[P
     os.truncate(damaged, damaged.stat().st_size - 100)  # same name, not what was written
     res = faceshot.batch(root / "jobs.csv", workers=1, cache_dir=root / "cache", progress=False)
     status = {Path(r.output).stem: r.status for r in res}
-    assert status == {"grin__talk": "skipped", "grin__mirror": "skipped", "smile__talk": "skipped",
-                      "smile__mirror": "ok", "grin__corrupt": "failed", "blank__talk": "failed"}
+    assert status == {
+        "grin__talk": "skipped",
+        "grin__mirror": "skipped",
+        "smile__talk": "skipped",
+        "smile__mirror": "ok",
+        "grin__corrupt": "failed",
+        "blank__talk": "failed",
+    }
     redone = next(r for r in res if r.status == "ok")
     assert redone.landmarks == {"driving": "cache", "character": "cache"}  # from the landmark cache
     for p in out.glob("*.mp4"):
@@ -170,7 +190,9 @@ def test_rerun_skips_verified_outputs_and_redoes_damaged_ones(local_run: tuple[P
     importlib.util.find_spec("ray") is None,
     reason="Ray is the optional extra faceshot[cluster] (uv sync --extra cluster); CI installs it",
 )
-def test_ray_gives_identical_outputs(inputs: Path, local_run: tuple[Path, faceshot.BatchResults], tmp_path: Path) -> None:
+def test_ray_gives_identical_outputs(
+    inputs: Path, local_run: tuple[Path, faceshot.BatchResults], tmp_path: Path
+) -> None:
     """The same 6 jobs on a local Ray instance (127.0.0.1, 2 CPUs), through the CLI's --ray ADDRESS."""
     local_root, _ = local_run
     local = {p.stem: file_digest(p) for p in (local_root / "out").glob("*.mp4")}
@@ -181,16 +203,38 @@ def test_ray_gives_identical_outputs(inputs: Path, local_run: tuple[Path, facesh
         "RAY_AUTH_MODE": "token",  # Ray's default for a new cluster; a driver joining it must say so too
     }
     head = subprocess.Popen(
-        [sys.executable, "-c", _RAY_HEAD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env,
+        [sys.executable, "-c", _RAY_HEAD],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         address = head.stdout.readline().strip() if head.stdout else ""
-        assert address.startswith("127.0.0.1:"), (address, head.stderr.read() if head.poll() is not None and head.stderr else "")
+        assert address.startswith("127.0.0.1:"), (
+            address,
+            head.stderr.read() if head.poll() is not None and head.stderr else "",
+        )
         run = subprocess.run(
-            [sys.executable, "-m", "faceshot", "batch", str(root / "jobs.csv"), "--ray", address, "--workers", "2",
-             "--cache-dir", str(root / "cache"), "--no-progress"],
-            capture_output=True, text=True, env=env, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "faceshot",
+                "batch",
+                str(root / "jobs.csv"),
+                "--ray",
+                address,
+                "--workers",
+                "2",
+                "--cache-dir",
+                str(root / "cache"),
+                "--no-progress",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
         )
     finally:
         if head.stdin:
@@ -227,23 +271,43 @@ def test_interrupt_kill_and_resume_write_each_output_once(inputs: Path, tmp_path
         _render_svg(TWEMOJI / f"{code}.svg", root / f"{name}.png")
     names = ("grin", "smile", "calm", "yum")
     (root / "jobs.jsonl").write_text(
-        "".join(json.dumps({"character": f"{c}.png", "driving": f"{d}.mp4", "output": f"out/{c}__{d}.mp4"}) + "\n"
-                for c in names for d in ("talk", "mirror"))
+        "".join(
+            json.dumps(
+                {"character": f"{c}.png", "driving": f"{d}.mp4", "output": f"out/{c}__{d}.mp4"}
+            )
+            + "\n"
+            for c in names
+            for d in ("talk", "mirror")
+        )
     )
     results = root / "jobs.results.jsonl"
     outputs = [root / "out" / f"{c}__{d}.mp4" for c in names for d in ("talk", "mirror")]
-    cmd = [sys.executable, "-m", "faceshot", "batch", str(root / "jobs.jsonl"), "--workers", "1",
-           "--cache-dir", str(root / "cache"), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "faceshot",
+        "batch",
+        str(root / "jobs.jsonl"),
+        "--workers",
+        "1",
+        "--cache-dir",
+        str(root / "cache"),
+        "--no-progress",
+    ]
     written: dict[str, tuple[int, int]] = {}  # output -> (inode, mtime) when first seen
 
     def stop_midway(sig: int) -> subprocess.CompletedProcess[str]:
         seen = len([r for r in _records(results) if r["status"] == "ok"]) if results.exists() else 0
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
             done = [r for r in _records(results) if r["status"] == "ok"] if results.exists() else []
             if len(done) > seen:
-                os.killpg(proc.pid, sig)  # the whole process group, as a terminal (or `kill -9 -PGID`) does
+                os.killpg(
+                    proc.pid, sig
+                )  # the whole process group, as a terminal (or `kill -9 -PGID`) does
                 break
             time.sleep(0.02)
         out, err = proc.communicate(timeout=120)
@@ -254,12 +318,16 @@ def test_interrupt_kill_and_resume_write_each_output_once(inputs: Path, tmp_path
             if p.exists():
                 assert read_sidecar(p)["sha256"] == file_digest(p), p  # complete, never partial
                 first = written.setdefault(p.name, (p.stat().st_ino, p.stat().st_mtime_ns))
-                assert (p.stat().st_ino, p.stat().st_mtime_ns) == first, f"{p.name} was written twice"
+                assert (p.stat().st_ino, p.stat().st_mtime_ns) == first, (
+                    f"{p.name} was written twice"
+                )
 
     run1 = stop_midway(signal.SIGINT)
     assert run1.returncode == 130, run1.stderr
     assert "interrupted" in run1.stderr and "Traceback" not in run1.stderr, run1.stderr
-    assert not [p for p in (root / "out").iterdir() if p.name.endswith((".tmp", ".tmp.mp4", ".batch.mp4"))]
+    assert not [
+        p for p in (root / "out").iterdir() if p.name.endswith((".tmp", ".tmp.mp4", ".batch.mp4"))
+    ]
     check_consistent()
     after1 = {p.name for p in outputs if p.exists()}
     assert 1 <= len(after1) < len(outputs), after1
@@ -272,7 +340,9 @@ def test_interrupt_kill_and_resume_write_each_output_once(inputs: Path, tmp_path
 
     run_id = {r["run"] for r in _records(results)}
     final = faceshot.batch(root / "jobs.jsonl", workers=1, cache_dir=root / "cache", progress=False)
-    assert final.counts["failed"] == 0 and final.counts["ok"] + final.counts["skipped"] == len(outputs)
+    assert final.counts["failed"] == 0 and final.counts["ok"] + final.counts["skipped"] == len(
+        outputs
+    )
     check_consistent()
     new = [r for r in _records(results) if r["run"] not in run_id]
     for p in outputs:
@@ -294,12 +364,23 @@ def test_jobs_file_formats_and_relative_paths(tmp_path: Path) -> None:
     )
     jobs = read_jobs(tmp_path / "jobs.csv", output_dir=tmp_path / "o")
     assert [j.character for j in jobs] == [tmp_path / "a.png", tmp_path / "b.svg"]
-    assert jobs[0].driving == tmp_path / "clips" / "d.mp4" and jobs[0].output == tmp_path / "out" / "x.mp4"
+    assert (
+        jobs[0].driving == tmp_path / "clips" / "d.mp4"
+        and jobs[0].output == tmp_path / "out" / "x.mp4"
+    )
     assert jobs[0].kwargs == {"expression_scale": 0.5, "translation_scale": "face", "smooth": False}
     assert jobs[1].kwargs == {} and jobs[1].output == tmp_path / "o" / "b__e.mp4"
     (tmp_path / "jobs.jsonl").write_text(
-        json.dumps({"character": "a.png", "driving": "d.mp4", "output": "x.mp4", "max_side": 256,
-                    "options": {"detector": "matcher"}}) + "\n\n"
+        json.dumps(
+            {
+                "character": "a.png",
+                "driving": "d.mp4",
+                "output": "x.mp4",
+                "max_side": 256,
+                "options": {"detector": "matcher"},
+            }
+        )
+        + "\n\n"
     )
     (job,) = read_jobs(tmp_path / "jobs.jsonl")
     assert job.kwargs == {"detector": "matcher", "max_side": 256}
@@ -308,10 +389,16 @@ def test_jobs_file_formats_and_relative_paths(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("character,driving,output,expresion_scale\na.png,d.mp4,x.mp4,1\n", "unknown option 'expresion_scale'; FaceShot options are: "),
+        (
+            "character,driving,output,expresion_scale\na.png,d.mp4,x.mp4,1\n",
+            "unknown option 'expresion_scale'; FaceShot options are: ",
+        ),
         ("character,output\na.png,x.mp4\n", "no 'driving' column"),
         ("character,driving,output\na.png,d.mp4\n", "jobs.csv line 2: 2 cells; the header has 3"),
-        ("character,driving,output,progress\na.png,d.mp4,x.mp4,true\n", "option 'progress' is set by the batch itself"),
+        (
+            "character,driving,output,progress\na.png,d.mp4,x.mp4,true\n",
+            "option 'progress' is set by the batch itself",
+        ),
         ("character,driving\na.png,d.mp4\n", "jobs.csv line 2: 'output' is missing"),
         ("", "is empty"),
     ],
@@ -331,10 +418,19 @@ def test_options_follow_faceshot_signature() -> None:
 
     params = set(inspect.signature(faceshot.FaceShot.__init__).parameters) - {"self", "progress"}
     assert set(faceshot_options()) == params
-    assert [_cell(s) for s in ("0.5", "3", "TRUE", "null", "face", " x.png ")] == [0.5, 3, True, None, "face", "x.png"]
+    assert [_cell(s) for s in ("0.5", "3", "TRUE", "null", "face", " x.png ")] == [
+        0.5,
+        3,
+        True,
+        None,
+        "face",
+        "x.png",
+    ]
 
 
-def test_cross_product_and_duplicate_outputs(tmp_path: Path, demo_character: Path, demo_driving: Path) -> None:
+def test_cross_product_and_duplicate_outputs(
+    tmp_path: Path, demo_character: Path, demo_driving: Path
+) -> None:
     chars, clips = tmp_path / "chars", tmp_path / "clips"
     chars.mkdir()
     clips.mkdir()
@@ -352,24 +448,46 @@ def test_cross_product_and_duplicate_outputs(tmp_path: Path, demo_character: Pat
         faceshot.batch([same], options={"colour": 1}, progress=False)
 
 
-def test_inputs_and_outputs_checked_before_any_work(tmp_path: Path, demo_character: Path, demo_driving: Path) -> None:
+def test_inputs_and_outputs_checked_before_any_work(
+    tmp_path: Path, demo_character: Path, demo_driving: Path
+) -> None:
     """Missing inputs, a foreign file at an output path and a bad option value fail their own
     jobs before a worker starts; an existing file is never replaced without --overwrite."""
     foreign = tmp_path / "foreign.mp4"
     foreign.write_bytes(b"not ours")
     jobs = [
-        {"character": str(tmp_path / "missing.png"), "driving": str(demo_driving), "output": str(tmp_path / "a.mp4")},
-        {"character": str(demo_character), "driving": str(tmp_path / "missing.mp4"), "output": str(tmp_path / "b.mp4")},
+        {
+            "character": str(tmp_path / "missing.png"),
+            "driving": str(demo_driving),
+            "output": str(tmp_path / "a.mp4"),
+        },
+        {
+            "character": str(demo_character),
+            "driving": str(tmp_path / "missing.mp4"),
+            "output": str(tmp_path / "b.mp4"),
+        },
         {"character": str(demo_character), "driving": str(demo_driving), "output": str(foreign)},
-        {"character": str(demo_character), "driving": str(demo_driving), "output": str(tmp_path / "c.mp4"), "detector": "nose"},
-        {"character": str(demo_character), "driving": str(demo_driving), "output": str(tmp_path / "d.mkv")},
+        {
+            "character": str(demo_character),
+            "driving": str(demo_driving),
+            "output": str(tmp_path / "c.mp4"),
+            "detector": "nose",
+        },
+        {
+            "character": str(demo_character),
+            "driving": str(demo_driving),
+            "output": str(tmp_path / "d.mkv"),
+        },
     ]
     res = faceshot.batch(jobs, progress=False, cache=False, results=tmp_path / "r.jsonl")
     assert [r.status for r in res] == ["failed"] * 5 and res.workers == 0  # no pool was started
     errors = [r.error or "" for r in res]
     assert "missing.png' does not exist" in errors[0]
     assert "missing.mp4' does not exist" in errors[1]
-    assert "already exists and was not written by faceshot batch" in errors[2] and "--overwrite" in errors[2]
+    assert (
+        "already exists and was not written by faceshot batch" in errors[2]
+        and "--overwrite" in errors[2]
+    )
     assert "`detector` must be one of" in errors[3]
     assert "must end in .mp4" in errors[4]
     assert foreign.read_bytes() == b"not ours"
@@ -387,12 +505,20 @@ def test_verification_and_stale_temporaries(tmp_path: Path) -> None:
     assert _verified(out, "other parameters") is False
     out.write_bytes(b"video bytez")  # same size, other bytes
     assert _verified(out, "k") is False
-    for name in (".x.mp4.1a2b3c4d.batch.mp4", "..x.mp4.1a2b3c4d.batch.mp4.qz.tmp.mp4", ".x.mp4.ab12.tmp",
-                 "..x.mp4.faceshot-batch.json.zz.tmp", ".y.mp4.1a2b3c4d.batch.mp4", "x.mp4.tmp"):
+    for name in (
+        ".x.mp4.1a2b3c4d.batch.mp4",
+        "..x.mp4.1a2b3c4d.batch.mp4.qz.tmp.mp4",
+        ".x.mp4.ab12.tmp",
+        "..x.mp4.faceshot-batch.json.zz.tmp",
+        ".y.mp4.1a2b3c4d.batch.mp4",
+        "x.mp4.tmp",
+    ):
         (tmp_path / name).write_bytes(b"")
     assert sorted(p.name for p in stale_temporaries(out)) == [
-        "..x.mp4.1a2b3c4d.batch.mp4.qz.tmp.mp4", "..x.mp4.faceshot-batch.json.zz.tmp",
-        ".x.mp4.1a2b3c4d.batch.mp4", ".x.mp4.ab12.tmp",
+        "..x.mp4.1a2b3c4d.batch.mp4.qz.tmp.mp4",
+        "..x.mp4.faceshot-batch.json.zz.tmp",
+        ".x.mp4.1a2b3c4d.batch.mp4",
+        ".x.mp4.ab12.tmp",
     ]
 
 
@@ -407,7 +533,9 @@ def test_blank_character_image_is_refused_before_matching(tmp_path: Path) -> Non
     Image.new("RGB", (64, 64), (30, 200, 90)).save(tmp_path / "flat.png")
     Image.new("RGBA", (64, 64), (0, 0, 0, 0)).save(tmp_path / "clear.png")
     fs = FaceShot(progress=False)
-    with pytest.raises(CharacterImageError, match=r"flat.png' is blank: .*one colour \(30, 200, 90\)"):
+    with pytest.raises(
+        CharacterImageError, match=r"flat.png' is blank: .*one colour \(30, 200, 90\)"
+    ):
         fs.match(tmp_path / "flat.png")
     with pytest.raises(CharacterImageError, match=r"clear.png' is blank: "):
         fs.match(tmp_path / "clear.png")
@@ -416,7 +544,9 @@ def test_blank_character_image_is_refused_before_matching(tmp_path: Path) -> Non
     speck = np.full((64, 64, 3), 255, np.uint8)
     speck[30:34, 30:34] = 0
     Image.fromarray(speck).save(tmp_path / "speck.png")
-    check_not_blank(load_character(tmp_path / "speck.png").image, "speck")  # anything drawn is accepted
+    check_not_blank(
+        load_character(tmp_path / "speck.png").image, "speck"
+    )  # anything drawn is accepted
 
 
 def test_path_options_are_made_absolute(tmp_path: Path) -> None:
@@ -424,8 +554,19 @@ def test_path_options_are_made_absolute(tmp_path: Path) -> None:
     resolved against the jobs file; a model id stays as it is."""
     (tmp_path / "my_gallery").mkdir()
     (tmp_path / "jobs.jsonl").write_text(
-        json.dumps({"character": "a.png", "driving": "d.mp4", "output": "x.mp4", "gallery": "my_gallery",
-                    "backbone_weights": "org/model-id"}) + "\n"
+        json.dumps(
+            {
+                "character": "a.png",
+                "driving": "d.mp4",
+                "output": "x.mp4",
+                "gallery": "my_gallery",
+                "backbone_weights": "org/model-id",
+            }
+        )
+        + "\n"
     )
     (job,) = read_jobs(tmp_path / "jobs.jsonl")
-    assert job.kwargs == {"gallery": str(tmp_path / "my_gallery"), "backbone_weights": "org/model-id"}
+    assert job.kwargs == {
+        "gallery": str(tmp_path / "my_gallery"),
+        "backbone_weights": "org/model-id",
+    }

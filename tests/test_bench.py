@@ -21,7 +21,9 @@ def driving(demo_driving: Path) -> tuple[list[np.ndarray], np.ndarray]:
     return frames, points
 
 
-def test_expression_error_is_zero_for_the_same_video_and_not_for_a_still(driving: tuple[list[np.ndarray], np.ndarray]) -> None:
+def test_expression_error_is_zero_for_the_same_video_and_not_for_a_still(
+    driving: tuple[list[np.ndarray], np.ndarray],
+) -> None:
     frames, points = driving
     same = expression_error(frames, points, frames, points)
     still = expression_error(frames, points, [frames[0]] * len(frames), points)
@@ -44,20 +46,47 @@ def test_track_grid_shapes(driving: tuple[list[np.ndarray], np.ndarray]) -> None
 
 
 @pytest.mark.slow
-def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_quick_prints_one_table_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from faceshot.cli import main
 
     out = tmp_path / "bench.json"
     assert main(["bench", "--quick", "--json", str(out)]) == 0
     table = capsys.readouterr().out
     result = json.loads(out.read_text())
-    names = {"retarget frames/s", "detection fps", "matcher NME (human)", "emoji keypoint error", "animate fps",
-             "end-to-end", "expression error", "identity similarity",
-             "motion violations", "motion in canvas", "motion unexplained jump", "motion mouth corr"}
-    names |= {"identity switches (two-person)", "cut precision", "cut recall", "detection / every-frame speed"}  # issue 10
-    names |= {"matcher 5-pt error, held-out style", "matcher PCK@0.10, held-out style",  # issue 12
-              "matcher 5-pt error, animals held-out", "matcher 5-pt error, in-sample"}
-    names |= {"non-human driving error", "non-human mouth r", "non-human eye r", "non-human fps"}  # issue 18
+    names = {
+        "retarget frames/s",
+        "detection fps",
+        "matcher NME (human)",
+        "emoji keypoint error",
+        "animate fps",
+        "end-to-end",
+        "expression error",
+        "identity similarity",
+        "motion violations",
+        "motion in canvas",
+        "motion unexplained jump",
+        "motion mouth corr",
+    }
+    names |= {
+        "identity switches (two-person)",
+        "cut precision",
+        "cut recall",
+        "detection / every-frame speed",
+    }  # issue 10
+    names |= {
+        "matcher 5-pt error, held-out style",
+        "matcher PCK@0.10, held-out style",  # issue 12
+        "matcher 5-pt error, animals held-out",
+        "matcher 5-pt error, in-sample",
+    }
+    names |= {
+        "non-human driving error",
+        "non-human mouth r",
+        "non-human eye r",
+        "non-human fps",
+    }  # issue 18
     assert set(result["figures"]) == names
     for name in names:
         assert name in table
@@ -66,9 +95,17 @@ def test_bench_quick_prints_one_table_and_json(tmp_path: Path, capsys: pytest.Ca
     assert 0 < figures["emoji keypoint error"]["value"] < 1
     assert 0 < figures["matcher NME (human)"]["value"] < 1
     assert figures["expression error"]["value"] is not None
-    assert figures["identity similarity"]["value"] is not None and figures["identity similarity"]["value"] > 0.8
-    assert figures["motion violations"]["value"] == 0 and figures["motion in canvas"]["value"] == 1.0
-    assert figures["motion unexplained jump"]["value"] <= 0.08 and figures["motion mouth corr"]["value"] > 0.8
+    assert (
+        figures["identity similarity"]["value"] is not None
+        and figures["identity similarity"]["value"] > 0.8
+    )
+    assert (
+        figures["motion violations"]["value"] == 0 and figures["motion in canvas"]["value"] == 1.0
+    )
+    assert (
+        figures["motion unexplained jump"]["value"] <= 0.08
+        and figures["motion mouth corr"]["value"] > 0.8
+    )
     assert figures["identity switches (two-person)"]["value"] == 0
     assert figures["cut recall"]["value"] == 1.0 and figures["cut precision"]["value"] == 1.0
     assert 0 < figures["non-human driving error"]["value"] < 0.1
@@ -109,18 +146,24 @@ def test_bench_inputs_ship_with_the_package_as_copies_of_the_repository_files() 
         "astronaut_face.pts": repo / "packages/faceshot-landmarks/tests/data/astronaut_face.pts",
     }
     for name, source in copies.items():
-        assert (data / name).read_bytes() == source.read_bytes(), f"faceshot/data/bench/{name} differs from {source}"
+        assert (data / name).read_bytes() == source.read_bytes(), (
+            f"faceshot/data/bench/{name} differs from {source}"
+        )
     assert sum(p.stat().st_size for p in data.iterdir()) < 1 << 20  # small
 
 
-def test_checkout_is_found_from_the_working_directory_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checkout_is_found_from_the_working_directory_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from faceshot._bench import find_checkout, run_bench
 
     repo = Path(__file__).resolve().parents[1]
     assert find_checkout(repo / "bench") == repo
     monkeypatch.chdir(tmp_path)
     assert find_checkout() is None  # the package's own location is never used
-    with pytest.raises(FileNotFoundError, match=r"is not a faceshot checkout: missing gallery_src/README\.md"):
+    with pytest.raises(
+        FileNotFoundError, match=r"is not a faceshot checkout: missing gallery_src/README\.md"
+    ):
         run_bench(repo=tmp_path)
 
 
@@ -131,9 +174,14 @@ def test_installed_code_never_reaches_into_the_repository() -> None:
 
     repo = Path(__file__).resolve().parents[1]
     trees = [repo / "src" / "faceshot", *sorted((repo / "packages").glob("*/src"))]
-    bad = re.compile(r"__file__\)?(\.resolve\(\))?\.parents|parents\[\d\]|sys\.path\.(insert|append)")
-    hits = [f"{p.relative_to(repo)}:{n}: {line.strip()}"
-            for tree in trees for p in sorted(tree.rglob("*.py"))
-            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-            if bad.search(line) and not line.lstrip().startswith("#")]
+    bad = re.compile(
+        r"__file__\)?(\.resolve\(\))?\.parents|parents\[\d\]|sys\.path\.(insert|append)"
+    )
+    hits = [
+        f"{p.relative_to(repo)}:{n}: {line.strip()}"
+        for tree in trees
+        for p in sorted(tree.rglob("*.py"))
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if bad.search(line) and not line.lstrip().startswith("#")
+    ]
     assert not hits, "\n".join(hits)

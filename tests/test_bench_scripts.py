@@ -38,7 +38,9 @@ def _threads() -> list[str]:
 
 
 @pytest.mark.parametrize("script", ["features", "mofa"])
-def test_random_full_without_cuda_fails_with_one_line(script: str, no_cuda: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_random_full_without_cuda_fails_with_one_line(
+    script: str, no_cuda: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     module = _load(script)
     argv = ["--random-full", *(_threads() if script == "features" else [])]
     assert module.main(argv) == 2
@@ -62,7 +64,9 @@ def test_random_full_without_cuda_fails_with_one_line(script: str, no_cuda: None
         ("mofa", ["--random-full", "--frames", "0"], "--frames must be >= 1"),
     ],
 )
-def test_bad_arguments_are_refused(script: str, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_are_refused(
+    script: str, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as info:
         _load(script).main(argv)
     assert info.value.code == 2
@@ -70,15 +74,24 @@ def test_bad_arguments_are_refused(script: str, argv: list[str], message: str, c
 
 
 @pytest.mark.full_size
-def test_features_dry_run_builds_the_full_size_recipe(no_cuda: None, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _load("features").main(["--random-full", "--dry-run", "--recipe", "sd21", "--ks", "1", *_threads()]) == 0
+def test_features_dry_run_builds_the_full_size_recipe(
+    no_cuda: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        _load("features").main(
+            ["--random-full", "--dry-run", "--recipe", "sd21", "--ks", "1", *_threads()]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "sd21 (dry run on the meta device, float16): parameters unet 865.9 M" in out
     assert "17 U-Net calls (inversion 1..301 + feature pass) -> features (1280, 32, 32)" in out
 
 
 @pytest.mark.full_size
-def test_mofa_dry_run_builds_every_full_size_model(no_cuda: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mofa_dry_run_builds_every_full_size_model(
+    no_cuda: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _load("mofa").main(["--random-full", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "unet 1524.6 M, vae 97.7 M, image_encoder 632.1 M, controlnet 722.5 M, cmp 28.5 M" in out
@@ -90,14 +103,23 @@ def test_mofa_dry_run_builds_every_full_size_model(no_cuda: None, capsys: pytest
 def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
     """torch.cuda's timing/memory calls as no-ops, so the --random-full loops run on the CPU."""
     torch = pytest.importorskip("torch")
-    for name, value in (("is_available", True), ("synchronize", None), ("reset_peak_memory_stats", None),
-                        ("max_memory_allocated", 0), ("get_device_name", "stand-in"), ("empty_cache", None)):
+    for name, value in (
+        ("is_available", True),
+        ("synchronize", None),
+        ("reset_peak_memory_stats", None),
+        ("max_memory_allocated", 0),
+        ("get_device_name", "stand-in"),
+        ("empty_cache", None),
+    ):
         monkeypatch.setattr(torch.cuda, name, lambda *a, _v=value, **k: _v)
 
 
 @pytest.mark.slow
 def test_features_random_full_timing_loop_on_cpu_with_a_tiny_stand_in(
-    fake_cuda: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_cuda: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The CUDA code path end to end, with the full-size extractor replaced by a tiny one on the CPU."""
     import json
@@ -110,8 +132,12 @@ def test_features_random_full_timing_loop_on_cpu_with_a_tiny_stand_in(
     def tiny(recipe: str, device: str, dtype: object) -> DiffusionExtractor:
         assert device == "cuda"
         comps = tiny_components(tmp_path, ip_adapter=recipe == "sd15-ip")
-        cfg = DiffusionConfig(model_id="tiny", image_size=16, num_inference_steps=4,
-                              ip_adapter_id="tiny" if recipe == "sd15-ip" else None)
+        cfg = DiffusionConfig(
+            model_id="tiny",
+            image_size=16,
+            num_inference_steps=4,
+            ip_adapter_id="tiny" if recipe == "sd15-ip" else None,
+        )
         return DiffusionExtractor(comps, backbone=recipe, config=cfg, progress=False)
 
     monkeypatch.setattr(module, "_random_full_extractor", tiny)
@@ -131,7 +157,10 @@ def test_features_random_full_timing_loop_on_cpu_with_a_tiny_stand_in(
 
 @pytest.mark.slow
 def test_mofa_random_full_timing_loop_on_cpu_with_a_tiny_stand_in(
-    fake_cuda: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_cuda: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import json
 
@@ -143,14 +172,33 @@ def test_mofa_random_full_timing_loop_on_cpu_with_a_tiny_stand_in(
 
     def tiny(args: object, device: str) -> MofaAnimator:
         assert device == "cuda"
-        return MofaAnimator(tiny_components(0), device="cpu", dtype=torch.float32, num_inference_steps=1,
-                            size=(64, 64), progress=False)
+        return MofaAnimator(
+            tiny_components(0),
+            device="cpu",
+            dtype=torch.float32,
+            num_inference_steps=1,
+            size=(64, 64),
+            progress=False,
+        )
 
     monkeypatch.setattr(module, "_animator", tiny)
     out_json = tmp_path / "mofa.json"
-    argv = ["--random-full", "--frames", "6", "--size", "64", "--steps", "1", "--no-progress", "--json", str(out_json)]
+    argv = [
+        "--random-full",
+        "--frames",
+        "6",
+        "--size",
+        "64",
+        "--steps",
+        "1",
+        "--no-progress",
+        "--json",
+        str(out_json),
+    ]
     assert module.main(argv) == 0
     out = capsys.readouterr().out
-    assert "6 frames at 64x64" in out and "seconds per 125 frames" in out and "official-style" in out
+    assert (
+        "6 frames at 64x64" in out and "seconds per 125 frames" in out and "official-style" in out
+    )
     report = json.loads(out_json.read_text())
     assert report["random_full"] and report["frames"] == 6 and report["total_s"] > 0

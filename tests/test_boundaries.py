@@ -12,7 +12,9 @@ def _modules_after_import(module: str) -> set[str]:
     return set(out.stdout.split())
 
 
-@pytest.mark.parametrize("module", ["faceshot_retarget", "faceshot_landmarks", "faceshot_animate", "faceshot"])
+@pytest.mark.parametrize(
+    "module", ["faceshot_retarget", "faceshot_landmarks", "faceshot_animate", "faceshot"]
+)
 def test_package_does_not_import_torch(module):
     mods = _modules_after_import(module)
     assert "torch" not in mods, f"importing {module} imported torch"
@@ -22,7 +24,15 @@ def test_package_does_not_import_torch(module):
 def test_retarget_imports_only_numpy_shapely_attrs():
     mods = _modules_after_import("faceshot_retarget")
     third_party = {m.split(".")[0] for m in mods} - set(sys.stdlib_module_names)
-    third_party -= {"faceshot_retarget", "numpy", "attrs", "attr", "shapely", "_distutils_hack", "__main__"}
+    third_party -= {
+        "faceshot_retarget",
+        "numpy",
+        "attrs",
+        "attr",
+        "shapely",
+        "_distutils_hack",
+        "__main__",
+    }
     assert not third_party, f"faceshot_retarget pulled in {sorted(third_party)}"
 
 

@@ -49,11 +49,15 @@ def measure(setup: str, call: str) -> dict[str, object]:
 def measure_many(setup: str, calls: list[str]) -> list[dict[str, object]]:
     """:func:`measure` for several calls in one interpreter, one after the other (each
     call's extra memory is its rise of the peak over the peak before it)."""
-    body = "\n".join(_RUNNER.format(setup="", call=textwrap.indent(textwrap.dedent(c), "    ")) for c in calls)
+    body = "\n".join(
+        _RUNNER.format(setup="", call=textwrap.indent(textwrap.dedent(c), "    ")) for c in calls
+    )
     code = textwrap.dedent(setup) + "\n" + body
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    lines = done.stdout.strip().splitlines()[-len(calls):]
+    lines = done.stdout.strip().splitlines()[-len(calls) :]
     return [json.loads(line) for line in lines]
 
 
@@ -73,10 +77,17 @@ def _huge_png(path: Path, side: int = 20000) -> None:
     idat = b"".join(comp.compress(bytes(side + 1)) for _ in range(side)) + comp.flush()
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +102,14 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             gz.write(chunk)
         gz.write(b"</svg>")
     f["declared"] = d / "declared.svg"
-    f["declared"].write_text("<svg xmlns='http://www.w3.org/2000/svg' width='30000' height='30000'><circle cx='15000' cy='15000' r='9000'/></svg>")
+    f["declared"].write_text(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='30000' height='30000'><circle cx='15000' cy='15000' r='9000'/></svg>"
+    )
     f["slow"] = d / "slow.svg"  # ~10 MB of path data: many seconds of parsing and drawing
     steps = " ".join(f"l{(i % 7) - 3} {(i % 5) - 2}" for i in range(600_000))
-    f["slow"].write_text(f"<svg xmlns='http://www.w3.org/2000/svg' width='512' height='512'><path d='M256 256 {steps}' stroke='black' fill='none'/></svg>")
+    f["slow"].write_text(
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='512' height='512'><path d='M256 256 {steps}' stroke='black' fill='none'/></svg>"
+    )
     f["huge"] = d / "huge.png"
     _huge_png(f["huge"])
     f["fifo"] = d / "fifo.npy"
@@ -107,7 +122,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     f["header"] = d / "header.npy"
     hdr = "{'descr': '<f8', 'fortran_order': False, 'shape': (2000000000, 68, 2), }"
     hdr += " " * (117 - len(hdr)) + "\n"
-    f["header"].write_bytes(b"\x93NUMPY\x01\x00" + len(hdr).to_bytes(2, "little") + hdr.encode() + bytes(64))
+    f["header"].write_bytes(
+        b"\x93NUMPY\x01\x00" + len(hdr).to_bytes(2, "little") + hdr.encode() + bytes(64)
+    )
     f["deep"] = d / "deep.json"
     f["deep"].write_text("[" * 1_000_000 + "]" * 1_000_000)
     return f
@@ -115,11 +132,15 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_svg_compression_bomb(files: dict[str, Path]) -> None:
     r = measure("from faceshot import load_character", f"load_character({str(files['bomb'])!r})")
-    assert_refused_within_bounds(r, "CharacterImageError", "bomb.svg", "inflates to more than 32 MiB")
+    assert_refused_within_bounds(
+        r, "CharacterImageError", "bomb.svg", "inflates to more than 32 MiB"
+    )
 
 
 def test_svg_declared_size(files: dict[str, Path]) -> None:
-    r = measure("from faceshot import load_character", f"load_character({str(files['declared'])!r})")
+    r = measure(
+        "from faceshot import load_character", f"load_character({str(files['declared'])!r})"
+    )
     assert_refused_within_bounds(r, "CharacterImageError", "declared.svg", "30000x30000", "89.5 MP")
 
 
@@ -137,7 +158,12 @@ def test_raster_pixel_limit(files: dict[str, Path]) -> None:
         "from faceshot_features import load_image as features_load\n"
         "from faceshot_landmarks import read_image\n"
     )
-    calls = {"load_character": "CharacterImageError", "animate_load": "ImageError", "features_load": "ImageError", "read_image": "FeatureMapError"}
+    calls = {
+        "load_character": "CharacterImageError",
+        "animate_load": "ImageError",
+        "features_load": "ImageError",
+        "read_image": "FeatureMapError",
+    }
     path = repr(str(files["huge"]))
     results = measure_many(setup, [f"{fn}({path})" for fn in calls])
     for error, r in zip(calls.values(), results, strict=True):
@@ -154,7 +180,10 @@ def test_landmark_file_limits(files: dict[str, Path]) -> None:
         "header": ("header promises",),
         "deep": ("nested too deeply",),
     }
-    results = measure_many("from faceshot_retarget import load_landmarks", [f"load_landmarks({str(files[n])!r})" for n in cases])
+    results = measure_many(
+        "from faceshot_retarget import load_landmarks",
+        [f"load_landmarks({str(files[n])!r})" for n in cases],
+    )
     for (name, words), r in zip(cases.items(), results, strict=True):
         assert_refused_within_bounds(r, "LandmarkFileError", files[name].name, *words)
 
@@ -179,25 +208,54 @@ def test_warp_refuses_points_far_outside_the_canvas() -> None:
 def test_warp_mouth_cavity_is_bounded_for_the_widest_allowed_opening() -> None:
     """Lips opened to the canvas edges (the largest cavity the bound allows) still render
     3 frames fast: the cavity blur is capped at 1/32 of the long side."""
-    setup = _WARP_SETUP + "L[1:, 60:68, 1] = np.where(np.arange(60, 68) < 65, -500.0, 1000.0)\nL[1:, 60:68, 0] = np.linspace(-500, 1000, 8)\n"
-    r = measure(setup, "frames = list(WarpAnimator().animate(image, L)); assert len(frames) == 3; raise ValueError('rendered')")
+    setup = (
+        _WARP_SETUP
+        + "L[1:, 60:68, 1] = np.where(np.arange(60, 68) < 65, -500.0, 1000.0)\nL[1:, 60:68, 0] = np.linspace(-500, 1000, 8)\n"
+    )
+    r = measure(
+        setup,
+        "frames = list(WarpAnimator().animate(image, L)); assert len(frames) == 3; raise ValueError('rendered')",
+    )
     assert r["error"] == "ValueError: rendered", r
     assert float(r["seconds"]) < SECONDS and float(r["extra_mb"]) < EXTRA_MB, r  # type: ignore[arg-type]
 
 
 _OPTIONS = {
-    "--expression-scale": (["animate", "c.png", "d.mp4", "-o", "o.mp4", "--expression-scale", "1e6"], "[0, 10]"),
+    "--expression-scale": (
+        ["animate", "c.png", "d.mp4", "-o", "o.mp4", "--expression-scale", "1e6"],
+        "[0, 10]",
+    ),
     "--max-side": (["animate", "c.png", "d.mp4", "-o", "o.mp4", "--max-side", "0"], "[32, 8192]"),
     "--size": (["render", "c.png", "L.npy", "-o", "o.mp4", "--size", "100000x100000"], "8192"),
     "--fps": (["render", "c.png", "L.npy", "-o", "o.mp4", "--fps", "1e-9"], "[1, 240]"),
-    "--translation-scale": (["retarget", "--driving", "d.npy", "--target", "t.pts", "-o", "o.npy", "--translation-scale", "1e308"], "[0, 10]"),
-    "--thickness": (["export", "L.npy", "--format", "pose-png", "-o", "p", "--thickness", "100000"], "[1, 64]"),
+    "--translation-scale": (
+        [
+            "retarget",
+            "--driving",
+            "d.npy",
+            "--target",
+            "t.pts",
+            "-o",
+            "o.npy",
+            "--translation-scale",
+            "1e308",
+        ],
+        "[0, 10]",
+    ),
+    "--thickness": (
+        ["export", "L.npy", "--format", "pose-png", "-o", "p", "--thickness", "100000"],
+        "[1, 64]",
+    ),
 }
 
 
-def test_numeric_options_are_checked_against_their_ranges(capfd: pytest.CaptureFixture[str]) -> None:
+def test_numeric_options_are_checked_against_their_ranges(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     """Out-of-range numbers are one-line usage errors (exit 2) before any file is read."""
-    results = measure_many("from faceshot.cli import main", [f"main({argv!r})" for argv, _ in _OPTIONS.values()])
+    results = measure_many(
+        "from faceshot.cli import main", [f"main({argv!r})" for argv, _ in _OPTIONS.values()]
+    )
     for r in results:
         assert r["error"] == "SystemExit: 2", r
         assert float(r["seconds"]) < SECONDS and float(r["extra_mb"]) < EXTRA_MB, r  # type: ignore[arg-type]

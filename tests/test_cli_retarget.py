@@ -33,8 +33,21 @@ def test_retarget_command_via_console_script(files, tmp_path):
     _, _, d, t = files
     out = tmp_path / "OUT.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "faceshot", "retarget", "--driving", str(d), "--target", str(t), "-o", str(out), "--smooth"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "faceshot",
+            "retarget",
+            "--driving",
+            str(d),
+            "--target",
+            str(t),
+            "-o",
+            str(out),
+            "--smooth",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr
     assert out.exists()

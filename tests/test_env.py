@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 
-def test_env_names_every_missing_weight_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_names_every_missing_weight_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from faceshot_animate.mofa import required_files as mofa_files
     from faceshot_features import required_files
 
@@ -16,7 +18,10 @@ def test_env_names_every_missing_weight_file(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     monkeypatch.delenv("FACESHOT_MOFA_WEIGHTS", raising=False)
     weights = collect_env()["weights"]
-    for name, key in (("sd15-ip", "Stable Diffusion 1.5 + IP-Adapter (sd15-ip)"), ("sd21", "Stable Diffusion 2.1 (sd21)")):
+    for name, key in (
+        ("sd15-ip", "Stable Diffusion 1.5 + IP-Adapter (sd15-ip)"),
+        ("sd21", "Stable Diffusion 2.1 (sd21)"),
+    ):
         line = weights[key]
         assert line.startswith("missing: ") and "\n" not in line
         for repo, files in required_files(name).items():

@@ -23,7 +23,7 @@ def _one_line_error(result: subprocess.CompletedProcess[str], extra: str) -> str
     lines = [line for line in result.stdout.splitlines() if line.startswith("ERROR ")]
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(lines) == 1, result.stdout
-    message = lines[0][len("ERROR "):]
+    message = lines[0][len("ERROR ") :]
     assert f"pip install '{extra}'" in message and "\n" not in message
     return message
 
@@ -51,7 +51,9 @@ def test_animate_without_mofa_extra_warps_and_names_the_extra() -> None:
     result = _run(blocked, body, _CATCH.format(call="from faceshot_animate import MofaAnimator"))
     assert "frames 2" in result.stdout
     message = _one_line_error(result, "faceshot-animate[mofa]")
-    assert message.startswith("MissingExtraError faceshot_animate.mofa (MofaAnimator) needs torch, diffusers and transformers")
+    assert message.startswith(
+        "MissingExtraError faceshot_animate.mofa (MofaAnimator) needs torch, diffusers and transformers"
+    )
 
 
 def test_features_without_diffusion_extra_run_the_embedded_backbone_and_name_the_extra() -> None:
@@ -65,7 +67,9 @@ def test_features_without_diffusion_extra_run_the_embedded_backbone_and_name_the
     result = _run(blocked, body, _CATCH.format(call='load_extractor("sd21")'))
     assert "features (640, 64, 64)" in result.stdout
     message = _one_line_error(result, "faceshot-features[diffusion]")
-    assert "backbone 'sd21' needs diffusers, transformers, safetensors and huggingface_hub" in message
+    assert (
+        "backbone 'sd21' needs diffusers, transformers, safetensors and huggingface_hub" in message
+    )
 
 
 def test_landmarks_matcher_without_dlib_and_the_dlib_extra_named() -> None:
@@ -82,19 +86,31 @@ def test_landmarks_matcher_without_dlib_and_the_dlib_extra_named() -> None:
         gallery = fl.add_domain(d + "/g", "toy", feats, np.stack([face, face]))
         print("matched", fl.match(feats[0], gallery).points.shape)
     """
-    result = _run(blocked, body, _CATCH.format(call="fl.DlibLandmarker()"), _CATCH.format(call="fl.predictor_path()"))
+    result = _run(
+        blocked,
+        body,
+        _CATCH.format(call="fl.DlibLandmarker()"),
+        _CATCH.format(call="fl.predictor_path()"),
+    )
     assert "matched (68, 2)" in result.stdout
     lines = [line for line in result.stdout.splitlines() if line.startswith("ERROR ")]
-    assert len(lines) == 2 and all("pip install 'faceshot-landmarks[dlib]'" in line for line in lines)
-    assert lines[0].startswith("ERROR BackendUnavailableError DlibLandmarker (dlib's face detector and 68-point predictor) needs dlib")
+    assert len(lines) == 2 and all(
+        "pip install 'faceshot-landmarks[dlib]'" in line for line in lines
+    )
+    assert lines[0].startswith(
+        "ERROR BackendUnavailableError DlibLandmarker (dlib's face detector and 68-point predictor) needs dlib"
+    )
     assert "needs dlib and face_recognition_models, which are not installed" in lines[1]
 
 
 def test_cli_ui_without_the_ui_extra_is_one_line_naming_it() -> None:
-    result = _run(("gradio",), """
+    result = _run(
+        ("gradio",),
+        """
     from faceshot.cli import main
     raise SystemExit(main(["ui", "--port", "17999"]))
-    """)
+    """,
+    )
     assert result.returncode == 1, result.stderr[-2000:]
     assert result.stderr.splitlines() == [
         "faceshot ui: error: the web UI (faceshot ui) needs gradio, which is not installed: pip install 'faceshot[ui]'"
@@ -102,11 +118,14 @@ def test_cli_ui_without_the_ui_extra_is_one_line_naming_it() -> None:
 
 
 def test_env_lists_every_extra_and_what_installs_a_missing_one() -> None:
-    result = _run(("gradio", "ray"), """
+    result = _run(
+        ("gradio", "ray"),
+        """
     import json
     from faceshot.commands.env import extras_status
     print(json.dumps(extras_status()))
-    """)
+    """,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     import json
 
@@ -114,4 +133,8 @@ def test_env_lists_every_extra_and_what_installs_a_missing_one() -> None:
     assert extras["ui (faceshot ui)"] == "missing gradio: pip install 'faceshot[ui]'"
     assert extras["cluster (batch --ray)"] == "missing ray: pip install 'faceshot[cluster]'"
     assert extras["dlib (driving detection)"] == "installed"
-    assert set(extras) >= {"cpu/gpu (FAISS)", "mofa (--animator mofa)", "diffusion (--backbone sd15-ip/sd21)"}
+    assert set(extras) >= {
+        "cpu/gpu (FAISS)",
+        "mofa (--animator mofa)",
+        "diffusion (--backbone sd15-ip/sd21)",
+    }

@@ -46,15 +46,34 @@ def test_outputs_of_every_package_follow_the_umask(tmp_path: Path, mask: int) ->
         write_video(out / "video.mp4", iter(frames), 10, progress=False)
         write_clip(out / "clip.mp4", frames, 10)
         write_preview(clip, np.repeat(FACE[None], 4, axis=0), out / "preview.mp4", progress=False)
-        save_features(out / "f.npz", Features(array=np.ones((4, 3, 3), np.float32), image_size=(24, 24), backbone="x", config={}))
-        export_sequence(np.repeat(FACE[None], 3, axis=0), out / "mofa", format="mofa", size=(64, 64), progress=False)
-        export_sequence(np.repeat(FACE[None], 3, axis=0), out / "pose", format="pose-png", size=(64, 64), progress=False)
+        save_features(
+            out / "f.npz",
+            Features(
+                array=np.ones((4, 3, 3), np.float32), image_size=(24, 24), backbone="x", config={}
+            ),
+        )
+        export_sequence(
+            np.repeat(FACE[None], 3, axis=0),
+            out / "mofa",
+            format="mofa",
+            size=(64, 64),
+            progress=False,
+        )
+        export_sequence(
+            np.repeat(FACE[None], 3, axis=0),
+            out / "pose",
+            format="pose-png",
+            size=(64, 64),
+            progress=False,
+        )
         feats = [synthetic_features((96, 96), (24, 24), 8, seed=s) for s in range(2)]
         add_domain(out / "gallery", "toy", feats, np.stack([FACE, FACE]))
     finally:
         os.umask(old)
     modes = _modes(out)
-    assert not [name for name in modes if Path(name).name.startswith(".")], f"temporary files left: {modes}"
+    assert not [name for name in modes if Path(name).name.startswith(".")], (
+        f"temporary files left: {modes}"
+    )
     wrong = {
         name: oct(mode)
         for name, mode in modes.items()
@@ -62,7 +81,16 @@ def test_outputs_of_every_package_follow_the_umask(tmp_path: Path, mask: int) ->
     }
     assert not wrong, f"umask {oct(mask)}: {wrong}"
     # what issue 14 found: videos, .npz features and export directories
-    for name in ("video.mp4", "preview.mp4", "f.npz", "mofa", "mofa/pose", "pose", "gallery", "gallery/manifest.json"):
+    for name in (
+        "video.mp4",
+        "preview.mp4",
+        "f.npz",
+        "mofa",
+        "mofa/pose",
+        "pose",
+        "gallery",
+        "gallery/manifest.json",
+    ):
         assert name in modes
 
 
@@ -84,10 +112,15 @@ def test_concurrent_video_writers_leave_one_complete_video(tmp_path: Path) -> No
 
     out = tmp_path / "same.mp4"
     levels = (30, 120, 220)
-    procs = [subprocess.Popen([sys.executable, "-c", _VIDEO_WRITER, str(out), str(v), "4"]) for v in levels]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _VIDEO_WRITER, str(out), str(v), "4"])
+        for v in levels
+    ]
     assert all(p.wait(timeout=300) == 0 for p in procs)
     frames = list(read_video(out))
     assert len(frames) == 20
     means = {round(float(f.mean()) / 10) for f in frames}
-    assert len(means) == 1 and means.pop() * 10 in {round(v / 10) * 10 for v in levels}, "frames of two writers"
+    assert len(means) == 1 and means.pop() * 10 in {round(v / 10) * 10 for v in levels}, (
+        "frames of two writers"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same.mp4"]

@@ -37,13 +37,17 @@ pytestmark = pytest.mark.full_size
 _ROOT = Path(__file__).resolve().parents[1]
 _SPEC_FILES = {
     p.stem: p
-    for d in ("packages/faceshot-features/src/faceshot_features/full_size",
-              "packages/faceshot-animate/src/faceshot_animate/mofa/full_size")
+    for d in (
+        "packages/faceshot-features/src/faceshot_features/full_size",
+        "packages/faceshot-animate/src/faceshot_animate/mofa/full_size",
+    )
     for p in sorted((_ROOT / d).glob("*.json"))
 }
 _RAW = {name: json.loads(path.read_text(encoding="utf-8")) for name, path in _SPEC_FILES.items()}
 MODELS = [n for n, s in _RAW.items() if "Scheduler" not in s["class"]]
-FILES = [(n, i) for n in MODELS for i, _ in enumerate((_RAW[n]["published"] or {}).get("files", []))]
+FILES = [
+    (n, i) for n in MODELS for i, _ in enumerate((_RAW[n]["published"] or {}).get("files", []))
+]
 
 torch = pytest.importorskip("torch")
 feat_fs = pytest.importorskip("faceshot_features.full_size")
@@ -74,28 +78,42 @@ def _state(model: Any) -> dict[str, torch.Tensor]:
 
 
 def _file_size(state: dict[str, torch.Tensor], file: dict[str, Any]) -> int:
-    tensors = [(k, tuple(v.shape), file["dtype"] if v.is_floating_point() else _SAFETENSORS_DTYPE[v.dtype])
-               for k, v in state.items()]
+    tensors = [
+        (k, tuple(v.shape), file["dtype"] if v.is_floating_point() else _SAFETENSORS_DTYPE[v.dtype])
+        for k, v in state.items()
+    ]
     tensors += [(t["name"], tuple(t["shape"]), t["dtype"]) for t in file.get("extra_tensors", [])]
     header = file["header"]
-    return feat_fs.safetensors_file_size(tensors, metadata=header["metadata"], align=header["align"])
+    return feat_fs.safetensors_file_size(
+        tensors, metadata=header["metadata"], align=header["align"]
+    )
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_model_builds_from_its_published_config_with_the_published_parameter_count(name: str) -> None:
+def test_model_builds_from_its_published_config_with_the_published_parameter_count(
+    name: str,
+) -> None:
     spec = _spec(name)
     model = _build(name)
     count = feat_fs.parameter_count(model)
     assert count > 0
     assert all(t.device.type == "meta" for t in _state(model).values())
     published = spec["published"]["parameters"]
-    if published is not None:  # None only for the text encoders: no figure found (see parameters_source)
+    if (
+        published is not None
+    ):  # None only for the text encoders: no figure found (see parameters_source)
         assert count == published
     else:
-        assert name.endswith("_text_encoder") and spec["published"]["parameters_source"].startswith("Not checked")
+        assert name.endswith("_text_encoder") and spec["published"]["parameters_source"].startswith(
+            "Not checked"
+        )
 
 
-@pytest.mark.parametrize(("name", "index"), FILES, ids=[f"{n}:{_RAW[n]['published']['files'][i]['path']}" for n, i in FILES])
+@pytest.mark.parametrize(
+    ("name", "index"),
+    FILES,
+    ids=[f"{n}:{_RAW[n]['published']['files'][i]['path']}" for n, i in FILES],
+)
 def test_released_safetensors_file_size_is_reproduced_to_the_byte(name: str, index: int) -> None:
     file = _spec(name)["published"]["files"][index]
     assert _file_size(_state(_build(name)), file) == file["bytes"]
@@ -118,7 +136,9 @@ def test_file_size_check_catches_a_wrong_layout() -> None:
     import diffusers
 
     with torch.device("meta"):
-        wrong = diffusers.UNet2DConditionModel.from_config(dict(spec["config"], use_linear_projection=False))
+        wrong = diffusers.UNet2DConditionModel.from_config(
+            dict(spec["config"], use_linear_projection=False)
+        )
     assert feat_fs.parameter_count(wrong) == spec["published"]["parameters"]
     assert _file_size(_state(wrong), file) != file["bytes"]
     state = _state(_build("sd21_unet"))
@@ -146,15 +166,25 @@ def test_mofa_modules_match_the_upstream_key_and_shape_digest(name: str) -> None
 
 def test_controlnet_encoder_is_the_svd_xt_unet_encoder() -> None:
     shared = ("conv_in.", "time_embedding.", "add_embedding.", "down_blocks.", "mid_block.")
-    net = {k: tuple(v.shape) for k, v in mofa_fs.build("ldmk_controlnet").state_dict().items() if k.startswith(shared)}
-    unet = {k: tuple(v.shape) for k, v in mofa_fs.build("svd_xt_1_1_unet").state_dict().items() if k.startswith(shared)}
+    net = {
+        k: tuple(v.shape)
+        for k, v in mofa_fs.build("ldmk_controlnet").state_dict().items()
+        if k.startswith(shared)
+    }
+    unet = {
+        k: tuple(v.shape)
+        for k, v in mofa_fs.build("svd_xt_1_1_unet").state_dict().items()
+        if k.startswith(shared)
+    }
     assert net == unet
     assert sum(int(np.prod(s)) for s in net.values()) == 669_455_377
 
 
 def test_cmp_trunk_is_a_resnet50() -> None:
     model = mofa_fs.build("cmp")
-    trunk = sum(p.numel() for n, p in model.image_encoder.named_parameters() if not n.startswith("conv5."))
+    trunk = sum(
+        p.numel() for n, p in model.image_encoder.named_parameters() if not n.startswith("conv5.")
+    )
     assert trunk == mofa_fs.spec("cmp")["published"]["trunk_parameters"]
 
 
@@ -164,10 +194,16 @@ def test_ip_adapter_loads_into_the_full_size_sd15_unet() -> None:
     state = feat_fs.build("ip_adapter_sd15")
     with torch.device("meta"):
         unet._load_ip_adapter_weights([state], low_cpu_mem_usage=False)
-    assert feat_fs.parameter_count(unet) - before == feat_fs.spec("ip_adapter_sd15")["published"]["parameters"]
+    assert (
+        feat_fs.parameter_count(unet) - before
+        == feat_fs.spec("ip_adapter_sd15")["published"]["parameters"]
+    )
     proj = unet.encoder_hid_proj.image_projection_layers[0]
     enc = feat_fs.spec("ip_adapter_image_encoder")["config"]
-    assert tuple(proj.image_embeds.weight.shape) == (4 * unet.config.cross_attention_dim, enc["projection_dim"])
+    assert tuple(proj.image_embeds.weight.shape) == (
+        4 * unet.config.cross_attention_dim,
+        enc["projection_dim"],
+    )
 
 
 @pytest.mark.parametrize("recipe", ["sd15-ip", "sd21"])
@@ -179,8 +215,14 @@ def test_full_size_extraction_gives_1280_channels_at_one_sixteenth(recipe: str) 
         comps = feat_fs.components(recipe, tok)
         config = dataclasses.replace(PRESETS[recipe], num_inference_steps=2)
         with torch.device("meta"):
-            ex = DiffusionExtractor(comps, backbone=recipe, config=config, device="meta", dtype=torch.float16,
-                                    progress=False)
+            ex = DiffusionExtractor(
+                comps,
+                backbone=recipe,
+                config=config,
+                device="meta",
+                dtype=torch.float16,
+                progress=False,
+            )
             image = np.zeros((512, 512, 3), np.uint8)
             out = ex._run([image], [image])
     assert ex.has_ip_adapter == (recipe == "sd15-ip")
@@ -195,9 +237,18 @@ def test_full_size_mofa_window_shapes() -> None:
     f, h, w = 4, 512, 512
     half = torch.float16
     with torch.device("meta"):
-        conds = c.controlnet.encode_conditions(torch.empty(1, 3, h, w, dtype=half), torch.empty(1, f - 1, 2, h, w),
-                                               torch.empty(1, f, 3, h, w), frame_chunk=2)
-        assert [tuple(x.shape[2:]) for x in conds.features] == [(320, 64, 64), (320, 32, 32), (640, 16, 16), (1280, 8, 8)]
+        conds = c.controlnet.encode_conditions(
+            torch.empty(1, 3, h, w, dtype=half),
+            torch.empty(1, f - 1, 2, h, w),
+            torch.empty(1, f, 3, h, w),
+            frame_chunk=2,
+        )
+        assert [tuple(x.shape[2:]) for x in conds.features] == [
+            (320, 64, 64),
+            (320, 32, 32),
+            (640, 16, 16),
+            (1280, 8, 8),
+        ]
         sample = torch.empty(2, f, 8, h // 8, w // 8, dtype=half)
         clip = c.image_encoder(torch.empty(1, 3, 224, 224, dtype=half)).image_embeds
         ehs = clip[:, None].expand(2, 1, -1)
@@ -218,8 +269,14 @@ def test_scheduler_configs_load() -> None:
     from diffusers import DDIMInverseScheduler, EulerDiscreteScheduler
 
     for name in ("sd15_scheduler", "sd21_scheduler"):
-        cfg = {k: v for k, v in feat_fs.spec(name)["config"].items() if k in DDIMInverseScheduler.__init__.__code__.co_varnames}
+        cfg = {
+            k: v
+            for k, v in feat_fs.spec(name)["config"].items()
+            if k in DDIMInverseScheduler.__init__.__code__.co_varnames
+        }
         DDIMInverseScheduler.from_config(cfg)
     assert feat_fs.spec("sd21_scheduler")["config"]["prediction_type"] == "v_prediction"
     sched = mofa_fs.build("svd_xt_1_1_scheduler")
-    assert isinstance(sched, EulerDiscreteScheduler) and sched.config.prediction_type == "v_prediction"
+    assert (
+        isinstance(sched, EulerDiscreteScheduler) and sched.config.prediction_type == "v_prediction"
+    )

@@ -14,24 +14,36 @@ from faceshot._io import check_not_blank
 
 
 def _exif_jpeg(path: Path, upright: np.ndarray, orientation: int = 6) -> None:
-    stored = {6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270, 3: Image.Transpose.ROTATE_180}[orientation]
+    stored = {
+        6: Image.Transpose.ROTATE_90,
+        8: Image.Transpose.ROTATE_270,
+        3: Image.Transpose.ROTATE_180,
+    }[orientation]
     exif = Image.Exif()
     exif[0x0112] = orientation
     Image.fromarray(upright).transpose(stored).save(path, exif=exif.tobytes(), quality=95)
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
-def test_exif_rotated_character_loads_upright(tmp_path: Path, demo_character: Path, orientation: int) -> None:
+def test_exif_rotated_character_loads_upright(
+    tmp_path: Path, demo_character: Path, orientation: int
+) -> None:
     rgba = np.asarray(Image.open(demo_character).convert("RGBA"), dtype=np.float64)
-    upright = np.round(rgba[..., :3] * rgba[..., 3:] / 255 + 255 * (1 - rgba[..., 3:] / 255)).astype(np.uint8)
-    wide = np.concatenate([upright, np.full((160, 40, 3), 255, np.uint8)], axis=1)  # 200 x 160: not square
+    upright = np.round(
+        rgba[..., :3] * rgba[..., 3:] / 255 + 255 * (1 - rgba[..., 3:] / 255)
+    ).astype(np.uint8)
+    wide = np.concatenate(
+        [upright, np.full((160, 40, 3), 255, np.uint8)], axis=1
+    )  # 200 x 160: not square
     _exif_jpeg(tmp_path / "photo.jpg", wide, orientation)
     c = load_character(tmp_path / "photo.jpg")
     assert c.original_size == (160, 200) and c.image.shape[:2] == (160, 200)
     assert float(np.abs(c.image[:, :160].astype(float) - upright).mean()) < 6.0
 
 
-def test_exif_landmarks_are_in_the_upright_image(tmp_path: Path, demo_character: Path, demo_landmarks: Path) -> None:
+def test_exif_landmarks_are_in_the_upright_image(
+    tmp_path: Path, demo_character: Path, demo_landmarks: Path
+) -> None:
     """User landmarks of an EXIF-rotated photo (in its upright pixels, as any viewer shows
     it) are accepted against the upright size."""
     from faceshot._api import _user_landmarks
@@ -50,13 +62,18 @@ def test_exif_landmarks_are_in_the_upright_image(tmp_path: Path, demo_character:
         lambda: np.zeros((160, 160, 3), np.uint8),
         lambda: np.full((64, 300, 3), 255, np.uint8),
         lambda: np.zeros((100, 100, 4), np.uint8),  # fully transparent
-        lambda: np.clip(128 + np.random.default_rng(0).normal(0, 3, (200, 200, 3)), 0, 255).astype(np.uint8),  # sensor noise
+        lambda: np.clip(128 + np.random.default_rng(0).normal(0, 3, (200, 200, 3)), 0, 255).astype(
+            np.uint8
+        ),  # sensor noise
     ],
     ids=["black", "white", "transparent", "noise"],
 )
 def test_blank_characters_are_refused(make) -> None:  # type: ignore[no-untyped-def]
     fs = FaceShot(progress=False)
-    with pytest.raises(CharacterImageError, match=r"`image` is blank: all its pixels lie within 12 grey levels of one colour"):
+    with pytest.raises(
+        CharacterImageError,
+        match=r"`image` is blank: all its pixels lie within 12 grey levels of one colour",
+    ):
         fs.match(make())
 
 

@@ -42,7 +42,9 @@ def test_keypoints5_are_plausible(style: str) -> None:
         assert mr[0] < ml[0], name
         assert 0.5 * (mr[1] + ml[1]) > 0.5 * (re_[1] + le_[1]), name  # mouth below the eyes
         if p["nose"] is not None:
-            assert min(re_[1], le_[1]) - 0.2 * iod < p["nose"][1] < max(mr[1], ml[1]) + 0.2 * iod, name
+            assert min(re_[1], le_[1]) - 0.2 * iod < p["nose"][1] < max(mr[1], ml[1]) + 0.2 * iod, (
+                name
+            )
     for name, f in faces.items():
         if "exclude" in f:
             assert f["exclude"].strip(), name
@@ -53,5 +55,9 @@ def test_every_style_has_animals() -> None:
     for style in STYLES:
         path = ROOT / "gallery_src" / style / "keypoints5.json"
         if path.is_file():
-            total += sum(1 for f in json.loads(path.read_text())["faces"].values() if f.get("animal") and "exclude" not in f)
+            total += sum(
+                1
+                for f in json.loads(path.read_text())["faces"].values()
+                if f.get("animal") and "exclude" not in f
+            )
     assert total >= 20

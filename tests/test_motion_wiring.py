@@ -47,10 +47,16 @@ def test_give_room_pads_only_crowded_sides(demo_character: Path, demo_landmarks:
 def test_give_room_rgb_extends_a_plain_border_with_its_colour() -> None:
     img = np.full((100, 120, 3), (30, 120, 200), np.uint8)
     img[20:80, 10:110] = (250, 200, 40)
-    pts = np.stack(np.meshgrid(np.linspace(5, 115, 17), np.linspace(10, 95, 4)), -1).reshape(-1, 2)[:68]
+    pts = np.stack(np.meshgrid(np.linspace(5, 115, 17), np.linspace(10, 95, 4)), -1).reshape(-1, 2)[
+        :68
+    ]
     canvas, (dx, dy) = give_room(Character(img, None, (100, 120), 1.0), pts, 0.25)
     assert dx > 0 and dy > 0
-    assert tuple(canvas.image[0, 0]) == (30, 120, 200) and tuple(canvas.image[-1, -1]) == (30, 120, 200)
+    assert tuple(canvas.image[0, 0]) == (30, 120, 200) and tuple(canvas.image[-1, -1]) == (
+        30,
+        120,
+        200,
+    )
     with pytest.raises(ValueError, match="room"):
         give_room(Character(img, None, (100, 120), 1.0), pts, -1.0)
 
@@ -63,12 +69,16 @@ class _Drive:
     cuts: tuple[int, ...]
 
 
-def test_retarget_accepts_arrays_landmarks_and_drive_results(fs: FaceShot, demo_landmarks: Path) -> None:
+def test_retarget_accepts_arrays_landmarks_and_drive_results(
+    fs: FaceShot, demo_landmarks: Path
+) -> None:
     from faceshot_retarget import Landmarks, template_face
 
     target = _target(demo_landmarks)
     k = np.arange(40)
-    drv = template_face(60.0, (90.0, 70.0))[None] + np.stack([2 * np.sin(0.2 * k), 0 * k], 1)[:, None]
+    drv = (
+        template_face(60.0, (90.0, 70.0))[None] + np.stack([2 * np.sin(0.2 * k), 0 * k], 1)[:, None]
+    )
     drv[20:] = (drv[20:] - 70.0) * 1.8 + 70.0  # a cut to a close-up at frame 20
     a = fs.retarget(drv, target)
     b = fs.retarget(Landmarks(drv), target)
@@ -83,17 +93,23 @@ def test_retarget_accepts_arrays_landmarks_and_drive_results(fs: FaceShot, demo_
     assert d.min() >= min(target.min(), 0.0) - 1e-9 and d.max() <= max(target.max(), 159.0) + 1e-9
 
 
-def test_retarget_takes_driving_then_character_and_refuses_the_old_order(fs: FaceShot, demo_landmarks: Path) -> None:
+def test_retarget_takes_driving_then_character_and_refuses_the_old_order(
+    fs: FaceShot, demo_landmarks: Path
+) -> None:
     from faceshot_retarget import Landmarks, template_face
 
     target = _target(demo_landmarks)
     drv = np.repeat(template_face(60.0, (90.0, 70.0))[None], 5, axis=0)
     by_keyword = fs.retarget(character=target, driving=drv)
     np.testing.assert_array_equal(by_keyword, fs.retarget(drv, target))
-    with pytest.raises(TypeError, match=r"takes \(driving, character\).*5-frame sequence as `character`"):
+    with pytest.raises(
+        TypeError, match=r"takes \(driving, character\).*5-frame sequence as `character`"
+    ):
         fs.retarget(target, drv)
     with pytest.raises(TypeError, match="swap them"):
-        fs.retarget(Landmarks(target), _Drive(Landmarks(drv), ()))  # a detection result as `character`
+        fs.retarget(
+            Landmarks(target), _Drive(Landmarks(drv), ())
+        )  # a detection result as `character`
 
 
 def test_one_smoothing_default_for_the_api_and_the_cli(fs: FaceShot, demo_landmarks: Path) -> None:
@@ -101,11 +117,15 @@ def test_one_smoothing_default_for_the_api_and_the_cli(fs: FaceShot, demo_landma
 
     from faceshot.cli import build_parser
 
-    args = build_parser().parse_args(["retarget", "--driving", "d.npy", "--target", "t.pts", "-o", "o.npy"])
+    args = build_parser().parse_args(
+        ["retarget", "--driving", "d.npy", "--target", "t.pts", "-o", "o.npy"]
+    )
     assert (args.min_cutoff, args.beta) == (RETARGET_SMOOTHING.min_cutoff, RETARGET_SMOOTHING.beta)
     target = _target(demo_landmarks)
     k = np.arange(30)
-    drv = template_face(60.0, (90.0, 70.0))[None] + np.stack([3 * np.sin(0.7 * k), 0 * k], 1)[:, None]
+    drv = (
+        template_face(60.0, (90.0, 70.0))[None] + np.stack([3 * np.sin(0.7 * k), 0 * k], 1)[:, None]
+    )
     assert fs.smooth
     expected = retarget(drv, target, config=RetargetConfig(smoothing=RETARGET_SMOOTHING, fps=25.0))
     np.testing.assert_allclose(fs.retarget(drv, target), expected, atol=1e-9)
@@ -127,16 +147,24 @@ def test_animate_gives_room_and_keeps_video_and_landmarks_in_one_frame(
     from faceshot_retarget import load_landmarks
 
     out = tmp_path / "o.mp4"
-    res = FaceShot(progress=False, motion="lips").animate(demo_character, demo_driving, out, landmarks=demo_landmarks)
+    res = FaceShot(progress=False, motion="lips").animate(
+        demo_character, demo_driving, out, landmarks=demo_landmarks
+    )
     info = probe_video(out)
     h, w = res.canvas_size
     assert info.size == (h, w) and (h, w) != (160, 160)
     dx, dy = res.offset
     np.testing.assert_allclose(res.character, _target(demo_landmarks) + np.array([dx, dy]))
     np.testing.assert_allclose(res.landmarks[0], res.character, atol=1e-9)
-    assert res.landmarks.min() >= 0 and res.landmarks[..., 0].max() <= w - 1 and res.landmarks[..., 1].max() <= h - 1
+    assert (
+        res.landmarks.min() >= 0
+        and res.landmarks[..., 0].max() <= w - 1
+        and res.landmarks[..., 1].max() <= h - 1
+    )
     # the landmarks written back are in the character file's pixels
-    np.testing.assert_allclose(res.character_landmarks().points[0], load_landmarks(demo_landmarks).points[0], atol=1e-9)
+    np.testing.assert_allclose(
+        res.character_landmarks().points[0], load_landmarks(demo_landmarks).points[0], atol=1e-9
+    )
     # "lips": the head does not turn
     ang = np.arctan2(*(res.landmarks[:, 16] - res.landmarks[:, 0]).T[::-1])
     assert np.ptp(ang) < 1e-9
@@ -146,14 +174,29 @@ def test_cli_motion_flags(tmp_path: Path, demo_landmarks: Path) -> None:
     from faceshot_retarget import read_npy, template_face, write_npy
 
     k = np.arange(30)
-    drv = template_face(60.0, (90.0, 70.0))[None] + np.stack([3 * np.sin(0.3 * k), 0 * k], 1)[:, None]
+    drv = (
+        template_face(60.0, (90.0, 70.0))[None] + np.stack([3 * np.sin(0.3 * k), 0 * k], 1)[:, None]
+    )
     write_npy(tmp_path / "d.npy", drv)
     out = tmp_path / "o.npy"
-    args = ["retarget", "--driving", str(tmp_path / "d.npy"), "--target", str(demo_landmarks), "-o", str(out), "--overwrite"]  # rewritten per flag set
+    args = [
+        "retarget",
+        "--driving",
+        str(tmp_path / "d.npy"),
+        "--target",
+        str(demo_landmarks),
+        "-o",
+        str(out),
+        "--overwrite",
+    ]  # rewritten per flag set
     assert main([*args, "--motion", "pose", "--cuts", "10,20", "--canvas-size", "160x160"]) == 0
     got = read_npy(out).points
     rest = got[0]
-    assert got.shape == (30, 68, 2) and got.min() >= min(rest.min(), 0.0) - 1e-9 and got.max() <= max(rest.max(), 159.0) + 1e-9
+    assert (
+        got.shape == (30, 68, 2)
+        and got.min() >= min(rest.min(), 0.0) - 1e-9
+        and got.max() <= max(rest.max(), 159.0) + 1e-9
+    )
     assert main([*args, "--mode", "paper"]) == 0
     assert main([*args, "--cuts", "x"]) == 1
     assert main([*args, "--canvas-size", "big"]) == 1

@@ -24,7 +24,9 @@ def emoji_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarr
     return path, truth
 
 
-def test_matcher_recovers_mouth_and_blinks_better_than_tracking_alone(emoji_clip: tuple[Path, np.ndarray]) -> None:
+def test_matcher_recovers_mouth_and_blinks_better_than_tracking_alone(
+    emoji_clip: tuple[Path, np.ndarray],
+) -> None:
     from faceshot_landmarks import track_figures
 
     from faceshot import FaceShot
@@ -54,10 +56,24 @@ def test_no_face_video_is_one_line_naming_the_frames_and_writes_nothing(
     driving = write_video(tmp_path / "noface.mp4", iter(frames), 25, progress=False)
     out = tmp_path / "out"
     out.mkdir()
-    status = main(["animate", str(demo_character), str(driving), "-o", str(out / "out.mp4"), "--detector", "matcher",
-                   "--landmarks", str(demo_landmarks), "--no-progress"])
+    status = main(
+        [
+            "animate",
+            str(demo_character),
+            str(driving),
+            "-o",
+            str(out / "out.mp4"),
+            "--detector",
+            "matcher",
+            "--landmarks",
+            str(demo_landmarks),
+            "--no-progress",
+        ]
+    )
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert status != 0
     assert len(err) == 1 and "Traceback" not in err[0]
-    assert "noface.mp4" in err[0] and "no face matched" in err[0] and "frames 0-11 searched" in err[0]
+    assert (
+        "noface.mp4" in err[0] and "no face matched" in err[0] and "frames 0-11 searched" in err[0]
+    )
     assert list(out.iterdir()) == []

@@ -24,7 +24,14 @@ LATENCY = 2.0
 
 def _start(argv: list[str], cwd: Path) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "faceshot", *argv], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "faceshot", *argv],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
@@ -55,11 +62,27 @@ def long_sequence(tmp_path_factory: pytest.TempPathFactory, demo_landmarks: Path
     return path
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "SIGINT"])
-def test_signal_mid_render_cleans_up(sig: signal.Signals, tmp_path: Path, demo_character: Path, long_sequence: Path) -> None:
+@pytest.mark.parametrize(
+    "sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "SIGINT"]
+)
+def test_signal_mid_render_cleans_up(
+    sig: signal.Signals, tmp_path: Path, demo_character: Path, long_sequence: Path
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    proc = _start(["render", str(demo_character), str(long_sequence), "-o", str(out / "o.mp4"), "--size", "256x256", "--no-progress"], tmp_path)
+    proc = _start(
+        [
+            "render",
+            str(demo_character),
+            str(long_sequence),
+            "-o",
+            str(out / "o.mp4"),
+            "--size",
+            "256x256",
+            "--no-progress",
+        ],
+        tmp_path,
+    )
     try:
         _wait_for(lambda: any(".tmp" in n for n in os.listdir(out)) or proc.poll() is not None)
         assert proc.poll() is None, proc.communicate()[1]
@@ -79,13 +102,20 @@ def test_signal_mid_render_cleans_up(sig: signal.Signals, tmp_path: Path, demo_c
     assert "Traceback" not in err
 
 
-def test_sigterm_stops_svg_rendering_in_its_child_process(tmp_path: Path, demo_driving: Path) -> None:
+def test_sigterm_stops_svg_rendering_in_its_child_process(
+    tmp_path: Path, demo_driving: Path
+) -> None:
     svg = tmp_path / "slow.svg"  # many seconds of parsing and drawing in the renderer process
     steps = " ".join(f"l{(i % 7) - 3} {(i % 5) - 2}" for i in range(600_000))
-    svg.write_text(f"<svg xmlns='http://www.w3.org/2000/svg' width='512' height='512'><path d='M256 256 {steps}' stroke='black'/></svg>")
+    svg.write_text(
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='512' height='512'><path d='M256 256 {steps}' stroke='black'/></svg>"
+    )
     out = tmp_path / "out"
     out.mkdir()
-    proc = _start(["animate", str(svg), str(demo_driving), "-o", str(out / "o.mp4"), "--no-progress"], tmp_path)
+    proc = _start(
+        ["animate", str(svg), str(demo_driving), "-o", str(out / "o.mp4"), "--no-progress"],
+        tmp_path,
+    )
     try:
         _wait_for(lambda: bool(_children(proc.pid)) or proc.poll() is not None)
         assert proc.poll() is None, proc.communicate()[1]
@@ -102,6 +132,9 @@ def test_sigterm_stops_svg_rendering_in_its_child_process(tmp_path: Path, demo_d
     assert latency < LATENCY, f"exited {latency:.2f} s after SIGTERM"
     time.sleep(0.2)
     for child in children:
-        assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text(), "the SVG renderer survived"
+        assert (
+            not Path(f"/proc/{child}").exists()
+            or "zombie" in Path(f"/proc/{child}/status").read_text()
+        ), "the SVG renderer survived"
     assert os.listdir(out) == []
     assert err.strip().splitlines()[-1] == "faceshot animate: interrupted (SIGTERM)"

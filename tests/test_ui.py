@@ -16,8 +16,13 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -58,7 +63,9 @@ def browser():  # type: ignore[no-untyped-def]
             b.close()
 
 
-def test_upload_correct_render_download(app_url: str, browser, demo_character: Path, demo_driving: Path) -> None:  # type: ignore[no-untyped-def]
+def test_upload_correct_render_download(
+    app_url: str, browser, demo_character: Path, demo_driving: Path
+) -> None:  # type: ignore[no-untyped-def]
     import av
 
     page = browser.new_page()
@@ -76,7 +83,9 @@ def test_upload_correct_render_download(app_url: str, browser, demo_character: P
     assert box is not None
     page.locator("#index input").fill("30")
     page.locator("#index input").press("Enter")
-    page.wait_for_function("document.querySelector('#status textarea').value.includes('point 30 picked')")
+    page.wait_for_function(
+        "document.querySelector('#status textarea').value.includes('point 30 picked')"
+    )
     moved = "document.querySelector('#status textarea').value.includes('point 30 moved')"
     for _ in range(6):  # the picked image is re-drawn asynchronously: retry until a click lands
         page.wait_for_timeout(1000)

@@ -34,20 +34,34 @@ class Server:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
 
-    def request(self, path: str, headers: dict[str, str] | None = None, data: bytes | None = None, method: str | None = None) -> tuple[int, bytes]:
-        req = urllib.request.Request(self.base + path, data=data, headers=headers or {}, method=method)
+    def request(
+        self,
+        path: str,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        method: str | None = None,
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(
+            self.base + path, data=data, headers=headers or {}, method=method
+        )
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
                 return int(resp.status), resp.read()
         except urllib.error.HTTPError as exc:
             return int(exc.code), exc.read()
 
-    def upload(self, name: str, content: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def upload(
+        self, name: str, content: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         boundary = "----faceshot-test"
         body = (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         h = {"Content-Type": f"multipart/form-data; boundary={boundary}", **(headers or {})}
         return self.request("/gradio_api/upload", h, body, "POST")
 
@@ -102,10 +116,22 @@ def test_upload_size_limit(server: Server) -> None:
 
 
 def _run(server: Server, fn_index: int, data: list[Any], session: str) -> dict[str, Any]:
-    body = json.dumps({"data": data, "event_data": None, "fn_index": fn_index, "trigger_id": None, "session_hash": session}).encode()
-    status, out = server.request("/gradio_api/queue/join", {"Content-Type": "application/json"}, body, "POST")
+    body = json.dumps(
+        {
+            "data": data,
+            "event_data": None,
+            "fn_index": fn_index,
+            "trigger_id": None,
+            "session_hash": session,
+        }
+    ).encode()
+    status, out = server.request(
+        "/gradio_api/queue/join", {"Content-Type": "application/json"}, body, "POST"
+    )
     assert status == 200, out
-    with urllib.request.urlopen(f"{server.base}/gradio_api/queue/data?session_hash={session}", timeout=120) as stream:
+    with urllib.request.urlopen(
+        f"{server.base}/gradio_api/queue/data?session_hash={session}", timeout=120
+    ) as stream:
         for raw in stream:
             line = raw.decode().strip()
             if line.startswith("data:") and "process_completed" in line:
@@ -118,7 +144,10 @@ def _file(path: str, name: str) -> dict[str, Any]:
 
 
 def test_user_error_is_one_log_line_and_the_session_is_cleaned_up(
-    server: Server, demo_character: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    server: Server,
+    demo_character: Path,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = json.loads(server.request("/config")[1])
     render = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "render")
@@ -129,7 +158,9 @@ def test_user_error_is_one_log_line_and_the_session_is_cleaned_up(
     assert status == 200, body
     video = json.loads(body)[0]
     capfd.readouterr()
-    result = _run(server, render, [_file(character, "c.png"), _file(video, "v.mp4"), None], "session-a")
+    result = _run(
+        server, render, [_file(character, "c.png"), _file(video, "v.mp4"), None], "session-a"
+    )
     assert result["success"] is False
     assert "cannot read video" in result["output"]["error"]
     time.sleep(0.5)
@@ -147,7 +178,9 @@ def test_user_error_is_one_log_line_and_the_session_is_cleaned_up(
     assert beat.readline().startswith(b"data:")
     beat.close()
     t0 = time.monotonic()
-    while (Path(character).exists() or Path(video).exists() or any(p.exists() for p in sessions)) and time.monotonic() - t0 < 20:
+    while (
+        Path(character).exists() or Path(video).exists() or any(p.exists() for p in sessions)
+    ) and time.monotonic() - t0 < 20:
         time.sleep(0.1)
     assert not Path(character).exists() and not Path(video).exists()
     assert not any(p.exists() for p in sessions)

@@ -13,7 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECTS = {
     "faceshot": ROOT / "pyproject.toml",
-    **{f"faceshot-{m}": ROOT / "packages" / f"faceshot-{m}" / "pyproject.toml" for m in ("retarget", "landmarks", "features", "animate")},
+    **{
+        f"faceshot-{m}": ROOT / "packages" / f"faceshot-{m}" / "pyproject.toml"
+        for m in ("retarget", "landmarks", "features", "animate")
+    },
 }
 
 

@@ -116,7 +116,9 @@ class AnimateResult:
         (what ``--landmarks`` reads back)."""
         from faceshot_retarget import Landmarks
 
-        pts = np.asarray(self.character, dtype=np.float64) - np.asarray(self.offset, dtype=np.float64)
+        pts = np.asarray(self.character, dtype=np.float64) - np.asarray(
+            self.offset, dtype=np.float64
+        )
         pts = (pts + 0.5) / self.scale - 0.5
         return Landmarks(pts, self.original_size)
 
@@ -202,7 +204,9 @@ class FaceShot:
         if motion not in MOTIONS:
             raise ValueError(f"`motion` must be one of {list(MOTIONS)}; got {motion!r}")
         if retarget_mode not in ("constrained", "paper"):
-            raise ValueError(f"`retarget_mode` must be 'constrained' or 'paper'; got {retarget_mode!r}")
+            raise ValueError(
+                f"`retarget_mode` must be 'constrained' or 'paper'; got {retarget_mode!r}"
+            )
         if not (np.isfinite(room) and room >= 0):
             raise ValueError(f"`room` must be a non-negative number of face widths; got {room!r}")
         if max_lost_frames < 0:
@@ -215,7 +219,9 @@ class FaceShot:
         self._backbone = backbone
         self._gallery_arg = gallery
         self._animator_arg = animator
-        self.mofa_weights = mofa_weights if mofa_weights is not None else os.environ.get("FACESHOT_MOFA_WEIGHTS")
+        self.mofa_weights = (
+            mofa_weights if mofa_weights is not None else os.environ.get("FACESHOT_MOFA_WEIGHTS")
+        )
         self.backbone_weights = backbone_weights
         self.detector = detector
         self.translation_scale = translation_scale
@@ -230,7 +236,9 @@ class FaceShot:
         self.progress = bool(progress)
         self.device = device
         self._extractor: Extractor | None = None if isinstance(backbone, str) else backbone
-        self._gallery: Gallery | None = None if gallery is None or isinstance(gallery, (str, os.PathLike)) else gallery
+        self._gallery: Gallery | None = (
+            None if gallery is None or isinstance(gallery, (str, os.PathLike)) else gallery
+        )
         self._landmarker: Any = None
 
     # ------------------------------------------------------------------ components
@@ -331,14 +339,18 @@ class FaceShot:
         dtype = torch.float16 if device.startswith("cuda") else torch.float32  # fp16 on GPUs only
         weights = self.mofa_weights
         assert weights is not None  # check_animator() refused a missing one
-        return MofaAnimator.from_pretrained(weights, device=device, dtype=dtype, progress=self.progress)
+        return MofaAnimator.from_pretrained(
+            weights, device=device, dtype=dtype, progress=self.progress
+        )
 
     # ------------------------------------------------------------------ stages
 
     @staticmethod
     def _check_face_possible(character: Character) -> None:
         """Refuse a blank or near-uniform character before any model runs."""
-        name = f"character image {str(character.path)!r}" if character.path is not None else "`image`"
+        name = (
+            f"character image {str(character.path)!r}" if character.path is not None else "`image`"
+        )
         check_not_blank(character.image, name)
 
     def load(self, image: str | os.PathLike[str] | NDArray[np.generic] | Character) -> Character:
@@ -353,7 +365,9 @@ class FaceShot:
             except FaceshotAnimateError as exc:
                 raise CharacterImageError(str(exc)) from None
             if min(arr.shape[:2]) < 32:
-                raise CharacterImageError(f"`image` is {arr.shape[1]}x{arr.shape[0]} pixels; need at least 32x32")
+                raise CharacterImageError(
+                    f"`image` is {arr.shape[1]}x{arr.shape[0]} pixels; need at least 32x32"
+                )
             return Character(arr, None, arr.shape[:2], 1.0)
         return load_character(image, max_side=self.max_side)
 
@@ -395,8 +409,13 @@ class FaceShot:
                 self._landmarker = DlibLandmarker()
             landmarker = self._landmarker
         return locate_and_match(
-            character.image, _LazyExtractor(self), self.gallery, face=face,
-            config=LocateConfig(human=human), landmarker=landmarker, name=name,
+            character.image,
+            _LazyExtractor(self),
+            self.gallery,
+            face=face,
+            config=LocateConfig(human=human),
+            landmarker=landmarker,
+            name=name,
         )
 
     def drive(self, video: str | os.PathLike[str], *, face: int | None = None) -> DrivingLandmarks:
@@ -436,22 +455,38 @@ class FaceShot:
                 config = DetectConfig(max_gap=self.max_lost_frames)
                 return detect_driving(video, face=chosen, config=config, progress=self.progress)
             if chosen not in (None, 0):
-                raise ValueError(f"`face` {chosen} needs detector 'dlib'; the matcher follows the one face it matches on frame 0")
+                raise ValueError(
+                    f"`face` {chosen} needs detector 'dlib'; the matcher follows the one face it matches on frame 0"
+                )
             # per-frame crops: the embedded backbone (a diffusion inversion per frame is too slow)
             from faceshot_features import load_extractor
 
-            frames = None if self._backbone == "embedded" else load_extractor("embedded", device=self._device())
-            lm = match_video(video, self.extractor, self.gallery, progress=self.progress, frame_extractor=frames)
+            frames = (
+                None
+                if self._backbone == "embedded"
+                else load_extractor("embedded", device=self._device())
+            )
+            lm = match_video(
+                video, self.extractor, self.gallery, progress=self.progress, frame_extractor=frames
+            )
         except NoFaceError as exc:
             raise DrivingVideoError(" ".join(str(exc).split())) from None
         pts = np.asarray(lm.points)
         lo, hi = pts.min(axis=1), pts.max(axis=1)
         cx, cy = ((lo + hi) / 2).mean(axis=0)
         track = FaceTrack(
-            index=0, first=0, last=lm.num_frames - 1, frames=lm.num_frames, detections=1,
-            size=float(np.mean((hi - lo).max(axis=1))), centre=(float(cx), float(cy)), shots=1,
+            index=0,
+            first=0,
+            last=lm.num_frames - 1,
+            frames=lm.num_frames,
+            detections=1,
+            size=float(np.mean((hi - lo).max(axis=1))),
+            centre=(float(cx), float(cy)),
+            shots=1,
         )
-        return DrivingLandmarks(landmarks=lm, cuts=(), faces=(track,), person=0, fps=float(probe_video(video).fps))
+        return DrivingLandmarks(
+            landmarks=lm, cuts=(), faces=(track,), person=0, fps=float(probe_video(video).fps)
+        )
 
     def retarget(
         self,
@@ -505,7 +540,9 @@ class FaceShot:
             smoothing=RETARGET_SMOOTHING if self.smooth else None,
             fps=float(fps),
         )
-        return retarget(driving, pts, reference=reference, cuts=cuts, canvas_size=canvas_size, config=config)
+        return retarget(
+            driving, pts, reference=reference, cuts=cuts, canvas_size=canvas_size, config=config
+        )
 
     def render(
         self,
@@ -549,8 +586,10 @@ class FaceShot:
                 from faceshot.errors import OutputPathError
 
                 raise OutputPathError(f"`preview` {str(preview)!r} is the same path as `out`")
-        rate: float | Fraction = fps if fps is not None else (
-            probe_video(driving_video).fps if driving_video is not None else 25.0
+        rate: float | Fraction = (
+            fps
+            if fps is not None
+            else (probe_video(driving_video).fps if driving_video is not None else 25.0)
         )
         character = self.load(image)
         pts = np.asarray(landmarks, dtype=np.float64)
@@ -558,16 +597,22 @@ class FaceShot:
             pts = pts[None]
         frames = self.make_animator().animate(character.image, pts, fps=float(rate))
         with ExitStack() as stack:
-            writer = stack.enter_context(VideoWriter(out, rate, audio_from=audio_from, crf=crf, reproducible=reproducible))
+            writer = stack.enter_context(
+                VideoWriter(out, rate, audio_from=audio_from, crf=crf, reproducible=reproducible)
+            )
             pwriter = None
             driving: Iterator[NDArray[np.uint8]] | None = None
             if preview is not None:
                 if driving_video is None:
                     raise ValueError("`preview` needs `driving_video`")
-                pwriter = stack.enter_context(VideoWriter(preview, rate, audio_from=audio_from, crf=23))
+                pwriter = stack.enter_context(
+                    VideoWriter(preview, rate, audio_from=audio_from, crf=23)
+                )
                 driving = read_video(driving_video)
             last: NDArray[np.uint8] | None = None
-            bar = tqdm(frames, total=len(pts), desc="render", unit="frame", disable=not self.progress)
+            bar = tqdm(
+                frames, total=len(pts), desc="render", unit="frame", disable=not self.progress
+            )
             for t, frame in enumerate(bar):
                 writer.write(frame)
                 if pwriter is not None and driving is not None:
@@ -629,7 +674,9 @@ class FaceShot:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         in_path = None if isinstance(image, np.ndarray) else image
-        gallery_in = self._gallery_arg if isinstance(self._gallery_arg, (str, os.PathLike)) else None
+        gallery_in = (
+            self._gallery_arg if isinstance(self._gallery_arg, (str, os.PathLike)) else None
+        )
         drv_in = driving_landmarks if isinstance(driving_landmarks, (str, os.PathLike)) else None
         user_in = landmarks if not isinstance(landmarks, np.ndarray) else None
         check_output_path(out, inputs=(in_path, video, user_in, drv_in, gallery_in))
@@ -660,7 +707,9 @@ class FaceShot:
         future = _in_background(character_branch)
         t1 = time.perf_counter()
         try:
-            driving = self.drive(video) if driving_landmarks is None else _user_driving(driving_landmarks)
+            driving = (
+                self.drive(video) if driving_landmarks is None else _user_driving(driving_landmarks)
+            )
             drive_error: BaseException | None = None
         except KeyboardInterrupt:
             raise  # Ctrl-C, SIGTERM: stop now (the worker is a daemon thread)
@@ -670,8 +719,12 @@ class FaceShot:
         char_pts, t_char = future.result()
         if drive_error is not None:
             raise drive_error
-        timings["character landmarks" + (" (file)" if user_pts is not None else " (model + match)")] = t_char
-        timings["driving landmarks" + (" (given)" if driving_landmarks is not None else "")] = t_drive
+        timings[
+            "character landmarks" + (" (file)" if user_pts is not None else " (model + match)")
+        ] = t_char
+        timings["driving landmarks" + (" (given)" if driving_landmarks is not None else "")] = (
+            t_drive
+        )
 
         t2 = time.perf_counter()
         canvas, (dx, dy) = give_room(character, char_pts, self.room)
@@ -684,7 +737,14 @@ class FaceShot:
         t3 = time.perf_counter()
         audio_from = video if audio and info.has_audio else None
         out_path, prev_path = self.render(
-            canvas, lms, out, fps=fps, audio_from=audio_from, preview=preview, driving_video=video, crf=crf
+            canvas,
+            lms,
+            out,
+            fps=fps,
+            audio_from=audio_from,
+            preview=preview,
+            driving_video=video,
+            crf=crf,
         )
         timings["render + encode"] = time.perf_counter() - t3
         return AnimateResult(
@@ -695,7 +755,9 @@ class FaceShot:
             character=char_pts,
             driving=np.asarray(drv_lm.points),
             driving_visible=(
-                np.ones(np.shape(drv_lm.points)[:2], bool) if drv_lm.visible is None else np.asarray(drv_lm.visible, bool)
+                np.ones(np.shape(drv_lm.points)[:2], bool)
+                if drv_lm.visible is None
+                else np.asarray(drv_lm.visible, bool)
             ),
             landmarks=lms,
             timings=timings,
@@ -741,8 +803,12 @@ def _check_retarget_order(driving: Any, character: Any) -> None:
 
 
 def _check_face(face: object) -> None:
-    if face is not None and (isinstance(face, bool) or not isinstance(face, (int, np.integer)) or face < 0):
-        raise ValueError(f"`face` must be a non-negative integer (an index into the faces found) or None; got {face!r}")
+    if face is not None and (
+        isinstance(face, bool) or not isinstance(face, (int, np.integer)) or face < 0
+    ):
+        raise ValueError(
+            f"`face` must be a non-negative integer (an index into the faces found) or None; got {face!r}"
+        )
 
 
 class _LazyExtractor:
@@ -782,7 +848,9 @@ def _in_background(fn: Any) -> Future[Any]:
     return future
 
 
-def _user_landmarks(landmarks: str | os.PathLike[str] | NDArray[np.float64], character: Character) -> NDArray[np.float64]:
+def _user_landmarks(
+    landmarks: str | os.PathLike[str] | NDArray[np.float64], character: Character
+) -> NDArray[np.float64]:
     """Read and check user-supplied character landmarks; scale them to the working image."""
     from faceshot_retarget import (
         MAX_LANDMARK_FILE_BYTES,
@@ -805,10 +873,14 @@ def _user_landmarks(landmarks: str | os.PathLike[str] | NDArray[np.float64], cha
         lm = load_landmarks(landmarks)
         pts, size = lm.points, lm.image_size
     if pts.shape[0] != 1:
-        raise LandmarkShapeError(f"{name}: expected one (68, 2) shape for the character; got {pts.shape[0]} frames")
+        raise LandmarkShapeError(
+            f"{name}: expected one (68, 2) shape for the character; got {pts.shape[0]} frames"
+        )
     h0, w0 = character.original_size
     if size is not None and tuple(size) != (h0, w0):
-        raise LandmarkShapeError(f"{name} belong to an image of (H, W) = {tuple(size)}; the character is {(h0, w0)}")
+        raise LandmarkShapeError(
+            f"{name} belong to an image of (H, W) = {tuple(size)}; the character is {(h0, w0)}"
+        )
     p = pts[0]
     lo = -0.25 * np.array([w0, h0])
     hi = 1.25 * np.array([w0, h0])

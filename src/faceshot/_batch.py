@@ -56,10 +56,21 @@ __all__ = ["BatchInterrupted", "BatchResults", "JobResult", "batch", "default_ca
 #: Options that do not change what ``FaceShot.drive`` returns (left out of its cache key).
 #: Any other option, including ones added later, is part of the key: a new option can
 #: cost a recomputation, never a stale result.
-_NOT_DRIVING = frozenset({"expression_scale", "translation_scale", "smooth", "animator", "mofa_weights", "max_side"})
+_NOT_DRIVING = frozenset(
+    {"expression_scale", "translation_scale", "smooth", "animator", "mofa_weights", "max_side"}
+)
 #: Options that do not change the character's landmarks (``face`` picks the driving face).
 _NOT_CHARACTER = frozenset(
-    {"expression_scale", "translation_scale", "smooth", "animator", "mofa_weights", "detector", "max_lost_frames", "face"}
+    {
+        "expression_scale",
+        "translation_scale",
+        "smooth",
+        "animator",
+        "mofa_weights",
+        "detector",
+        "max_lost_frames",
+        "face",
+    }
 )
 #: Job statuses.
 STATUSES = ("ok", "failed", "skipped", "interrupted", "pending")
@@ -237,7 +248,9 @@ class _LandmarkCache:
             try:
                 directory.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise BatchError(f"cache directory {str(directory)!r} cannot be created: {exc.strerror or exc}") from None
+                raise BatchError(
+                    f"cache directory {str(directory)!r} cannot be created: {exc.strerror or exc}"
+                ) from None
 
     def _file(self, kind: str, key: str) -> Path:
         assert self.directory is not None
@@ -268,7 +281,10 @@ class _LandmarkCache:
 
         from faceshot import __version__
 
-        data = pickle.dumps({"key": key, "kind": kind, "faceshot": __version__, "value": value}, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(
+            {"key": key, "kind": kind, "faceshot": __version__, "value": value},
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
         try:
             atomic_write(self._file(kind, key), lambda f: f.write(data))
         except OSError:  # a full or read-only cache costs a recomputation next time, not the batch
@@ -289,7 +305,9 @@ class _Recorder:
         if path is None:
             return
         if not path.parent.is_dir():
-            raise BatchError(f"results file {str(path)!r}: directory {str(path.parent)!r} does not exist")
+            raise BatchError(
+                f"results file {str(path)!r}: directory {str(path.parent)!r} does not exist"
+            )
         self._f = open(path, "a", encoding="utf-8")
         try:
             import fcntl
@@ -300,7 +318,9 @@ class _Recorder:
         except OSError:
             self._f.close()
             self._f = None
-            raise BatchError(f"results file {str(path)!r} is in use by another running batch") from None
+            raise BatchError(
+                f"results file {str(path)!r} is in use by another running batch"
+            ) from None
 
     def write(self, row: JobResult) -> None:
         if self._f is None:
@@ -333,14 +353,26 @@ class _Plan:
 
 def _full_options(job: Job) -> dict[str, Any]:
     """The job's options with every ``FaceShot`` default filled in (equal settings, equal keys)."""
-    full = {name: (None if p.default is p.empty else p.default) for name, p in faceshot_options().items()}
+    full = {
+        name: (None if p.default is p.empty else p.default)
+        for name, p in faceshot_options().items()
+    }
     full.update(job.kwargs)
     return full
 
 
 def _row(plan: _Plan, status: str, **kw: Any) -> JobResult:
     j = plan.job
-    return JobResult(plan.index, str(j.character), str(j.driving), str(j.output), dict(j.options), status, key=plan.key or None, **kw)
+    return JobResult(
+        plan.index,
+        str(j.character),
+        str(j.driving),
+        str(j.output),
+        dict(j.options),
+        status,
+        key=plan.key or None,
+        **kw,
+    )
 
 
 def _fail(plan: _Plan, exc: BaseException | str, error_type: str | None = None) -> JobResult:
@@ -402,7 +434,9 @@ def _plan(
     for job in jobs:
         out = os.path.normcase(str(job.output))
         if out in seen:
-            problems.append(f"{job.source or job.output}: output {str(job.output)!r} is also the output of {seen[out].source}")
+            problems.append(
+                f"{job.source or job.output}: output {str(job.output)!r} is also the output of {seen[out].source}"
+            )
         seen.setdefault(out, job)
     plans = [_Plan(job, i, _full_options(job)) for i, job in enumerate(jobs)]
     for plan in plans:
@@ -411,10 +445,14 @@ def _plan(
             FaceShot(**job.kwargs, progress=False)  # validates option values; loads nothing
             _check_inputs(job)
             if job.output.suffix.lower() != ".mp4":
-                raise OutputPathError(f"output {str(job.output)!r} must end in .mp4 (H.264 MP4); got suffix {job.output.suffix!r}")
+                raise OutputPathError(
+                    f"output {str(job.output)!r} must end in .mp4 (H.264 MP4); got suffix {job.output.suffix!r}"
+                )
             for item in (job.character, job.driving, job.landmarks):
                 if item is not None and job.output.exists() and os.path.samefile(job.output, item):
-                    raise OutputPathError(f"output {str(job.output)!r} is the input file {str(item)!r}; refusing to overwrite it")
+                    raise OutputPathError(
+                        f"output {str(job.output)!r} is the input file {str(item)!r}; refusing to overwrite it"
+                    )
             job.output.parent.mkdir(parents=True, exist_ok=True)
             char_digest, drive_digest = digest(job.character), digest(job.driving)
             lm_digest = digest(job.landmarks) if job.landmarks is not None else None
@@ -423,16 +461,33 @@ def _plan(
             continue
         opts = plan.options
         plan.driving_key = _hash(
-            {"kind": "driving", "video": drive_digest, "faceshot": __version__,
-             "options": {k: v for k, v in opts.items() if k not in _NOT_DRIVING}}
+            {
+                "kind": "driving",
+                "video": drive_digest,
+                "faceshot": __version__,
+                "options": {k: v for k, v in opts.items() if k not in _NOT_DRIVING},
+            }
         )
         plan.character_key = _hash(
-            {"kind": "character", "image": char_digest, "landmarks": lm_digest, "faceshot": __version__,
-             "options": {k: v for k, v in opts.items() if k not in _NOT_CHARACTER}}
+            {
+                "kind": "character",
+                "image": char_digest,
+                "landmarks": lm_digest,
+                "faceshot": __version__,
+                "options": {k: v for k, v in opts.items() if k not in _NOT_CHARACTER},
+            }
         )
         plan.key = _hash(
-            {"character": char_digest, "driving": drive_digest, "landmarks": lm_digest, "options": opts,
-             "audio": bool(audio), "crf": int(crf), "reproducible": bool(reproducible), "faceshot": __version__}
+            {
+                "character": char_digest,
+                "driving": drive_digest,
+                "landmarks": lm_digest,
+                "options": opts,
+                "audio": bool(audio),
+                "crf": int(crf),
+                "reproducible": bool(reproducible),
+                "faceshot": __version__,
+            }
         )
         if job.output.exists():
             state = _verified(job.output, plan.key)
@@ -470,24 +525,42 @@ def _collect_jobs(
         if characters is None or drivings is None or output_dir is None:
             raise BatchError("a cross product needs `characters`, `drivings` and `output_dir`")
         out = Path(output_dir)
-        return cross_product(characters, drivings, out, options=options), out.absolute() / "batch-results.jsonl"
-    base = dict(normalise_options(options or {}, "options"))  # paths relative to the current directory
+        return cross_product(
+            characters, drivings, out, options=options
+        ), out.absolute() / "batch-results.jsonl"
+    base = dict(
+        normalise_options(options or {}, "options")
+    )  # paths relative to the current directory
     if isinstance(jobs, (str, os.PathLike)):
         p = Path(jobs)
-        return read_jobs(p, output_dir=output_dir, defaults=base), p.absolute().with_name(p.stem + ".results.jsonl")
+        return read_jobs(p, output_dir=output_dir, defaults=base), p.absolute().with_name(
+            p.stem + ".results.jsonl"
+        )
     out_list: list[Job] = []
     for i, item in enumerate(jobs):
         if isinstance(item, Job):
             merged = {**base, **item.kwargs}
             out_list.append(
-                Job(Path(item.character).absolute(), Path(item.driving).absolute(), Path(item.output).absolute(),
-                    normalise_options(merged, item.source or f"job {i}"), item.landmarks, item.source or f"job {i}")
+                Job(
+                    Path(item.character).absolute(),
+                    Path(item.driving).absolute(),
+                    Path(item.output).absolute(),
+                    normalise_options(merged, item.source or f"job {i}"),
+                    item.landmarks,
+                    item.source or f"job {i}",
+                )
             )
         elif isinstance(item, Mapping):
             from faceshot._batch_jobs import _job_from_record
 
             out_list.append(
-                _job_from_record(item, Path.cwd(), f"job {i}", Path(output_dir).absolute() if output_dir else None, base)
+                _job_from_record(
+                    item,
+                    Path.cwd(),
+                    f"job {i}",
+                    Path(output_dir).absolute() if output_dir else None,
+                    base,
+                )
             )
         else:
             raise BatchError(f"job {i}: expected a Job or a mapping; got {type(item).__name__}")
@@ -529,7 +602,10 @@ class _Deferred:
     _SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
     def __enter__(self) -> None:
-        self._active = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+        self._active = (
+            hasattr(signal, "pthread_sigmask")
+            and threading.current_thread() is threading.main_thread()
+        )
         if self._active:
             signal.pthread_sigmask(signal.SIG_BLOCK, self._SIGNALS)
 
@@ -557,8 +633,17 @@ class _Shielded:
 class _Driver:
     """Feeds the engine: landmark tasks first, each render as soon as both its inputs exist."""
 
-    def __init__(self, plans: list[_Plan], pool: Pool, cache: _LandmarkCache, recorder: _Recorder,
-                 audio: bool, crf: int, reproducible: bool, bar: Any) -> None:
+    def __init__(
+        self,
+        plans: list[_Plan],
+        pool: Pool,
+        cache: _LandmarkCache,
+        recorder: _Recorder,
+        audio: bool,
+        crf: int,
+        reproducible: bool,
+        bar: Any,
+    ) -> None:
         self.plans = plans
         self.pool = pool
         self.cache = cache
@@ -614,8 +699,11 @@ class _Driver:
                 self.claimed.add((kind, key))
                 job = plan.job
                 task = Task(
-                    next(self._ids), kind, job.options,
-                    character=str(job.character), driving=str(job.driving),
+                    next(self._ids),
+                    kind,
+                    job.options,
+                    character=str(job.character),
+                    driving=str(job.driving),
                     landmarks=str(job.landmarks) if job.landmarks is not None else None,
                 )
                 self.tasks[task.id] = (kind, key)
@@ -638,10 +726,16 @@ class _Driver:
             if all(d in self.handles for d in deps):
                 job = plan.job
                 task = Task(
-                    next(self._ids), "render", job.options,
-                    character=str(job.character), driving=str(job.driving),
+                    next(self._ids),
+                    "render",
+                    job.options,
+                    character=str(job.character),
+                    driving=str(job.driving),
                     landmarks=str(job.landmarks) if job.landmarks is not None else None,
-                    output=str(job.output), key=plan.key, audio=self.audio, crf=self.crf,
+                    output=str(job.output),
+                    key=plan.key,
+                    audio=self.audio,
+                    crf=self.crf,
                     reproducible=self.reproducible,
                 )
                 self.tasks[task.id] = ("render", plan.index)
@@ -691,10 +785,30 @@ class _Driver:
             return
         timings.update(res.seconds)
         if not res.ok:
-            self.finish(plan, _row(plan, "failed", error=res.error, error_type=res.error_type, timings=timings,
-                                   landmarks=sources, worker=res.worker))
+            self.finish(
+                plan,
+                _row(
+                    plan,
+                    "failed",
+                    error=res.error,
+                    error_type=res.error_type,
+                    timings=timings,
+                    landmarks=sources,
+                    worker=res.worker,
+                ),
+            )
             return
-        self.finish(plan, _row(plan, "ok", timings=timings, landmarks=sources, frames=res.value["frames"], worker=res.worker))
+        self.finish(
+            plan,
+            _row(
+                plan,
+                "ok",
+                timings=timings,
+                landmarks=sources,
+                frames=res.value["frames"],
+                worker=res.worker,
+            ),
+        )
 
     def interrupted(self) -> None:
         """After the workers are stopped: remove what the running renders left, mark them."""
@@ -780,9 +894,13 @@ def batch(
         Path(output_dir).mkdir(parents=True, exist_ok=True)
     job_list, default_results = _collect_jobs(jobs, characters, drivings, output_dir, options)
     results_path = Path(results).absolute() if results is not None else default_results
-    plans, problems = _plan(job_list, overwrite=overwrite, audio=audio, crf=crf, reproducible=reproducible)
+    plans, problems = _plan(
+        job_list, overwrite=overwrite, audio=audio, crf=crf, reproducible=reproducible
+    )
     if problems:
-        raise BatchError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        raise BatchError(
+            problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
     run = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     recorder = _Recorder(results_path, run)
     from tqdm.auto import tqdm
@@ -797,15 +915,21 @@ def batch(
                 recorder.write(plan.result)
                 bar.update(1)
         todo = [p for p in plans if p.result is None]
-        store = _LandmarkCache(None if not cache else Path(cache_dir) if cache_dir is not None else default_cache_dir())
+        store = _LandmarkCache(
+            None if not cache else Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        )
         with _SigtermAsInterrupt() as signals:
             try:
                 if todo:
                     if ray:
-                        pool = RayPool(ray if isinstance(ray, str) else None, workers, ray_cpus, ray_gpus)
+                        pool = RayPool(
+                            ray if isinstance(ray, str) else None, workers, ray_cpus, ray_gpus
+                        )
                         signals.reinstall()
                     else:
-                        pool = LocalPool(min(int(workers or os.cpu_count() or 1), max(1, len(todo))))
+                        pool = LocalPool(
+                            min(int(workers or os.cpu_count() or 1), max(1, len(todo)))
+                        )
                     n_workers = pool.workers
                     driver = _Driver(plans, pool, store, recorder, audio, crf, reproducible, bar)
                     driver.start()
@@ -821,8 +945,14 @@ def batch(
                     if driver is not None:
                         driver.interrupted()
                     rows = [p.result or _row(p, "pending") for p in plans]
-                    res = BatchResults(rows, results_path=recorder.path, wall=time.perf_counter() - t0,
-                                       engine=engine, workers=n_workers, interrupted=True)
+                    res = BatchResults(
+                        rows,
+                        results_path=recorder.path,
+                        wall=time.perf_counter() - t0,
+                        engine=engine,
+                        workers=n_workers,
+                        interrupted=True,
+                    )
                 raise BatchInterrupted(res) from None
     finally:
         if pool is not None:
@@ -830,7 +960,13 @@ def batch(
         bar.close()
         recorder.close()
     rows = [p.result or _row(p, "pending") for p in plans]
-    return BatchResults(rows, results_path=recorder.path, wall=time.perf_counter() - t0, engine=engine, workers=n_workers)
+    return BatchResults(
+        rows,
+        results_path=recorder.path,
+        wall=time.perf_counter() - t0,
+        engine=engine,
+        workers=n_workers,
+    )
 
 
 def iter_failed(results: BatchResults) -> Iterator[str]:

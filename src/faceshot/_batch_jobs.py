@@ -51,7 +51,9 @@ __all__ = [
     "read_jobs",
 ]
 
-CHARACTER_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".svg"})
+CHARACTER_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".svg"}
+)
 DRIVING_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm"})
 #: Job fields that are not ``FaceShot`` options.
 _FIELDS = ("character", "driving", "output", "landmarks")
@@ -94,7 +96,9 @@ def faceshot_options() -> dict[str, inspect.Parameter]:
     return {
         name: p
         for name, p in params.items()
-        if name != "self" and name not in _RESERVED and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        if name != "self"
+        and name not in _RESERVED
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     }
 
 
@@ -143,9 +147,13 @@ def normalise_options(
     for raw, value in options.items():
         name = _option_name(str(raw))
         if name in _RESERVED:
-            raise BatchError(f"{where}: option {name!r} is set by the batch itself and cannot be given per job")
+            raise BatchError(
+                f"{where}: option {name!r} is set by the batch itself and cannot be given per job"
+            )
         if name not in known:
-            raise BatchError(f"{where}: unknown option {raw!r}; FaceShot options are: {', '.join(sorted(known))}")
+            raise BatchError(
+                f"{where}: unknown option {raw!r}; FaceShot options are: {', '.join(sorted(known))}"
+            )
         value = _scalar(value, where, name)
         if isinstance(value, str) and value and "PathLike" in str(known[name].annotation):
             candidate = Path(os.path.expanduser(value))
@@ -177,7 +185,11 @@ def _resolve(value: Any, base: Path, where: str, name: str) -> Path:
 
 
 def _job_from_record(
-    record: Mapping[str, Any], base: Path, where: str, output_dir: Path | None, defaults: Mapping[str, Any]
+    record: Mapping[str, Any],
+    base: Path,
+    where: str,
+    output_dir: Path | None,
+    defaults: Mapping[str, Any],
 ) -> Job:
     rec = {_option_name(str(k)): v for k, v in record.items()}
     for name in ("character", "driving"):
@@ -190,15 +202,23 @@ def _job_from_record(
     elif output_dir is not None:
         output = default_output(output_dir, character, driving)
     else:
-        raise BatchError(f"{where}: 'output' is missing (give an output column or an output directory)")
-    landmarks = _resolve(rec["landmarks"], base, where, "landmarks") if rec.get("landmarks") not in (None, "") else None
+        raise BatchError(
+            f"{where}: 'output' is missing (give an output column or an output directory)"
+        )
+    landmarks = (
+        _resolve(rec["landmarks"], base, where, "landmarks")
+        if rec.get("landmarks") not in (None, "")
+        else None
+    )
     nested = rec.pop("options", None) or {}
     if not isinstance(nested, Mapping):
         raise BatchError(f"{where}: 'options' must be an object; got {nested!r}")
     options = dict(defaults)
     options.update({k: v for k, v in rec.items() if k not in _FIELDS and v != ""})
     options.update(nested)
-    return Job(character, driving, output, normalise_options(options, where, base), landmarks, where)
+    return Job(
+        character, driving, output, normalise_options(options, where, base), landmarks, where
+    )
 
 
 def default_output(output_dir: Path, character: Path, driving: Path) -> Path:
@@ -229,14 +249,20 @@ def read_jobs(
     """
     p = Path(path)
     if not p.is_file():
-        raise BatchError(f"jobs file {str(p)!r} does not exist" if not p.exists() else f"jobs file {str(p)!r} is not a file")
+        raise BatchError(
+            f"jobs file {str(p)!r} does not exist"
+            if not p.exists()
+            else f"jobs file {str(p)!r} is not a file"
+        )
     base = p.parent.absolute()
     out_dir = Path(output_dir).absolute() if output_dir is not None else None
     suffix = p.suffix.lower()
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BatchError(f"cannot read jobs file {str(p)!r}: {' '.join(str(exc).split())}") from None
+        raise BatchError(
+            f"cannot read jobs file {str(p)!r}: {' '.join(str(exc).split())}"
+        ) from None
     jobs: list[Job] = []
     if suffix in (".jsonl", ".ndjson"):
         for n, line in enumerate(text.splitlines(), start=1):
@@ -252,15 +278,26 @@ def read_jobs(
             jobs.append(_job_from_record(record, base, where, out_dir, defaults or {}))
     elif suffix == ".csv":
         rows = list(csv.reader(text.splitlines()))
-        header_at = next((i for i, r in enumerate(rows) if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")), None)
+        header_at = next(
+            (
+                i
+                for i, r in enumerate(rows)
+                if any(c.strip() for c in r) and not r[0].lstrip().startswith("#")
+            ),
+            None,
+        )
         if header_at is None:
             raise BatchError(f"jobs file {str(p)!r} is empty")
         header = [_option_name(c) for c in rows[header_at]]
         for col in ("character", "driving"):
             if col not in header:
-                raise BatchError(f"jobs file {str(p)!r}: the header has no {col!r} column; got {rows[header_at]}")
+                raise BatchError(
+                    f"jobs file {str(p)!r}: the header has no {col!r} column; got {rows[header_at]}"
+                )
         if len(set(header)) != len(header):
-            raise BatchError(f"jobs file {str(p)!r}: repeated column in the header {rows[header_at]}")
+            raise BatchError(
+                f"jobs file {str(p)!r}: repeated column in the header {rows[header_at]}"
+            )
         for i in range(header_at + 1, len(rows)):
             row = rows[i]
             if not any(c.strip() for c in row) or row[0].lstrip().startswith("#"):
@@ -268,10 +305,15 @@ def read_jobs(
             where = f"{p.name} line {i + 1}"
             if len(row) != len(header):
                 raise BatchError(f"{where}: {len(row)} cells; the header has {len(header)}")
-            record = {k: _cell(v) if k not in _FIELDS else v.strip() for k, v in zip(header, row, strict=True)}
+            record = {
+                k: _cell(v) if k not in _FIELDS else v.strip()
+                for k, v in zip(header, row, strict=True)
+            }
             jobs.append(_job_from_record(record, base, where, out_dir, defaults or {}))
     else:
-        raise BatchError(f"jobs file {str(p)!r} must end in .csv, .jsonl or .ndjson; got suffix {p.suffix!r}")
+        raise BatchError(
+            f"jobs file {str(p)!r} must end in .csv, .jsonl or .ndjson; got suffix {p.suffix!r}"
+        )
     if not jobs:
         raise BatchError(f"jobs file {str(p)!r} has no jobs")
     return jobs
@@ -280,10 +322,20 @@ def read_jobs(
 def _listing(directory: str | os.PathLike[str], suffixes: frozenset[str], what: str) -> list[Path]:
     d = Path(directory)
     if not d.is_dir():
-        raise BatchError(f"{what} directory {str(d)!r} does not exist" if not d.exists() else f"{what} path {str(d)!r} is not a directory")
-    files = sorted(f.absolute() for f in d.iterdir() if f.is_file() and f.suffix.lower() in suffixes and not f.name.startswith("."))
+        raise BatchError(
+            f"{what} directory {str(d)!r} does not exist"
+            if not d.exists()
+            else f"{what} path {str(d)!r} is not a directory"
+        )
+    files = sorted(
+        f.absolute()
+        for f in d.iterdir()
+        if f.is_file() and f.suffix.lower() in suffixes and not f.name.startswith(".")
+    )
     if not files:
-        raise BatchError(f"{what} directory {str(d)!r} holds no {what} files ({' '.join(sorted(suffixes))})")
+        raise BatchError(
+            f"{what} directory {str(d)!r} holds no {what} files ({' '.join(sorted(suffixes))})"
+        )
     return files
 
 

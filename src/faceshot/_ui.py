@@ -46,7 +46,9 @@ _LOG = logging.getLogger("faceshot.ui")
 _CHARACTER_TYPES = [".png", ".jpg", ".jpeg", ".svg", ".webp", ".bmp"]
 
 
-def draw_landmarks(image: NDArray[np.uint8], points: NDArray[np.float64], selected: "int | None" = None) -> NDArray[np.uint8]:
+def draw_landmarks(
+    image: NDArray[np.uint8], points: NDArray[np.float64], selected: "int | None" = None
+) -> NDArray[np.uint8]:
     """RGB copy of ``image`` with the 68 points drawn (green; ``selected`` red)."""
     from faceshot_animate import composite_over
     from faceshot_landmarks import draw_points
@@ -85,18 +87,33 @@ class LoopbackOnly:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         problem = self.problem(headers.get("host"), headers.get("origin"))
         if problem is None:
             await self.app(scope, receive, send)
             return
-        _LOG.warning("faceshot ui: refused %s %s: %s", scope.get("method", "WS"), scope.get("path", ""), problem)
+        _LOG.warning(
+            "faceshot ui: refused %s %s: %s",
+            scope.get("method", "WS"),
+            scope.get("path", ""),
+            problem,
+        )
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
         body = f"forbidden: {problem}\n".encode()
-        await send({"type": "http.response.start", "status": 403,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 403,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod
@@ -123,7 +140,16 @@ def _is_user_error(exc: BaseException) -> bool:
     if isinstance(exc, (ValueError, OSError)):
         return True
     names = {c.__name__ for c in type(exc).__mro__}
-    return bool(names & {"FaceshotError", "FaceshotLandmarksError", "FaceshotAnimateError", "FaceshotFeaturesError", "FaceshotRetargetError"})
+    return bool(
+        names
+        & {
+            "FaceshotError",
+            "FaceshotLandmarksError",
+            "FaceshotAnimateError",
+            "FaceshotFeaturesError",
+            "FaceshotRetargetError",
+        }
+    )
 
 
 @contextmanager
@@ -239,14 +265,21 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
         except Exception as exc:
             raise _fail(exc) from None
         state = {"image": character.image, "points": points}
-        return draw_landmarks(character.image, points), state, gr.update(value=0), "68 points matched; pick an index and click to move it"
+        return (
+            draw_landmarks(character.image, points),
+            state,
+            gr.update(value=0),
+            "68 points matched; pick an index and click to move it",
+        )
 
     def pick(state: Any, index: Any) -> tuple[Any, str]:
         if not state:
             return None, "find the landmarks first"
         i = int(np.clip(int(index or 0), 0, 67))
         x, y = state["points"][i]
-        return draw_landmarks(state["image"], state["points"], i), f"point {i} picked at ({x:.0f}, {y:.0f}); click where it belongs"
+        return draw_landmarks(
+            state["image"], state["points"], i
+        ), f"point {i} picked at ({x:.0f}, {y:.0f}); click where it belongs"
 
     def place(state: Any, index: Any, evt: gr.SelectData) -> tuple[Any, Any, str]:
         if not state:
@@ -256,7 +289,11 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
         points = np.array(state["points"], copy=True)
         points[i] = (x, y)
         new = {"image": state["image"], "points": points}
-        return draw_landmarks(state["image"], points, i), new, f"point {i} moved to ({x:.0f}, {y:.0f})"
+        return (
+            draw_landmarks(state["image"], points, i),
+            new,
+            f"point {i} moved to ({x:.0f}, {y:.0f})",
+        )
 
     def render(upload: Any, video: Any, state: Any, request: gr.Request) -> tuple[str, str, str]:
         path, driving = _path(upload), _path(video)
@@ -277,24 +314,45 @@ def build_app(fs: Any = None, *, workdir: "str | Path | None" = None) -> Any:
         return str(out), str(out), f"{result.frames} frames at {result.fps:g} fps in {total:.1f} s"
 
     with _upload_folder(uploads), gr.Blocks(title="FaceShot", delete_cache=(600, 3600)) as app:
-        gr.Markdown("# FaceShot\nBring any character to life with a driving video (CPU, no weights).")
+        gr.Markdown(
+            "# FaceShot\nBring any character to life with a driving video (CPU, no weights)."
+        )
         state = gr.State(None)
         with gr.Row():
             with gr.Column():
-                character = gr.File(label="Character image (PNG, JPEG, SVG)", file_types=_CHARACTER_TYPES, elem_id="character")
-                driving = gr.Video(label="Driving video (a human face)", sources=["upload"], elem_id="driving")
+                character = gr.File(
+                    label="Character image (PNG, JPEG, SVG)",
+                    file_types=_CHARACTER_TYPES,
+                    elem_id="character",
+                )
+                driving = gr.Video(
+                    label="Driving video (a human face)", sources=["upload"], elem_id="driving"
+                )
                 find = gr.Button("Find landmarks", elem_id="find")
                 render_btn = gr.Button("Render", variant="primary", elem_id="render")
                 status = gr.Textbox(label="Status", interactive=False, elem_id="status")
             with gr.Column():
-                marked = gr.Image(label="Landmarks (click to move the picked point)", interactive=False, elem_id="landmarks")
-                index = gr.Number(label="Point to move (0-67, iBUG order)", value=0, minimum=0, maximum=67, precision=0, elem_id="index")
+                marked = gr.Image(
+                    label="Landmarks (click to move the picked point)",
+                    interactive=False,
+                    elem_id="landmarks",
+                )
+                index = gr.Number(
+                    label="Point to move (0-67, iBUG order)",
+                    value=0,
+                    minimum=0,
+                    maximum=67,
+                    precision=0,
+                    elem_id="index",
+                )
                 result = gr.Video(label="Result", interactive=False, elem_id="result")
                 download = gr.File(label="Download", interactive=False, elem_id="download")
         find.click(find_landmarks, inputs=character, outputs=[marked, state, index, status])
         index.change(pick, inputs=[state, index], outputs=[marked, status])
         marked.select(place, inputs=[state, index], outputs=[marked, state, status])
-        render_btn.click(render, inputs=[character, driving, state], outputs=[result, download, status])
+        render_btn.click(
+            render, inputs=[character, driving, state], outputs=[result, download, status]
+        )
         character.change(lambda _: (None, None), inputs=character, outputs=[state, marked])
         app.unload(end_session)
     app.faceshot_outdir = outdir  # type: ignore[attr-defined, unused-ignore]

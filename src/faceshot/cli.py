@@ -52,7 +52,9 @@ class Interrupted(KeyboardInterrupt):
 
 
 @contextmanager
-def signals_as_interrupts(signums: Sequence[int] = (signal.SIGTERM, signal.SIGHUP)) -> Iterator[None]:
+def signals_as_interrupts(
+    signums: Sequence[int] = (signal.SIGTERM, signal.SIGHUP),
+) -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread.
 
     Only the first signal raises (a second one during clean-up is ignored, so clean-up
@@ -87,7 +89,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors (``faceshot render: error: argument --fps: ...``)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+        sys.stderr.write(
+            f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n"
+        )
         raise SystemExit(2)
 
 

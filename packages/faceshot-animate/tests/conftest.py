@@ -74,7 +74,9 @@ def write_test_video(
         for i in range(frames):
             x = np.linspace(0, 255, w)[None, :, None] + 10 * i
             arr = np.broadcast_to(x % 256, (h, w, 3)).astype(np.uint8)
-            for p in v.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")):
+            for p in v.encode(
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")
+            ):
                 c.mux(p)
         for p in v.encode(None):
             c.mux(p)

@@ -29,7 +29,12 @@ def inputs(tmp_path, synth):
 def test_render_writes_mp4_with_every_frame(tmp_path, inputs) -> None:
     image, landmarks, img, _ = inputs
     out = tmp_path / "out.mp4"
-    assert cli.main(["render", str(image), str(landmarks), "-o", str(out), "--fps", "12", "--no-progress"]) == 0
+    assert (
+        cli.main(
+            ["render", str(image), str(landmarks), "-o", str(out), "--fps", "12", "--no-progress"]
+        )
+        == 0
+    )
     info = probe_video(out)
     assert info.frame_count == 8 and info.size == (256, 256) and float(info.fps) == 12
     first = next(read_video(out))
@@ -42,7 +47,18 @@ def test_render_side_by_side_with_driving(tmp_path, inputs, synth) -> None:
         tmp_path / "drv.mp4", frames=5, size=(128, 64), fps=Fraction(30000, 1001), audio="aac"
     )
     out = tmp_path / "sbs.mp4"
-    code = cli.main(["render", str(image), str(landmarks), "-o", str(out), "--side-by-side", str(driving), "--no-progress"])
+    code = cli.main(
+        [
+            "render",
+            str(image),
+            str(landmarks),
+            "-o",
+            str(out),
+            "--side-by-side",
+            str(driving),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     info = probe_video(out)
     # driving scaled to 256 high (512 wide) | landmarks 256 | result 256; fps and audio from driving.
@@ -55,7 +71,12 @@ def test_render_side_by_side_with_driving(tmp_path, inputs, synth) -> None:
 
 def test_render_errors_are_one_line(tmp_path, inputs, capsys) -> None:
     _, landmarks, _, _ = inputs
-    assert cli.main(["render", str(tmp_path / "none.png"), str(landmarks), "-o", str(tmp_path / "o.mp4")]) == 1
+    assert (
+        cli.main(
+            ["render", str(tmp_path / "none.png"), str(landmarks), "-o", str(tmp_path / "o.mp4")]
+        )
+        == 1
+    )
     err = capsys.readouterr().err.strip()
     assert err.startswith("faceshot render: error:") and "does not exist" in err and "\n" not in err
     assert not (tmp_path / "o.mp4").exists()
@@ -65,7 +86,19 @@ def test_render_errors_are_one_line(tmp_path, inputs, capsys) -> None:
 def test_export_formats(tmp_path, inputs, fmt) -> None:
     _, landmarks, _, seq = inputs
     out = tmp_path / ("e.npy" if fmt == "npy" else "e")
-    args = ["export", str(landmarks), "--format", fmt, "--size", "512x512", "--source-size", "256x256", "-o", str(out), "--no-progress"]
+    args = [
+        "export",
+        str(landmarks),
+        "--format",
+        fmt,
+        "--size",
+        "512x512",
+        "--source-size",
+        "256x256",
+        "-o",
+        str(out),
+        "--no-progress",
+    ]
     assert cli.main(args) == 0
     if fmt == "npy":
         assert np.allclose(np.load(out), (seq + 0.5) * 2 - 0.5)
@@ -78,7 +111,18 @@ def test_export_formats(tmp_path, inputs, fmt) -> None:
 def test_export_bad_size_is_a_usage_error(tmp_path, inputs) -> None:
     _, landmarks, _, _ = inputs
     with pytest.raises(SystemExit) as info:
-        cli.main(["export", str(landmarks), "--format", "npy", "--size", "big", "-o", str(tmp_path / "x.npy")])
+        cli.main(
+            [
+                "export",
+                str(landmarks),
+                "--format",
+                "npy",
+                "--size",
+                "big",
+                "-o",
+                str(tmp_path / "x.npy"),
+            ]
+        )
     assert info.value.code == 2
 
 

@@ -43,7 +43,9 @@ def test_pose_image_draws_part_colours_near_the_points(seq) -> None:
         cv2.polylines(near, [np.round(seq[0][list(idx)]).astype(np.int32)], False, 1, 7)
     assert not (lit & (near == 0)).any()
     for name, idx, colour in POSE_PARTS:
-        x, y = np.round(seq[0][list(idx)].mean(axis=0) if len(idx) == 2 else seq[0][idx[1]]).astype(int)
+        x, y = np.round(seq[0][list(idx)].mean(axis=0) if len(idx) == 2 else seq[0][idx[1]]).astype(
+            int
+        )
         patch = img[max(y - 3, 0) : y + 4, max(x - 3, 0) : x + 4].reshape(-1, 3).astype(int)
         assert (np.abs(patch - colour).sum(axis=1) < 40).any(), name
 
@@ -65,7 +67,9 @@ def test_scale_landmarks_pixel_centre_convention(seq) -> None:
 
 
 def test_export_npy_roundtrip_and_scaling(tmp_path, seq) -> None:
-    out = export_sequence(seq, tmp_path / "l.npy", format="npy", size=(400, 360), source_size=(200, 180))
+    out = export_sequence(
+        seq, tmp_path / "l.npy", format="npy", size=(400, 360), source_size=(200, 180)
+    )
     arr = np.load(out)
     assert arr.dtype == np.float64 and arr.shape == (4, 68, 2)
     assert np.allclose(arr, (seq + 0.5) * 2 - 0.5)
@@ -74,7 +78,9 @@ def test_export_npy_roundtrip_and_scaling(tmp_path, seq) -> None:
 
 
 def test_export_pose_png_directory(tmp_path, seq) -> None:
-    out = export_sequence(seq, tmp_path / "pose", format="pose-png", size=(200, 180), progress=False)
+    out = export_sequence(
+        seq, tmp_path / "pose", format="pose-png", size=(200, 180), progress=False
+    )
     files = sorted(p.name for p in out.iterdir())
     assert files == [f"{i:05d}.png" for i in range(4)]
     img = cv2.imread(str(out / "00002.png"))[:, :, ::-1]
@@ -84,7 +90,12 @@ def test_export_pose_png_directory(tmp_path, seq) -> None:
 
 def test_export_mofa_layout(tmp_path, seq) -> None:
     out = export_sequence(
-        seq, tmp_path / "mofa", format="mofa", size=(512, 512), source_size=(200, 180), progress=False
+        seq,
+        tmp_path / "mofa",
+        format="mofa",
+        size=(512, 512),
+        source_size=(200, 180),
+        progress=False,
     )
     lm = np.load(out / "landmarks.npy")
     assert lm.dtype == np.float32 and lm.shape == (4, 68, 2)
@@ -129,6 +140,8 @@ def test_preview_frame_is_driving_landmarks_result_at_the_result_height() -> Non
     lm = template_face(30.0, (24.0, 32.0))
     panel = preview_frame(result, lm, driving)
     assert panel.shape == (64, 64 + 48 + 48, 3)
-    expected = side_by_side([driving, render_pose_image(lm, (48, 64), thickness=1), result], height=64)
+    expected = side_by_side(
+        [driving, render_pose_image(lm, (48, 64), thickness=1), result], height=64
+    )
     np.testing.assert_array_equal(panel, expected)
     assert preview_frame(result, lm).shape == (64, 96, 3)  # no driving frame: two panels

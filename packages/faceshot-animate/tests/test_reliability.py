@@ -30,7 +30,10 @@ def test_landmarks_far_outside_the_canvas_are_refused_at_call_time(face) -> None
     image, lm = face
     seq = np.repeat(lm[None], 4, axis=0)
     seq[2, 57] = (100.0, 1e6)
-    with pytest.raises(AnimateInputError, match=r"frame 2, point 57 at \(100, 1e\+06\) lies far outside the 256x256 image"):
+    with pytest.raises(
+        AnimateInputError,
+        match=r"frame 2, point 57 at \(100, 1e\+06\) lies far outside the 256x256 image",
+    ):
         WarpAnimator().animate(image, seq)
     seq[2, 57] = (100.0, 2 * 256 - 1)  # one image size below the edge: still drawn
     assert len(list(WarpAnimator().animate(image, seq))) == 4
@@ -76,11 +79,20 @@ def test_load_image_refuses_bombs_and_special_files(tmp_path: Path) -> None:
     idat = b"".join(comp.compress(bytes(side + 1)) for _ in range(side)) + comp.flush()
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     head = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    (tmp_path / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
-    with pytest.raises(ImageError, match=r"huge\.png.* is 400 MP, above the 89\.5 MP decompression-bomb limit"):
+    (tmp_path / "huge.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+    with pytest.raises(
+        ImageError, match=r"huge\.png.* is 400 MP, above the 89\.5 MP decompression-bomb limit"
+    ):
         load_image(tmp_path / "huge.png")
     os.mkfifo(tmp_path / "pipe.png")
     with pytest.raises(ImageError, match="FIFO"):
@@ -95,7 +107,9 @@ def test_export_overwrite_replaces_only_a_previous_export(tmp_path: Path, face) 
     export_sequence(seq[:2], dest, format="pose-png", size=(64, 64), overwrite=True, progress=False)
     assert sorted(p.name for p in dest.iterdir()) == ["00000.png", "00001.png"]
     (dest / "notes.txt").write_text("mine")
-    with pytest.raises(ExportError, match=r"holds files a pose-png export does not write \('notes.txt'\)"):
+    with pytest.raises(
+        ExportError, match=r"holds files a pose-png export does not write \('notes.txt'\)"
+    ):
         export_sequence(seq, dest, format="pose-png", size=(64, 64), overwrite=True, progress=False)
     assert (dest / "notes.txt").read_text() == "mine" and len(list(dest.iterdir())) == 3
     mofa = tmp_path / "mofa"
@@ -103,7 +117,9 @@ def test_export_overwrite_replaces_only_a_previous_export(tmp_path: Path, face) 
     export_sequence(seq, mofa, format="mofa", size=(64, 64), overwrite=True, progress=False)
     (tmp_path / "afile").write_text("x")
     with pytest.raises(ExportError, match="not a directory"):
-        export_sequence(seq, tmp_path / "afile", format="mofa", size=(64, 64), overwrite=True, progress=False)
+        export_sequence(
+            seq, tmp_path / "afile", format="mofa", size=(64, 64), overwrite=True, progress=False
+        )
     with pytest.raises(ExportError, match=r"must end in \.npy"):
         export_sequence(seq, tmp_path / "x.json", format="npy")
     with pytest.raises(ExportError, match=r"`thickness` must be an int in \[1, 64\]"):
@@ -112,7 +128,10 @@ def test_export_overwrite_replaces_only_a_previous_export(tmp_path: Path, face) 
 
 
 def test_video_writer_frame_rate_range_and_long_names(tmp_path: Path) -> None:
-    with pytest.raises(VideoError, match=r"`fps` must be a number of frames per second in \[0\.01, 1000\]; got 1e-09"):
+    with pytest.raises(
+        VideoError,
+        match=r"`fps` must be a number of frames per second in \[0\.01, 1000\]; got 1e-09",
+    ):
         VideoWriter(tmp_path / "o.mp4", 1e-9)
     name = "v" * 240 + ".mp4"  # legal; the temporary name must stay within 255 bytes
     with VideoWriter(tmp_path / name, 25) as w:

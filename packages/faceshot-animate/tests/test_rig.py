@@ -44,15 +44,41 @@ def flat_face(lm: np.ndarray, size: int = SIZE) -> np.ndarray:
     img = np.zeros((size, size, 4), np.uint8)
     centre = lm[[0, 16, 8]].mean(axis=0)
     radius = 0.62 * FW
-    cv2.circle(img, (round(centre[0] * 16), round(centre[1] * 16)), round(radius * 16), (*SKIN, 255), -1, cv2.LINE_AA, 4)
+    cv2.circle(
+        img,
+        (round(centre[0] * 16), round(centre[1] * 16)),
+        round(radius * 16),
+        (*SKIN, 255),
+        -1,
+        cv2.LINE_AA,
+        4,
+    )
     for eye in (slice(36, 42), slice(42, 48)):
         c = lm[eye].mean(axis=0)
-        cv2.ellipse(img, (round(c[0] * 16), round(c[1] * 16)), (round(0.07 * FW * 16), round(0.09 * FW * 16)), 0, 0, 360, (*INK, 255), -1, cv2.LINE_AA, 4)
-    cv2.polylines(img, [np.round(lm[48:55] * 16).astype(np.int32)], False, (*INK, 255), 5, cv2.LINE_AA, 4)
+        cv2.ellipse(
+            img,
+            (round(c[0] * 16), round(c[1] * 16)),
+            (round(0.07 * FW * 16), round(0.09 * FW * 16)),
+            0,
+            0,
+            360,
+            (*INK, 255),
+            -1,
+            cv2.LINE_AA,
+            4,
+        )
+    cv2.polylines(
+        img, [np.round(lm[48:55] * 16).astype(np.int32)], False, (*INK, 255), 5, cv2.LINE_AA, 4
+    )
     return img
 
 
-def move(lm: np.ndarray, angle_deg: float = 0.0, scale: float = 1.0, shift: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+def move(
+    lm: np.ndarray,
+    angle_deg: float = 0.0,
+    scale: float = 1.0,
+    shift: tuple[float, float] = (0.0, 0.0),
+) -> tuple[np.ndarray, np.ndarray]:
     c = lm.mean(axis=0)
     m = cv2.getRotationMatrix2D((float(c[0]), float(c[1])), angle_deg, scale)
     m[:, 2] += shift
@@ -133,7 +159,9 @@ class TestHead:
         seq = [lm]
         for k in range(1, 9):
             t = k / 8
-            moved, _ = move(open_mouth(lm, 0.2 * FW * t), angle_deg=10 * np.sin(3 * t), shift=(8 * t, -5 * t))
+            moved, _ = move(
+                open_mouth(lm, 0.2 * FW * t), angle_deg=10 * np.sin(3 * t), shift=(8 * t, -5 * t)
+            )
             seq.append(moved)
         frames = [_white(f) for f in RigAnimator().animate(img, np.stack(seq))]
         figs = structure_figures(frames, every=1)
@@ -150,7 +178,9 @@ class TestHead:
 class TestMouth:
     def test_opening_draws_a_crisp_cavity_in_the_character_palette(self, emoji) -> None:
         img, lm = emoji
-        _, f1 = (_white(f) for f in RigAnimator().animate(img, np.stack([lm, open_mouth(lm, 0.15 * FW)])))
+        _, f1 = (
+            _white(f) for f in RigAnimator().animate(img, np.stack([lm, open_mouth(lm, 0.15 * FW)]))
+        )
         f0 = _white(img)
         poly = lip_curve(open_mouth(lm, 0.15 * FW)[60:68])
         inner = np.zeros((SIZE, SIZE), np.uint8)
@@ -174,11 +204,14 @@ class TestMouth:
 class TestEyes:
     def test_blink_paints_skin_and_a_lid_line(self, emoji) -> None:
         img, lm = emoji
-        _, half, shut = (_white(f) for f in RigAnimator().animate(img, np.stack([lm, close_eyes(lm, 0.5), close_eyes(lm)])))
+        _, half, shut = (
+            _white(f)
+            for f in RigAnimator().animate(img, np.stack([lm, close_eyes(lm, 0.5), close_eyes(lm)]))
+        )
         f0 = _white(img)
         box = np.zeros((SIZE, SIZE), bool)
         lo, hi = lm[36:42].min(axis=0) - 0.1 * FW, lm[36:42].max(axis=0) + 0.1 * FW
-        box[int(lo[1]):int(hi[1]), int(lo[0]):int(hi[0])] = True
+        box[int(lo[1]) : int(hi[1]), int(lo[0]) : int(hi[0])] = True
 
         def ink(f: np.ndarray) -> int:
             return int((np.abs(f[box].astype(int) - INK).max(axis=1) <= 30).sum())
@@ -245,7 +278,9 @@ class TestBounds:
         img, lm = emoji
         bad = lm.copy()
         bad[8] = (1e7, 5.0)
-        with pytest.raises(AnimateInputError, match=r"frame 1, point 8 .* outside the 256x256 image") as info:
+        with pytest.raises(
+            AnimateInputError, match=r"frame 1, point 8 .* outside the 256x256 image"
+        ) as info:
             RigAnimator().animate(img, np.stack([lm, bad]))
         assert "\n" not in str(info.value)
 

@@ -58,7 +58,11 @@ class TestRead:
 
     @pytest.mark.parametrize(
         ("content", "match"),
-        [(None, "does not exist"), (b"", "empty"), (b"this is not a video at all" * 50, "cannot read video")],
+        [
+            (None, "does not exist"),
+            (b"", "empty"),
+            (b"this is not a video at all" * 50, "cannot read video"),
+        ],
     )
     def test_bad_inputs_raise_one_clear_error(self, tmp_path, content, match) -> None:
         path = tmp_path / "bad.mp4"
@@ -67,7 +71,9 @@ class TestRead:
         for call in (probe_video, lambda p: list(read_video(p))):
             with pytest.raises(VideoError, match=match) as info:
                 call(path)
-            assert isinstance(info.value, FaceshotAnimateError) and isinstance(info.value, ValueError)
+            assert isinstance(info.value, FaceshotAnimateError) and isinstance(
+                info.value, ValueError
+            )
             assert str(path) in str(info.value)
 
     def test_truncated_file_raises_video_error(self, tmp_path, synth) -> None:
@@ -84,7 +90,9 @@ class TestRead:
         path = tmp_path / "tone.m4a"
         with av.open(str(path), "w") as c:
             a = c.add_stream("aac", rate=44100)
-            frame = av.AudioFrame.from_ndarray(np.zeros((2, 1024), np.float32), format="fltp", layout="stereo")
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((2, 1024), np.float32), format="fltp", layout="stereo"
+            )
             frame.sample_rate, frame.pts = 44100, 0
             for p in [*a.encode(frame), *a.encode(None)]:
                 c.mux(p)
@@ -138,7 +146,9 @@ class TestWrite:
         rgba = np.zeros((32, 32, 4), np.uint8)
         rgba[:, :16] = (0, 0, 255, 255)  # opaque blue left, transparent right
         grey = np.full((32, 32), 100, np.uint8)
-        out = write_video(tmp_path / "a.mp4", [rgba, grey], 10, progress=False, background=(255, 255, 255))
+        out = write_video(
+            tmp_path / "a.mp4", [rgba, grey], 10, progress=False, background=(255, 255, 255)
+        )
         a, g = read_video(out)
         assert a[16, 4, 2] > 200 and a[16, 4, 0] < 60  # blue
         assert a[16, 28].min() > 200  # white background
@@ -151,7 +161,13 @@ class TestWrite:
         info = probe_video(out)
         assert info.has_audio and info.frame_count == 25
         # A driving video without audio adds none.
-        silent = write_video(tmp_path / "s.mp4", _frames(3), 25, audio_from=synth.DATA / "carphone.mp4", progress=False)
+        silent = write_video(
+            tmp_path / "s.mp4",
+            _frames(3),
+            25,
+            audio_from=synth.DATA / "carphone.mp4",
+            progress=False,
+        )
         assert not probe_video(silent).has_audio
 
     def test_audio_not_storable_in_mp4_is_reencoded(self, tmp_path, synth) -> None:

@@ -27,7 +27,9 @@ def face_landmarks() -> np.ndarray:
     return template_face(FACE_WIDTH, (128.0, 124.0))
 
 
-def _affine(lm: np.ndarray, angle_deg: float, scale: float, shift: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+def _affine(
+    lm: np.ndarray, angle_deg: float, scale: float, shift: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
     centre = lm.mean(axis=0)
     m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle_deg, scale)
     m[:, 2] += shift
@@ -197,7 +199,9 @@ class TestEyes:
         _, f1 = WarpAnimator().animate(ramp, seq)
         f = f1.astype(int)
         eye_height = float(lm[[40, 41, 46, 47], 1].max() - lm[[37, 38, 43, 44], 1].min())
-        jump = max(np.abs(np.diff(f[:, :, :2], axis=0)).max(), np.abs(np.diff(f[:, :, :2], axis=1)).max())
+        jump = max(
+            np.abs(np.diff(f[:, :, :2], axis=0)).max(), np.abs(np.diff(f[:, :, :2], axis=1)).max()
+        )
         assert jump <= eye_height + 2, jump
         for eye in (lm[36:42], lm[42:48]):
             c = eye.mean(axis=0)
@@ -206,6 +210,7 @@ class TestEyes:
             cv2.fillPoly(mask, [np.round(interior).astype(np.int32)], 1)
             sampled = mask[np.clip(f[:, :, 1], 0, SIZE - 1), np.clip(f[:, :, 0], 0, SIZE - 1)]
             assert sampled.sum() == 0
+
 
 class TestLayouts:
     def test_rgba_alpha_warped_and_kept(self, face) -> None:
@@ -299,7 +304,9 @@ def test_mesh_respects_facial_contours() -> None:
     mesh = build_mesh(lm, (SIZE, SIZE))
     pts = mesh.source
     tri = mesh.triangles
-    edges = {tuple(sorted(e)) for t in tri.tolist() for e in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0]))}
+    edges = {
+        tuple(sorted(e)) for t in tri.tolist() for e in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0]))
+    }
     # Each point of the inner-lip loop must be joined to its successor through a chain of
     # mesh edges lying on the segment.
     for a, b in zip(range(60, 68), [*range(61, 68), 60], strict=True):
@@ -307,7 +314,9 @@ def test_mesh_respects_facial_contours() -> None:
             i
             for i in range(len(pts))
             if np.isclose(_cross(pts[b] - pts[a], pts[i] - pts[a]), 0.0, atol=1e-6 * FACE_WIDTH**2)
-            and -1e-9 <= np.dot(pts[i] - pts[a], pts[b] - pts[a]) <= np.dot(pts[b] - pts[a], pts[b] - pts[a]) + 1e-9
+            and -1e-9
+            <= np.dot(pts[i] - pts[a], pts[b] - pts[a])
+            <= np.dot(pts[b] - pts[a], pts[b] - pts[a]) + 1e-9
         ]
         order = sorted(on_seg, key=lambda i: np.dot(pts[i] - pts[a], pts[b] - pts[a]))
         assert order[0] == a and order[-1] == b
@@ -323,7 +332,9 @@ def test_frame0_is_identity_for_arbitrary_landmark_sets(seed) -> None:
     if seed % 2:
         lm = rng.random((68, 2)) * (160, 120)
     else:
-        lm = template_face(rng.uniform(30, 150), rng.uniform(20, 140, 2)) + rng.normal(0, 4, (68, 2))
+        lm = template_face(rng.uniform(30, 150), rng.uniform(20, 140, 2)) + rng.normal(
+            0, 4, (68, 2)
+        )
     seq = np.stack([lm, lm + rng.normal(0, 3, (68, 2)), lm + 5.0])
     frames = list(WarpAnimator().animate(img, seq))
     assert np.abs(frames[0].astype(int) - img).max() <= 1

@@ -36,7 +36,10 @@ def faces() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{name: ((H, W, 3) uint8 RGB face crop, (68, 2) ground-truth landmarks)}."""
     from faceshot_features import load_image
 
-    return {n: (load_image(DATA / f"{n}_face.png"), read_pts(DATA / f"{n}_face.pts")) for n in ("einstein", "takeo")}
+    return {
+        n: (load_image(DATA / f"{n}_face.png"), read_pts(DATA / f"{n}_face.pts"))
+        for n in ("einstein", "takeo")
+    }
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +60,12 @@ def tiny_ip(tiny_dir):
     from faceshot_features import DiffusionConfig, DiffusionExtractor
     from faceshot_features.testing import tiny_components
 
-    cfg = DiffusionConfig(model_id="tiny", image_size=32, num_inference_steps=10, ip_adapter_id="tiny-ip")
-    return DiffusionExtractor(tiny_components(tiny_dir, seed=0), backbone="tiny-ip", config=cfg, progress=False)
+    cfg = DiffusionConfig(
+        model_id="tiny", image_size=32, num_inference_steps=10, ip_adapter_id="tiny-ip"
+    )
+    return DiffusionExtractor(
+        tiny_components(tiny_dir, seed=0), backbone="tiny-ip", config=cfg, progress=False
+    )
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +75,12 @@ def tiny_plain(tiny_dir):
     from faceshot_features.testing import tiny_components
 
     cfg = DiffusionConfig(model_id="tiny", image_size=32, num_inference_steps=10)
-    return DiffusionExtractor(tiny_components(tiny_dir, seed=0, ip_adapter=False), backbone="tiny",
-                              config=cfg, progress=False)
+    return DiffusionExtractor(
+        tiny_components(tiny_dir, seed=0, ip_adapter=False),
+        backbone="tiny",
+        config=cfg,
+        progress=False,
+    )
 
 
 @pytest.fixture

@@ -28,7 +28,9 @@ def test_features_command_writes_npz(tmp_path, rgb, capsys):
 def test_missing_weights_is_one_line_error(tmp_path, rgb, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     Image.fromarray(rgb).save(tmp_path / "in.png")
-    status = cli.main(["features", str(tmp_path / "in.png"), "--backbone", "sd21", "-o", str(tmp_path / "f.npz")])
+    status = cli.main(
+        ["features", str(tmp_path / "in.png"), "--backbone", "sd21", "-o", str(tmp_path / "f.npz")]
+    )
     err = capsys.readouterr().err
     assert status == 1
     assert err.count("\n") == 1 and "hf download stabilityai/stable-diffusion-2-1" in err

@@ -54,17 +54,25 @@ def test_ddim_inversion_reaches_the_noise_level_of_t():
 
     out = ddim_invert(model, x0, s, steps, progress=False)
     a = s.alphas_cumprod[301]
-    np.testing.assert_allclose(out.numpy(), (a.sqrt() * z + (1 - a).sqrt() * eps).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        out.numpy(), (a.sqrt() * z + (1 - a).sqrt() * eps).numpy(), atol=1e-5
+    )
     assert calls == steps
     a_wrong = s.alphas_cumprod[281]
-    assert not np.allclose(out.numpy(), (a_wrong.sqrt() * z + (1 - a_wrong).sqrt() * eps).numpy(), atol=1e-3)
+    assert not np.allclose(
+        out.numpy(), (a_wrong.sqrt() * z + (1 - a_wrong).sqrt() * eps).numpy(), atol=1e-3
+    )
 
 
 def test_shapes_config_and_input_untouched(tiny_plain, rgb):
     before = rgb.copy()
     f = tiny_plain.extract(rgb)
     np.testing.assert_array_equal(rgb, before)
-    assert f.array.shape == (32, 16, 16)  # tiny U-Net: up_blocks[1] = last block, 32 ch, latent 16 x 16
+    assert f.array.shape == (
+        32,
+        16,
+        16,
+    )  # tiny U-Net: up_blocks[1] = last block, 32 ch, latent 16 x 16
     assert f.image_size == (40, 48)
     assert f.backbone == "tiny"
     assert f.config["timesteps"] == [1, 101, 201, 301]
@@ -82,8 +90,12 @@ def test_deterministic_with_golden_slice(tiny_plain, rgb):
 
 def test_feature_is_the_hooked_up_block_output_of_the_last_unet_call(tiny_plain, rgb):
     seen, calls = [], []
-    h1 = tiny_plain.unet.up_blocks[1].register_forward_hook(lambda m, i, o: seen.append(o.detach().clone()))
-    h2 = tiny_plain.unet.register_forward_pre_hook(lambda m, a, k: calls.append(1), with_kwargs=True)
+    h1 = tiny_plain.unet.up_blocks[1].register_forward_hook(
+        lambda m, i, o: seen.append(o.detach().clone())
+    )
+    h2 = tiny_plain.unet.register_forward_pre_hook(
+        lambda m, a, k: calls.append(1), with_kwargs=True
+    )
     try:
         f = tiny_plain.extract(rgb)
     finally:
@@ -111,10 +123,16 @@ def test_batch_of_k_equals_one_at_a_time(tiny_ip):
 def test_ip_adapter_load_scale_unload(tiny_dir, tiny_plain, rgb):
     from diffusers.models.attention_processor import IPAdapterAttnProcessor2_0
 
-    cfg = DiffusionConfig(model_id="tiny", image_size=32, num_inference_steps=10, ip_adapter_id="tiny-ip")
-    ex = DiffusionExtractor(tiny_components(tiny_dir, seed=0), backbone="tiny-ip", config=cfg, progress=False)
+    cfg = DiffusionConfig(
+        model_id="tiny", image_size=32, num_inference_steps=10, ip_adapter_id="tiny-ip"
+    )
+    ex = DiffusionExtractor(
+        tiny_components(tiny_dir, seed=0), backbone="tiny-ip", config=cfg, progress=False
+    )
     assert ex.has_ip_adapter and ex.unet.encoder_hid_proj is not None
-    procs = [p for p in ex.unet.attn_processors.values() if isinstance(p, IPAdapterAttnProcessor2_0)]
+    procs = [
+        p for p in ex.unet.attn_processors.values() if isinstance(p, IPAdapterAttnProcessor2_0)
+    ]
     assert len(procs) == 6  # one per cross-attention layer of the tiny U-Net
     prompt_a, prompt_b = images(2, seed=3)
     plain = tiny_plain.extract(rgb).array
@@ -128,12 +146,16 @@ def test_ip_adapter_load_scale_unload(tiny_dir, tiny_plain, rgb):
     np.testing.assert_allclose(ex.extract(rgb, image_prompt=prompt_a).array, plain, atol=1e-5)
     ex.unload_ip_adapter()
     assert not ex.has_ip_adapter and ex.unet.encoder_hid_proj is None
-    assert not any(isinstance(p, IPAdapterAttnProcessor2_0) for p in ex.unet.attn_processors.values())
+    assert not any(
+        isinstance(p, IPAdapterAttnProcessor2_0) for p in ex.unet.attn_processors.values()
+    )
     np.testing.assert_allclose(ex.extract(rgb).array, plain, atol=1e-5)
     assert ex.config["ip_adapter"] is False
     with pytest.raises(FeatureConfigError, match="no IP-Adapter"):
         ex.set_ip_adapter_scale(1.0)
-    ex.load_ip_adapter(tiny_components(tiny_dir, seed=0).ip_adapter, scale=1.0)  # reload after unload
+    ex.load_ip_adapter(
+        tiny_components(tiny_dir, seed=0).ip_adapter, scale=1.0
+    )  # reload after unload
     assert ex.has_ip_adapter and ex.config["ip_adapter_scale"] == 1.0
     np.testing.assert_allclose(ex.extract(rgb, image_prompt=prompt_a).array, with_a, atol=1e-5)
     with pytest.raises(FeatureConfigError, match="image_proj"):
@@ -143,8 +165,12 @@ def test_ip_adapter_load_scale_unload(tiny_dir, tiny_plain, rgb):
 def test_extract_pair_implements_eq3_prompts(tiny_ip):
     target, ref = images(2, seed=4)
     tgt, refs = extract_pair(tiny_ip, target, [ref])
-    np.testing.assert_allclose(tgt.array, tiny_ip.extract(target, image_prompt=ref).array, atol=1e-5)
-    np.testing.assert_allclose(refs[0].array, tiny_ip.extract(ref, image_prompt=target).array, atol=1e-5)
+    np.testing.assert_allclose(
+        tgt.array, tiny_ip.extract(target, image_prompt=ref).array, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        refs[0].array, tiny_ip.extract(ref, image_prompt=target).array, atol=1e-5
+    )
     assert not np.allclose(refs[0].array, tiny_ip.extract(ref).array, atol=1e-4)
     with pytest.raises(FeatureConfigError, match="at least one"):
         extract_pair(tiny_ip, target, [])
@@ -152,8 +178,13 @@ def test_extract_pair_implements_eq3_prompts(tiny_ip):
 
 def test_feature_cache(tiny_dir, tmp_path, rgb):
     cfg = DiffusionConfig(model_id="tiny", image_size=32, num_inference_steps=10)
-    ex = DiffusionExtractor(tiny_components(tiny_dir, seed=0, ip_adapter=False), backbone="tiny", config=cfg,
-                            cache_dir=tmp_path, progress=False)
+    ex = DiffusionExtractor(
+        tiny_components(tiny_dir, seed=0, ip_adapter=False),
+        backbone="tiny",
+        config=cfg,
+        cache_dir=tmp_path,
+        progress=False,
+    )
     a = ex.extract(rgb)
     assert len(list(tmp_path.glob("*.npz"))) == 1
     ex.unet = None  # hits must not run the model
@@ -162,8 +193,13 @@ def test_feature_cache(tiny_dir, tmp_path, rgb):
 
 def test_bfloat16_runs(tiny_dir, tiny_plain, rgb):
     cfg = DiffusionConfig(model_id="tiny", image_size=32, num_inference_steps=10)
-    ex = DiffusionExtractor(tiny_components(tiny_dir, seed=0, ip_adapter=False), backbone="tiny", config=cfg,
-                            dtype=torch.bfloat16, progress=False)
+    ex = DiffusionExtractor(
+        tiny_components(tiny_dir, seed=0, ip_adapter=False),
+        backbone="tiny",
+        config=cfg,
+        dtype=torch.bfloat16,
+        progress=False,
+    )
     f = ex.extract(rgb)
     assert f.config["dtype"] == "bfloat16" and f.array.dtype == np.float32
     ref = tiny_plain.extract(rgb).array
@@ -172,8 +208,12 @@ def test_bfloat16_runs(tiny_dir, tiny_plain, rgb):
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"t": 1000}, "`t`"), ({"num_inference_steps": 0}, "num_inference_steps"), ({"image_size": 30}, "image_size"),
-     ({"ip_adapter_scale": -1.0}, "ip_adapter_scale")],
+    [
+        ({"t": 1000}, "`t`"),
+        ({"num_inference_steps": 0}, "num_inference_steps"),
+        ({"image_size": 30}, "image_size"),
+        ({"ip_adapter_scale": -1.0}, "ip_adapter_scale"),
+    ],
 )
 def test_config_validation(kwargs, match):
     with pytest.raises(FeatureConfigError, match=match):
@@ -190,14 +230,19 @@ def test_extractor_validation(tiny_dir, tiny_plain):
         tiny_plain.extract_batch([images(1)[0], np.zeros((4, 4), np.uint8)])
     with pytest.raises(FeatureConfigError, match="image_encoder"):
         DiffusionExtractor(comps, config=DiffusionConfig(image_size=32)).load_ip_adapter(
-            {"image_proj": {}, "ip_adapter": {}})
+            {"image_proj": {}, "ip_adapter": {}}
+        )
 
 
 def test_v_prediction_schedule_runs(tiny_dir, tiny_plain, rgb):
     """SD 2.1 is a v-prediction model: the inverse scheduler must take the scheduler's prediction type."""
     cfg = DiffusionConfig(model_id="tiny", image_size=32, num_inference_steps=10)
-    ex = DiffusionExtractor(tiny_components(tiny_dir, seed=0, ip_adapter=False, prediction_type="v_prediction"),
-                            backbone="tiny-v", config=cfg, progress=False)
+    ex = DiffusionExtractor(
+        tiny_components(tiny_dir, seed=0, ip_adapter=False, prediction_type="v_prediction"),
+        backbone="tiny-v",
+        config=cfg,
+        progress=False,
+    )
     assert ex.scheduler.config.prediction_type == "v_prediction"
     f = ex.extract(rgb)
     assert np.isfinite(f.array).all()

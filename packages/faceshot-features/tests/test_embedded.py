@@ -48,7 +48,9 @@ def test_weights_are_package_data_checked_by_their_full_hash(tmp_path, monkeypat
 
     p = mobilenet_v2_weights_path()
     assert p.name == "mobilenet_v2-b0353104.pth" and p.is_file()
-    assert p.parent.parent == Path(faceshot_features.__file__).resolve().parent  # inside the package
+    assert (
+        p.parent.parent == Path(faceshot_features.__file__).resolve().parent
+    )  # inside the package
     assert hashlib.sha256(p.read_bytes()).hexdigest() == _mobilenet.MOBILENET_V2_SHA256
     # a damaged bundled copy is refused with its full hash (one flipped byte)
     bad = tmp_path / "weights" / p.name
@@ -63,7 +65,12 @@ def test_weights_are_package_data_checked_by_their_full_hash(tmp_path, monkeypat
 
 @pytest.mark.parametrize(
     ("h", "w", "long", "expected"),
-    [(1024, 817, 512, (512, 416)), (225, 150, 512, (512, 352)), (100, 100, 256, (256, 256)), (5, 900, 512, (32, 512))],
+    [
+        (1024, 817, 512, (512, 416)),
+        (225, 150, 512, (512, 352)),
+        (100, 100, 256, (256, 256)),
+        (5, 900, 512, (32, 512)),
+    ],
 )
 def test_resized_shape(h, w, long, expected):
     assert resized_shape(h, w, long) == expected
@@ -182,7 +189,9 @@ def test_extract_stack_equals_extract_one_by_one():
     for image, feats in zip(images, stacked, strict=True):
         single = ex.extract(image)
         assert feats.config == single.config and feats.image_size == single.image_size
-        np.testing.assert_allclose(feats.array, single.array, atol=1e-4)  # batch norm folded: float rounding only
+        np.testing.assert_allclose(
+            feats.array, single.array, atol=1e-4
+        )  # batch norm folded: float rounding only
     one_scale = ex.extract_stack(np.stack(images), input_sizes=(64,))
     reference = EmbeddedExtractor(input_sizes=(64,)).extract(images[1])
     assert one_scale[1].config == reference.config and one_scale[1].config["input_sizes"] == [64]

@@ -20,7 +20,9 @@ def test_load_image_applies_exif_orientation(tmp_path: Path) -> None:
     upright[:10, :, 0] = 255
     exif = Image.Exif()
     exif[0x0112] = 6
-    Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90).save(tmp_path / "p.jpg", exif=exif.tobytes(), quality=95)
+    Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90).save(
+        tmp_path / "p.jpg", exif=exif.tobytes(), quality=95
+    )
     got = load_image(tmp_path / "p.jpg")
     assert got.shape == (40, 60, 3)
     assert got[:8, :, 0].mean() > 200 and got[-8:, :, 0].mean() < 50

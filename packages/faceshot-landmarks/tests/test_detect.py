@@ -64,13 +64,26 @@ def test_detect_video_carphone(data_dir, dlib_landmarker) -> None:
 
 def test_no_face_error_names_video_and_frames(tmp_path, dlib_landmarker) -> None:
     rng = np.random.default_rng(0)
-    frames = [np.full((64, 80, 3), 90, np.uint8) + rng.integers(0, 20, (64, 80, 3), dtype=np.uint8) for _ in range(6)]
+    frames = [
+        np.full((64, 80, 3), 90, np.uint8) + rng.integers(0, 20, (64, 80, 3), dtype=np.uint8)
+        for _ in range(6)
+    ]
     path = tmp_path / "empty.mp4"
     _write_video(path, frames)
     with pytest.raises(fl.NoFaceError, match=r"empty\.mp4.*frames 0-3"):
-        fl.detect_video(path, config=fl.DetectConfig(search_frames=4), landmarker=dlib_landmarker, progress=False)
+        fl.detect_video(
+            path,
+            config=fl.DetectConfig(search_frames=4),
+            landmarker=dlib_landmarker,
+            progress=False,
+        )
     with pytest.raises(fl.NoFaceError, match=r"frames 0-5"):
-        fl.detect_video(path, config=fl.DetectConfig(search_frames=100), landmarker=dlib_landmarker, progress=False)
+        fl.detect_video(
+            path,
+            config=fl.DetectConfig(search_frames=100),
+            landmarker=dlib_landmarker,
+            progress=False,
+        )
     with pytest.raises(fl.NoFaceError, match="no face found in blank"):
         fl.detect_image(frames[0], landmarker=dlib_landmarker, name="blank")
 
@@ -109,7 +122,9 @@ def test_track_points_follows_translation_and_flags_occlusion() -> None:
         fr = cv2.warpAffine(base, m, (160, 160), borderMode=cv2.BORDER_REFLECT)
         if k == 4:
             # occlude the left part of the face in one frame with another textured object
-            fr[50:110, 10:70] = cv2.GaussianBlur(rng.integers(0, 255, (60, 60, 3), dtype=np.uint8), (0, 0), 1.5)
+            fr[50:110, 10:70] = cv2.GaussianBlur(
+                rng.integers(0, 255, (60, 60, 3), dtype=np.uint8), (0, 0), 1.5
+            )
         frames.append(fr)
         shifts.append((dx, dy))
     init = template_face(60.0, (80.0, 80.0))
@@ -149,7 +164,9 @@ def test_face_appearing_late_is_backfilled_and_marked(tmp_path, data_dir, dlib_l
     assert lm.points.shape == (12, 68, 2)
     assert lm.visible is not None
     assert not lm.visible[:3].any() and lm.visible[3:].all()
-    np.testing.assert_array_equal(lm.points[0], lm.points[3])  # leading frames hold the first detection
+    np.testing.assert_array_equal(
+        lm.points[0], lm.points[3]
+    )  # leading frames hold the first detection
 
 
 def test_face_lost_mid_video_is_marked_and_reacquired(tmp_path, data_dir, dlib_landmarker) -> None:

@@ -25,7 +25,9 @@ def carphone(data_dir) -> list[np.ndarray]:
 
 @pytest.fixture(scope="module")
 def astronaut(data_dir) -> tuple[np.ndarray, np.ndarray]:
-    return fl.read_image(data_dir / "astronaut_face.jpg"), read_pts(data_dir / "astronaut_face.pts").points[0]
+    return fl.read_image(data_dir / "astronaut_face.jpg"), read_pts(
+        data_dir / "astronaut_face.pts"
+    ).points[0]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,12 @@ def test_signature_sees_a_mirrored_frame_and_rows_sum_to_one(carphone) -> None:
     np.testing.assert_allclose(sig.sum(axis=1), 1.0, atol=1e-5)
     mirrored = fl.frame_signature(np.ascontiguousarray(carphone[0][:, ::-1]))
     one_block = fl.frame_signature(carphone[0], fl.CutConfig(grid=1))
-    one_block_mirrored = fl.frame_signature(np.ascontiguousarray(carphone[0][:, ::-1]), fl.CutConfig(grid=1))
-    assert fl.signature_distance(one_block, one_block_mirrored) < 1e-6  # a global histogram is blind to it
+    one_block_mirrored = fl.frame_signature(
+        np.ascontiguousarray(carphone[0][:, ::-1]), fl.CutConfig(grid=1)
+    )
+    assert (
+        fl.signature_distance(one_block, one_block_mirrored) < 1e-6
+    )  # a global histogram is blind to it
     assert fl.signature_distance(sig, mirrored) > 0.15  # the block grid is not
     assert fl.signature_distance(sig, sig) == 0.0
     with pytest.raises(ValueError, match="same shape"):
@@ -102,12 +108,16 @@ def test_fill_gaps_never_interpolates_across_a_cut() -> None:
 def test_driving_landmarks_behaves_like_its_landmarks() -> None:
     pts = np.repeat(template_face(40.0, (60.0, 60.0))[None], 5, axis=0)
     lm = Landmarks(pts, (120, 120), np.ones((5, 68), bool))
-    face = fl.FaceTrack(index=0, first=0, last=4, frames=5, detections=1, size=40.0, centre=(60.0, 60.0), shots=2)
+    face = fl.FaceTrack(
+        index=0, first=0, last=4, frames=5, detections=1, size=40.0, centre=(60.0, 60.0), shots=2
+    )
     d = fl.DrivingLandmarks(landmarks=lm, cuts=[3], faces=[face], person=0, fps=25)
     assert d.cuts == (3,) and d.faces == (face,) and d.face is face and d.fps == 25.0
     assert len(d) == d.num_frames == 5 and d.image_size == (120, 120)
     np.testing.assert_array_equal(np.asarray(d), pts)
-    np.testing.assert_array_equal(fl.fill_gaps(d, np.ones(5, bool)), pts)  # accepted where arrays are
+    np.testing.assert_array_equal(
+        fl.fill_gaps(d, np.ones(5, bool)), pts
+    )  # accepted where arrays are
     assert not d.points.flags.writeable
     for bad in ([0], [3, 3], [4, 2], [5]):
         with pytest.raises(ValueError, match="cuts"):
@@ -159,12 +169,16 @@ def test_expression_clip_truth(astronaut) -> None:
 # ------------------------------------------------------------------------- detection rules
 
 
-def test_two_people_the_chosen_one_drives_and_never_the_other(tmp_path, carphone, astronaut, dlib_landmarker, describer) -> None:
+def test_two_people_the_chosen_one_drives_and_never_the_other(
+    tmp_path, carphone, astronaut, dlib_landmarker, describer
+) -> None:
     frames, truth = two_person_clip(carphone[:40], astronaut, leave=(14, 24))
     path = write_clip(tmp_path / "two.mp4", frames)
     split = truth["split"]
     present = np.array(truth["present"][1])
-    default = fl.detect_driving(path, landmarker=dlib_landmarker, describer=describer, progress=False)
+    default = fl.detect_driving(
+        path, landmarker=dlib_landmarker, describer=describer, progress=False
+    )
     assert len(default.faces) == 2 and default.cuts == ()
     left, right = (0, 1) if default.faces[0].centre[0] < split else (1, 0)
     # the larger face (right) is there for fewer frames: longest x largest picks the left one
@@ -173,24 +187,36 @@ def test_two_people_the_chosen_one_drives_and_never_the_other(tmp_path, carphone
     x = default.points.mean(axis=1)[:, 0]
     vis = default.visible.all(axis=1)
     assert vis.mean() > 0.9 and (x[vis] < split).all()
-    chosen = fl.detect_driving(path, face=right, landmarker=dlib_landmarker, describer=describer, progress=False)
+    chosen = fl.detect_driving(
+        path, face=right, landmarker=dlib_landmarker, describer=describer, progress=False
+    )
     x = chosen.points.mean(axis=1)[:, 0]
     vis = chosen.visible.all(axis=1)
     assert (x[vis] >= split).all()  # never the left person, even after the right one left
     assert vis[:12].all() and not vis[present.sum() + 1 :].any()
     # detect_video is the same with the same choice
-    assert (fl.detect_video(path, face=right, landmarker=dlib_landmarker, progress=False).points == chosen.points).all()
+    assert (
+        fl.detect_video(path, face=right, landmarker=dlib_landmarker, progress=False).points
+        == chosen.points
+    ).all()
 
 
-def test_face_index_that_does_not_exist_lists_the_faces(tmp_path, carphone, dlib_landmarker) -> None:
+def test_face_index_that_does_not_exist_lists_the_faces(
+    tmp_path, carphone, dlib_landmarker
+) -> None:
     path = write_clip(tmp_path / "one.mp4", carphone[:12])
-    with pytest.raises(fl.FaceSelectionError, match=r"face 3 does not exist in video '.*one\.mp4'; 1 face found: 0: 12 frames \(0-11\)"):
+    with pytest.raises(
+        fl.FaceSelectionError,
+        match=r"face 3 does not exist in video '.*one\.mp4'; 1 face found: 0: 12 frames \(0-11\)",
+    ):
         fl.detect_driving(path, face=3, landmarker=dlib_landmarker, progress=False)
     with pytest.raises(ValueError, match="choose 0-0"):  # a usage error
         fl.detect_video(path, face=-1, landmarker=dlib_landmarker, progress=False)
 
 
-def test_multishot_cuts_and_one_identity_across_shots(tmp_path, carphone, astronaut, dlib_landmarker, describer) -> None:
+def test_multishot_cuts_and_one_identity_across_shots(
+    tmp_path, carphone, astronaut, dlib_landmarker, describer
+) -> None:
     frames, truth = multishot_clip(carphone[:41], astronaut, segment=8)
     path = write_clip(tmp_path / "shots.mp4", frames)
     out = fl.detect_driving(path, landmarker=dlib_landmarker, describer=describer, progress=False)
@@ -219,23 +245,34 @@ def test_a_face_appearing_after_frame_30_is_found(tmp_path, carphone, dlib_landm
     vis = out.visible.all(axis=1)
     assert not vis[:41].any() and vis[41:].all()
     with pytest.raises(fl.NoFaceError, match=r"late\.mp4.*frames 0-19 searched"):
-        fl.detect_driving(path, config=fl.DetectConfig(search_frames=20), landmarker=dlib_landmarker, progress=False)
+        fl.detect_driving(
+            path,
+            config=fl.DetectConfig(search_frames=20),
+            landmarker=dlib_landmarker,
+            progress=False,
+        )
     empty = write_clip(tmp_path / "empty.mp4", [blank] * 35)
     with pytest.raises(fl.NoFaceError, match=r"empty\.mp4.*frames 0-34 searched"):
         fl.detect_driving(empty, landmarker=dlib_landmarker, progress=False)
 
 
 @pytest.mark.parametrize(("max_gap", "bridged"), [(15, False), (25, True)])
-def test_max_gap_bridges_short_absences_and_holds_long_ones(tmp_path, carphone, dlib_landmarker, max_gap, bridged) -> None:
+def test_max_gap_bridges_short_absences_and_holds_long_ones(
+    tmp_path, carphone, dlib_landmarker, max_gap, bridged
+) -> None:
     blank = np.full_like(carphone[0], 110)
     path = write_clip(tmp_path / "gap.mp4", carphone[:10] + [blank] * 20 + carphone[10:20])
-    out = fl.detect_driving(path, config=fl.DetectConfig(max_gap=max_gap), landmarker=dlib_landmarker, progress=False)
+    out = fl.detect_driving(
+        path, config=fl.DetectConfig(max_gap=max_gap), landmarker=dlib_landmarker, progress=False
+    )
     vis = out.visible.all(axis=1)
     assert vis[:10].all() and not vis[10:30].any() and vis[30:].all()
     if bridged:  # a 20-frame dropout inside one shot: no cuts, interpolated
         assert out.cuts == ()
         a = 11 / 21  # frame 20 between found frames 9 and 30
-        np.testing.assert_allclose(out.points[20], (1 - a) * out.points[9] + a * out.points[30], atol=1e-9)
+        np.testing.assert_allclose(
+            out.points[20], (1 - a) * out.points[9] + a * out.points[30], atol=1e-9
+        )
     else:  # longer than max_gap: two cuts, the last pose is held
         assert out.cuts == (10, 30)
         np.testing.assert_array_equal(out.points[10:30], np.repeat(out.points[9][None], 20, axis=0))
@@ -244,7 +281,9 @@ def test_max_gap_bridges_short_absences_and_holds_long_ones(tmp_path, carphone, 
 # ------------------------------------------------------------------------- command line
 
 
-def test_cli_list_faces_and_a_face_that_does_not_exist(tmp_path, carphone, astronaut, capsys) -> None:
+def test_cli_list_faces_and_a_face_that_does_not_exist(
+    tmp_path, carphone, astronaut, capsys
+) -> None:
     cli = pytest.importorskip("faceshot.cli")
     frames, _ = two_person_clip(carphone[:24], astronaut, leave=(8, 16))
     video = write_clip(tmp_path / "two.mp4", frames)
@@ -256,13 +295,27 @@ def test_cli_list_faces_and_a_face_that_does_not_exist(tmp_path, carphone, astro
     assert out[2].startswith("  1  ") and out[2].endswith("right")
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
     target = tmp_path / "d.npy"
-    assert cli.main(["landmarks", "detect", str(video), "--face", "2", "-o", str(target), "--no-progress"]) == 1
+    assert (
+        cli.main(
+            ["landmarks", "detect", str(video), "--face", "2", "-o", str(target), "--no-progress"]
+        )
+        == 1
+    )
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "face 2 does not exist" in err[0] and "2 faces found: 0: 24 frames" in err[0], err
+    assert (
+        len(err) == 1
+        and "face 2 does not exist" in err[0]
+        and "2 faces found: 0: 24 frames" in err[0]
+    ), err
     assert not target.exists()
     assert cli.main(["landmarks", "detect", str(video), "--no-progress"]) == 1
     assert "-o/--output is required" in capsys.readouterr().err
-    assert cli.main(["landmarks", "detect", str(video), "--face", "1", "-o", str(target), "--no-progress"]) == 0
+    assert (
+        cli.main(
+            ["landmarks", "detect", str(video), "--face", "1", "-o", str(target), "--no-progress"]
+        )
+        == 0
+    )
     assert "face 1 of 2" in capsys.readouterr().out
     x = np.load(target).mean(axis=1)[:, 0]
     assert (x[:6] >= 176).all()  # the right-hand person

@@ -38,4 +38,3 @@ def test_expression_error_zero_for_same_video_larger_for_a_still() -> None:
     frames, lm = _frames([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 2.0, 4.0, 6.0, 8.0])
     assert fl.expression_error(frames, lm, frames, lm) < 1e-12
     assert fl.expression_error(frames, lm, [frames[0]] * len(frames), lm) > 1e-5
-

@@ -148,7 +148,9 @@ def test_missing_faiss_gives_install_hint(two_domains, monkeypatch) -> None:
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(fl.BackendUnavailableError, match=r'pip install "faceshot-landmarks\[cpu\]"'):
+    with pytest.raises(
+        fl.BackendUnavailableError, match=r'pip install "faceshot-landmarks\[cpu\]"'
+    ):
         g.retrieve(np.ones((C, 4, 4), np.float32))
 
 

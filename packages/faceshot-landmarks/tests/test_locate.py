@@ -81,7 +81,9 @@ def twemoji_gallery(tmp_path_factory):
         feats.append(ex.extract(img))
         pts.append(twemoji_pseudo68(kp))
         truths[p.stem] = (img, kp)
-    gallery = fl.add_domain(tmp_path_factory.mktemp("g") / "g", "emoji", feats[1:], np.stack(pts[1:]))
+    gallery = fl.add_domain(
+        tmp_path_factory.mktemp("g") / "g", "emoji", feats[1:], np.stack(pts[1:])
+    )
     return ex, gallery, truths[TWEMOJI[0].stem]
 
 
@@ -128,16 +130,22 @@ def test_flip_consistent_match_is_mirror_symmetric(twemoji_gallery) -> None:
     np.testing.assert_allclose(a.points, mirrored, atol=1e-6)
 
 
-def test_dlib_path_for_a_photo_matcher_for_a_character(human68, dlib_landmarker, twemoji_gallery) -> None:
+def test_dlib_path_for_a_photo_matcher_for_a_character(
+    human68, dlib_landmarker, twemoji_gallery
+) -> None:
     ex, gallery, (img, _) = twemoji_gallery
     photo, gt = human68["takeo"]
     res = fl.locate_and_match(photo, ex, gallery, landmarker=dlib_landmarker)
     assert res.path == "dlib" and res.weak_parts() == () and res.warning() is None
     assert fl.nme(res.points, gt) < 0.06
-    res = fl.locate_and_match(img, ex, gallery, landmarker=dlib_landmarker, config=fl.LocateConfig(flip_test=False))
+    res = fl.locate_and_match(
+        img, ex, gallery, landmarker=dlib_landmarker, config=fl.LocateConfig(flip_test=False)
+    )
     assert res.path == "matcher"
     with pytest.raises(fl.NoFaceError, match="no human face"):
-        fl.locate_and_match(img, ex, gallery, landmarker=dlib_landmarker, config=fl.LocateConfig(human="dlib"))
+        fl.locate_and_match(
+            img, ex, gallery, landmarker=dlib_landmarker, config=fl.LocateConfig(human="dlib")
+        )
 
 
 def test_weak_parts_name_the_low_confidence_parts() -> None:
@@ -148,7 +156,10 @@ def test_weak_parts_name_the_low_confidence_parts() -> None:
     res = fl.MatchResult(pts, conf, ("d",) * 5, pts, conf, None, (10, 10))
     assert res.weak_parts(0.05) == ("mouth", "nose")
     assert "mouth 0.001, nose 0.010" in (res.warning(0.05) or "")
-    assert fl.MatchResult(pts, np.full(68, 0.2), ("d",) * 5, pts, conf, None, (10, 10)).warning(0.05) is None
+    assert (
+        fl.MatchResult(pts, np.full(68, 0.2), ("d",) * 5, pts, conf, None, (10, 10)).warning(0.05)
+        is None
+    )
 
 
 @pytest.mark.parametrize("colour", [(255, 255, 255), (30, 120, 200)])
@@ -162,9 +173,13 @@ def test_blank_image_is_no_face_in_one_line_before_any_work(colour) -> None:
     im[100, 100] = 0  # one stray pixel is still blank
     before = im.copy()
     with pytest.raises(fl.NoFaceError) as info:
-        fl.locate_and_match(im, NoExtraction(), None, name="blank.png", config=fl.LocateConfig(human="matcher"))
+        fl.locate_and_match(
+            im, NoExtraction(), None, name="blank.png", config=fl.LocateConfig(human="matcher")
+        )
     msg = str(info.value)
-    assert "\n" not in msg and "blank.png" in msg and "no face-like region" in msg and "blank" in msg
+    assert (
+        "\n" not in msg and "blank.png" in msg and "no face-like region" in msg and "blank" in msg
+    )
     np.testing.assert_array_equal(im, before)
     assert fl.blank_contrast(_disk_image()) > 20.0
 
@@ -174,6 +189,16 @@ def test_low_match_similarity_is_no_face_in_one_line(twemoji_gallery) -> None:
     assert gallery.backbone not in fl.MIN_FACE_SCORE  # no calibrated threshold: no check by default
     fl.locate_and_match(img, ex, gallery, config=fl.LocateConfig(human="matcher"))
     with pytest.raises(fl.NoFaceError) as info:
-        fl.locate_and_match(img, ex, gallery, name="x.png", config=fl.LocateConfig(human="matcher", min_face_score=1.01))
-    assert "\n" not in str(info.value) and "x.png" in str(info.value) and "median match similarity" in str(info.value)
+        fl.locate_and_match(
+            img,
+            ex,
+            gallery,
+            name="x.png",
+            config=fl.LocateConfig(human="matcher", min_face_score=1.01),
+        )
+    assert (
+        "\n" not in str(info.value)
+        and "x.png" in str(info.value)
+        and "median match similarity" in str(info.value)
+    )
     assert fl.MIN_FACE_SCORE["embedded-mobilenetv2"] == pytest.approx(0.55)

@@ -14,7 +14,9 @@ GRID = (24, 24)  # stride 4 px
 POINTS = template_face(48.0, (48.0, 44.0))  # canonical pixels
 
 
-def _warp(scale: float = 1.05, angle: float = 0.08, shift: tuple[float, float] = (2.3, -1.7)) -> np.ndarray:
+def _warp(
+    scale: float = 1.05, angle: float = 0.08, shift: tuple[float, float] = (2.3, -1.7)
+) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)
     a = scale * np.array([[c, -s], [s, c]])
     # map pixel p -> canonical u = a (p - 48) + 48 + shift
@@ -38,7 +40,9 @@ def test_reference_vectors_eq4_is_renormalised_mean(gallery_map) -> None:
     assert refs.shape == (68, 24) and refs.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(refs, axis=1), 1.0, rtol=1e-5)
     cells = fl.pixels_to_cells(POINTS, SIZE, GRID)
-    v1 = fl.normalize_features(fl.sample_features(fl.normalize_features(gallery_map.array), cells), axis=-1)
+    v1 = fl.normalize_features(
+        fl.sample_features(fl.normalize_features(gallery_map.array), cells), axis=-1
+    )
     v2 = fl.normalize_features(fl.sample_features(fl.normalize_features(f2.array), cells), axis=-1)
     np.testing.assert_allclose(refs, fl.normalize_features(v1 + v2, axis=-1), atol=1e-6)
 
@@ -85,7 +89,9 @@ def test_match_references_recovers_warped_landmarks(gallery_map) -> None:
     target = synthetic_features(SIZE, GRID, 24, seed=3, warp=warp)
     truth = _target_points(warp)
     refs = fl.reference_vectors([gallery_map], POINTS)
-    coarse = fl.match_references(target, refs, config=fl.MatcherConfig(use_prior=False, refine_radius=0))
+    coarse = fl.match_references(
+        target, refs, config=fl.MatcherConfig(use_prior=False, refine_radius=0)
+    )
     fine = fl.match_references(target, refs, config=fl.MatcherConfig(use_prior=False))
     err_coarse = np.linalg.norm(coarse.points - truth, axis=1).mean()
     err_fine = np.linalg.norm(fine.points - truth, axis=1).mean()
@@ -102,7 +108,9 @@ def test_match_with_prior_pulls_back_corrupted_references(gallery_map, make_shap
     refs = fl.reference_vectors([gallery_map], POINTS).copy()
     bad = [8, 30, 45, 57]
     refs[bad] = fl.normalize_features(np.random.default_rng(9).standard_normal((4, 24)), axis=-1)
-    prior = fl.ShapePrior.from_annotations(np.concatenate([POINTS[None], make_shapes(20, seed=2, jitter=0.003)]))
+    prior = fl.ShapePrior.from_annotations(
+        np.concatenate([POINTS[None], make_shapes(20, seed=2, jitter=0.003)])
+    )
     raw = fl.match_references(target, refs, config=fl.MatcherConfig(use_prior=False))
     reg = fl.match_references(target, refs, prior=prior)
     err_raw = np.linalg.norm(raw.points - truth, axis=1)

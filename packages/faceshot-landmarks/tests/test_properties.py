@@ -11,7 +11,9 @@ import faceshot_landmarks as fl
 
 testing = pytest.importorskip("faceshot_retarget.testing")
 
-SETTINGS = settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 _finite = {"allow_nan": False, "allow_infinity": False}
 
 
@@ -21,8 +23,12 @@ def prior(make_shapes):
 
 
 @SETTINGS
-@given(face=testing.faces(), scale=st.floats(0.3, 3.0, **_finite), angle=st.floats(-3.0, 3.0, **_finite),
-       shift=st.tuples(st.floats(-300, 300, **_finite), st.floats(-300, 300, **_finite)))
+@given(
+    face=testing.faces(),
+    scale=st.floats(0.3, 3.0, **_finite),
+    angle=st.floats(-3.0, 3.0, **_finite),
+    shift=st.tuples(st.floats(-300, 300, **_finite), st.floats(-300, 300, **_finite)),
+)
 def test_prior_fit_is_similarity_equivariant(prior, face, scale, angle, shift) -> None:
     a = prior.fit(face)
     moved = testing.apply_similarity(face, scale, angle, shift)
@@ -34,7 +40,11 @@ def test_prior_fit_is_similarity_equivariant(prior, face, scale, angle, shift) -
 
 
 @SETTINGS
-@given(face=testing.faces(), scale=st.floats(0.3, 3.0, **_finite), angle=st.floats(-3.0, 3.0, **_finite))
+@given(
+    face=testing.faces(),
+    scale=st.floats(0.3, 3.0, **_finite),
+    angle=st.floats(-3.0, 3.0, **_finite),
+)
 def test_similarity_fit_inverts_apply_similarity(face, scale, angle) -> None:
     moved = testing.apply_similarity(face, scale, angle, (5.0, -7.0))
     s, r, t = fl.similarity_fit(face, moved)
@@ -43,15 +53,23 @@ def test_similarity_fit_inverts_apply_similarity(face, scale, angle) -> None:
 
 
 @SETTINGS
-@given(h=st.integers(1, 300), w=st.integers(1, 300), gh=st.integers(1, 80), gw=st.integers(1, 80),
-       x=st.floats(-10, 400, **_finite), y=st.floats(-10, 400, **_finite))
+@given(
+    h=st.integers(1, 300),
+    w=st.integers(1, 300),
+    gh=st.integers(1, 80),
+    gw=st.integers(1, 80),
+    x=st.floats(-10, 400, **_finite),
+    y=st.floats(-10, 400, **_finite),
+)
 def test_pixel_cell_mapping_round_trip(h, w, gh, gw, x, y) -> None:
     cells = fl.pixels_to_cells([[x, y]], (h, w), (gh, gw))
     np.testing.assert_allclose(fl.cells_to_pixels(cells, (h, w), (gh, gw)), [[x, y]], atol=1e-9)
 
 
 @SETTINGS
-@given(found=st.lists(st.booleans(), min_size=1, max_size=40).filter(any), max_gap=st.integers(0, 10))
+@given(
+    found=st.lists(st.booleans(), min_size=1, max_size=40).filter(any), max_gap=st.integers(0, 10)
+)
 def test_fill_gaps_keeps_found_frames_and_stays_in_range(found, max_gap) -> None:
     ok = np.array(found)
     t = len(ok)

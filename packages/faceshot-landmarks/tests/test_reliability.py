@@ -20,7 +20,9 @@ def test_read_image_applies_exif_orientation(tmp_path: Path) -> None:
     upright[:10, :, 0] = 255
     exif = Image.Exif()
     exif[0x0112] = 6
-    Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90).save(tmp_path / "p.jpg", exif=exif.tobytes(), quality=95)
+    Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90).save(
+        tmp_path / "p.jpg", exif=exif.tobytes(), quality=95
+    )
     got = read_image(tmp_path / "p.jpg")
     assert got.shape == (40, 60, 3)
     assert got[:8, :, 0].mean() > 200 and got[-8:, :, 0].mean() < 50
@@ -63,7 +65,9 @@ def _edit(gallery: Path, **changes: object) -> None:
         ({"domains": {"toys": {"k": "three"}}}, "needs an integer 'k'"),
     ],
 )
-def test_hostile_manifests_name_the_manifest(gallery: Path, change: dict[str, object], message: str) -> None:
+def test_hostile_manifests_name_the_manifest(
+    gallery: Path, change: dict[str, object], message: str
+) -> None:
     _edit(gallery, **change)
     with pytest.raises(GalleryError, match=r"manifest\.json") as info:
         load_gallery(gallery)
@@ -84,7 +88,9 @@ def test_video_paths_say_what_they_are(tmp_path: Path) -> None:
         probe_video(tmp_path / "v.mp4")
 
 
-def test_a_failed_domain_append_leaves_the_gallery_as_it_was(gallery: Path, make_shapes, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_domain_append_leaves_the_gallery_as_it_was(
+    gallery: Path, make_shapes, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     import faceshot_retarget._io as rio
 
     from faceshot_landmarks import add_domain

@@ -67,7 +67,9 @@ def test_fit_pulls_back_wrong_matches(make_shapes) -> None:
     fit = prior.fit(obs)
     err = np.linalg.norm(fit.points - truth, axis=1)
     good = np.setdiff1d(np.arange(68), bad)
-    assert err[bad].max() < 0.1 * np.linalg.norm(obs[bad] - truth[bad], axis=1).min() + 0.1 * fit.scale
+    assert (
+        err[bad].max() < 0.1 * np.linalg.norm(obs[bad] - truth[bad], axis=1).min() + 0.1 * fit.scale
+    )
     assert err[good].mean() < 1.0
     assert fit.weights[bad].max() < 0.2 and fit.weights[good].mean() > 0.8
 
@@ -81,7 +83,9 @@ def test_low_confidence_points_weigh_less(make_shapes) -> None:
     w = np.ones(68)
     w[:17] = 0.01
     err_w = np.linalg.norm(prior.fit(obs, w, clamp=0.0).model[17:] - truth[17:], axis=1).mean()
-    err_u = np.linalg.norm(prior.fit(obs, None, iterations=1, clamp=0.0).model[17:] - truth[17:], axis=1).mean()
+    err_u = np.linalg.norm(
+        prior.fit(obs, None, iterations=1, clamp=0.0).model[17:] - truth[17:], axis=1
+    ).mean()
     assert err_w < err_u
 
 

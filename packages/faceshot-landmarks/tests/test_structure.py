@@ -23,7 +23,9 @@ def _prior() -> fl.ShapePrior:
 
 def test_shape_hypotheses_sizes_angles_and_variants() -> None:
     prior = _prior()
-    hyps = fl.shape_hypotheses(prior, face_sizes=[4.0, 8.0], angles_deg=[0.0, 90.0], mode_sd=[-1.0, 0.0, 1.0], modes=2)
+    hyps = fl.shape_hypotheses(
+        prior, face_sizes=[4.0, 8.0], angles_deg=[0.0, 90.0], mode_sd=[-1.0, 0.0, 1.0], modes=2
+    )
     assert hyps.shape == (2 * 2 * 5, 68, 2)
     rms = np.sqrt(np.mean(np.sum(hyps**2, axis=2), axis=1))
     np.testing.assert_allclose(rms[:10], 4.0)
@@ -37,7 +39,9 @@ def test_shape_hypotheses_sizes_angles_and_variants() -> None:
 def test_shape_search_finds_a_planted_face_despite_strong_false_peaks() -> None:
     prior = _prior()
     h = w = 40
-    hyps = fl.shape_hypotheses(prior, face_sizes=np.geomspace(3.0, 12.0, 10), angles_deg=[-10.0, 0.0, 10.0])
+    hyps = fl.shape_hypotheses(
+        prior, face_sizes=np.geomspace(3.0, 12.0, 10), angles_deg=[-10.0, 0.0, 10.0]
+    )
     truth = hyps[7] + np.array([22.0, 17.0])  # a hypothesis placed at cell (22, 17)
     ev = np.zeros((68, h, w), np.float32)
     cells = np.rint(truth).astype(int)
@@ -57,7 +61,9 @@ def test_strided_shape_search_finds_the_same_face_on_smooth_evidence(stride) -> 
 
     prior = _prior()
     h = w = 40
-    hyps = fl.shape_hypotheses(prior, face_sizes=np.geomspace(3.0, 12.0, 10), angles_deg=[-10.0, 0.0, 10.0])
+    hyps = fl.shape_hypotheses(
+        prior, face_sizes=np.geomspace(3.0, 12.0, 10), angles_deg=[-10.0, 0.0, 10.0]
+    )
     truth = hyps[7] + np.array([21.0, 17.0])  # odd cells: off the coarse grid of strides 2 and 3
     ev = np.zeros((68, h, w), np.float32)
     cells = np.rint(truth).astype(int)
@@ -98,11 +104,15 @@ def test_global_search_matches_a_warped_target() -> None:
     gallery = synthetic_features(size, grid, 24, seed=3)
     a = 1.05 * np.array([[np.cos(0.08), -np.sin(0.08)], [np.sin(0.08), np.cos(0.08)]])
     t = np.array([50.3, 46.3]) - a @ [48.0, 48.0]
-    target = synthetic_features(size, grid, 24, seed=3, warp=np.concatenate([a, t[:, None]], axis=1))
+    target = synthetic_features(
+        size, grid, 24, seed=3, warp=np.concatenate([a, t[:, None]], axis=1)
+    )
     truth = (pts - t) @ np.linalg.inv(a).T
     refs = fl.reference_vectors([gallery], pts)
     rng = np.random.default_rng(2)
-    prior = fl.ShapePrior.from_annotations(np.stack([pts + rng.normal(0, 0.5, pts.shape) for _ in range(8)]))
+    prior = fl.ShapePrior.from_annotations(
+        np.stack([pts + rng.normal(0, 0.5, pts.shape) for _ in range(8)])
+    )
     cfg = fl.MatcherConfig(global_search=True, face_sizes=(0.2, 0.5, 8))
     res = fl.match_references(target, refs, config=cfg, prior=prior)
     assert np.linalg.norm(res.points - truth, axis=1).mean() < 1.5
@@ -153,7 +163,10 @@ def test_gallery_stores_and_verifies_prototypes(tmp_path) -> None:
     fl.add_domain(path, "plain", feats[:2], pts[:2])
     g = fl.add_domain(path, "protos", feats, pts, prototypes=3)
     manifest = json.loads((path / "manifest.json").read_text())
-    assert manifest["domains"]["protos"]["prototypes"] == 3 and "prototypes" not in manifest["domains"]["plain"]
+    assert (
+        manifest["domains"]["protos"]["prototypes"] == 3
+        and "prototypes" not in manifest["domains"]["plain"]
+    )
     assert g.has_prototypes and g.domains["plain"].prototypes is None
     p = g.domains["protos"].prototypes
     assert p is not None and p.shape == (3, 68, 16)
@@ -161,7 +174,9 @@ def test_gallery_stores_and_verifies_prototypes(tmp_path) -> None:
     np.testing.assert_allclose(p, expect, atol=2e-3)  # float16 on disk
     mixed = g.prototypes_for(("plain", "protos", "protos", "plain", "protos"))
     assert mixed.shape == (3, 68, 16)
-    np.testing.assert_allclose(mixed[2, 0:17], g.domains["plain"].references[0:17])  # repeated mean refs
+    np.testing.assert_allclose(
+        mixed[2, 0:17], g.domains["plain"].references[0:17]
+    )  # repeated mean refs
     np.testing.assert_allclose(mixed[1, 17:27], p[1, 17:27])
     # replacing the domain without prototypes removes the file and its checksum
     g = fl.add_domain(path, "protos", feats, pts, replace=True)

@@ -29,7 +29,9 @@ def _write(path: Path, frames: list[np.ndarray], fps: int = 25) -> Path:
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": "12"}
         for f in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")):
+            for packet in stream.encode(
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
+            ):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
@@ -42,19 +44,32 @@ def emoji_setup(twemoji, tmp_path_factory):
     ex = fl.ClassicalExtractor(size=128)
     others = [n for n in sorted(twemoji) if n != "1f603"]
     root = tmp_path_factory.mktemp("gallery") / "g"
-    gallery = fl.add_domain(root, "emoji", [ex.extract(twemoji[n][0]) for n in others], np.stack([twemoji[n][2] for n in others]))
+    gallery = fl.add_domain(
+        root,
+        "emoji",
+        [ex.extract(twemoji[n][0]) for n in others],
+        np.stack([twemoji[n][2] for n in others]),
+    )
     image, _, points = twemoji["1f603"]
     return image, points, ex, gallery
 
 
-def _moved(image: np.ndarray, points: np.ndarray, angle: float, shift: tuple[float, float], canvas: int = 320):
+def _moved(
+    image: np.ndarray,
+    points: np.ndarray,
+    angle: float,
+    shift: tuple[float, float],
+    canvas: int = 320,
+):
     """The face rotated by ``angle`` degrees about its centre and moved, on a white canvas."""
     import cv2
 
     h, w = image.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2 - 0.5, h / 2 - 0.5), angle, 1.0)
     m[:, 2] += np.array(shift) + (canvas - w) / 2
-    out = cv2.warpAffine(image, m, (canvas, canvas), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+    out = cv2.warpAffine(
+        image, m, (canvas, canvas), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255)
+    )
     return out, points @ m[:, :2].T + m[:, 2]
 
 
@@ -69,7 +84,9 @@ def test_follows_rigid_motion_without_drift(emoji_setup, tmp_path) -> None:
         frames.append(f)
         truth.append(p)
     truth = np.stack(truth)
-    lm = fl.match_video(_write(tmp_path / "rigid.mp4", frames), ex, gallery, config=_CONFIG, progress=False)
+    lm = fl.match_video(
+        _write(tmp_path / "rigid.mp4", frames), ex, gallery, config=_CONFIG, progress=False
+    )
     assert lm.points.shape == (12, 68, 2) and lm.image_size == (320, 320)
     assert lm.visible is not None and lm.visible.all()
     figures = fl.track_figures(lm.points, truth)
@@ -83,8 +100,13 @@ def test_follows_rigid_motion_without_drift(emoji_setup, tmp_path) -> None:
 def test_video_without_a_face_names_the_frames_searched(emoji_setup, tmp_path) -> None:
     _, _, ex, gallery = emoji_setup
     blank = [np.full((96, 96, 3), 255, np.uint8)] * 6
-    with pytest.raises(fl.NoFaceError, match=r"no face matched in video .*blank\.mp4.*frames 0-3 searched.*needs 0\.50"):
-        fl.match_video(_write(tmp_path / "blank.mp4", blank), ex, gallery, config=_CONFIG, progress=False)
+    with pytest.raises(
+        fl.NoFaceError,
+        match=r"no face matched in video .*blank\.mp4.*frames 0-3 searched.*needs 0\.50",
+    ):
+        fl.match_video(
+            _write(tmp_path / "blank.mp4", blank), ex, gallery, config=_CONFIG, progress=False
+        )
 
 
 def test_face_lost_then_found_again(emoji_setup, tmp_path) -> None:
@@ -93,7 +115,9 @@ def test_face_lost_then_found_again(emoji_setup, tmp_path) -> None:
     b, pb = _moved(image, points, 5.0, (20.0, 10.0))
     blank = np.full_like(a, 255)
     frames = [a] * 5 + [blank] * 5 + [b] * 6
-    lm = fl.match_video(_write(tmp_path / "cut.mp4", frames), ex, gallery, config=_CONFIG, progress=False)
+    lm = fl.match_video(
+        _write(tmp_path / "cut.mp4", frames), ex, gallery, config=_CONFIG, progress=False
+    )
     found = lm.visible.all(axis=1)
     assert found[:5].all()
     assert not found[5:10].any()
@@ -101,7 +125,9 @@ def test_face_lost_then_found_again(emoji_setup, tmp_path) -> None:
     width = float(np.linalg.norm(points[16] - points[0]))
     offset = lm.points[0] - pa  # the matcher's own error on this face, the same after the cut
     assert np.linalg.norm(lm.points[-1] - pb - offset @ np.eye(2), axis=1).mean() < 0.08 * width
-    assert np.allclose(lm.points[5:10], lm.points[4])  # max_gap 0: the lost frames hold the last found
+    assert np.allclose(
+        lm.points[5:10], lm.points[4]
+    )  # max_gap 0: the lost frames hold the last found
 
 
 def test_config_validates() -> None:
@@ -163,7 +189,13 @@ def test_smooth_pose_removes_pose_noise_and_keeps_expression() -> None:
     truth[30:, 66] += [0.0, 20.0]
     angle = np.deg2rad(rng.normal(0.0, 1.0, steps))
     shift = rng.normal(0.0, 1.5, (steps, 2))
-    rot = np.stack([np.stack([np.cos(angle), -np.sin(angle)], -1), np.stack([np.sin(angle), np.cos(angle)], -1)], -2)
+    rot = np.stack(
+        [
+            np.stack([np.cos(angle), -np.sin(angle)], -1),
+            np.stack([np.sin(angle), np.cos(angle)], -1),
+        ],
+        -2,
+    )
     centre = base.mean(axis=0)
     noisy = np.einsum("tab,tnb->tna", rot, truth - centre) + centre + shift[:, None]
     noisy[0] = truth[0]
@@ -172,9 +204,15 @@ def test_smooth_pose_removes_pose_noise_and_keeps_expression() -> None:
     # the expression step arrives in full on its frame (not spread by the filter)
     np.testing.assert_allclose(fl.mouth_opening(out), fl.mouth_opening(noisy), atol=1e-9)
     # a clean sequence is left as it is, and steady motion keeps its timing (no lag)
-    np.testing.assert_allclose(smooth_pose(truth, fps=25.0, config=OneEuroConfig()), truth, atol=1e-6)
+    np.testing.assert_allclose(
+        smooth_pose(truth, fps=25.0, config=OneEuroConfig()), truth, atol=1e-6
+    )
     steady = truth + np.arange(steps)[:, None, None] * np.array([3.0, -1.5])
-    np.testing.assert_allclose(smooth_pose(steady, fps=10.0, config=OneEuroConfig(min_cutoff=2.0, beta=10.0)), steady, atol=0.05)
+    np.testing.assert_allclose(
+        smooth_pose(steady, fps=10.0, config=OneEuroConfig(min_cutoff=2.0, beta=10.0)),
+        steady,
+        atol=0.05,
+    )
 
 
 def test_shape_fit_recovers_a_similarity_from_edges_and_corners() -> None:
@@ -202,7 +240,12 @@ def test_shape_fit_recovers_a_similarity_from_edges_and_corners() -> None:
 
 
 def test_shape_model_modes_follow_the_characters_frame() -> None:
-    shapes = np.stack([template_face(100.0, (200.0, 200.0)) + np.random.default_rng(k).normal(0, 2, (68, 2)) for k in range(12)])
+    shapes = np.stack(
+        [
+            template_face(100.0, (200.0, 200.0)) + np.random.default_rng(k).normal(0, 2, (68, 2))
+            for k in range(12)
+        ]
+    )
     prior = fl.ShapePrior.from_annotations(shapes)
     base = template_face(100.0, (200.0, 200.0))
     rot = np.array([[0.0, -1.0], [1.0, 0.0]])  # the character lies on its side
@@ -218,7 +261,9 @@ def test_track_figures_known_answers() -> None:
     assert same["error"] == 0 and same["motion_error"] == 0
     assert same["mouth_corr"] == pytest.approx(1.0) and same["eye_corr"] == pytest.approx(1.0)
     shifted = fl.track_figures(truth + np.array([5.0, 0.0]), truth)
-    assert shifted["error"] == pytest.approx(5.0 / 100.0 * (100 / np.linalg.norm(truth[0, 16] - truth[0, 0])), rel=0.2)
+    assert shifted["error"] == pytest.approx(
+        5.0 / 100.0 * (100 / np.linalg.norm(truth[0, 16] - truth[0, 0])), rel=0.2
+    )
     assert shifted["motion_error"] < 0.15 * shifted["error"]  # a start offset is not motion error
     assert shifted["error_first"] == pytest.approx(shifted["error"], rel=0.2)
     mouth_off = truth.copy()
@@ -227,7 +272,9 @@ def test_track_figures_known_answers() -> None:
     assert parts["error_mouth"] > 0 and parts["error_face_boundary"] == parts["error_eyes"] == 0
     assert parts["error"] == pytest.approx(parts["error_mouth"] * 20 / 68)
     frozen = fl.track_figures(np.repeat(truth[:1], 60, axis=0), truth)
-    assert np.isnan(frozen["mouth_corr"]) and frozen["mouth_range"] == 0  # stillness is not rewarded
+    assert (
+        np.isnan(frozen["mouth_corr"]) and frozen["mouth_range"] == 0
+    )  # stillness is not rewarded
     line = np.cumsum(np.ones((10, 68, 2)), axis=0) + template_face(50.0, (100.0, 100.0))
     assert fl.jitter(line) == pytest.approx(0.0, abs=1e-12)  # constant velocity: no jitter
 

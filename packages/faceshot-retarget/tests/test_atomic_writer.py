@@ -56,7 +56,9 @@ def test_every_writer_gives_the_umask_mode(tmp_path: Path, umask: int) -> None:
     assert files == ["a.bin", "b.mp4", "c.json", "c.npy", "c.pts", "d.bin", "e.bin", "f"]
     for name in files:
         expected = dir_mode if name == "f" else file_mode
-        assert _mode(tmp_path / name) == expected, f"{name}: {oct(_mode(tmp_path / name))} != {oct(expected)}"
+        assert _mode(tmp_path / name) == expected, (
+            f"{name}: {oct(_mode(tmp_path / name))} != {oct(expected)}"
+        )
 
 
 def test_existing_file_mode_is_not_kept_the_umask_decides(tmp_path: Path) -> None:
@@ -73,7 +75,9 @@ def test_existing_file_mode_is_not_kept_the_umask_decides(tmp_path: Path) -> Non
     assert out.read_bytes() == b"new" and _mode(out) == 0o644
 
 
-def test_commit_flushes_the_file_and_its_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_commit_flushes_the_file_and_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     synced: list[tuple[str, bool]] = []
     real = io_module._fsync
 
@@ -84,7 +88,9 @@ def test_commit_flushes_the_file_and_its_directory(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(io_module, "_fsync", spy)
     atomic_write(tmp_path / "x.bin", lambda f: f.write(b"x"))
     assert len(synced) == 2
-    assert synced[0][0].startswith(".x.bin.") and synced[0][1] is False  # the data, before the rename
+    assert (
+        synced[0][0].startswith(".x.bin.") and synced[0][1] is False
+    )  # the data, before the rename
     assert synced[1] == (tmp_path.name, True)  # then the directory entry
     synced.clear()
     with AtomicOutputs() as outs:
@@ -119,10 +125,7 @@ _WRITER = textwrap.dedent(
 def test_concurrent_writers_never_leave_a_mixed_file(tmp_path: Path) -> None:
     out = tmp_path / "shared.bin"
     tags = "ABCD"
-    procs = [
-        subprocess.Popen([sys.executable, "-c", _WRITER, str(out), tag, "15"])
-        for tag in tags
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(out), tag, "15"]) for tag in tags]
     seen: set[bytes] = set()
     reads = 0
     while any(p.poll() is None for p in procs):
@@ -136,6 +139,12 @@ def test_concurrent_writers_never_leave_a_mixed_file(tmp_path: Path) -> None:
         seen.add(data[:1])
     assert all(p.wait() == 0 for p in procs)
     final = out.read_bytes()
-    assert len(final) == 1 << 20 and final.count(final[:1]) == len(final) and final[:1] in tags.encode()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["shared.bin"], "temporary files left behind"
+    assert (
+        len(final) == 1 << 20
+        and final.count(final[:1]) == len(final)
+        and final[:1] in tags.encode()
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shared.bin"], (
+        "temporary files left behind"
+    )
     assert reads > 0 and seen <= set(tags.encode()[i : i + 1] for i in range(len(tags)))

@@ -15,7 +15,10 @@ FACE = template_face(100.0, (50.0, 50.0))
 
 
 def test_wrong_driving_shape_names_argument():
-    with pytest.raises(LandmarkShapeError, match=r"`driving` must have shape \(T, 68, 2\) or \(68, 2\); got \(12, 68, 3\)"):
+    with pytest.raises(
+        LandmarkShapeError,
+        match=r"`driving` must have shape \(T, 68, 2\) or \(68, 2\); got \(12, 68, 3\)",
+    ):
         retarget(np.zeros((12, 68, 3)), FACE)
 
 

@@ -65,11 +65,16 @@ def test_output_may_not_be_an_input_or_a_link_to_one(tmp_path: Path) -> None:
         with pytest.raises(OutputPathError, match="is the input file"):
             check_output(out, suffixes=(".npy",), inputs=(src,), option="-o")
     assert src.read_bytes() == b"data"
-    assert check_output(tmp_path / "new.npy", suffixes=(".npy",), inputs=(src, None)) == tmp_path / "new.npy"
+    assert (
+        check_output(tmp_path / "new.npy", suffixes=(".npy",), inputs=(src, None))
+        == tmp_path / "new.npy"
+    )
 
 
 def test_output_checks_suffix_directory_and_special_files(tmp_path: Path) -> None:
-    with pytest.raises(OutputPathError, match=r"-o '.*x\.json' must end in \.npy \(format npy\); got '\.json'"):
+    with pytest.raises(
+        OutputPathError, match=r"-o '.*x\.json' must end in \.npy \(format npy\); got '\.json'"
+    ):
         check_output(tmp_path / "x.json", suffixes=(".npy",), option="-o", what="format npy")
     assert check_output(tmp_path / "X.NPY", suffixes=(".npy",))  # case-insensitive
     with pytest.raises(OutputPathError, match="no suffix"):
@@ -84,7 +89,9 @@ def test_output_checks_suffix_directory_and_special_files(tmp_path: Path) -> Non
         check_output(tmp_path / "null.npy")
     with pytest.raises(OutputPathError, match="the limit is 255"):
         check_output(tmp_path / ("n" * 300 + ".npy"))
-    assert list(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # the probe is gone
+    assert (
+        list(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    )  # the probe is gone
 
 
 def test_directory_outputs_never_hold_an_input(tmp_path: Path) -> None:
@@ -185,13 +192,18 @@ def _npy_header(path: Path, descr: str, shape: tuple[int, ...], data: bytes = b"
 
 def test_npy_headers_are_checked_before_any_allocation(tmp_path: Path) -> None:
     _npy_header(tmp_path / "huge.npy", "<f8", (10**12, 68, 2), bytes(100))
-    with pytest.raises(LandmarkFileError, match=r"huge\.npy.*header promises .* MiB of data, the file holds 100 bytes"):
+    with pytest.raises(
+        LandmarkFileError,
+        match=r"huge\.npy.*header promises .* MiB of data, the file holds 100 bytes",
+    ):
         load_landmarks(tmp_path / "huge.npy")
     _npy_header(tmp_path / "obj.npy", "|O", (68, 2), bytes(100))
     with pytest.raises(LandmarkFileError, match=r"obj\.npy.* holds object values"):
         load_landmarks(tmp_path / "obj.npy")
     np.save(tmp_path / "bool.npy", np.ones((68, 2), bool))
-    with pytest.raises(LandmarkFileError, match=r"bool\.npy' holds bool values; landmarks must be real numbers"):
+    with pytest.raises(
+        LandmarkFileError, match=r"bool\.npy' holds bool values; landmarks must be real numbers"
+    ):
         load_landmarks(tmp_path / "bool.npy")
     np.save(tmp_path / "shape.npy", np.ones((5, 67, 2)))
     with pytest.raises(LandmarkFileError, match=r"has shape \(5, 67, 2\)"):
@@ -200,7 +212,9 @@ def test_npy_headers_are_checked_before_any_allocation(tmp_path: Path) -> None:
     assert load_landmarks(tmp_path / "ints.npy").points.dtype == np.float64
 
 
-def test_landmark_files_are_regular_and_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_landmark_files_are_regular_and_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import faceshot_retarget._io as io
 
     os.mkfifo(tmp_path / "f.npy")
@@ -257,7 +271,9 @@ def test_exif_orientation_turns_pixels_upright() -> None:
         8: [[2, 5], [1, 4], [0, 3]],
     }
     for orientation, want in expect.items():
-        np.testing.assert_array_equal(apply_exif_orientation(a, orientation), want, err_msg=str(orientation))
+        np.testing.assert_array_equal(
+            apply_exif_orientation(a, orientation), want, err_msg=str(orientation)
+        )
     assert apply_exif_orientation(a, None) is a and apply_exif_orientation(a, 42) is a
     rgb = np.zeros((2, 3, 3))
     assert apply_exif_orientation(rgb, 6).shape == (3, 2, 3)

@@ -53,7 +53,12 @@ def _talking(n=80, amount=0.8, base=DRIVER, seed=0):
     k = np.arange(n)
     o = 0.5 * (base[0] + base[16])
     angle = 0.15 * np.sin(0.2 * k)
-    seq = apply_similarity(base[None] - o, 1.0, angle[:, None], o + np.stack([6 * np.sin(0.1 * k), 3 * np.cos(0.13 * k)], 1)[:, None])
+    seq = apply_similarity(
+        base[None] - o,
+        1.0,
+        angle[:, None],
+        o + np.stack([6 * np.sin(0.1 * k), 3 * np.cos(0.13 * k)], 1)[:, None],
+    )
     seq = open_mouth(seq, amount * np.clip(np.sin(0.4 * k), 0, None))
     return seq + rng.normal(0, 0.3, seq.shape)
 
@@ -122,8 +127,13 @@ def test_face_stays_in_the_canvas(character, drive):
     lo, hi = character.min(axis=0), character.max(axis=0)
     pad = 0.5 * (hi - lo)
     shift = pad - lo  # character placed with half a face of room on every side
-    canvas = (int(np.ceil(hi[1] - lo[1] + 2 * pad[1])) + 1, int(np.ceil(hi[0] - lo[0] + 2 * pad[0])) + 1)
-    out = retarget(Landmarks(points, visible=visible), character + shift, cuts=cuts, canvas_size=canvas)
+    canvas = (
+        int(np.ceil(hi[1] - lo[1] + 2 * pad[1])) + 1,
+        int(np.ceil(hi[0] - lo[0] + 2 * pad[0])) + 1,
+    )
+    out = retarget(
+        Landmarks(points, visible=visible), character + shift, cuts=cuts, canvas_size=canvas
+    )
     assert out.min() >= 0.0
     assert np.all(out[..., 0] <= canvas[1] - 1) and np.all(out[..., 1] <= canvas[0] - 1)
 
@@ -138,10 +148,14 @@ def test_pure_rigid_motion_is_reproduced_exactly(driver, character, t, seed):
     shift = rng.uniform(-50, 50, (t, 2))
     angle[0], scale[0], shift[0] = 0.0, 1.0, 0.0
     o = 0.5 * (driver[0] + driver[16])
-    seq = apply_similarity(driver[None] - o, scale[:, None, None], angle[:, None], o + shift[:, None])
+    seq = apply_similarity(
+        driver[None] - o, scale[:, None, None], angle[:, None], o + shift[:, None]
+    )
     out = retarget(seq, character)
     oc = 0.5 * (character[0] + character[16])
-    expected = apply_similarity(character[None] - oc, scale[:, None, None], angle[:, None], oc + shift[:, None])
+    expected = apply_similarity(
+        character[None] - oc, scale[:, None, None], angle[:, None], oc + shift[:, None]
+    )
     np.testing.assert_allclose(out, expected, atol=1e-8 * (1 + np.abs(expected).max()))
 
 
@@ -178,7 +192,9 @@ def test_gain_of_four_failure_is_gone():
     character = open_mouth(CHARACTER, 1.2)  # inner-lip opening about 0.25 face widths
     reference = open_mouth(DRIVER, 0.3)  # driver opening about 0.07 face widths
     assert mouth_opening(character)[0] > 0.2 and mouth_opening(reference)[0] < 0.08
-    seq = np.concatenate([np.repeat(reference[None], 12, axis=0), _ramp(reference, open_mouth(DRIVER, 1.5), 20)])
+    seq = np.concatenate(
+        [np.repeat(reference[None], 12, axis=0), _ramp(reference, open_mouth(DRIVER, 1.5), 20)]
+    )
     d_open = mouth_opening(seq)[-1] - mouth_opening(seq)[0]
     new = retarget(seq, character)
     paper = retarget(seq, character, mode="paper")
@@ -198,13 +214,17 @@ def test_mouth_opening_transfers_in_default_mode(fraction, closed_character):
         character[[61, 62, 63]] = mid
         character[[67, 66, 65]] = mid
     # a neutral stretch (the neutral estimate), then a gradual opening (the rate limit never acts)
-    seq = np.concatenate([np.repeat(DRIVER[None], 15, axis=0), _ramp(DRIVER, open_mouth(DRIVER, fraction), 15)])
+    seq = np.concatenate(
+        [np.repeat(DRIVER[None], 15, axis=0), _ramp(DRIVER, open_mouth(DRIVER, fraction), 15)]
+    )
     out = retarget(seq, character)
+
     def gap_height(f):
         v = f[16] - f[0]
         up = np.array([-v[1], v[0]]) / np.linalg.norm(v)
         y = f @ up
         return np.mean(np.abs(y[[61, 62, 63]] - y[[67, 66, 65]])), np.ptp(y[48:60])
+
     gap0, height0 = gap_height(out[0])
     gap1, _ = gap_height(out[-1])
     assert (gap1 - gap0) / height0 == pytest.approx(fraction, rel=0.05)
@@ -245,7 +265,9 @@ def test_neutral_reference_ignores_words_blinks_and_glitches():
     assert eye == pytest.approx(np.linalg.norm(DRIVER[37] - DRIVER[41]), rel=0.1)
     # invariant to a similarity of the whole shot
     moved = apply_similarity(seq, 2.0, 0.3, (10.0, -4.0))
-    np.testing.assert_allclose(neutral_reference(moved), apply_similarity(ref, 2.0, 0.3, (10.0, -4.0)), atol=1e-6)
+    np.testing.assert_allclose(
+        neutral_reference(moved), apply_similarity(ref, 2.0, 0.3, (10.0, -4.0)), atol=1e-6
+    )
     # short shots fall back to their first frame
     np.testing.assert_allclose(neutral_reference(seq[:5]), seq[0], atol=1e-9)
 
@@ -290,7 +312,12 @@ def test_cut_to_a_zoomed_shifted_copy_carries_on_then_follows():
 
 def test_cuts_are_validated():
     seq = _talking(10)
-    for bad, msg in (([5, 3], "increasing"), ([10], r"\[0, 10\)"), ([-1], r"\[0, 10\)"), ([2.5], "integers")):
+    for bad, msg in (
+        ([5, 3], "increasing"),
+        ([10], r"\[0, 10\)"),
+        ([-1], r"\[0, 10\)"),
+        ([2.5], "integers"),
+    ):
         with pytest.raises(ValueError, match=msg):
             retarget(seq, CHARACTER, cuts=bad)
     np.testing.assert_array_equal(retarget(seq, CHARACTER, cuts=[0]), retarget(seq, CHARACTER))
@@ -309,7 +336,9 @@ def test_absence_holds_then_eases_to_rest_and_returns_without_a_jump():
     cfg = RetargetConfig(absence_hold_frames=10, absence_ease_frames=20)
     exact = retarget(Landmarks(seq, visible=visible), CHARACTER, config=cfg, rate_limit=False)
     np.testing.assert_allclose(exact[40:50], np.repeat(exact[39:40], 10, axis=0), atol=1e-9)  # hold
-    np.testing.assert_allclose(exact[70:100], np.repeat(CHARACTER[None], 30, axis=0), atol=1e-9)  # rest
+    np.testing.assert_allclose(
+        exact[70:100], np.repeat(CHARACTER[None], 30, axis=0), atol=1e-9
+    )  # rest
     out = retarget(Landmarks(seq, visible=visible), CHARACTER, config=cfg)
     np.testing.assert_allclose(out[70:100], np.repeat(CHARACTER[None], 30, axis=0), atol=1e-9)
     width = _width(CHARACTER)
@@ -339,14 +368,20 @@ def test_motion_regions():
     # pose: rigid copies of the character that turn with the driver
     d0 = np.linalg.norm(CHARACTER[:, None] - CHARACTER[None], axis=-1) / _width(CHARACTER)
     for f in pose:  # (the driver's size jitters: similar copies)
-        np.testing.assert_allclose(np.linalg.norm(f[:, None] - f[None], axis=-1) / _width(f), d0, atol=1e-9)
+        np.testing.assert_allclose(
+            np.linalg.norm(f[:, None] - f[None], axis=-1) / _width(f), d0, atol=1e-9
+        )
     assert np.ptp(angle(pose)) > 0.25 and np.ptp(angle(full)) > 0.25
     # expression, eyes, lips: the head does not turn
     for f in (expr, eyes, lips):
         assert np.ptp(angle(f)) < 1e-9
     assert np.ptp(mouth_opening(expr)) > 0.05 and np.ptp(mouth_opening(lips)) > 0.05
-    np.testing.assert_allclose(eyes[:, 48:68], np.repeat(CHARACTER[None, 48:68], 40, axis=0), atol=1e-9)
-    np.testing.assert_allclose(lips[:, 17:48], np.repeat(CHARACTER[None, 17:48], 40, axis=0), atol=1e-9)
+    np.testing.assert_allclose(
+        eyes[:, 48:68], np.repeat(CHARACTER[None, 48:68], 40, axis=0), atol=1e-9
+    )
+    np.testing.assert_allclose(
+        lips[:, 17:48], np.repeat(CHARACTER[None, 17:48], 40, axis=0), atol=1e-9
+    )
     assert np.abs(eyes[:, 17:27] - CHARACTER[17:27]).max() > 3.0  # brows moved
     with pytest.raises(ValueError, match="motion"):
         RetargetConfig(motion="hands")
@@ -379,7 +414,9 @@ def test_keep_in_canvas_known_answer():
     out = keep_in_canvas(moved, face, (200, 200))
     np.testing.assert_allclose(out[0], face, atol=1e-9)
     assert out[1][:, 0].max() <= 199.0 and out[1][:, 0].max() > 190.0
-    np.testing.assert_allclose(np.ptp(out[1], axis=0), np.ptp(face, axis=0), atol=1e-9)  # a translation
+    np.testing.assert_allclose(
+        np.ptp(out[1], axis=0), np.ptp(face, axis=0), atol=1e-9
+    )  # a translation
 
 
 def test_motion_figures_of_a_frozen_character_show_it():
@@ -401,6 +438,8 @@ def test_new_ibug_tables_describe_the_template_face():
     assert np.all(F[17:27, 1] < F[ibug68.BROW_LID_TOPS][..., 1].min(axis=1))
     mirror = ibug68.MIRROR
     for table in (ibug68.LIP_COLUMNS, ibug68.LIP_SIDE_COLUMNS, ibug68.MOUTH_CORNER_WEDGES):
-        assert sorted(map(tuple, mirror[table].tolist())) == sorted(map(tuple, table[::-1].tolist()))
+        assert sorted(map(tuple, mirror[table].tolist())) == sorted(
+            map(tuple, table[::-1].tolist())
+        )
     assert set(ibug68.STABLE_POINTS.tolist()) == set(mirror[ibug68.STABLE_POINTS].tolist())
     assert not violation_frames(F)[0] and constrain_parts(F, F).shape == (1, 68, 2)

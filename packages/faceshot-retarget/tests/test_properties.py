@@ -37,11 +37,17 @@ def test_equivariant_under_translating_the_target(driving, target, dx, dy):
 @given(faces(), faces(), st.integers(1, 5))
 def test_constant_driving_is_identity(driver, target, t):
     out = retarget(np.repeat(driver[None], t, axis=0), target)
-    np.testing.assert_allclose(out, np.repeat(target[None], t, axis=0), atol=1e-7 * np.abs(target).max())
+    np.testing.assert_allclose(
+        out, np.repeat(target[None], t, axis=0), atol=1e-7 * np.abs(target).max()
+    )
 
 
 @given(landmark_sequences(), faces(), st.floats(-np.pi, np.pi))
 def test_equivariant_under_rotating_driver_and_target_together(driving, target, angle):
     a = retarget(driving, target)
-    b = retarget(apply_similarity(driving, 1.0, angle, 0.0), apply_similarity(target, 1.0, angle, 0.0))
-    np.testing.assert_allclose(b, apply_similarity(a, 1.0, angle, 0.0), atol=1e-6 * (1.0 + np.abs(a).max()))
+    b = retarget(
+        apply_similarity(driving, 1.0, angle, 0.0), apply_similarity(target, 1.0, angle, 0.0)
+    )
+    np.testing.assert_allclose(
+        b, apply_similarity(a, 1.0, angle, 0.0), atol=1e-6 * (1.0 + np.abs(a).max())
+    )

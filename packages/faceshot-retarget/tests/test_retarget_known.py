@@ -43,7 +43,9 @@ def test_frame_zero_equals_target_under_motion():
     np.testing.assert_allclose(out[0], CHARACTER, atol=1e-9)
 
 
-@pytest.mark.parametrize(("phi", "shift"), [(0.0, (12.0, -5.0)), (0.35, (0.0, 0.0)), (-0.5, (-20.0, 7.5))])
+@pytest.mark.parametrize(
+    ("phi", "shift"), [(0.0, (12.0, -5.0)), (0.35, (0.0, 0.0)), (-0.5, (-20.0, 7.5))]
+)
 def test_rigid_driver_motion_reappears_exactly(phi, shift):
     o = _origin(DRIVER)
     moved = (DRIVER - o) @ _rot(phi).T + o + shift
@@ -65,7 +67,9 @@ def test_rigid_motion_about_any_centre_is_rigid_on_character():
     turned = np.arctan2(v1[1], v1[0]) - np.arctan2(v0[1], v0[0])
     assert turned == pytest.approx(0.25, abs=1e-9)
     # and translated by the driver's frame-origin displacement
-    np.testing.assert_allclose(_origin(out), _origin(CHARACTER) + _origin(moved) - _origin(DRIVER), atol=1e-9)
+    np.testing.assert_allclose(
+        _origin(out), _origin(CHARACTER) + _origin(moved) - _origin(DRIVER), atol=1e-9
+    )
 
 
 def test_translation_scale_face_scales_by_face_width_ratio():
@@ -170,7 +174,9 @@ def test_smoothing_reduces_jitter_and_keeps_frame_zero():
 def test_global_motion_eq5():
     ref_o = np.array([[0.0, 0.0], [3.0, 4.0]])
     ref_a = np.array([0.1, 0.1 + 2 * np.pi - 0.05])  # wraps to -0.05
-    o, a = global_motion(ref_o, ref_a, ref_o[0], ref_a[0], np.array([10.0, 10.0]), 1.0, translation_scale=2.0)
+    o, a = global_motion(
+        ref_o, ref_a, ref_o[0], ref_a[0], np.array([10.0, 10.0]), 1.0, translation_scale=2.0
+    )
     np.testing.assert_allclose(o, [[10.0, 10.0], [16.0, 18.0]])
     np.testing.assert_allclose(a, [1.0, 0.95])
 
@@ -181,7 +187,9 @@ def test_local_motion_eq6_ratio_form_where_well_conditioned():
     tar0 = np.array([[4.0, -3.0]])
     w = np.ones((1, 2))
     out = local_motion(ref0, ref, tar0, w, np.ones((1, 2)))
-    np.testing.assert_allclose(out[0, 0], (ref[0, 0] / ref0[0]) * tar0[0])  # p'_m = p_m / p_0 * p'_0
+    np.testing.assert_allclose(
+        out[0, 0], (ref[0, 0] / ref0[0]) * tar0[0]
+    )  # p'_m = p_m / p_0 * p'_0
 
 
 def test_ratio_weight_vanishes_on_the_chord_and_on_sign_flip():

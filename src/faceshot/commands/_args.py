@@ -45,9 +45,13 @@ def number(lo: float, hi: float, *, integer: bool = False) -> Callable[[str], An
         try:
             value: float = int(text) if integer else float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {kind} in [{_fmt(lo)}, {_fmt(hi)}]; got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"must be {kind} in [{_fmt(lo)}, {_fmt(hi)}]; got {text!r}"
+            ) from None
         if not math.isfinite(value) or not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"must be {kind} in [{_fmt(lo)}, {_fmt(hi)}]; got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"must be {kind} in [{_fmt(lo)}, {_fmt(hi)}]; got {text!r}"
+            )
         return value
 
     parse.__name__ = "integer" if integer else "number"
@@ -83,13 +87,19 @@ def check_outputs(
         check_output_path(path, inputs=tuple(inputs), suffixes=suffixes, option=option, what=what)
         key = os.path.realpath(path)
         if key in seen:
-            raise OutputPathError(f"{option} {path!r} is the same path as {seen[key]}; each output needs its own file")
+            raise OutputPathError(
+                f"{option} {path!r} is the same path as {seen[key]}; each output needs its own file"
+            )
         seen[key] = option
         if overwrite is False and os.path.lexists(path):
-            raise OutputPathError(f"{option} {path!r} already exists; pass --overwrite to replace it")
+            raise OutputPathError(
+                f"{option} {path!r} already exists; pass --overwrite to replace it"
+            )
 
 
 def add_overwrite_argument(p: Any) -> None:
     """``--overwrite``: the one meaning across commands: an existing output is refused unless
     it is given, and then replaced atomically (never deleted before the new one is complete)."""
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (refused otherwise)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace existing outputs (refused otherwise)"
+    )

@@ -29,30 +29,81 @@ def register(subparsers: Any) -> None:
         "option, e.g. expression_scale, detector) or from the cross product of two directories. "
         "Rerunning skips outputs that are complete and verified.",
     )
-    p.add_argument("jobs", nargs="?", metavar="JOBS", help="jobs file (.csv, .jsonl); relative paths are relative to it")
-    p.add_argument("--characters", metavar="DIR", help="directory of character images (cross product with --drivings)")
-    p.add_argument("--drivings", metavar="DIR", help="directory of driving videos (cross product with --characters)")
-    p.add_argument("-o", "--output-dir", metavar="DIR", help="outputs of the cross product (CHAR__DRIVING.mp4) and of jobs with no output")
-    p.add_argument("--results", metavar="R.jsonl", help="results file, appended to (default: JOBS.results.jsonl, or DIR/batch-results.jsonl)")
     p.add_argument(
-        "-s", "--set", dest="options", action="append", default=[], metavar="NAME=VALUE",
+        "jobs",
+        nargs="?",
+        metavar="JOBS",
+        help="jobs file (.csv, .jsonl); relative paths are relative to it",
+    )
+    p.add_argument(
+        "--characters",
+        metavar="DIR",
+        help="directory of character images (cross product with --drivings)",
+    )
+    p.add_argument(
+        "--drivings",
+        metavar="DIR",
+        help="directory of driving videos (cross product with --characters)",
+    )
+    p.add_argument(
+        "-o",
+        "--output-dir",
+        metavar="DIR",
+        help="outputs of the cross product (CHAR__DRIVING.mp4) and of jobs with no output",
+    )
+    p.add_argument(
+        "--results",
+        metavar="R.jsonl",
+        help="results file, appended to (default: JOBS.results.jsonl, or DIR/batch-results.jsonl)",
+    )
+    p.add_argument(
+        "-s",
+        "--set",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="a FaceShot option for every job, e.g. --set expression_scale=0.7 --set detector=matcher (repeatable; a job's own value wins)",
     )
-    p.add_argument("-j", "--workers", type=int, metavar="N", help="worker processes or Ray actors (default: one per core)")
     p.add_argument(
-        "--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
+        "-j",
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes or Ray actors (default: one per core)",
+    )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const=True,
+        default=None,
+        metavar="ADDRESS",
         help="run on Ray (pip install 'faceshot[cluster]'): no ADDRESS starts a local instance (or uses $RAY_ADDRESS); "
         "ADDRESS is a running cluster ('auto', HOST:PORT). Every node needs faceshot installed and the same paths",
     )
-    p.add_argument("--ray-cpus", type=float, default=1.0, metavar="C", help="CPUs per Ray actor (default 1)")
-    p.add_argument("--ray-gpus", type=float, default=0.0, metavar="G", help="GPUs per Ray actor (default 0)")
-    p.add_argument("--cache-dir", metavar="DIR", help="landmark cache (default: $FACESHOT_CACHE or ~/.cache/faceshot/landmarks)")
+    p.add_argument(
+        "--ray-cpus", type=float, default=1.0, metavar="C", help="CPUs per Ray actor (default 1)"
+    )
+    p.add_argument(
+        "--ray-gpus", type=float, default=0.0, metavar="G", help="GPUs per Ray actor (default 0)"
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="landmark cache (default: $FACESHOT_CACHE or ~/.cache/faceshot/landmarks)",
+    )
     p.add_argument("--no-cache", action="store_true", help="keep the landmark cache in memory only")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs not written by faceshot batch")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing outputs not written by faceshot batch",
+    )
     p.add_argument("--no-audio", action="store_true", help="do not copy the driving videos' audio")
     p.add_argument("--crf", type=int, default=18, help="x264 quality 0..51 (default 18)")
     p.add_argument(
-        "--reproducible", action=argparse.BooleanOptionalAction, default=True,
+        "--reproducible",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="byte-identical outputs for identical inputs on any engine (default; x264 mb-tree off, "
         "files ~1.5x larger); --no-reproducible: smaller files whose bytes vary from run to run",
     )
@@ -104,7 +155,10 @@ def _batch(args: argparse.Namespace) -> int:
         )
     except BatchInterrupted as exc:
         res = exc.results
-        print(f"faceshot batch: interrupted: {res.summary()}; no partial output left; rerun to resume", file=sys.stderr)
+        print(
+            f"faceshot batch: interrupted: {res.summary()}; no partial output left; rerun to resume",
+            file=sys.stderr,
+        )
         return 130
     for line in iter_failed(results):
         print(f"faceshot batch: {line}", file=sys.stderr)

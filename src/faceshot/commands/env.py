@@ -9,9 +9,23 @@ from typing import Any
 __all__ = ["collect_env", "extras_status", "register"]
 
 _PACKAGES = (
-    "faceshot", "faceshot-retarget", "faceshot-landmarks", "faceshot-features", "faceshot-animate",
-    "numpy", "torch", "diffusers", "transformers", "opencv-python-headless", "av", "dlib-bin", "dlib",
-    "faiss-cpu", "faiss-gpu", "gradio", "cairosvg",
+    "faceshot",
+    "faceshot-retarget",
+    "faceshot-landmarks",
+    "faceshot-features",
+    "faceshot-animate",
+    "numpy",
+    "torch",
+    "diffusers",
+    "transformers",
+    "opencv-python-headless",
+    "av",
+    "dlib-bin",
+    "dlib",
+    "faiss-cpu",
+    "faiss-gpu",
+    "gradio",
+    "cairosvg",
 )
 
 
@@ -28,7 +42,10 @@ _EXTRAS = {
     "dlib (driving detection)": (("dlib", "face_recognition_models"), "faceshot-landmarks[dlib]"),
     "ui (faceshot ui)": (("gradio",), "faceshot[ui]"),
     "mofa (--animator mofa)": (("torch", "diffusers", "transformers"), "faceshot[mofa]"),
-    "diffusion (--backbone sd15-ip/sd21)": (("diffusers", "transformers", "safetensors", "huggingface_hub"), "faceshot[diffusion]"),
+    "diffusion (--backbone sd15-ip/sd21)": (
+        ("diffusers", "transformers", "safetensors", "huggingface_hub"),
+        "faceshot[diffusion]",
+    ),
     "cluster (batch --ray)": (("ray",), "faceshot[cluster]"),
 }
 
@@ -40,7 +57,9 @@ def extras_status() -> dict[str, str]:
     status = {}
     for what, (modules, extra) in _EXTRAS.items():
         missing = missing_modules(modules)
-        status[what] = f"missing {', '.join(missing)}: pip install '{extra}'" if missing else "installed"
+        status[what] = (
+            f"missing {', '.join(missing)}: pip install '{extra}'" if missing else "installed"
+        )
     return status
 
 
@@ -62,7 +81,11 @@ def collect_env() -> dict[str, Any]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-    info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(), "packages": versions}
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+    }
     info["extras"] = extras_status()
     try:
         import torch
@@ -119,8 +142,10 @@ def collect_env() -> dict[str, Any]:
         if not root:
             from faceshot_animate.mofa import required_files
 
-            raise FileNotFoundError("FACESHOT_MOFA_WEIGHTS is not set; point it at a clone of "
-                                    "huggingface.co/MyNiuuu/MOFA-Video-Hybrid holding: " + "; ".join(required_files()))
+            raise FileNotFoundError(
+                "FACESHOT_MOFA_WEIGHTS is not set; point it at a clone of "
+                "huggingface.co/MyNiuuu/MOFA-Video-Hybrid holding: " + "; ".join(required_files())
+            )
         from faceshot_animate.mofa import check_mofa_layout
 
         check_mofa_layout(root)
@@ -151,7 +176,9 @@ def _env(args: argparse.Namespace) -> int:
         print(f"torch       {torch_info['error']}")
     else:
         devices = ", ".join(torch_info["devices"]) or "none"
-        print(f"CUDA        available={torch_info['cuda_available']} (CUDA {torch_info['cuda_version']}; devices: {devices}); torch threads {torch_info['threads']}")
+        print(
+            f"CUDA        available={torch_info['cuda_available']} (CUDA {torch_info['cuda_version']}; devices: {devices}); torch threads {torch_info['threads']}"
+        )
     print(f"FAISS GPUs  {info['faiss_gpus']}")
     for what, state in info["extras"].items():
         print(f"extra {what:<38}{state}")

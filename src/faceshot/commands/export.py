@@ -25,14 +25,38 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("landmarks", metavar="L", help="landmark sequence (.npy, .json or .pts)")
     p.add_argument("--format", required=True, choices=["mofa", "pose-png", "npy"])
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="a directory (mofa, pose-png) or a .npy file (npy)")
-    p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="frame size of the export (default: --source-size)")
     p.add_argument(
-        "--source-size", type=parse_size, default=None, metavar="WxH",
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="a directory (mofa, pose-png) or a .npy file (npy)",
+    )
+    p.add_argument(
+        "--size",
+        type=parse_size,
+        default=None,
+        metavar="WxH",
+        help="frame size of the export (default: --source-size)",
+    )
+    p.add_argument(
+        "--source-size",
+        type=parse_size,
+        default=None,
+        metavar="WxH",
         help="size of the image L belongs to (default: recorded in L's .json, else --size)",
     )
-    p.add_argument("--thickness", type=number(1, 64, integer=True), default=2, help="pose line width in pixels, 1..64 (default 2)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT that holds a previous export (never other files)")
+    p.add_argument(
+        "--thickness",
+        type=number(1, 64, integer=True),
+        default=2,
+        help="pose line width in pixels, 1..64 (default 2)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing OUT that holds a previous export (never other files)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=_export)
 

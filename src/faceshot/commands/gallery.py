@@ -29,7 +29,9 @@ def register(subparsers: Any) -> None:
     )
     b.add_argument("-o", "--output", required=True, metavar="GALLERY", help="gallery directory")
     b.add_argument("--flip", action="store_true", help="also add left-right mirrored copies")
-    b.add_argument("--replace", action="store_true", help="overwrite an existing domain of that name")
+    b.add_argument(
+        "--replace", action="store_true", help="overwrite an existing domain of that name"
+    )
     b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     b.set_defaults(handler=_build)
 
@@ -44,7 +46,14 @@ def _build(args: argparse.Namespace) -> int:
     from faceshot._io import check_output_path
     from faceshot.commands._landmarks_shared import make_extractor
 
-    check_output_path(args.output, inputs=(args.images_dir,), suffixes=None, option="-o", what=None, directory=True)
+    check_output_path(
+        args.output,
+        inputs=(args.images_dir,),
+        suffixes=None,
+        option="-o",
+        what=None,
+        directory=True,
+    )
     _check_gallery_target(args.output, args.domain, args.replace)
     images, annotations, missing = annotated_images(args.images_dir)
     if not images:
@@ -54,14 +63,19 @@ def _build(args: argparse.Namespace) -> int:
     extractor = make_extractor(args.backbone)
     feats, pts = [], []
     for img_path, ann_path in tqdm(
-        list(zip(images, annotations, strict=True)), desc="features", unit="image", disable=args.no_progress
+        list(zip(images, annotations, strict=True)),
+        desc="features",
+        unit="image",
+        disable=args.no_progress,
     ):
         image = read_image(img_path)
         points = load_landmarks(ann_path).points[0]
         _check_inside(points, image.shape[:2], ann_path, img_path)
         examples = [(image, points)]
         if args.flip:
-            examples.append((np.ascontiguousarray(image[:, ::-1]), mirror_landmarks(points, image.shape[1])))
+            examples.append(
+                (np.ascontiguousarray(image[:, ::-1]), mirror_landmarks(points, image.shape[1]))
+            )
         for im, p in examples:
             feats.append(extractor.extract(im))
             pts.append(p)
@@ -72,7 +86,10 @@ def _build(args: argparse.Namespace) -> int:
         f"domains: {', '.join(gallery.names)}"
     )
     if missing:
-        print(f"skipped {len(missing)} image(s) without annotation: {', '.join(p.name for p in missing)}", file=sys.stderr)
+        print(
+            f"skipped {len(missing)} image(s) without annotation: {', '.join(p.name for p in missing)}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -87,7 +104,9 @@ def _check_inside(points: Any, size: tuple[int, int], ann: Any, img: Any) -> Non
     from faceshot_landmarks.errors import FaceshotLandmarksError
 
     h, w = size
-    outside = np.flatnonzero((points < -0.5).any(axis=1) | (points[:, 0] > w - 0.5) | (points[:, 1] > h - 0.5))
+    outside = np.flatnonzero(
+        (points < -0.5).any(axis=1) | (points[:, 0] > w - 0.5) | (points[:, 1] > h - 0.5)
+    )
     if outside.size:
         i = int(outside[0])
         x, y = points[i]
@@ -108,6 +127,10 @@ def _check_gallery_target(path: str, domain: str, replace: bool) -> None:
     if (root / "manifest.json").exists():
         gallery = load_gallery(root)
         if domain in gallery.domains and not replace:
-            raise GalleryError(f"gallery {path!r} already has domain {domain!r}; pass --replace to overwrite it")
+            raise GalleryError(
+                f"gallery {path!r} already has domain {domain!r}; pass --replace to overwrite it"
+            )
     elif root.is_dir() and any(root.iterdir()):
-        raise GalleryError(f"-o {path!r} exists, is not empty and has no manifest.json; refusing to write a gallery there")
+        raise GalleryError(
+            f"-o {path!r} exists, is not empty and has no manifest.json; refusing to write a gallery there"
+        )

@@ -17,15 +17,30 @@ def register(subparsers: Any) -> None:
         "landmarks (cosine argmax + sub-pixel refinement + shape prior) and write them.",
     )
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--gallery", default=None, metavar="G", help="gallery directory (default: the bundled one)")
-    p.add_argument("-o", "--output", required=True, metavar="R.pts", help=".pts, .json or .npy output")
+    p.add_argument(
+        "--gallery", default=None, metavar="G", help="gallery directory (default: the bundled one)"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="R.pts", help=".pts, .json or .npy output"
+    )
     p.add_argument("--plot", metavar="R.png", help="also write the image with the points drawn")
-    p.add_argument("--backbone", default=None, help="override the extractor (default: the gallery's)")
+    p.add_argument(
+        "--backbone", default=None, help="override the extractor (default: the gallery's)"
+    )
     p.add_argument("--no-prior", action="store_true", help="skip the shape-prior regularisation")
-    p.add_argument("--face", type=int, default=0, metavar="N",
-                   help="which face when there are several, largest first (default 0: the largest)")
-    p.add_argument("--human", choices=("auto", "dlib", "matcher"), default="auto",
-                   help="auto: dlib's 68-point predictor when dlib finds a human face, else the matcher (default)")
+    p.add_argument(
+        "--face",
+        type=int,
+        default=0,
+        metavar="N",
+        help="which face when there are several, largest first (default 0: the largest)",
+    )
+    p.add_argument(
+        "--human",
+        choices=("auto", "dlib", "matcher"),
+        default="auto",
+        help="auto: dlib's 68-point predictor when dlib finds a human face, else the matcher (default)",
+    )
     from faceshot.commands._args import add_overwrite_argument
 
     add_overwrite_argument(p)
@@ -45,7 +60,10 @@ def _match(args: argparse.Namespace) -> int:
     from faceshot.commands._landmarks_shared import extractor_for_gallery
 
     check_outputs(
-        [("-o", args.output, (".pts", ".json", ".npy"), None), ("--plot", args.plot, (".png", ".jpg", ".jpeg"), None)],
+        [
+            ("-o", args.output, (".pts", ".json", ".npy"), None),
+            ("--plot", args.plot, (".png", ".jpg", ".jpeg"), None),
+        ],
         inputs=(args.image, args.gallery),
         overwrite=args.overwrite,
     )
@@ -56,8 +74,12 @@ def _match(args: argparse.Namespace) -> int:
     check_not_blank(character.image, f"character image {args.image!r}")
     extractor = _Lazy(lambda: extractor_for_gallery(gallery, args.backbone))
     result = locate_and_match(
-        character.image, extractor, gallery, face=args.face,
-        config=LocateConfig(human=args.human), matcher=MatcherConfig(use_prior=not args.no_prior),
+        character.image,
+        extractor,
+        gallery,
+        face=args.face,
+        config=LocateConfig(human=args.human),
+        matcher=MatcherConfig(use_prior=not args.no_prior),
         name=repr(args.image),
     )
     image = character.rgb
@@ -71,7 +93,9 @@ def _match(args: argparse.Namespace) -> int:
     else:
         parts = ", ".join(f"{k}={v}" for k, v in result.domain_of_part.items())
         how = f"matcher (median confidence {float(np.median(result.confidence)):.3f}; domains: {parts})"
-    print(f"{args.output}: 68 points by {how}; face {args.face + 1} of {result.num_faces} at [{box}]")
+    print(
+        f"{args.output}: 68 points by {how}; face {args.face + 1} of {result.num_faces} at [{box}]"
+    )
     warning = result.warning()
     if warning is not None:
         print(f"warning: {args.image}: {warning}", file=sys.stderr)

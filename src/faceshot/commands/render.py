@@ -39,16 +39,55 @@ def register(subparsers: Any) -> None:
     p.add_argument("image", metavar="IMAGE", help="character image (PNG, JPEG, ...; RGBA kept)")
     p.add_argument("landmarks", metavar="L", help="landmark sequence (.npy, .json or .pts)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
-    p.add_argument("--fps", type=number(*FPS), default=None, help="frame rate in [1, 240] (default: the driving video's with --side-by-side, else 25)")
-    p.add_argument("--side-by-side", metavar="DRIVING.mp4", help="write driving | landmarks | result panels")
-    p.add_argument("--audio-from", metavar="VIDEO", help="copy this file's audio (default with --side-by-side: the driving video's)")
+    p.add_argument(
+        "--fps",
+        type=number(*FPS),
+        default=None,
+        help="frame rate in [1, 240] (default: the driving video's with --side-by-side, else 25)",
+    )
+    p.add_argument(
+        "--side-by-side", metavar="DRIVING.mp4", help="write driving | landmarks | result panels"
+    )
+    p.add_argument(
+        "--audio-from",
+        metavar="VIDEO",
+        help="copy this file's audio (default with --side-by-side: the driving video's)",
+    )
     p.add_argument("--no-audio", action="store_true", help="never copy audio")
-    p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help=f"output size of the result, sides up to {MAX_FRAME_SIDE} (default: IMAGE's size)")
-    p.add_argument("--animator", choices=("rig", "warp"), default="rig", help="renderer: rig (default, part-aware) or warp (mesh warp)")
-    p.add_argument("--max-side", type=number(16, MAX_FRAME_SIDE, integer=True), default=1024, help=f"render at most at this long side, then resize; 16..{MAX_FRAME_SIDE} (default 1024)")
-    p.add_argument("--grid-step", type=number(1, 32, integer=True), default=None, help="coarse map step in pixels, 1..32 (warp: 1 = exact, default 4; rig: default 2.5 %% of the face width)")
-    p.add_argument("--no-cavity", action="store_true", help="do not paint a mouth cavity when the lips open")
-    p.add_argument("--crf", type=number(*CRF, integer=True), default=18, help="x264 quality, 0 (lossless) .. 51 (default 18)")
+    p.add_argument(
+        "--size",
+        type=parse_size,
+        default=None,
+        metavar="WxH",
+        help=f"output size of the result, sides up to {MAX_FRAME_SIDE} (default: IMAGE's size)",
+    )
+    p.add_argument(
+        "--animator",
+        choices=("rig", "warp"),
+        default="rig",
+        help="renderer: rig (default, part-aware) or warp (mesh warp)",
+    )
+    p.add_argument(
+        "--max-side",
+        type=number(16, MAX_FRAME_SIDE, integer=True),
+        default=1024,
+        help=f"render at most at this long side, then resize; 16..{MAX_FRAME_SIDE} (default 1024)",
+    )
+    p.add_argument(
+        "--grid-step",
+        type=number(1, 32, integer=True),
+        default=None,
+        help="coarse map step in pixels, 1..32 (warp: 1 = exact, default 4; rig: default 2.5 %% of the face width)",
+    )
+    p.add_argument(
+        "--no-cavity", action="store_true", help="do not paint a mouth cavity when the lips open"
+    )
+    p.add_argument(
+        "--crf",
+        type=number(*CRF, integer=True),
+        default=18,
+        help="x264 quality, 0 (lossless) .. 51 (default 18)",
+    )
     add_overwrite_argument(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=_render)
@@ -98,10 +137,14 @@ def _render(args: argparse.Namespace) -> int:
     out_size = args.size or (w, h)
     animator: RigAnimator | WarpAnimator
     if args.animator == "rig":
-        rig_config = RigConfig(max_side=args.max_side, grid_step=args.grid_step or 0, mouth_cavity=not args.no_cavity)
+        rig_config = RigConfig(
+            max_side=args.max_side, grid_step=args.grid_step or 0, mouth_cavity=not args.no_cavity
+        )
         animator = RigAnimator(rig_config, output_size=out_size)
     else:
-        config = WarpConfig(max_side=args.max_side, grid_step=args.grid_step or 4, mouth_cavity=not args.no_cavity)
+        config = WarpConfig(
+            max_side=args.max_side, grid_step=args.grid_step or 4, mouth_cavity=not args.no_cavity
+        )
         animator = WarpAnimator(config, output_size=out_size)
     try:
         frames = animator.animate(image, lm.points, fps=float(fps))

@@ -49,7 +49,9 @@ def head_oval(landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.concatenate([jaw, mirrored[15:0:-1]])
 
 
-def polygon_rings(geom: shapely.Geometry) -> tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]]:
+def polygon_rings(
+    geom: shapely.Geometry,
+) -> tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]]:
     """(exteriors, holes) of the polygons of a shapely geometry, each (n, 2) float64."""
     outer: list[NDArray[np.float64]] = []
     holes: list[NDArray[np.float64]] = []
@@ -94,7 +96,9 @@ def fill_polygon(
         cv2.fillPoly(mask, rings, zero, line, SHIFT)  # type: ignore[call-overload, arg-type]
 
 
-def mask_to_polygon(mask: NDArray[np.generic], *, offset: tuple[float, float] = (0.0, 0.0)) -> shapely.Geometry:
+def mask_to_polygon(
+    mask: NDArray[np.generic], *, offset: tuple[float, float] = (0.0, 0.0)
+) -> shapely.Geometry:
     """The outlines of a binary mask as a valid shapely (Multi)Polygon, pixel (x, y).
 
     Contours run through the centres of the boundary pixels (OpenCV's ``findContours``),
@@ -117,5 +121,11 @@ def mask_to_polygon(mask: NDArray[np.generic], *, offset: tuple[float, float] = 
                 holes.append(contours[j].reshape(-1, 2).astype(np.float64) + offset)
             j = h[j][0]
         polys.append(shapely.Polygon(ring, holes))
-    geom = shapely.make_valid(shapely.MultiPolygon(polys)) if len(polys) > 1 else shapely.make_valid(polys[0]) if polys else shapely.Polygon()
+    geom = (
+        shapely.make_valid(shapely.MultiPolygon(polys))
+        if len(polys) > 1
+        else shapely.make_valid(polys[0])
+        if polys
+        else shapely.Polygon()
+    )
     return geom

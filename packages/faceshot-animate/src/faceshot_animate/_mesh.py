@@ -35,6 +35,7 @@ from scipy.spatial import Delaunay
 
 __all__ = ["Mesh", "build_mesh", "estimate_similarity"]
 
+
 def _chain(part: slice) -> tuple[int, ...]:
     return tuple(range(part.start, part.stop))
 
@@ -52,11 +53,14 @@ _CONTOURS: tuple[tuple[tuple[int, ...], bool], ...] = (
     (_chain(ibug68.OUTER_LIPS), True),
     (_chain(ibug68.INNER_LIPS), True),
     # mouth corners, outer to inner (the ends of the outer- and inner-lip upper chains)
-    *(((int(o), int(i)), False) for o, i in zip(
-        ibug68.CHAINS["upper_outer_lip"][[0, -1]],
-        ibug68.CHAINS["upper_inner_lip"][[0, -1]],
-        strict=True,
-    )),
+    *(
+        ((int(o), int(i)), False)
+        for o, i in zip(
+            ibug68.CHAINS["upper_outer_lip"][[0, -1]],
+            ibug68.CHAINS["upper_inner_lip"][[0, -1]],
+            strict=True,
+        )
+    ),
 )
 
 #: Landmarks whose motion defines the global (head) similarity: the four outermost jaw
@@ -85,9 +89,7 @@ _EYE_PAIRS = ibug68.EYE_LID_PAIRS
 _LIP_PAIRS = ibug68.INNER_LIP_PAIRS
 
 
-def estimate_similarity(
-    src: NDArray[np.float64], dst: NDArray[np.float64]
-) -> NDArray[np.float64]:
+def estimate_similarity(src: NDArray[np.float64], dst: NDArray[np.float64]) -> NDArray[np.float64]:
     """Least-squares similarity (Umeyama, no reflection) mapping ``src`` onto ``dst``.
 
     A thin adapter over :meth:`faceshot_retarget.SimilarityTransform.from_estimate` (the
@@ -159,7 +161,11 @@ def unfold_lids(
     """
     out = np.array(landmarks, dtype=np.float64, copy=True)
     now = _crossing(out)
-    base = _crossing(reference) if reference is not None else [np.zeros(len(p)) for *_, p in _LID_GROUPS]
+    base = (
+        _crossing(reference)
+        if reference is not None
+        else [np.zeros(len(p)) for *_, p in _LID_GROUPS]
+    )
     for (_, _, pairs), over, allowed in zip(_LID_GROUPS, now, base, strict=True):
         crossed = over > np.maximum(allowed, 0.0) + 1e-9
         if crossed.any():
@@ -389,7 +395,11 @@ class Mesh:
         if absolute:
             # cv2.resize holds the outermost half-cells constant (edge replication); the
             # identity part x (resp. y) is linear, so restore it there.
-            first, last_x, last_y = 0.5 * (step - 1), (wc - 0.5) * step - 0.5, (hc - 0.5) * step - 0.5
+            first, last_x, last_y = (
+                0.5 * (step - 1),
+                (wc - 0.5) * step - 0.5,
+                (hc - 0.5) * step - 0.5,
+            )
             for axis, n, last in ((0, wc * step, last_x), (1, hc * step, last_y)):
                 pos = np.arange(n, dtype=np.float32)
                 fix = pos - np.clip(pos, first, last)

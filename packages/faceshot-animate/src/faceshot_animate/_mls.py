@@ -27,7 +27,9 @@ from numpy.typing import NDArray
 __all__ = ["mls_affine", "mls_rigid"]
 
 
-def _weights(vc: NDArray[np.float32], pc: NDArray[np.float32], alpha: float, eps: float) -> NDArray[np.float32]:
+def _weights(
+    vc: NDArray[np.float32], pc: NDArray[np.float32], alpha: float, eps: float
+) -> NDArray[np.float32]:
     """(G, N) float32 MLS weights 1 / (|v - p|^2 + eps)^alpha, from one small GEMM:
     [v, |v|^2 + eps, 1] . [-2 p, 1, |p|^2]^T (OpenCV's GEMM: OpenBLAS's threading thrashes
     on busy 2-core machines for these skinny products)."""
@@ -135,7 +137,23 @@ def mls_affine(
     vc = np.ascontiguousarray(v - origin, dtype=np.float32)
     w = _weights(vc, pc, alpha, eps)
     px, py, qx, qy = pc[:, 0], pc[:, 1], qc[:, 0], qc[:, 1]
-    basis = np.stack([np.ones_like(px), px, py, qx, qy, px * px, px * py, py * py, px * qx, px * qy, py * qx, py * qy], axis=1)
+    basis = np.stack(
+        [
+            np.ones_like(px),
+            px,
+            py,
+            qx,
+            qy,
+            px * px,
+            px * py,
+            py * py,
+            px * qx,
+            px * qy,
+            py * qx,
+            py * qy,
+        ],
+        axis=1,
+    )
     w32, b32 = np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(basis, np.float32)
     sums = np.asarray(cv2.gemm(w32, b32, 1.0, None, 0.0), np.float64)  # type: ignore[call-overload]
     total = sums[:, 0]

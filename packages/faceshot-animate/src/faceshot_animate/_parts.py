@@ -70,7 +70,9 @@ def sample_outline(geom: shapely.Geometry, spacing: float) -> NDArray[np.float64
     return np.concatenate(out) if out else np.zeros((0, 2))
 
 
-def build_layers(features: dict[str, shapely.Geometry] | object, spacing: float) -> tuple[PartLayer, ...]:
+def build_layers(
+    features: dict[str, shapely.Geometry] | object, spacing: float
+) -> tuple[PartLayer, ...]:
     """The part layers of a rig's ``features`` (name -> polygon), outline samples every
     ``spacing`` pixels."""
     from faceshot_animate._rig import FEATURES
@@ -79,11 +81,15 @@ def build_layers(features: dict[str, shapely.Geometry] | object, spacing: float)
     layers = []
     for name, idx in FEATURES.items():
         geom = features[name]  # type: ignore[index]
-        layers.append(PartLayer(name, kinds.get(name, "rigid"), tuple(idx), sample_outline(geom, spacing)))
+        layers.append(
+            PartLayer(name, kinds.get(name, "rigid"), tuple(idx), sample_outline(geom, spacing))
+        )
     return tuple(layers)
 
 
-def smooth_lip_chains(rest: NDArray[np.float64], now: NDArray[np.float64], degree: int = 2) -> NDArray[np.float64]:
+def smooth_lip_chains(
+    rest: NDArray[np.float64], now: NDArray[np.float64], degree: int = 2
+) -> NDArray[np.float64]:
     """Lip landmarks 48-67 with per-point noise removed, per lip chain.
 
     Each chain's displacement (now - rest) is fitted by a polynomial of ``degree`` in the

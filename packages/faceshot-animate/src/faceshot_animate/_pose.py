@@ -149,9 +149,7 @@ def render_pose_image(
         image = canvas.copy()
     fixed = np.round(pts[0] * 16.0).astype(np.int32)  # 4 fractional bits
     for _, idx, colour in POSE_PARTS:
-        cv2.polylines(
-            image, [fixed[list(idx)]], False, colour, int(thickness), cv2.LINE_AA, 4
-        )
+        cv2.polylines(image, [fixed[list(idx)]], False, colour, int(thickness), cv2.LINE_AA, 4)
     return image
 
 
@@ -179,7 +177,11 @@ def _foreign_entries(dest: Path, format: str) -> list[str]:
             foreign += [f"pose/{n}" for n in inner]
             ok = True
         else:
-            ok = name in ("landmarks.npy", "meta.json") and entry.is_file() and not entry.is_symlink()
+            ok = (
+                name in ("landmarks.npy", "meta.json")
+                and entry.is_file()
+                and not entry.is_symlink()
+            )
         if not ok:
             foreign.append(name)
     return foreign
@@ -194,9 +196,13 @@ def _atomic_dir(dest: Path, overwrite: bool, format: str) -> Path:
         raise ExportError(f"cannot write {str(dest)!r}: directory {str(parent)!r} does not exist")
     if dest.exists() or dest.is_symlink():
         if not overwrite:
-            raise ExportError(f"output {str(dest)!r} already exists (pass overwrite=True to replace it)")
+            raise ExportError(
+                f"output {str(dest)!r} already exists (pass overwrite=True to replace it)"
+            )
         if dest.is_symlink() or not dest.is_dir():
-            raise ExportError(f"output {str(dest)!r} exists and is not a directory; refusing to replace it")
+            raise ExportError(
+                f"output {str(dest)!r} exists and is not a directory; refusing to replace it"
+            )
         foreign = _foreign_entries(dest, format)
         if foreign:
             shown = ", ".join(repr(n) for n in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
@@ -269,7 +275,11 @@ def export_sequence(
 
     if format not in EXPORT_FORMATS:
         raise ExportError(f"`format` must be one of {list(EXPORT_FORMATS)}; got {format!r}")
-    if isinstance(thickness, bool) or not isinstance(thickness, int | np.integer) or not 1 <= thickness <= 64:
+    if (
+        isinstance(thickness, bool)
+        or not isinstance(thickness, int | np.integer)
+        or not 1 <= thickness <= 64
+    ):
         raise ExportError(f"`thickness` must be an int in [1, 64] pixels; got {thickness!r}")
     pts = as_points(landmarks, "landmarks")
     dst = _size(size, "size")
@@ -281,11 +291,17 @@ def export_sequence(
     dest = Path(out)
     if format == "npy":
         if dest.suffix.lower() != ".npy":
-            raise ExportError(f"format 'npy' writes a .npy file; output {str(dest)!r} must end in .npy")
+            raise ExportError(
+                f"format 'npy' writes a .npy file; output {str(dest)!r} must end in .npy"
+            )
         if dest.exists() and not overwrite:
-            raise ExportError(f"output {str(dest)!r} already exists (pass overwrite=True to replace it)")
+            raise ExportError(
+                f"output {str(dest)!r} already exists (pass overwrite=True to replace it)"
+            )
         if dest.is_dir() or (dest.exists() and not dest.is_file()):
-            raise ExportError(f"output {str(dest)!r} exists and is not a regular file; refusing to replace it")
+            raise ExportError(
+                f"output {str(dest)!r} exists and is not a regular file; refusing to replace it"
+            )
         return write_npy(dest, pts)
     if dst is None:
         raise ExportError(f"format {format!r} draws images: give `size` or `source_size` (W, H)")
@@ -294,7 +310,9 @@ def export_sequence(
         pose_dir = tmp / "pose" if format == "mofa" else tmp
         pose_dir.mkdir(exist_ok=True)
         for t in tqdm(range(pts.shape[0]), disable=not progress, desc="pose images", unit="frame"):
-            _write_png(pose_dir / f"{t:05d}.png", render_pose_image(pts[t], dst, thickness=thickness))
+            _write_png(
+                pose_dir / f"{t:05d}.png", render_pose_image(pts[t], dst, thickness=thickness)
+            )
         if format == "mofa":
             np.save(tmp / "landmarks.npy", pts.astype(np.float32), allow_pickle=False)
             meta = {

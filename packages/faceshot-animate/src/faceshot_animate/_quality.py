@@ -67,7 +67,9 @@ def foreground_mask(frame: NDArray[np.uint8]) -> NDArray[np.bool_]:
     return np.asarray(rgb.min(axis=2) < 235)
 
 
-def kmeans_palette(pixels: NDArray[np.uint8], k: int = 12, iterations: int = 15, seed: int = 0) -> NDArray[np.float64]:
+def kmeans_palette(
+    pixels: NDArray[np.uint8], k: int = 12, iterations: int = 15, seed: int = 0
+) -> NDArray[np.float64]:
     """(k, 3) float64 palette of (N, 3) RGB pixels by Lloyd's k-means.
 
     Initial centres are ``k`` distinct rows drawn with ``numpy.random.default_rng(seed)``;
@@ -93,7 +95,12 @@ def _sample(frame: NDArray[np.uint8], mask: NDArray[np.bool_]) -> NDArray[np.flo
     return np.asarray(frame[:, :, :3][mask][:: max(1, count // 20000)], dtype=np.float64)
 
 
-def palette_share(frame: NDArray[np.uint8], mask: NDArray[np.bool_], palette: NDArray[np.float64], radius: float = 40.0) -> float:
+def palette_share(
+    frame: NDArray[np.uint8],
+    mask: NDArray[np.bool_],
+    palette: NDArray[np.float64],
+    radius: float = 40.0,
+) -> float:
     """Share of ``mask``'s pixels of ``frame`` within RGB distance ``radius`` of ``palette``."""
     x = _sample(frame, mask)
     if len(x) == 0:
@@ -107,7 +114,14 @@ def border_touch(mask: NDArray[np.bool_]) -> int:
     return int(mask[0].sum() + mask[-1].sum() + mask[:, 0].sum() + mask[:, -1].sum())
 
 
-def _moved(source: NDArray[Any], centre0: NDArray[np.float64], centre1: NDArray[np.float64], scale: float, angle: float, shape: tuple[int, int]) -> NDArray[Any]:
+def _moved(
+    source: NDArray[Any],
+    centre0: NDArray[np.float64],
+    centre1: NDArray[np.float64],
+    scale: float,
+    angle: float,
+    shape: tuple[int, int],
+) -> NDArray[Any]:
     """``source`` moved by the similarity (centre0 -> centre1, scale, angle in radians),
     as a backward nearest warp followed by the 2x2 splat footprint (dilation to +x, +y)."""
     c, s = np.cos(angle) * scale, np.sin(angle) * scale
@@ -116,13 +130,24 @@ def _moved(source: NDArray[Any], centre0: NDArray[np.float64], centre1: NDArray[
     # floor(M(x)), then the footprint adds the +x/+y neighbours, as a 2x2 splat does.
     forward[:, 2] = centre1 - forward[:, :2] @ centre0 - 0.5
     h, w = shape
-    out = cv2.warpAffine(source, forward, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    out = cv2.warpAffine(
+        source,
+        forward,
+        (w, h),
+        flags=cv2.INTER_NEAREST,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     kernel = np.ones((2, 2), np.uint8)
     return np.asarray(cv2.dilate(out, kernel, anchor=(1, 1)))
 
 
 def silhouette_rigidity(
-    mask0: NDArray[np.bool_], mask: NDArray[np.bool_], angles: Iterable[float] = ANGLES, *, exhaustive: bool = True
+    mask0: NDArray[np.bool_],
+    mask: NDArray[np.bool_],
+    angles: Iterable[float] = ANGLES,
+    *,
+    exhaustive: bool = True,
 ) -> tuple[float, float]:
     """Best IoU of ``mask`` with ``mask0`` moved by the centroid/area similarity.
 
@@ -172,7 +197,13 @@ def silhouette_rigidity(
     return scores[best], float(np.deg2rad(grid[best]))
 
 
-def interior_change(frame0: NDArray[np.uint8], mask0: NDArray[np.bool_], frame: NDArray[np.uint8], mask: NDArray[np.bool_], angle: float) -> float:
+def interior_change(
+    frame0: NDArray[np.uint8],
+    mask0: NDArray[np.bool_],
+    frame: NDArray[np.uint8],
+    mask: NDArray[np.bool_],
+    angle: float,
+) -> float:
     """Share of pixels in both ``mask`` and moved ``mask0`` whose colour differs from the
     moved ``frame0`` by more than 60 in some channel (0 when they do not overlap)."""
     a0, a1 = int(mask0.sum()), int(mask.sum())
@@ -184,15 +215,22 @@ def interior_change(frame0: NDArray[np.uint8], mask0: NDArray[np.bool_], frame: 
     c1 = np.array([xs.mean(), ys.mean()])
     scale = float(np.sqrt(a1 / a0))
     moved = _moved(mask0.astype(np.uint8), c0, c1, scale, angle, mask.shape).astype(bool)
-    colours = _moved(np.ascontiguousarray(frame0[:, :, :3] * mask0[:, :, None]), c0, c1, scale, angle, mask.shape)
+    colours = _moved(
+        np.ascontiguousarray(frame0[:, :, :3] * mask0[:, :, None]), c0, c1, scale, angle, mask.shape
+    )
     both = moved & mask
     if not both.any():
         return 0.0
-    diff = np.abs(colours[both].astype(np.int16) - frame[:, :, :3][both].astype(np.int16)).max(axis=1) > 60
+    diff = (
+        np.abs(colours[both].astype(np.int16) - frame[:, :, :3][both].astype(np.int16)).max(axis=1)
+        > 60
+    )
     return float(diff.mean())
 
 
-def structure_figures(frames: Sequence[NDArray[np.uint8]], every: int = 3, *, exhaustive: bool = True) -> dict[str, float]:
+def structure_figures(
+    frames: Sequence[NDArray[np.uint8]], every: int = 3, *, exhaustive: bool = True
+) -> dict[str, float]:
     """Rigidity (median, p10), in-frame share, palette fidelity and interior change p90.
 
     Args:
@@ -236,7 +274,14 @@ def structure_figures(frames: Sequence[NDArray[np.uint8]], every: int = 3, *, ex
         changes.append(interior_change(f0, m0, frame, m, angle))
         fids.append(palette_share(frame, m, palette))
     if not ious:
-        return {"rigidity_median": 1.0, "rigidity_p10": 1.0, "in_frame": 1.0, "palette": 1.0, "interior_change_p90": 0.0, "frames_scored": 0}
+        return {
+            "rigidity_median": 1.0,
+            "rigidity_p10": 1.0,
+            "in_frame": 1.0,
+            "palette": 1.0,
+            "interior_change_p90": 0.0,
+            "frames_scored": 0,
+        }
     return {
         "rigidity_median": float(np.median(ious)),
         "rigidity_p10": float(np.percentile(ious, 10)),
@@ -264,7 +309,12 @@ def mouth_opening(landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(gap / np.maximum(width, 1e-9), dtype=np.float64)
 
 
-def mouth_darkness(frame: NDArray[np.uint8], landmarks0: NDArray[np.float64], landmarks: NDArray[np.float64], threshold: float = 110.0) -> float:
+def mouth_darkness(
+    frame: NDArray[np.uint8],
+    landmarks0: NDArray[np.float64],
+    landmarks: NDArray[np.float64],
+    threshold: float = 110.0,
+) -> float:
     """Share of dark pixels (luma < ``threshold``) in the character's mouth window.
 
     The window is frame 0's outer-lip box padded by half the mouth width, moved by the
@@ -278,7 +328,14 @@ def mouth_darkness(frame: NDArray[np.uint8], landmarks0: NDArray[np.float64], la
     lips = landmarks0[ibug68.OUTER_LIPS]
     lo, hi = lips.min(axis=0), lips.max(axis=0)
     pad = 0.5 * (hi[0] - lo[0])
-    box = np.array([[lo[0] - pad, lo[1] - pad], [hi[0] + pad, lo[1] - pad], [hi[0] + pad, hi[1] + pad], [lo[0] - pad, hi[1] + pad]])
+    box = np.array(
+        [
+            [lo[0] - pad, lo[1] - pad],
+            [hi[0] + pad, lo[1] - pad],
+            [hi[0] + pad, hi[1] + pad],
+            [lo[0] - pad, hi[1] + pad],
+        ]
+    )
     sim = SimilarityTransform.from_estimate(landmarks0, landmarks, HEAD_WEIGHTS)
     mask = np.zeros(frame.shape[:2], np.uint8)
     fill_polygon(mask, sim(box), 1)
@@ -289,7 +346,9 @@ def mouth_darkness(frame: NDArray[np.uint8], landmarks0: NDArray[np.float64], la
     return float((luma < threshold).mean())
 
 
-def pearson(a: Sequence[float] | NDArray[np.float64], b: Sequence[float] | NDArray[np.float64]) -> float:
+def pearson(
+    a: Sequence[float] | NDArray[np.float64], b: Sequence[float] | NDArray[np.float64]
+) -> float:
     """Pearson correlation of two equal-length series (0 when either is constant)."""
     x = np.asarray(a, dtype=np.float64)
     y = np.asarray(b, dtype=np.float64)
@@ -298,7 +357,12 @@ def pearson(a: Sequence[float] | NDArray[np.float64], b: Sequence[float] | NDArr
     return float((x * y).sum() / den) if den > 1e-12 else 0.0
 
 
-def background_change(frame0: NDArray[np.uint8], frame: NDArray[np.uint8], landmarks0: NDArray[np.float64], landmarks: NDArray[np.float64]) -> float:
+def background_change(
+    frame0: NDArray[np.uint8],
+    frame: NDArray[np.uint8],
+    landmarks0: NDArray[np.float64],
+    landmarks: NDArray[np.float64],
+) -> float:
     """Mean |grey_t - grey_0| over pixels farther than a quarter face width from the head.
 
     Args:

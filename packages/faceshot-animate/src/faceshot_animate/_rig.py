@@ -125,7 +125,9 @@ def classify_background(image: NDArray[np.uint8]) -> tuple[Background, NDArray[n
     return "scene", fill
 
 
-def _silhouette(image: NDArray[np.uint8], kind: Background, fill: NDArray[np.uint8]) -> NDArray[np.float32]:
+def _silhouette(
+    image: NDArray[np.uint8], kind: Background, fill: NDArray[np.uint8]
+) -> NDArray[np.float32]:
     """(H, W) float32 soft silhouette for transparent or plain backgrounds."""
     if kind == "transparent":
         return image[:, :, 3].astype(np.float32) / 255.0
@@ -211,7 +213,9 @@ def _segment_scene(
     return np.clip(full, 0.0, 1.0).astype(np.float32)
 
 
-def _kmeans_colours(pixels: NDArray[np.uint8], k: int, seed: int = 0) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+def _kmeans_colours(
+    pixels: NDArray[np.uint8], k: int, seed: int = 0
+) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     """k-means colours of (N, 3) pixels (N capped at 8000 by striding): ((k', 3), counts)."""
     x = pixels[:: max(1, len(pixels) // 8000)].astype(np.float32)
     k = int(min(k, len(np.unique(x, axis=0))))
@@ -392,7 +396,9 @@ def _grow_feature(
     if marks.sum() < max(4, 0.03 * (bmask > 0).sum()):
         return base  # nothing drawn under the landmarks (e.g. an undrawn nose)
     centres, counts = _kmeans_colours(sub[marks].astype(np.uint8), 3)
-    centres = centres[counts >= 0.2 * counts.sum()]  # the feature's own colours, not a stray neighbour's
+    centres = centres[
+        counts >= 0.2 * counts.sum()
+    ]  # the feature's own colours, not a stray neighbour's
     near = np.zeros(off_skin.shape, bool)
     for c in centres:
         near |= np.abs(sub - c).max(axis=2) <= 40
@@ -401,14 +407,18 @@ def _grow_feature(
     keep = np.unique(labels[marks])
     keep = keep[keep > 0]
     region = np.isin(labels, keep).astype(np.uint8)
-    region = np.asarray(cv2.morphologyEx(region, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), np.uint8)
+    region = np.asarray(
+        cv2.morphologyEx(region, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), np.uint8
+    )
     poly = mask_to_polygon(region, offset=(x0, y0))
     if poly.is_empty:
         return base
     return shapely.make_valid(poly.buffer(1.0).union(base))
 
 
-def _region_colours(image: NDArray[np.uint8], mask: NDArray[np.bool_]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+def _region_colours(
+    image: NDArray[np.uint8], mask: NDArray[np.bool_]
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """(dominant, darkest) colour of the pixels under ``mask``; darkest among clusters with
     at least 8 % of the pixels."""
     pix = image[:, :, :3][mask]
@@ -472,7 +482,7 @@ def _eye_rig(
         fill_polygon(soft, ring_pts, 255, offset=(x0, y0), antialias=True)
         coverage = soft.astype(np.float32) / 255.0
     inside_b = inside.astype(bool)
-    gy, gx = np.mgrid[y0:y0 + inside.shape[0], x0:x0 + inside.shape[1]].astype(np.float64)
+    gy, gx = np.mgrid[y0 : y0 + inside.shape[0], x0 : x0 + inside.shape[1]].astype(np.float64)
     rel_x, rel_y = gx - a[0], gy - a[1]
     u = rel_x * axis[0] + rel_y * axis[1]
     v = rel_x * normal[0] + rel_y * normal[1]
@@ -489,8 +499,15 @@ def _eye_rig(
     if inside_b.sum() >= 8:
         cnts, _ = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         biggest = max(cnts, key=cv2.contourArea)
-        solidity = float(inside_b.sum() / max(cv2.contourArea(cv2.convexHull(biggest)) + 0.5 * len(biggest), 1.0))
-    closable = bool(region.sum() > 12 and gap > 0.15 * max(length, 1.0) and solidity >= 0.75 and v_hi - v_lo >= 2.0)
+        solidity = float(
+            inside_b.sum() / max(cv2.contourArea(cv2.convexHull(biggest)) + 0.5 * len(biggest), 1.0)
+        )
+    closable = bool(
+        region.sum() > 12
+        and gap > 0.15 * max(length, 1.0)
+        and solidity >= 0.75
+        and v_hi - v_lo >= 2.0
+    )
     ring_geom = feature.buffer(0.05 * face_width).difference(feature.buffer(0.012 * face_width))
     ring = np.zeros((h, w), np.uint8)
     fill_polygon(ring, ring_geom, 1)
@@ -501,7 +518,11 @@ def _eye_rig(
         skin = np.full(3, 200, np.float32)
     full_inside = np.zeros((h, w), bool)
     full_inside[y0:y1, x0:x1] = inside_b
-    _, line = _region_colours(image, full_inside & head) if (full_inside & head).any() else (skin, skin * 0.3)
+    _, line = (
+        _region_colours(image, full_inside & head)
+        if (full_inside & head).any()
+        else (skin, skin * 0.3)
+    )
     return EyeRig(
         upper=upper,
         lower=lower,
@@ -524,7 +545,11 @@ def _eye_rig(
 
 
 def _mouth_rig(
-    image: NDArray[np.uint8], head: NDArray[np.bool_], lm: NDArray[np.float64], feature: shapely.Geometry, flat: bool
+    image: NDArray[np.uint8],
+    head: NDArray[np.bool_],
+    lm: NDArray[np.float64],
+    feature: shapely.Geometry,
+    flat: bool,
 ) -> MouthRig:
     h, w = head.shape
     inner = shapely.Polygon(lm[ibug68.INNER_LIPS])
@@ -535,13 +560,18 @@ def _mouth_rig(
     mask = np.zeros((h, w), np.uint8)
     fill_polygon(mask, feature, 1)
     region = (mask > 0) & head
-    _, darkest = _region_colours(image, region) if region.any() else (None, np.full(3, 40, np.float32))
+    _, darkest = (
+        _region_colours(image, region) if region.any() else (None, np.full(3, 40, np.float32))
+    )
     if flat:
         cavity = darkest
         # One-colour mouth: the inner-lip opening (if any) and the whole outer-lip polygon
         # in the darkest colour (a zig-zag of teeth or a tongue fails the second).
         shares = []
-        for poly, need in ((inner, 0.85), (shapely.make_valid(shapely.Polygon(lm[ibug68.OUTER_LIPS])), 0.9)):
+        for poly, need in (
+            (inner, 0.85),
+            (shapely.make_valid(shapely.Polygon(lm[ibug68.OUTER_LIPS])), 0.9),
+        ):
             m = np.zeros((h, w), np.uint8)
             fill_polygon(m, poly, 1)
             pix = image[:, :, :3][m > 0].astype(np.float32)
@@ -571,10 +601,17 @@ def _mouth_rig(
         # Skip the lip line itself: the first dark run after a non-dark one.
         light = np.flatnonzero(~dark)
         if len(light):
-            after = np.flatnonzero(dark[light[0]:])
+            after = np.flatnonzero(dark[light[0] :])
             if len(after):
                 band = float(np.hypot(*(bottom - top))) * (light[0] + after[0]) / (n - 1)
-    return MouthRig(area=area, width=width, flat_interior=bool(flat_interior), cavity=cavity.astype(np.float32), line=darkest.astype(np.float32), teeth=band)
+    return MouthRig(
+        area=area,
+        width=width,
+        flat_interior=bool(flat_interior),
+        cavity=cavity.astype(np.float32),
+        line=darkest.astype(np.float32),
+        teeth=band,
+    )
 
 
 def _outline_anchors(mask: NDArray[np.bool_], spacing: float) -> NDArray[np.float64]:
@@ -590,11 +627,15 @@ def _outline_anchors(mask: NDArray[np.bool_], spacing: float) -> NDArray[np.floa
         n = max(4, int(cum[-1] / max(spacing, 1.0)))
         t = np.linspace(0.0, cum[-1], n, endpoint=False)
         closed = np.concatenate([pts, pts[:1]])
-        out.append(np.stack([np.interp(t, cum, closed[:, 0]), np.interp(t, cum, closed[:, 1])], axis=1))
+        out.append(
+            np.stack([np.interp(t, cum, closed[:, 0]), np.interp(t, cum, closed[:, 1])], axis=1)
+        )
     return np.concatenate(out) if out else np.zeros((0, 2))
 
 
-def _inpaint_plate(image: NDArray[np.uint8], hole: NDArray[np.bool_], face_width: float) -> NDArray[np.uint8]:
+def _inpaint_plate(
+    image: NDArray[np.uint8], hole: NDArray[np.bool_], face_width: float
+) -> NDArray[np.uint8]:
     """The image with ``hole`` filled by ``cv2.inpaint`` (Telea), computed at <= 192 px."""
     h, w = hole.shape
     rgb = np.ascontiguousarray(image[:, :, :3])
@@ -654,7 +695,9 @@ def build_rig(
         if kind == "transparent":
             fill = np.zeros(4, np.uint8)
     hull_mask = np.zeros((h, w), np.uint8)
-    fill_polygon(hull_mask, cv2.convexHull(lm.astype(np.float32)).reshape(-1, 2).astype(np.float64), 1)
+    fill_polygon(
+        hull_mask, cv2.convexHull(lm.astype(np.float32)).reshape(-1, 2).astype(np.float64), 1
+    )
     if kind == "scene":
         head = _segment_scene(image, lm, face_width)
     else:
@@ -666,26 +709,38 @@ def build_rig(
     else:
         flat = style == "flat"
     bases = {
-        name: shapely.MultiPoint([tuple(p) for p in lm[list(idx)]]).convex_hull.buffer(0.02 * face_width)
+        name: shapely.MultiPoint([tuple(p) for p in lm[list(idx)]]).convex_hull.buffer(
+            0.02 * face_width
+        )
         for name, idx in FEATURES.items()
     }
     features: dict[str, shapely.Geometry] = {}
     for name in FEATURES:
         reach = {"mouth": 0.10, "nose": 0.04}.get(name, 0.07)
         others = shapely.union_all([g for n, g in bases.items() if n != name])
-        features[name] = _grow_feature(image, head_b | (hull_mask > 0), bases[name], others, face_width, flat, reach)
+        features[name] = _grow_feature(
+            image, head_b | (hull_mask > 0), bases[name], others, face_width, flat, reach
+        )
     skin_mask = face_b.copy()
     for g in features.values():
         m = np.zeros((h, w), np.uint8)
         fill_polygon(m, g.buffer(0.01 * face_width), 1)
         skin_mask &= m == 0
-    skin, _ = _region_colours(image, skin_mask) if skin_mask.sum() >= 8 else (np.full(3, 200, np.float32), None)
+    skin, _ = (
+        _region_colours(image, skin_mask)
+        if skin_mask.sum() >= 8
+        else (np.full(3, 200, np.float32), None)
+    )
     eyes = tuple(
         _eye_rig(image, head_b | (hull_mask > 0), lm, features[name], spec, face_width, flat)
         for name, spec in zip(("right_eye", "left_eye"), _EYES, strict=True)
     )
     mouth = _mouth_rig(image, head_b | (hull_mask > 0), lm, features["mouth"], flat)
-    line_width = float(np.clip(0.045 * face_width, 1.5, 64.0)) if flat else float(np.clip(0.012 * face_width, 1.0, 16.0))
+    line_width = (
+        float(np.clip(0.045 * face_width, 1.5, 64.0))
+        if flat
+        else float(np.clip(0.012 * face_width, 1.0, 16.0))
+    )
     # Deformation weight: 1 inside the head, 0 on its outline (flat characters keep their
     # outline exactly); scenes deform the whole head region (the chin may move) and fade
     # out just outside it.
@@ -695,7 +750,9 @@ def build_rig(
         # Scenes: the whole head region deforms (the chin may move) and so does a band
         # around it, fading out; the background plate follows the head within that band
         # (``follow``), so neck and hair roots stretch instead of tearing.
-        grown = cv2.dilate(head_b.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+        grown = cv2.dilate(
+            head_b.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+        )
         dist = cv2.distanceTransform((1 - grown).astype(np.uint8), cv2.DIST_L2, 3)
         deform = np.clip(1.0 - dist / band_px, 0.0, 1.0)
         deform = np.maximum(deform, (head > 0.02).astype(np.float32))
@@ -715,7 +772,12 @@ def build_rig(
     if kind == "scene":
         # Only the solid head is inpainted: around it the plate keeps the original (hair
         # tips, neck), which follows the head there and so stays aligned with it.
-        hole = cv2.dilate((head > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))) > 0
+        hole = (
+            cv2.dilate(
+                (head > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+            )
+            > 0
+        )
         plate = _inpaint_plate(image, hole, face_width)
     return Rig(
         size=(w, h),

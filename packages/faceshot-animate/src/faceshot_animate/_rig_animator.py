@@ -102,13 +102,17 @@ class RigConfig:
         if self.max_side < 16:
             raise AnimateInputError(f"`max_side` must be >= 16; got {self.max_side}")
         if not 0 <= self.grid_step <= 64:
-            raise AnimateInputError(f"`grid_step` must be 0 (auto) or in [1, 64]; got {self.grid_step}")
+            raise AnimateInputError(
+                f"`grid_step` must be 0 (auto) or in [1, 64]; got {self.grid_step}"
+            )
         if self.background not in ("auto", "transparent", "plain", "scene"):
             raise AnimateInputError(
                 f"`background` must be 'auto', 'transparent', 'plain' or 'scene'; got {self.background!r}"
             )
         if self.style not in ("auto", "flat", "photo"):
-            raise AnimateInputError(f"`style` must be 'auto', 'flat' or 'photo'; got {self.style!r}")
+            raise AnimateInputError(
+                f"`style` must be 'auto', 'flat' or 'photo'; got {self.style!r}"
+            )
         if not 0.0 < self.band <= 1.0:
             raise AnimateInputError(f"`band` must be in (0, 1]; got {self.band}")
         if not self.max_head_scale > 1.0:
@@ -139,11 +143,18 @@ def head_similarities(landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def _check_bounds(pts: NDArray[np.float64], size: tuple[int, int], sims: NDArray[np.float64], limit: float) -> None:
+def _check_bounds(
+    pts: NDArray[np.float64], size: tuple[int, int], sims: NDArray[np.float64], limit: float
+) -> None:
     """Refuse landmarks far outside the canvas or heads scaled absurdly (one-line errors)."""
     w, h = size
     reach = 2.0 * max(w, h)
-    bad = (pts[..., 0] < -reach) | (pts[..., 0] > w + reach) | (pts[..., 1] < -reach) | (pts[..., 1] > h + reach)
+    bad = (
+        (pts[..., 0] < -reach)
+        | (pts[..., 0] > w + reach)
+        | (pts[..., 1] < -reach)
+        | (pts[..., 1] > h + reach)
+    )
     if bad.any():
         t, i = (int(v) for v in np.argwhere(bad)[0])
         x, y = pts[t, i]
@@ -176,7 +187,9 @@ class RigAnimator:
         >>> first = next(frames)  # equals image (uint8, C = 3 or 4)  # doctest: +SKIP
     """
 
-    def __init__(self, config: RigConfig | None = None, *, output_size: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, config: RigConfig | None = None, *, output_size: tuple[int, int] | None = None
+    ) -> None:
         from faceshot_animate._warp import _check_size
 
         self.config = config if config is not None else RigConfig()
@@ -192,7 +205,13 @@ class RigAnimator:
 
         img = as_uint8_image(image, "image")
         pts = as_points(landmarks, "landmarks")[0]
-        return build_rig(img, pts, background=self.config.background, style=self.config.style, band=self.config.band)
+        return build_rig(
+            img,
+            pts,
+            background=self.config.background,
+            style=self.config.style,
+            band=self.config.band,
+        )
 
     def animate(
         self, image: NDArray[np.generic], landmarks: NDArray[np.float64], *, fps: float = 25.0
@@ -268,7 +287,9 @@ class RigAnimator:
             yield frame
 
 
-def _blend(region: NDArray[np.uint8], colour: NDArray[np.floating], cover: NDArray[np.float32]) -> None:
+def _blend(
+    region: NDArray[np.uint8], colour: NDArray[np.floating], cover: NDArray[np.float32]
+) -> None:
     """``region[..., :3] = region (1 - cover) + colour cover`` in place (alpha raised to
     cover); ``colour`` is (3,) or (h, w, 3), ``cover`` (h, w) in [0, 1]. Only the bounding
     box of ``cover > 0`` is touched."""
@@ -276,10 +297,10 @@ def _blend(region: NDArray[np.uint8], colour: NDArray[np.floating], cover: NDArr
     if found is None:
         return
     x, y, bw, bh = cv2.boundingRect(found)
-    sub = region[y:y + bh, x:x + bw]
-    a = cover[y:y + bh, x:x + bw, None]
+    sub = region[y : y + bh, x : x + bw]
+    a = cover[y : y + bh, x : x + bw, None]
     c = np.asarray(colour, np.float32)
-    c = c[None, None, :] if c.ndim == 1 else c[y:y + bh, x:x + bw]
+    c = c[None, None, :] if c.ndim == 1 else c[y : y + bh, x : x + bw]
     rgb = sub[:, :, :3].astype(np.float32)
     rgb += (c - rgb) * a
     sub[:, :, :3] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
@@ -351,7 +372,12 @@ def _similarity_of(
     return np.concatenate([rot, (m1 - rot @ m0)[:, None]], axis=1)
 
 
-def _clamped(sim: NDArray[np.float64], centre: NDArray[np.float64], max_angle: float, scale_range: tuple[float, float]) -> NDArray[np.float64]:
+def _clamped(
+    sim: NDArray[np.float64],
+    centre: NDArray[np.float64],
+    max_angle: float,
+    scale_range: tuple[float, float],
+) -> NDArray[np.float64]:
     """(2, 3) ``sim`` (a (3, 3) similarity) with rotation and scale clamped, keeping where
     it sends ``centre``."""
     scale = float(np.hypot(sim[0, 0], sim[1, 0]))
@@ -419,16 +445,28 @@ class _Renderer:
             layer[:, :, :3] = src[:, :, :3]
             layer[:, :, 3] = np.round(rig.head * 255.0).astype(np.uint8)
             assert rig.plate is not None and rig.follow is not None
-            self.plate: NDArray[np.uint8] | None = np.ascontiguousarray(cv2.cvtColor(np.ascontiguousarray(rig.plate[:, :, :3]), cv2.COLOR_RGB2RGBA))
+            self.plate: NDArray[np.uint8] | None = np.ascontiguousarray(
+                cv2.cvtColor(np.ascontiguousarray(rig.plate[:, :, :3]), cv2.COLOR_RGB2RGBA)
+            )
             self.follow: NDArray[np.float32] = rig.follow
             ys, xs = np.nonzero(rig.follow > 0)
             bx0, by0, bx1, by1 = float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
-            self.scene_box: NDArray[np.float64] | None = np.array([[bx0, by0], [bx1, by0], [bx1, by1], [bx0, by1]])
+            self.scene_box: NDArray[np.float64] | None = np.array(
+                [[bx0, by0], [bx1, by0], [bx1, by1], [bx0, by1]]
+            )
             # The output outside the head's region: the input, alpha kept (or opaque).
-            self.opaque: NDArray[np.uint8] = src if self.channels == 4 else np.asarray(cv2.cvtColor(src, cv2.COLOR_RGB2RGBA), np.uint8)
+            self.opaque: NDArray[np.uint8] = (
+                src
+                if self.channels == 4
+                else np.asarray(cv2.cvtColor(src, cv2.COLOR_RGB2RGBA), np.uint8)
+            )
             self.border: tuple[int, int, int, int] = (0, 0, 0, 0)
         else:
-            layer = src if self.channels == 4 else np.asarray(cv2.cvtColor(src, cv2.COLOR_RGB2RGBA), np.uint8)
+            layer = (
+                src
+                if self.channels == 4
+                else np.asarray(cv2.cvtColor(src, cv2.COLOR_RGB2RGBA), np.uint8)
+            )
             self.plate = None
             self.scene_box = None
             f = [int(v) for v in rig.fill]
@@ -462,7 +500,9 @@ class _Renderer:
         # The coarse grid samples an eroded weight, so no displacement reaches within one
         # grid step of the outline and the bilinear upsample keeps the outline exact.
         k = 2 * s + 1
-        self.deform = cv2.erode(rig.deform, np.ones((k, k), np.uint8)) if not self.scene else rig.deform
+        self.deform = (
+            cv2.erode(rig.deform, np.ones((k, k), np.uint8)) if not self.scene else rig.deform
+        )
         mouth = next(lay for lay in self.layers if lay.kind == "mouth")
         outer = ref[ibug68.OUTER_LIPS]
         d2 = ((mouth.samples[:, None] - outer[None]) ** 2).sum(axis=2) + (0.01 * fw) ** 2
@@ -492,7 +532,14 @@ class _Renderer:
                     self._paint_lid(source, eye, state)
         roi = self._region(head.params)
         mapping, plate_map = self._map(inv.params, p, roi)
-        warped = cv2.remap(source.layer, mapping, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=self.border)  # type: ignore[call-overload]
+        warped = cv2.remap(
+            source.layer,
+            mapping,
+            None,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=self.border,
+        )  # type: ignore[call-overload]
         layer = np.asarray(warped, np.uint8)
         if source.pre is not None:
             self._fix_edges(layer, source.pre, mapping)
@@ -576,7 +623,9 @@ class _Renderer:
             nn = np.outer(eye.normal, eye.normal)
             lin = np.eye(2) + (stretch - 1.0) * nn  # stretch across the eye axis
             pre = np.concatenate([lin, (centre - lin @ centre)[:, None]], axis=1)
-            affine = np.concatenate([sim[:, :2] @ pre[:, :2], (sim[:, :2] @ pre[:, 2] + sim[:, 2])[:, None]], axis=1)
+            affine = np.concatenate(
+                [sim[:, :2] @ pre[:, :2], (sim[:, :2] @ pre[:, 2] + sim[:, 2])[:, None]], axis=1
+            )
         # Small lid jitter (landmark noise) does not paint lids: a dead zone of 20 %.
         closure = float(np.clip((1.0 - gap_t / gap0 - 0.2) / 0.8, 0.0, 1.0)) if gap0 > 1e-6 else 0.0
         drop = max(up_t - up_0, 0.0)
@@ -584,7 +633,9 @@ class _Renderer:
         share = drop / (drop + rise) if drop + rise > 1e-9 else 1.0
         return _EyeState(affine, closure, closure * share, closure * (1.0 - share))
 
-    def _controls(self, local: NDArray[np.float64], lips: NDArray[np.float64], eyes: list[_EyeState]) -> NDArray[np.float64]:
+    def _controls(
+        self, local: NDArray[np.float64], lips: NDArray[np.float64], eyes: list[_EyeState]
+    ) -> NDArray[np.float64]:
         """(N, 2) current control positions, in the order of ``self.q``."""
         from faceshot_retarget import DegenerateLandmarksError, SimilarityTransform
 
@@ -607,12 +658,20 @@ class _Renderer:
                     continue
                 limit, scales = _PART_LIMITS[layer.name]
                 sim = _clamped(fit.matrix, ref[idx].mean(axis=0), limit, scales)
-                blocks += [layer.samples @ sim[:, :2].T + sim[:, 2], ref[idx] @ sim[:, :2].T + sim[:, 2]]
+                blocks += [
+                    layer.samples @ sim[:, :2].T + sim[:, 2],
+                    ref[idx] @ sim[:, :2].T + sim[:, 2],
+                ]
         if self.scene:
             blocks.append(local[_JAW])
         return np.concatenate(blocks)
 
-    def _map(self, inv_params: NDArray[np.float64], p: NDArray[np.float64], roi: tuple[int, int, int, int]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+    def _map(
+        self,
+        inv_params: NDArray[np.float64],
+        p: NDArray[np.float64],
+        roi: tuple[int, int, int, int],
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
         """(h, w, 2) float32 backward maps (output pixel -> source position) over ``roi``
         of the head layer and, for scenes, of the background plate (which follows the head
         by the rig's ``follow`` weight, carried along with the head)."""
@@ -623,22 +682,40 @@ class _Renderer:
         moving = slice(self.n_pinned, None)
         rmap = r.astype(np.float32).reshape(*self.cshape, 2)
         if not np.allclose(p[moving], self.q[moving], atol=1e-3):
-            weight = cv2.remap(self.deform, rmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0).ravel()  # type: ignore[call-overload]
+            weight = cv2.remap(
+                self.deform,
+                rmap,
+                None,
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=0,
+            ).ravel()  # type: ignore[call-overload]
             sel = np.flatnonzero(weight > 1e-3)
             if len(sel):
                 mls = mls_affine if self.cfg.deformation == "affine" else mls_rigid
                 eps = (self.cfg.smoothness * rig.face_width) ** 2
                 for k in range(0, len(sel), _CHUNK):  # bounded memory: (chunk, N) weights
-                    part = sel[k:k + _CHUNK]
+                    part = sel[k : k + _CHUNK]
                     f = mls(r[part], p, self.q, eps=eps)
                     absolute[part] += (f - r[part]) * weight[part, None]
         plate = None
         if self.plate is not None:
-            follow = cv2.remap(self.follow, rmap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0).ravel()  # type: ignore[call-overload]
+            follow = cv2.remap(
+                self.follow,
+                rmap,
+                None,
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=0,
+            ).ravel()  # type: ignore[call-overload]
             plate = self.coarse + follow[:, None] * (absolute - self.coarse)
-        return self._upsample(absolute, roi), (None if plate is None else self._upsample(plate, roi))
+        return self._upsample(absolute, roi), (
+            None if plate is None else self._upsample(plate, roi)
+        )
 
-    def _upsample(self, coarse_points: NDArray[np.float64], roi: tuple[int, int, int, int]) -> NDArray[np.float32]:
+    def _upsample(
+        self, coarse_points: NDArray[np.float64], roi: tuple[int, int, int, int]
+    ) -> NDArray[np.float32]:
         """Bilinear upsample of the padded coarse grid to (h, w, 2) float32 over ``roi``:
         output pixel x sits at padded coarse index (x + 0.5) / s + 0.5."""
         s = self.step
@@ -646,9 +723,20 @@ class _Renderer:
         coarse = coarse_points.astype(np.float32).reshape(hc2, wc2, 2)
         x0, y0, x1, y1 = roi
         up = np.array([[1.0 / s, 0.0, (x0 + 0.5) / s + 0.5], [0.0, 1.0 / s, (y0 + 0.5) / s + 0.5]])
-        return np.asarray(cv2.warpAffine(coarse, up, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE), np.float32)
+        return np.asarray(
+            cv2.warpAffine(
+                coarse,
+                up,
+                (x1 - x0, y1 - y0),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_REPLICATE,
+            ),
+            np.float32,
+        )
 
-    def _fix_edges(self, frame: NDArray[np.uint8], pre: NDArray[np.uint16], mapping: NDArray[np.float32]) -> None:
+    def _fix_edges(
+        self, frame: NDArray[np.uint8], pre: NDArray[np.uint16], mapping: NDArray[np.float32]
+    ) -> None:
         """Redo semi-transparent output pixels from premultiplied colour (no dark fringes)."""
         found = cv2.findNonZero(cv2.inRange(frame[:, :, 3], 1, 254))
         if found is None:
@@ -660,14 +748,28 @@ class _Renderer:
         rows = -(-n // cols)
         pts = np.zeros((rows * cols, 2), np.float32)
         pts[:n] = mapping[ys, xs]
-        w16 = cv2.remap(pre, pts.reshape(rows, cols, 2), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))  # type: ignore[call-overload]
+        w16 = cv2.remap(
+            pre,
+            pts.reshape(rows, cols, 2),
+            None,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=(0, 0, 0, 0),
+        )  # type: ignore[call-overload]
         frame[ys, xs] = unpremultiply(np.asarray(w16, np.uint16)).reshape(-1, 4)[:n]
 
-    def _composite(self, layer: NDArray[np.uint8], plate_map: NDArray[np.float32], roi: tuple[int, int, int, int]) -> NDArray[np.uint8]:
+    def _composite(
+        self,
+        layer: NDArray[np.uint8],
+        plate_map: NDArray[np.float32],
+        roi: tuple[int, int, int, int],
+    ) -> NDArray[np.uint8]:
         """The warped head layer over the background plate warped by ``plate_map`` (both
         over ``roi``); (h, w, 4) uint8 with the input's alpha."""
         assert self.plate is not None
-        plate = cv2.remap(self.plate, plate_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
+        plate = cv2.remap(
+            self.plate, plate_map, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )  # type: ignore[call-overload]
         a = layer[:, :, 3].astype(np.float32) * np.float32(1.0 / 255.0)
         blended = cv2.blendLinear(layer, plate, a, 1.0 - a)
         x0, y0, x1, y1 = roi
@@ -691,7 +793,7 @@ class _Renderer:
         rig = self.rig
         x0, y0 = eye.origin
         hh, ww = eye.inside.shape
-        region = source.layer[y0:y0 + hh, x0:x0 + ww]
+        region = source.layer[y0 : y0 + hh, x0 : x0 + ww]
         c = state.closure
         u_lo, u_hi, v_lo, v_hi = eye.extent
         upper_leads = state.c_up >= state.c_low
@@ -708,15 +810,19 @@ class _Renderer:
         c_top, c_bottom = (c_lead, c_other) if upper_leads else (c_other, c_lead)
         upper_edge = v_lo + c_top * (m - v_lo)
         lower_edge = v_hi + c_bottom * (m - v_hi)
-        cover = np.clip(upper_edge - eye.v + 0.5, 0.0, 1.0) + np.clip(eye.v - lower_edge + 0.5, 0.0, 1.0)
+        cover = np.clip(upper_edge - eye.v + 0.5, 0.0, 1.0) + np.clip(
+            eye.v - lower_edge + 0.5, 0.0, 1.0
+        )
         cover = (np.clip(cover, 0.0, 1.0) * eye.inside).astype(np.float32)
         if rig.style == "photo":
             # The skin above the eye slides down as the lid.
             drop = np.maximum(upper_edge - v_lo, 0.0).astype(np.float32)
-            gy, gx = np.mgrid[y0:y0 + hh, x0:x0 + ww].astype(np.float32)
+            gy, gx = np.mgrid[y0 : y0 + hh, x0 : x0 + ww].astype(np.float32)
             sx = gx - drop * np.float32(eye.normal[0])
             sy = gy - drop * np.float32(eye.normal[1])
-            slid = cv2.remap(self.source.layer, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)  # type: ignore[call-overload]
+            slid = cv2.remap(
+                self.source.layer, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+            )  # type: ignore[call-overload]
             _blend(region, slid[:, :, :3].astype(np.float32), cover)
         else:
             _blend(region, eye.skin, cover)
@@ -727,7 +833,11 @@ class _Renderer:
             # Under the lid's edge while it closes (the line is the lid's rim), centred on
             # the meeting arc once closed.
             tuck = 0.5 * width * (1.0 - c)
-            line_v = v_lo + c_top * (mu - v_lo) + tuck if upper_leads else v_hi + c_bottom * (mu - v_hi) - tuck
+            line_v = (
+                v_lo + c_top * (mu - v_lo) + tuck
+                if upper_leads
+                else v_hi + c_bottom * (mu - v_hi) - tuck
+            )
             pts = eye.frame_origin + us[:, None] * eye.axis + line_v[:, None] * eye.normal
             line = np.zeros((hh, ww), np.uint8)
             fixed = np.round((pts - (x0, y0)) * _ONE).astype(np.int32)
@@ -735,12 +845,26 @@ class _Renderer:
             # Clipped to the drawn eye (a half-closed eye gets a flat lid, no overhang); the
             # clip grows with the closure so a closed eye's line keeps its round ends.
             grow = round(max(c - 0.85, 0.0) / 0.15 * 0.5 * width)
-            clip = eye.coverage if grow < 1 else cv2.dilate(eye.coverage, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+            clip = (
+                eye.coverage
+                if grow < 1
+                else cv2.dilate(
+                    eye.coverage,
+                    cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)),
+                )
+            )
             _blend(region, eye.line, line.astype(np.float32) / 255.0 * clip)
         source.refresh(y0, y0 + hh, x0, x0 + ww)
 
     # -------------------------------------------------------------- mouth
-    def _cavity(self, frame: NDArray[np.uint8], head: NDArray[np.float64], lips: NDArray[np.float64], mapping: NDArray[np.float32], roi: tuple[int, int, int, int]) -> None:
+    def _cavity(
+        self,
+        frame: NDArray[np.uint8],
+        head: NDArray[np.float64],
+        lips: NDArray[np.float64],
+        mapping: NDArray[np.float32],
+        roi: tuple[int, int, int, int],
+    ) -> None:
         """Draw the mouth cavity when the mouth opens beyond frame 0.
 
         Args:
@@ -771,7 +895,10 @@ class _Renderer:
             axis = inner[4] - inner[0]
             normal = np.array([-axis[1], axis[0]]) / max(float(np.hypot(*axis)), 1e-9)
             pairs = ibug68.INNER_LIP_PAIRS - ibug68.INNER_LIPS.start  # rows of `inner`
-            gap0 = np.maximum((ref[ibug68.INNER_LIP_PAIRS[:, 1]] - ref[ibug68.INNER_LIP_PAIRS[:, 0]]) @ normal, 0.0)
+            gap0 = np.maximum(
+                (ref[ibug68.INNER_LIP_PAIRS[:, 1]] - ref[ibug68.INNER_LIP_PAIRS[:, 0]]) @ normal,
+                0.0,
+            )
             gap_t = (inner[pairs[:, 1]] - inner[pairs[:, 0]]) @ normal
             keep = np.minimum(gap0, mouth.teeth)  # drawn teeth stay their height
             shape = inner.copy()
@@ -793,7 +920,14 @@ class _Renderer:
         fill = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(fill, [fixed], 255, cv2.LINE_AA, SHIFT)
         # Clip to the head: the rig's head region where these pixels come from.
-        inside = cv2.remap(rig.head, np.ascontiguousarray(mapping[y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0]), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # type: ignore[call-overload]
+        inside = cv2.remap(
+            rig.head,
+            np.ascontiguousarray(mapping[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]),
+            None,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )  # type: ignore[call-overload]
         cover = fill.astype(np.float32) / 255.0 * inside
         if rig.style == "flat":
             _blend(region, mouth.cavity, cover)
@@ -801,7 +935,9 @@ class _Renderer:
                 # The lip line around the opening, crisp, in the mouth's line colour.
                 lw = min(rig.line_width, 0.25 * mouth.width + 1.0)
                 stroke = np.zeros_like(fill)
-                cv2.polylines(stroke, [fixed], True, 255, max(1, round(lw * 0.5)), cv2.LINE_AA, SHIFT)
+                cv2.polylines(
+                    stroke, [fixed], True, 255, max(1, round(lw * 0.5)), cv2.LINE_AA, SHIFT
+                )
                 _blend(region, mouth.line, stroke.astype(np.float32) / 255.0 * inside)
         else:
             top, bottom = float(poly[:, 1].min()), float(poly[:, 1].max())

@@ -138,7 +138,9 @@ def _decode(container: Any, name: str, max_frames: int | None) -> Iterator[NDArr
                 yield frame.to_ndarray(format="rgb24")
                 n += 1
         except (av.FFmpegError, ValueError) as exc:
-            raise VideoError(f"cannot decode video {name!r} after {n} frames: {_msg(exc)}") from None
+            raise VideoError(
+                f"cannot decode video {name!r} after {n} frames: {_msg(exc)}"
+            ) from None
         if n == 0 and max_frames != 0:
             raise VideoError(f"video {name!r} has no decodable frames")
     finally:
@@ -201,9 +203,13 @@ class VideoWriter:
             value = float(fps)
             rate = Fraction(fps).limit_denominator(100000)
         except (TypeError, ValueError, OverflowError):
-            raise VideoError(f"`fps` must be a number of frames per second in [{MIN_FPS:g}, {MAX_FPS:g}]; got {fps!r}") from None
+            raise VideoError(
+                f"`fps` must be a number of frames per second in [{MIN_FPS:g}, {MAX_FPS:g}]; got {fps!r}"
+            ) from None
         if not MIN_FPS <= value <= MAX_FPS:
-            raise VideoError(f"`fps` must be a number of frames per second in [{MIN_FPS:g}, {MAX_FPS:g}]; got {fps!r}")
+            raise VideoError(
+                f"`fps` must be a number of frames per second in [{MIN_FPS:g}, {MAX_FPS:g}]; got {fps!r}"
+            )
         self.fps = rate
         if size is not None and (len(size) != 2 or min(int(size[0]), int(size[1])) < 1):
             raise VideoError(f"`size` must be (width, height) of positive ints; got {size!r}")
@@ -313,7 +319,9 @@ class VideoWriter:
             for packet in self._stream.encode(vf):
                 self._container.mux(packet)
         except (av.FFmpegError, ValueError) as exc:
-            raise VideoError(f"cannot encode frame {self.frames_written} of {str(self.path)!r}: {_msg(exc)}") from None
+            raise VideoError(
+                f"cannot encode frame {self.frames_written} of {str(self.path)!r}: {_msg(exc)}"
+            ) from None
         self.frames_written += 1
 
     def close(self) -> Path:
@@ -370,7 +378,9 @@ class VideoWriter:
         try:
             source = av.open(str(self.audio_from), mode="r")
         except (av.FFmpegError, OSError) as exc:
-            raise VideoError(f"cannot read audio from {str(self.audio_from)!r}: {_msg(exc)}") from None
+            raise VideoError(
+                f"cannot read audio from {str(self.audio_from)!r}: {_msg(exc)}"
+            ) from None
         if not source.streams.audio:
             source.close()
             return
@@ -384,7 +394,9 @@ class VideoWriter:
                 copy = False
         except (av.FFmpegError, ValueError) as exc:
             source.close()
-            raise VideoError(f"cannot copy audio from {str(self.audio_from)!r}: {_msg(exc)}") from None
+            raise VideoError(
+                f"cannot copy audio from {str(self.audio_from)!r}: {_msg(exc)}"
+            ) from None
         self._audio = (source, in_audio, out_audio, copy)
 
     def _copy_audio(self, duration: float) -> None:
@@ -399,7 +411,10 @@ class VideoWriter:
                 for packet in source.demux(in_audio):
                     if packet.dts is None:
                         continue
-                    if packet.pts is not None and float(packet.pts * in_audio.time_base) >= duration:
+                    if (
+                        packet.pts is not None
+                        and float(packet.pts * in_audio.time_base) >= duration
+                    ):
                         break
                     packet.stream = out_audio
                     self._container.mux(packet)
@@ -413,7 +428,9 @@ class VideoWriter:
                 for packet in out_audio.encode(None):
                     self._container.mux(packet)
         except (av.FFmpegError, ValueError) as exc:
-            raise VideoError(f"cannot copy audio from {str(self.audio_from)!r}: {_msg(exc)}") from None
+            raise VideoError(
+                f"cannot copy audio from {str(self.audio_from)!r}: {_msg(exc)}"
+            ) from None
         finally:
             source.close()
             self._audio = None

@@ -77,9 +77,13 @@ class WarpConfig:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_outside <= 10.0:
-            raise AnimateInputError(f"`max_outside` must be in [0, 10] image sizes; got {self.max_outside}")
+            raise AnimateInputError(
+                f"`max_outside` must be in [0, 10] image sizes; got {self.max_outside}"
+            )
         if not 0.0 < self.max_blur_fraction <= 1.0:
-            raise AnimateInputError(f"`max_blur_fraction` must be in (0, 1]; got {self.max_blur_fraction}")
+            raise AnimateInputError(
+                f"`max_blur_fraction` must be in (0, 1]; got {self.max_blur_fraction}"
+            )
         if self.max_side < 16:
             raise AnimateInputError(f"`max_side` must be >= 16; got {self.max_side}")
         if not 1 <= self.grid_step <= 32:
@@ -280,7 +284,9 @@ def unpremultiply(image: NDArray[np.uint16]) -> NDArray[np.uint8]:
 def _lip_colour(image: NDArray[np.uint8], landmarks: NDArray[np.float64]) -> NDArray[np.float32]:
     """(3,) float32 mean RGB inside the outer-lip polygon (mid grey if it covers no pixel)."""
     mask = np.zeros(image.shape[:2], dtype=np.uint8)
-    cv2.fillPoly(mask, [np.round(landmarks[ibug68.OUTER_LIPS] * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    cv2.fillPoly(
+        mask, [np.round(landmarks[ibug68.OUTER_LIPS] * 16).astype(np.int32)], 1, cv2.LINE_8, 4
+    )
     if not mask.any():
         return np.full(3, 128.0, dtype=np.float32)
     return np.asarray(image[:, :, :3][mask > 0].mean(axis=0), dtype=np.float32)
@@ -373,7 +379,9 @@ class _FrameRenderer:
         if not poly.is_valid:
             poly = shapely.make_valid(poly)
         gain = (poly.area - self.neutral_area) / width**2
-        strength = float(np.clip((gain - cfg.cavity_start) / (cfg.cavity_full - cfg.cavity_start), 0, 1))
+        strength = float(
+            np.clip((gain - cfg.cavity_start) / (cfg.cavity_full - cfg.cavity_start), 0, 1)
+        )
         if strength <= 0.0:
             return
         opening = poly.area / width  # mean inner-lip gap, pixels

@@ -42,11 +42,17 @@ class FeatureCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise FeatureConfigError(f"`cache_dir` {str(self.directory)!r} cannot be created: {exc}") from None
+            raise FeatureConfigError(
+                f"`cache_dir` {str(self.directory)!r} cannot be created: {exc}"
+            ) from None
 
     @staticmethod
-    def key(image: NDArray[np.uint8], image_prompt: NDArray[np.uint8] | Sequence[NDArray[np.uint8]] | None,
-            backbone: str, config: dict[str, Any]) -> str:
+    def key(
+        image: NDArray[np.uint8],
+        image_prompt: NDArray[np.uint8] | Sequence[NDArray[np.uint8]] | None,
+        backbone: str,
+        config: dict[str, Any],
+    ) -> str:
         """Cache key (hex SHA-256) of one extraction (a list prompt hashes its images in order)."""
         if image_prompt is None:
             prompt = "-"

@@ -88,13 +88,19 @@ class DiffusionConfig:
         if not 0 <= int(self.t) < 1000:
             raise FeatureConfigError(f"`t` must be in 0..999; got {self.t}")
         if int(self.num_inference_steps) < 1:
-            raise FeatureConfigError(f"`num_inference_steps` must be >= 1; got {self.num_inference_steps}")
+            raise FeatureConfigError(
+                f"`num_inference_steps` must be >= 1; got {self.num_inference_steps}"
+            )
         if int(self.image_size) < 8 or int(self.image_size) % 8:
-            raise FeatureConfigError(f"`image_size` must be a positive multiple of 8; got {self.image_size}")
+            raise FeatureConfigError(
+                f"`image_size` must be a positive multiple of 8; got {self.image_size}"
+            )
         if int(self.up_block) < 0:
             raise FeatureConfigError(f"`up_block` must be >= 0; got {self.up_block}")
         if not float(self.ip_adapter_scale) >= 0.0:
-            raise FeatureConfigError(f"`ip_adapter_scale` must be >= 0; got {self.ip_adapter_scale}")
+            raise FeatureConfigError(
+                f"`ip_adapter_scale` must be >= 0; got {self.ip_adapter_scale}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict of the fields."""
@@ -190,8 +196,12 @@ def ddim_invert(
     from tqdm.auto import tqdm
 
     x = latents.float().clone()
-    for t in tqdm(list(timesteps), desc="DDIM inversion", disable=None if progress is None else not progress,
-                  leave=False):
+    for t in tqdm(
+        list(timesteps),
+        desc="DDIM inversion",
+        disable=None if progress is None else not progress,
+        leave=False,
+    ):
         out = eps(x, int(t)).float()
         x = scheduler.step(out, int(t), x).prev_sample.float()
     return x
@@ -267,8 +277,12 @@ class DiffusionExtractor:
         self.scheduler = _inverse_scheduler(c.scheduler_config)
         n_up = len(self.unet.up_blocks)
         if self._cfg.up_block >= n_up:
-            raise FeatureConfigError(f"`up_block` must be < {n_up} (the U-Net's up-blocks); got {self._cfg.up_block}")
-        multiple = 2 ** (len(self.vae.config.block_out_channels) - 1) * 2 ** (len(self.unet.down_blocks) - 1)
+            raise FeatureConfigError(
+                f"`up_block` must be < {n_up} (the U-Net's up-blocks); got {self._cfg.up_block}"
+            )
+        multiple = 2 ** (len(self.vae.config.block_out_channels) - 1) * 2 ** (
+            len(self.unet.down_blocks) - 1
+        )
         if self._cfg.image_size % multiple:
             raise FeatureConfigError(
                 f"`image_size` must be a multiple of {multiple} for these VAE/U-Net; got {self._cfg.image_size}"
@@ -296,7 +310,9 @@ class DiffusionExtractor:
             d["ip_adapter_id"] = None
             d["ip_adapter_scale"] = 0.0
         d["dtype"] = str(self._dtype).replace("torch.", "")
-        d["timesteps"] = inversion_timesteps(self.scheduler, self._cfg.num_inference_steps, self._cfg.t)
+        d["timesteps"] = inversion_timesteps(
+            self.scheduler, self._cfg.num_inference_steps, self._cfg.t
+        )
         return d
 
     @property
@@ -310,7 +326,9 @@ class DiffusionExtractor:
         return self._ip_loaded
 
     # ------------------------------------------------------------------ IP-Adapter
-    def load_ip_adapter(self, state_dict: dict[str, dict[str, torch.Tensor]], *, scale: float | None = None) -> None:
+    def load_ip_adapter(
+        self, state_dict: dict[str, dict[str, torch.Tensor]], *, scale: float | None = None
+    ) -> None:
         """Load an IP-Adapter state dict into the U-Net's cross-attention processors.
 
         Args:
@@ -324,13 +342,17 @@ class DiffusionExtractor:
         if not isinstance(state_dict, dict) or not {"image_proj", "ip_adapter"} <= set(state_dict):
             raise FeatureConfigError("`state_dict` must have keys 'image_proj' and 'ip_adapter'")
         if self.image_encoder is None:
-            raise FeatureConfigError("IP-Adapter needs `components.image_encoder` (CLIP vision model); got None")
+            raise FeatureConfigError(
+                "IP-Adapter needs `components.image_encoder` (CLIP vision model); got None"
+            )
         if self._ip_loaded:
             self.unload_ip_adapter()
         try:
             self.unet._load_ip_adapter_weights([state_dict], low_cpu_mem_usage=False)
         except (KeyError, RuntimeError) as exc:
-            raise FeatureConfigError(f"IP-Adapter state dict does not fit this U-Net: {exc}") from None
+            raise FeatureConfigError(
+                f"IP-Adapter state dict does not fit this U-Net: {exc}"
+            ) from None
         self.unet = self._place(self.unet)
         self._ip_loaded = True
         self.set_ip_adapter_scale(self._cfg.ip_adapter_scale if scale is None else scale)
@@ -362,8 +384,11 @@ class DiffusionExtractor:
         prompt = self._cfg.prompt
         if prompt not in self._prompt_cache:
             tok = self.tokenizer(
-                prompt, padding="max_length", max_length=self.tokenizer.model_max_length,
-                truncation=True, return_tensors="pt",
+                prompt,
+                padding="max_length",
+                max_length=self.tokenizer.model_max_length,
+                truncation=True,
+                return_tensors="pt",
             )
             with torch.inference_mode():
                 emb = self.text_encoder(tok.input_ids.to(self._device))[0]
@@ -374,8 +399,16 @@ class DiffusionExtractor:
         s = self._cfg.image_size
         out = []
         for im in images:
-            x = torch.from_numpy(np.array(im, dtype=np.uint8, copy=True)).to(self._device).permute(2, 0, 1)[None].float() / 255.0
-            out.append(F.interpolate(x, size=(s, s), mode="bilinear", antialias=True, align_corners=False))
+            x = (
+                torch.from_numpy(np.array(im, dtype=np.uint8, copy=True))
+                .to(self._device)
+                .permute(2, 0, 1)[None]
+                .float()
+                / 255.0
+            )
+            out.append(
+                F.interpolate(x, size=(s, s), mode="bilinear", antialias=True, align_corners=False)
+            )
         return torch.cat(out) * 2.0 - 1.0
 
     def _clip_pixels(self, images: Sequence[NDArray[np.uint8]]) -> torch.Tensor:
@@ -385,7 +418,13 @@ class DiffusionExtractor:
         std = torch.tensor(_CLIP_STD, device=self._device).view(1, 3, 1, 1)
         out = []
         for im in images:
-            x = torch.from_numpy(np.array(im, dtype=np.uint8, copy=True)).to(self._device).permute(2, 0, 1)[None].float() / 255.0
+            x = (
+                torch.from_numpy(np.array(im, dtype=np.uint8, copy=True))
+                .to(self._device)
+                .permute(2, 0, 1)[None]
+                .float()
+                / 255.0
+            )
             h, w = x.shape[-2:]
             r = s / min(h, w)  # short side to s, then centre crop (CLIPImageProcessor's recipe)
             nh, nw = max(s, round(h * r)), max(s, round(w * r))
@@ -394,7 +433,9 @@ class DiffusionExtractor:
             out.append(x[..., top : top + s, left : left + s].clamp(0, 1))
         return (torch.cat(out) - mean) / std
 
-    def _image_embeds(self, prompts: Sequence[NDArray[np.uint8] | Sequence[NDArray[np.uint8]]]) -> torch.Tensor:
+    def _image_embeds(
+        self, prompts: Sequence[NDArray[np.uint8] | Sequence[NDArray[np.uint8]]]
+    ) -> torch.Tensor:
         """(k, 1, D) CLIP image embeddings; a list of images as one prompt is averaged."""
         flat: list[NDArray[np.uint8]] = []
         groups: list[int] = []
@@ -410,20 +451,32 @@ class DiffusionExtractor:
         return torch.stack([g.mean(0) for g in parts])[:, None]
 
     # ------------------------------------------------------------------ extraction
-    def _run(self, images: Sequence[NDArray[np.uint8]],
-             prompts: Sequence[NDArray[np.uint8] | Sequence[NDArray[np.uint8]]] | None) -> torch.Tensor:
+    def _run(
+        self,
+        images: Sequence[NDArray[np.uint8]],
+        prompts: Sequence[NDArray[np.uint8] | Sequence[NDArray[np.uint8]]] | None,
+    ) -> torch.Tensor:
         k = len(images)
         with torch.inference_mode():
             x = self._pixels(images).to(self._dtype)
-            latents = self.vae.encode(x).latent_dist.mean.float() * float(self.vae.config.scaling_factor)
+            latents = self.vae.encode(x).latent_dist.mean.float() * float(
+                self.vae.config.scaling_factor
+            )
             text = self._prompt_embeds().expand(k, -1, -1)
             added: dict[str, Any] | None = None
             if self._ip_loaded:
-                added = {"image_embeds": [self._image_embeds(prompts if prompts is not None else images)]}
+                added = {
+                    "image_embeds": [self._image_embeds(prompts if prompts is not None else images)]
+                }
 
             def eps(lat: torch.Tensor, t: int) -> torch.Tensor:
-                return self.unet(lat.to(self._dtype), t, encoder_hidden_states=text,
-                                 added_cond_kwargs=added, return_dict=False)[0]
+                return self.unet(
+                    lat.to(self._dtype),
+                    t,
+                    encoder_hidden_states=text,
+                    added_cond_kwargs=added,
+                    return_dict=False,
+                )[0]
 
             steps = inversion_timesteps(self.scheduler, self._cfg.num_inference_steps, self._cfg.t)
             noisy = ddim_invert(eps, latents, self.scheduler, steps, progress=self._progress)
@@ -442,13 +495,16 @@ class DiffusionExtractor:
         image_prompt: NDArray[np.uint8] | Sequence[NDArray[np.uint8]] | None = None,
     ) -> Features:
         """Features of one image (see :meth:`extract_batch`)."""
-        return self.extract_batch([image], image_prompts=None if image_prompt is None else [image_prompt])[0]
+        return self.extract_batch(
+            [image], image_prompts=None if image_prompt is None else [image_prompt]
+        )[0]
 
     def extract_batch(
         self,
         images: Sequence[NDArray[np.uint8]],
         *,
-        image_prompts: Sequence[NDArray[np.uint8] | Sequence[NDArray[np.uint8]] | None] | None = None,
+        image_prompts: Sequence[NDArray[np.uint8] | Sequence[NDArray[np.uint8]] | None]
+        | None = None,
     ) -> list[Features]:
         """Features of k images, all k through the VAE and U-Net as one batch.
 
@@ -496,7 +552,9 @@ class DiffusionExtractor:
         if todo:
             arrays = self._run([ims[i] for i in todo], [prompts[i] for i in todo]).cpu().numpy()
             for n, i in enumerate(todo):
-                feats = Features(array=arrays[n], image_size=ims[i].shape[:2], backbone=self.backbone, config=cfg)
+                feats = Features(
+                    array=arrays[n], image_size=ims[i].shape[:2], backbone=self.backbone, config=cfg
+                )
                 results[i] = feats
                 if self._cache is not None:
                     self._cache.put(keys[i], feats)  # type: ignore[arg-type]

@@ -92,10 +92,14 @@ class EmbeddedExtractor:
     ) -> None:
         sizes = tuple(int(s) for s in input_sizes)
         if not sizes or any(s < 32 or s % 32 for s in sizes):
-            raise FeatureConfigError(f"`input_sizes` must be multiples of 32 (>= 32); got {tuple(input_sizes)}")
+            raise FeatureConfigError(
+                f"`input_sizes` must be multiples of 32 (>= 32); got {tuple(input_sizes)}"
+            )
         lay = tuple(int(k) for k in layers)
         if not lay or any(not 0 <= k < _NUM_BLOCKS for k in lay):
-            raise FeatureConfigError(f"`layers` must be indices in 0..{_NUM_BLOCKS - 1}; got {tuple(layers)}")
+            raise FeatureConfigError(
+                f"`layers` must be indices in 0..{_NUM_BLOCKS - 1}; got {tuple(layers)}"
+            )
         w = np.asarray(layer_weights, dtype=np.float64)
         if w.shape != (len(lay),) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
             raise FeatureConfigError(
@@ -148,7 +152,9 @@ class EmbeddedExtractor:
         maps: list[torch.Tensor] = []
         for size in self._sizes:
             hs, ws = resized_shape(height, width, size)
-            xi = F.interpolate(x, size=(hs, ws), mode="bilinear", antialias=True, align_corners=False)
+            xi = F.interpolate(
+                x, size=(hs, ws), mode="bilinear", antialias=True, align_corners=False
+            )
             xi = (xi - mean) / std
             for tap, weight in zip(self._taps(xi), self._weights, strict=True):
                 t = F.normalize(tap.float(), dim=1, eps=1e-12)
@@ -158,7 +164,9 @@ class EmbeddedExtractor:
                 maps.append(t * math.sqrt(weight * per_level))
         return torch.cat(maps, dim=1)[0]
 
-    def extract(self, image: NDArray[np.uint8], *, image_prompt: NDArray[np.uint8] | None = None) -> Features:
+    def extract(
+        self, image: NDArray[np.uint8], *, image_prompt: NDArray[np.uint8] | None = None
+    ) -> Features:
         """Dense features of one image.
 
         Args:
@@ -187,7 +195,9 @@ class EmbeddedExtractor:
         finally:
             if self._num_threads is not None:
                 torch.set_num_threads(prev)
-        feats = Features(array=array, image_size=image.shape[:2], backbone=self.backbone, config=self.config)
+        feats = Features(
+            array=array, image_size=image.shape[:2], backbone=self.backbone, config=self.config
+        )
         if self._cache is not None and key is not None:
             self._cache.put(key, feats)
         return feats
@@ -245,10 +255,14 @@ class EmbeddedExtractor:
         shape = stack[0].shape
         for n, im in enumerate(stack):
             if im.shape != shape:
-                raise FeatureConfigError(f"`images[{n}]` has shape {im.shape}; expected {shape} like images[0]")
+                raise FeatureConfigError(
+                    f"`images[{n}]` has shape {im.shape}; expected {shape} like images[0]"
+                )
         sizes = self._sizes if input_sizes is None else tuple(int(v) for v in input_sizes)
         if not sizes or any(v < 32 or v % 32 for v in sizes):
-            raise FeatureConfigError(f"`input_sizes` must be multiples of 32 (>= 32); got {tuple(input_sizes or ())}")
+            raise FeatureConfigError(
+                f"`input_sizes` must be multiples of 32 (>= 32); got {tuple(input_sizes or ())}"
+            )
         config = {**self.config, "input_sizes": list(sizes)}
         prev = torch.get_num_threads()
         try:
@@ -259,7 +273,10 @@ class EmbeddedExtractor:
         finally:
             if self._num_threads is not None:
                 torch.set_num_threads(prev)
-        return [Features(array=a, image_size=shape[:2], backbone=self.backbone, config=config) for a in arrays]
+        return [
+            Features(array=a, image_size=shape[:2], backbone=self.backbone, config=config)
+            for a in arrays
+        ]
 
     def _folded_blocks(self) -> nn.Module:
         """``features[0..max(layers)]`` with every batch norm folded into the convolution before
@@ -285,8 +302,12 @@ class EmbeddedExtractor:
         maps: list[torch.Tensor] = []
         for size in sizes:
             hs, ws = resized_shape(height, width, size)
-            xi = x if (hs, ws) == (height, width) else F.interpolate(
-                x, size=(hs, ws), mode="bilinear", antialias=True, align_corners=False
+            xi = (
+                x
+                if (hs, ws) == (height, width)
+                else F.interpolate(
+                    x, size=(hs, ws), mode="bilinear", antialias=True, align_corners=False
+                )
             )
             xi = (xi - mean) / std
             taps = []
@@ -319,11 +340,16 @@ def _fold_batchnorm(module: nn.Module) -> nn.Module:
             assert bn.running_var is not None and bn.running_mean is not None
             scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
             geometry: dict[str, Any] = {
-                "kernel_size": conv.kernel_size, "stride": conv.stride,
-                "padding": conv.padding, "dilation": conv.dilation, "groups": conv.groups,
+                "kernel_size": conv.kernel_size,
+                "stride": conv.stride,
+                "padding": conv.padding,
+                "dilation": conv.dilation,
+                "groups": conv.groups,
             }
             fused = nn.Conv2d(conv.in_channels, conv.out_channels, bias=True, **geometry)
-            bias = conv.bias.detach() if conv.bias is not None else torch.zeros_like(bn.running_mean)
+            bias = (
+                conv.bias.detach() if conv.bias is not None else torch.zeros_like(bn.running_mean)
+            )
             with torch.no_grad():
                 fused.weight.copy_(conv.weight.detach() * scale.view(-1, 1, 1, 1))
                 fused.bias.copy_((bias - bn.running_mean) * scale + bn.bias.detach())  # type: ignore[union-attr]

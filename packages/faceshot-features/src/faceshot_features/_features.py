@@ -24,7 +24,9 @@ FEATURES_FORMAT = "faceshot-features/1"
 def _read_only_float32(array: Any) -> NDArray[np.float32]:
     a = np.array(array, dtype=np.float32, copy=True)
     if a.ndim != 3 or min(a.shape) < 1:
-        raise FeatureConfigError(f"`array` must have shape (C, h, w) with C, h, w >= 1; got {a.shape}")
+        raise FeatureConfigError(
+            f"`array` must have shape (C, h, w) with C, h, w >= 1; got {a.shape}"
+        )
     if not np.isfinite(a).all():
         raise FeatureConfigError("`array` contains NaN or infinity")
     a.setflags(write=False)
@@ -58,7 +60,9 @@ class Features:
         object.__setattr__(self, "array", _read_only_float32(self.array))
         size = tuple(int(v) for v in np.asarray(self.image_size).reshape(-1))
         if len(size) != 2 or min(size) < 1:
-            raise FeatureConfigError(f"`image_size` must be (H, W) positive ints; got {self.image_size!r}")
+            raise FeatureConfigError(
+                f"`image_size` must be (H, W) positive ints; got {self.image_size!r}"
+            )
         object.__setattr__(self, "image_size", size)
         if not isinstance(self.backbone, str) or not self.backbone:
             raise FeatureConfigError(f"`backbone` must be a non-empty str; got {self.backbone!r}")
@@ -135,6 +139,7 @@ def save_features(path: str | os.PathLike[str], features: Features) -> Path:
         config=np.asarray(json.dumps(features.config, sort_keys=True)),
         format=np.asarray(FEATURES_FORMAT),
     )
+
     def write(f: IO[bytes]) -> None:
         f.write(buf.getvalue())
 
@@ -152,10 +157,14 @@ def load_features(path: str | os.PathLike[str]) -> Features:
         with np.load(p, allow_pickle=False) as z:
             missing = {"array", "image_size", "backbone", "config"} - set(z.files)
             if missing:
-                raise FeatureFileError(f"{str(p)!r} is not a feature file: missing {sorted(missing)}")
+                raise FeatureFileError(
+                    f"{str(p)!r} is not a feature file: missing {sorted(missing)}"
+                )
             size = [int(v) for v in np.asarray(z["image_size"]).reshape(-1)]
             if len(size) != 2:
-                raise FeatureFileError(f"{str(p)!r}: `image_size` must have 2 values; got {len(size)}")
+                raise FeatureFileError(
+                    f"{str(p)!r}: `image_size` must have 2 values; got {len(size)}"
+                )
             return Features(
                 array=z["array"],
                 image_size=(size[0], size[1]),

@@ -29,7 +29,9 @@ def as_rgb_image(image: Any, *, name: str = "image") -> NDArray[np.uint8]:
             :func:`load_image` to read and convert files.
     """
     if not isinstance(image, np.ndarray):
-        raise ImageError(f"`{name}` must be a numpy array (H, W, 3) uint8; got {type(image).__name__}")
+        raise ImageError(
+            f"`{name}` must be a numpy array (H, W, 3) uint8; got {type(image).__name__}"
+        )
     if image.dtype != np.uint8:
         raise ImageError(f"`{name}` must have dtype uint8; got {image.dtype}")
     if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 1 or image.shape[1] < 1:
@@ -95,7 +97,9 @@ def load_image(path: str | os.PathLike[str]) -> NDArray[np.uint8]:
             "decompression-bomb limit; downscale it first"
         ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ImageError(f"{str(p)!r} is not a readable image: {' '.join(str(exc).split())}") from None
+        raise ImageError(
+            f"{str(p)!r} is not a readable image: {' '.join(str(exc).split())}"
+        ) from None
     return apply_exif_orientation(_to_rgb(img, p), orientation)
 
 

@@ -48,6 +48,7 @@ def backbone_for_id(backbone_id: str) -> str | None:
     """
     return next((n for n in BACKBONE_IDS if backbone_id.startswith(n.split("-")[0])), None)
 
+
 # Models are loaded once per process: extractors are cached by their full argument set.
 _LOCK = threading.Lock()
 _EXTRACTORS: dict[tuple[Any, ...], Any] = {}
@@ -104,30 +105,63 @@ def load_extractor(
     """
     if name not in BACKBONES:
         raise FeatureConfigError(f"`name` must be one of {list(BACKBONES)}; got {name!r}")
-    key = (name, str(weights), str(device), str(dtype), bool(local_files_only), str(cache_dir),
-           str(hf_cache_dir), str(ip_adapter), str(image_encoder), progress,
-           tuple(sorted((k, repr(v)) for k, v in options.items())))
+    key = (
+        name,
+        str(weights),
+        str(device),
+        str(dtype),
+        bool(local_files_only),
+        str(cache_dir),
+        str(hf_cache_dir),
+        str(ip_adapter),
+        str(image_encoder),
+        progress,
+        tuple(sorted((k, repr(v)) for k, v in options.items())),
+    )
     with _LOCK:
         hit = _EXTRACTORS.get(key)
         if hit is not None:
             return hit
-        extractor = _build(name, weights=weights, device=device, dtype=dtype, local_files_only=local_files_only,
-                           cache_dir=cache_dir, hf_cache_dir=hf_cache_dir, ip_adapter=ip_adapter,
-                           image_encoder=image_encoder, progress=progress, options=options)
+        extractor = _build(
+            name,
+            weights=weights,
+            device=device,
+            dtype=dtype,
+            local_files_only=local_files_only,
+            cache_dir=cache_dir,
+            hf_cache_dir=hf_cache_dir,
+            ip_adapter=ip_adapter,
+            image_encoder=image_encoder,
+            progress=progress,
+            options=options,
+        )
         _EXTRACTORS[key] = extractor
         return extractor
 
 
-def _build(name: str, *, weights: Any, device: str, dtype: Any, local_files_only: bool, cache_dir: Any,
-           hf_cache_dir: Any, ip_adapter: Any, image_encoder: Any, progress: bool | None,
-           options: dict[str, Any]) -> Any:
+def _build(
+    name: str,
+    *,
+    weights: Any,
+    device: str,
+    dtype: Any,
+    local_files_only: bool,
+    cache_dir: Any,
+    hf_cache_dir: Any,
+    ip_adapter: Any,
+    image_encoder: Any,
+    progress: bool | None,
+    options: dict[str, Any],
+) -> Any:
     if name == "embedded":
         from faceshot_features._embedded import EmbeddedExtractor
 
         allowed = {"input_sizes", "layers", "layer_weights", "num_threads"}
         bad = sorted(set(options) - allowed)
         if bad:
-            raise FeatureConfigError(f"unknown option(s) for 'embedded': {bad}; expected some of {sorted(allowed)}")
+            raise FeatureConfigError(
+                f"unknown option(s) for 'embedded': {bad}; expected some of {sorted(allowed)}"
+            )
         if ip_adapter is not None or image_encoder is not None:
             raise FeatureConfigError("`ip_adapter`/`image_encoder` apply to 'sd15-ip' only")
         return EmbeddedExtractor(weights=weights, device=device, cache_dir=cache_dir, **options)
@@ -146,7 +180,9 @@ def _build(name: str, *, weights: Any, device: str, dtype: Any, local_files_only
     fields = {f.name for f in dataclasses.fields(preset)} - {"model_id", "ip_adapter_id"}
     bad = sorted(set(options) - fields)
     if bad:
-        raise FeatureConfigError(f"unknown option(s) for {name!r}: {bad}; expected some of {sorted(fields)}")
+        raise FeatureConfigError(
+            f"unknown option(s) for {name!r}: {bad}; expected some of {sorted(fields)}"
+        )
     if name == "sd21" and (ip_adapter is not None or image_encoder is not None):
         raise FeatureConfigError("`ip_adapter`/`image_encoder` apply to 'sd15-ip' only")
     dev = torch.device(device)
@@ -154,15 +190,32 @@ def _build(name: str, *, weights: Any, device: str, dtype: Any, local_files_only
         dtype = torch.float16 if dev.type == "cuda" else torch.float32
     model_id = str(weights) if weights is not None else preset.model_id
     ip_spec = (ip_adapter or preset.ip_adapter_id) if preset.ip_adapter_id else None
-    config = dataclasses.replace(preset, model_id=_model_label(model_id),
-                                 ip_adapter_id=_model_label(ip_spec) if ip_spec else None, **options)
-    components = load_sd_components(
-        model_id, ip_adapter=ip_spec, image_encoder=image_encoder, dtype=dtype, cache_dir=hf_cache_dir,
-        local_files_only=local_files_only,
-        what="Stable Diffusion 1.5 + IP-Adapter (sd15-ip)" if name == "sd15-ip" else "Stable Diffusion 2.1 (sd21)",
+    config = dataclasses.replace(
+        preset,
+        model_id=_model_label(model_id),
+        ip_adapter_id=_model_label(ip_spec) if ip_spec else None,
+        **options,
     )
-    return DiffusionExtractor(components, backbone=name, config=config, device=dev, dtype=dtype,
-                              cache_dir=cache_dir, progress=progress)
+    components = load_sd_components(
+        model_id,
+        ip_adapter=ip_spec,
+        image_encoder=image_encoder,
+        dtype=dtype,
+        cache_dir=hf_cache_dir,
+        local_files_only=local_files_only,
+        what="Stable Diffusion 1.5 + IP-Adapter (sd15-ip)"
+        if name == "sd15-ip"
+        else "Stable Diffusion 2.1 (sd21)",
+    )
+    return DiffusionExtractor(
+        components,
+        backbone=name,
+        config=config,
+        device=dev,
+        dtype=dtype,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
 
 
 def _model_label(model_id: str) -> str:

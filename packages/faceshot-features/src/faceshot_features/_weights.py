@@ -71,7 +71,9 @@ def default_cache_dir() -> Path:
     env = os.environ.get("HF_HUB_CACHE")
     if env:
         return Path(os.path.expandvars(env)).expanduser()
-    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface"
+    )
     return Path(os.path.expandvars(home)).expanduser() / "hub"
 
 
@@ -79,7 +81,9 @@ def _split_spec(spec: str) -> tuple[str, str]:
     """``"owner/name/sub/path"`` -> (``"owner/name"``, ``"sub/path"``)."""
     parts = spec.strip("/").split("/")
     if len(parts) < 2 or not all(parts[:2]):
-        raise FeatureConfigError(f"expected a Hugging Face id 'owner/name[/path]' or an existing path; got {spec!r}")
+        raise FeatureConfigError(
+            f"expected a Hugging Face id 'owner/name[/path]' or an existing path; got {spec!r}"
+        )
     return "/".join(parts[:2]), "/".join(parts[2:])
 
 
@@ -91,8 +95,14 @@ def _download_command(repo: str, files: list[str]) -> str:
     return "hf download " + repo + " " + " ".join(files)
 
 
-def resolve_files(repo: str, files: list[str], *, cache_dir: str | os.PathLike[str] | None = None,
-                  local_files_only: bool = True, what: str = "model") -> dict[str, Path]:
+def resolve_files(
+    repo: str,
+    files: list[str],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    local_files_only: bool = True,
+    what: str = "model",
+) -> dict[str, Path]:
     """Local paths of ``files`` of a Hugging Face repository.
 
     Args:
@@ -125,8 +135,12 @@ def resolve_files(repo: str, files: list[str], *, cache_dir: str | os.PathLike[s
                 found[f] = Path(hf_hub_download(repo, f, cache_dir=str(cache)))
                 missing.remove(f)
         except Exception as exc:  # network, auth, or missing file on the hub
-            moved = (f"; {repo} was withdrawn from the Hub by its owner, a copy is {WITHDRAWN_REPOS[repo]} "
-                     f"(pass weights={WITHDRAWN_REPOS[repo]!r})" if repo in WITHDRAWN_REPOS else "")
+            moved = (
+                f"; {repo} was withdrawn from the Hub by its owner, a copy is {WITHDRAWN_REPOS[repo]} "
+                f"(pass weights={WITHDRAWN_REPOS[repo]!r})"
+                if repo in WITHDRAWN_REPOS
+                else ""
+            )
             raise WeightsNotFoundError(
                 f"{what} weights '{repo}': download of {missing[0]!r} into {str(cache)!r} failed "
                 f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}){moved}; download manually with: "
@@ -153,8 +167,12 @@ def _not_found_message(what: str, missing: dict[str, list[str]], cache: Path) ->
     n = sum(len(v) for v in missing.values())
     listing = "; ".join(f"{repo}: {', '.join(files)}" for repo, files in missing.items())
     commands = " && ".join(_download_command(repo, files) for repo, files in missing.items())
-    moved = [f"{repo} was withdrawn from the Hub by its owner; a copy is {WITHDRAWN_REPOS[repo]} "
-             f"(pass weights={WITHDRAWN_REPOS[repo]!r})" for repo in missing if repo in WITHDRAWN_REPOS]
+    moved = [
+        f"{repo} was withdrawn from the Hub by its owner; a copy is {WITHDRAWN_REPOS[repo]} "
+        f"(pass weights={WITHDRAWN_REPOS[repo]!r})"
+        for repo in missing
+        if repo in WITHDRAWN_REPOS
+    ]
     note = f" ({'; '.join(moved)})" if moved else ""
     return (
         f"{what} weights not found in the Hugging Face cache {str(cache)!r}: missing {n} file(s): {listing}"
@@ -163,8 +181,13 @@ def _not_found_message(what: str, missing: dict[str, list[str]], cache: Path) ->
     )
 
 
-def required_files(name: str, *, weights: str | None = None, ip_adapter: str | None = None,
-                   image_encoder: str | None = None) -> dict[str, list[str]]:
+def required_files(
+    name: str,
+    *,
+    weights: str | None = None,
+    ip_adapter: str | None = None,
+    image_encoder: str | None = None,
+) -> dict[str, list[str]]:
     """Every Hugging Face file a diffusion backbone reads, by repository.
 
     Args:
@@ -193,7 +216,9 @@ def required_files(name: str, *, weights: str | None = None, ip_adapter: str | N
     return _hub_needs(str(weights) if weights is not None else preset.model_id, ip, image_encoder)
 
 
-def _hub_needs(pipeline: str, ip_adapter: str | None, image_encoder: str | None) -> dict[str, list[str]]:
+def _hub_needs(
+    pipeline: str, ip_adapter: str | None, image_encoder: str | None
+) -> dict[str, list[str]]:
     """``{repo: [file, ...]}`` of the specs that are Hub ids (local paths need nothing)."""
 
     def local(spec: str) -> bool:
@@ -216,8 +241,14 @@ def _hub_needs(pipeline: str, ip_adapter: str | None, image_encoder: str | None)
     return need
 
 
-def check_weights(name: str, *, weights: str | None = None, ip_adapter: str | None = None,
-                  image_encoder: str | None = None, cache_dir: str | os.PathLike[str] | None = None) -> list[str]:
+def check_weights(
+    name: str,
+    *,
+    weights: str | None = None,
+    ip_adapter: str | None = None,
+    image_encoder: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> list[str]:
     """Check that every Hub file of a diffusion backbone is in the local cache (no network).
 
     Args:
@@ -233,9 +264,15 @@ def check_weights(name: str, *, weights: str | None = None, ip_adapter: str | No
     """
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     need = required_files(name, weights=weights, ip_adapter=ip_adapter, image_encoder=image_encoder)
-    missing = {repo: m for repo, files in need.items() if (m := _missing_in_cache(repo, files, cache))}
+    missing = {
+        repo: m for repo, files in need.items() if (m := _missing_in_cache(repo, files, cache))
+    }
     if missing:
-        what = "Stable Diffusion 1.5 + IP-Adapter (sd15-ip)" if name == "sd15-ip" else "Stable Diffusion 2.1 (sd21)"
+        what = (
+            "Stable Diffusion 1.5 + IP-Adapter (sd15-ip)"
+            if name == "sd15-ip"
+            else "Stable Diffusion 2.1 (sd21)"
+        )
         raise WeightsNotFoundError(_not_found_message(what, missing, cache))
     return list(need)
 
@@ -243,7 +280,11 @@ def check_weights(name: str, *, weights: str | None = None, ip_adapter: str | No
 def _pipeline_dir(weights: str, *, cache_dir: Any, local_files_only: bool, what: str) -> Path:
     p = Path(weights).expanduser()
     if p.is_dir():
-        missing = [f for f in SD_FILES if not (p / f).is_file() and not (f in _FP16 and (p / _FP16[f]).is_file())]
+        missing = [
+            f
+            for f in SD_FILES
+            if not (p / f).is_file() and not (f in _FP16 and (p / _FP16[f]).is_file())
+        ]
         if missing:
             raise WeightsNotFoundError(
                 f"{what} weights directory {str(p)!r} is incomplete: missing {missing[0]!r}"
@@ -255,8 +296,12 @@ def _pipeline_dir(weights: str, *, cache_dir: Any, local_files_only: bool, what:
         raise WeightsNotFoundError(f"{what} weights directory {str(p)!r} does not exist")
     repo, sub = _split_spec(weights)
     if sub:
-        raise FeatureConfigError(f"`weights` must be a directory or a repository id 'owner/name'; got {weights!r}")
-    found = resolve_files(repo, list(SD_FILES), cache_dir=cache_dir, local_files_only=local_files_only, what=what)
+        raise FeatureConfigError(
+            f"`weights` must be a directory or a repository id 'owner/name'; got {weights!r}"
+        )
+    found = resolve_files(
+        repo, list(SD_FILES), cache_dir=cache_dir, local_files_only=local_files_only, what=what
+    )
     # All files of one snapshot share the directory <cache>/models--o--n/snapshots/<rev>/.
     first = found[SD_FILES[0]]
     return first.parent.parent
@@ -272,12 +317,19 @@ def _encoder_dir(spec: str, *, cache_dir: Any, local_files_only: bool) -> Path:
         raise WeightsNotFoundError(f"image encoder directory {str(p)!r} does not exist")
     repo, sub = _split_spec(spec)
     files = [f"{sub}/{f}" if sub else f for f in _ENCODER_FILES]
-    found = resolve_files(repo, files, cache_dir=cache_dir, local_files_only=local_files_only,
-                          what="IP-Adapter image encoder (CLIP ViT-H/14)")
+    found = resolve_files(
+        repo,
+        files,
+        cache_dir=cache_dir,
+        local_files_only=local_files_only,
+        what="IP-Adapter image encoder (CLIP ViT-H/14)",
+    )
     return found[files[0]].parent
 
 
-def load_ip_adapter_state_dict(spec: str, *, cache_dir: Any = None, local_files_only: bool = True) -> dict:
+def load_ip_adapter_state_dict(
+    spec: str, *, cache_dir: Any = None, local_files_only: bool = True
+) -> dict:
     """Read an IP-Adapter checkpoint (``.safetensors`` or ``.bin``) as ``{"image_proj", "ip_adapter"}``.
 
     Args:
@@ -295,9 +347,12 @@ def load_ip_adapter_state_dict(spec: str, *, cache_dir: Any = None, local_files_
             raise WeightsNotFoundError(f"IP-Adapter file {str(p)!r} does not exist")
         repo, sub = _split_spec(spec)
         if not sub:
-            raise FeatureConfigError(f"IP-Adapter spec must name a file 'owner/name/path.safetensors'; got {spec!r}")
-        p = resolve_files(repo, [sub], cache_dir=cache_dir, local_files_only=local_files_only,
-                          what="IP-Adapter")[sub]
+            raise FeatureConfigError(
+                f"IP-Adapter spec must name a file 'owner/name/path.safetensors'; got {spec!r}"
+            )
+        p = resolve_files(
+            repo, [sub], cache_dir=cache_dir, local_files_only=local_files_only, what="IP-Adapter"
+        )[sub]
     state: dict[str, dict[str, torch.Tensor]] = {"image_proj": {}, "ip_adapter": {}}
     if p.suffix == ".safetensors":
         from safetensors.torch import load_file
@@ -311,15 +366,20 @@ def load_ip_adapter_state_dict(spec: str, *, cache_dir: Any = None, local_files_
         for head in state:
             state[head] = dict(raw.get(head, {}))
     if not state["image_proj"] or not state["ip_adapter"]:
-        raise FeatureConfigError(f"{str(p)!r} is not an IP-Adapter checkpoint (no image_proj/ip_adapter keys)")
+        raise FeatureConfigError(
+            f"{str(p)!r} is not an IP-Adapter checkpoint (no image_proj/ip_adapter keys)"
+        )
     return state
 
 
-def _check_hub_files(weights: str, ip_adapter: str | None, image_encoder: str | None, *, cache_dir: Any,
-                     what: str) -> None:
+def _check_hub_files(
+    weights: str, ip_adapter: str | None, image_encoder: str | None, *, cache_dir: Any, what: str
+) -> None:
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     need = _hub_needs(weights, ip_adapter, image_encoder)
-    missing = {repo: m for repo, files in need.items() if (m := _missing_in_cache(repo, files, cache))}
+    missing = {
+        repo: m for repo, files in need.items() if (m := _missing_in_cache(repo, files, cache))
+    }
     if missing:
         raise WeightsNotFoundError(_not_found_message(what, missing, cache))
 
@@ -364,21 +424,48 @@ def load_sd_components(
         return None if (root / sub / name).is_file() else "fp16"
 
     unet = UNet2DConditionModel.from_pretrained(
-        root, subfolder="unet", torch_dtype=dtype, local_files_only=True,
-        variant=variant("unet", "diffusion_pytorch_model.safetensors"))
+        root,
+        subfolder="unet",
+        torch_dtype=dtype,
+        local_files_only=True,
+        variant=variant("unet", "diffusion_pytorch_model.safetensors"),
+    )
     vae = AutoencoderKL.from_pretrained(
-        root, subfolder="vae", torch_dtype=dtype, local_files_only=True,
-        variant=variant("vae", "diffusion_pytorch_model.safetensors"))
+        root,
+        subfolder="vae",
+        torch_dtype=dtype,
+        local_files_only=True,
+        variant=variant("vae", "diffusion_pytorch_model.safetensors"),
+    )
     text_encoder = CLIPTextModel.from_pretrained(
-        root / "text_encoder", torch_dtype=dtype, local_files_only=True,
-        variant=variant("text_encoder", "model.safetensors"))
+        root / "text_encoder",
+        torch_dtype=dtype,
+        local_files_only=True,
+        variant=variant("text_encoder", "model.safetensors"),
+    )
     tokenizer = CLIPTokenizer.from_pretrained(root / "tokenizer", local_files_only=True)
-    scheduler_config = json.loads((root / "scheduler" / "scheduler_config.json").read_text(encoding="utf-8"))
+    scheduler_config = json.loads(
+        (root / "scheduler" / "scheduler_config.json").read_text(encoding="utf-8")
+    )
     enc = state = None
     if ip_adapter is not None:
-        state = load_ip_adapter_state_dict(ip_adapter, cache_dir=cache_dir, local_files_only=local_files_only)
-        enc_dir = _encoder_dir(image_encoder or IP_ADAPTER_IMAGE_ENCODER, cache_dir=cache_dir,
-                               local_files_only=local_files_only)
-        enc = CLIPVisionModelWithProjection.from_pretrained(enc_dir, torch_dtype=dtype, local_files_only=True)
-    return DiffusionComponents(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                               scheduler_config=scheduler_config, image_encoder=enc, ip_adapter=state)
+        state = load_ip_adapter_state_dict(
+            ip_adapter, cache_dir=cache_dir, local_files_only=local_files_only
+        )
+        enc_dir = _encoder_dir(
+            image_encoder or IP_ADAPTER_IMAGE_ENCODER,
+            cache_dir=cache_dir,
+            local_files_only=local_files_only,
+        )
+        enc = CLIPVisionModelWithProjection.from_pretrained(
+            enc_dir, torch_dtype=dtype, local_files_only=True
+        )
+    return DiffusionComponents(
+        unet=unet,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        scheduler_config=scheduler_config,
+        image_encoder=enc,
+        ip_adapter=state,
+    )

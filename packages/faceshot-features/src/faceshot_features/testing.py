@@ -19,7 +19,12 @@ import torch
 
 from faceshot_features._diffusion import DiffusionComponents
 
-__all__ = ["SD_SCHEDULER_CONFIG", "random_ip_adapter_state_dict", "tiny_components", "tiny_tokenizer"]
+__all__ = [
+    "SD_SCHEDULER_CONFIG",
+    "random_ip_adapter_state_dict",
+    "tiny_components",
+    "tiny_tokenizer",
+]
 
 #: Stable Diffusion 1.5/2.1's scheduler settings (``scheduler/scheduler_config.json``).
 SD_SCHEDULER_CONFIG: dict[str, Any] = {
@@ -66,7 +71,9 @@ def tiny_tokenizer(directory: str | os.PathLike[str], *, max_length: int = 16) -
     return CLIPTokenizer(str(d / "vocab.json"), str(d / "merges.txt"), model_max_length=max_length)
 
 
-def random_ip_adapter_state_dict(unet: Any, image_embed_dim: int = _IMAGE_EMBED_DIM, *, seed: int = 0) -> dict:
+def random_ip_adapter_state_dict(
+    unet: Any, image_embed_dim: int = _IMAGE_EMBED_DIM, *, seed: int = 0
+) -> dict:
     """A random IP-Adapter (``ip-adapter_sd15`` layout) state dict fitting ``unet``.
 
     Keys: ``image_proj``: ``proj.weight`` (4 * cross_dim, image_embed_dim), ``proj.bias``,
@@ -80,8 +87,14 @@ def random_ip_adapter_state_dict(unet: Any, image_embed_dim: int = _IMAGE_EMBED_
     return ip_adapter_state_dict(unet, image_embed_dim, 4, seed=seed, scale=0.1)
 
 
-def tiny_components(tokenizer_dir: str | os.PathLike[str], *, seed: int = 0, ip_adapter: bool = True,
-                    prediction_type: str = "epsilon", vae_factor: int = 2) -> DiffusionComponents:
+def tiny_components(
+    tokenizer_dir: str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    ip_adapter: bool = True,
+    prediction_type: str = "epsilon",
+    vae_factor: int = 2,
+) -> DiffusionComponents:
     """Seeded tiny components (UNet (32, 64), VAE (32, 64), CLIP text/vision with 32 dims).
 
     Args:
@@ -109,37 +122,66 @@ def tiny_components(tokenizer_dir: str | os.PathLike[str], *, seed: int = 0, ip_
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(32, 64), layers_per_block=2, sample_size=32, in_channels=4, out_channels=4,
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=_CROSS_DIM, norm_num_groups=8,
+        cross_attention_dim=_CROSS_DIM,
+        norm_num_groups=8,
     )
     torch.manual_seed(seed)
     levels = int(vae_factor).bit_length()
     if vae_factor < 2 or 2 ** (levels - 1) != vae_factor:
         raise ValueError(f"`vae_factor` must be a power of two >= 2; got {vae_factor}")
     vae = AutoencoderKL(
-        block_out_channels=[32] * (levels - 1) + [64], in_channels=3, out_channels=3,
+        block_out_channels=[32] * (levels - 1) + [64],
+        in_channels=3,
+        out_channels=3,
         down_block_types=["DownEncoderBlock2D"] * levels,
-        up_block_types=["UpDecoderBlock2D"] * levels, latent_channels=4, norm_num_groups=8,
+        up_block_types=["UpDecoderBlock2D"] * levels,
+        latent_channels=4,
+        norm_num_groups=8,
     )
     torch.manual_seed(seed)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=_CROSS_DIM, intermediate_size=37,
-        layer_norm_eps=1e-5, num_attention_heads=4, num_hidden_layers=2, vocab_size=64,
-        max_position_embeddings=16,
-    ))
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            hidden_size=_CROSS_DIM,
+            intermediate_size=37,
+            layer_norm_eps=1e-5,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            vocab_size=64,
+            max_position_embeddings=16,
+        )
+    )
     image_encoder = state = None
     if ip_adapter:
         torch.manual_seed(seed)
-        image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-            hidden_size=32, projection_dim=_IMAGE_EMBED_DIM, num_hidden_layers=2, num_attention_heads=4,
-            image_size=32, intermediate_size=37, patch_size=4,
-        ))
+        image_encoder = CLIPVisionModelWithProjection(
+            CLIPVisionConfig(
+                hidden_size=32,
+                projection_dim=_IMAGE_EMBED_DIM,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                image_size=32,
+                intermediate_size=37,
+                patch_size=4,
+            )
+        )
         state = random_ip_adapter_state_dict(unet, _IMAGE_EMBED_DIM, seed=seed)
     scheduler = dict(SD_SCHEDULER_CONFIG, prediction_type=prediction_type)
     return DiffusionComponents(  # DiffusionExtractor puts every model in eval mode
-        unet=unet, vae=vae, text_encoder=text_encoder.eval(),
-        tokenizer=tiny_tokenizer(tokenizer_dir), scheduler_config=scheduler,
-        image_encoder=image_encoder.eval() if image_encoder is not None else None, ip_adapter=state,
+        unet=unet,
+        vae=vae,
+        text_encoder=text_encoder.eval(),
+        tokenizer=tiny_tokenizer(tokenizer_dir),
+        scheduler_config=scheduler,
+        image_encoder=image_encoder.eval() if image_encoder is not None else None,
+        ip_adapter=state,
     )

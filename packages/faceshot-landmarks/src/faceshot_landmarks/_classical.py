@@ -117,7 +117,9 @@ class ClassicalExtractor:
         H, W = rgb.shape[:2]
         scale = self.size / max(H, W)
         h2, w2 = max(2, round(H * scale)), max(2, round(W * scale))
-        small = cv2.resize(rgb, (w2, h2), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        small = cv2.resize(
+            rgb, (w2, h2), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        )
         gh, gw = max(1, round(h2 / self.stride)), max(1, round(w2 / self.stride))
         # Cell centres in resized-image pixels (align-corners=False).
         cy = (np.arange(gh) + 0.5) * h2 / gh - 0.5
@@ -138,7 +140,8 @@ class ClassicalExtractor:
             bins = np.arange(self.bins)[None, None, :]
             b0e, b1e = b0[..., None], ((b0 + 1) % self.bins)[..., None]
             hwc = np.ascontiguousarray(
-                (mag * (1 - frac))[..., None] * (bins == b0e) + (mag * frac)[..., None] * (bins == b1e),
+                (mag * (1 - frac))[..., None] * (bins == b0e)
+                + (mag * frac)[..., None] * (bins == b1e),
                 dtype=np.float32,
             )
             for li, width in enumerate(levels):

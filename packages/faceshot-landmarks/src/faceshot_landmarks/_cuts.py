@@ -25,7 +25,13 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["CutConfig", "adaptive_threshold", "cut_candidates", "frame_signature", "signature_distance"]
+__all__ = [
+    "CutConfig",
+    "adaptive_threshold",
+    "cut_candidates",
+    "frame_signature",
+    "signature_distance",
+]
 
 
 def _in_unit(instance: Any, attribute: Any, value: Any) -> None:
@@ -74,7 +80,9 @@ class CutConfig:
     min_shot: int = attrs.field(default=2, validator=_at_least(1))
 
 
-def frame_signature(image: NDArray[np.uint8], config: CutConfig = CutConfig()) -> NDArray[np.float32]:
+def frame_signature(
+    image: NDArray[np.uint8], config: CutConfig = CutConfig()
+) -> NDArray[np.float32]:
     """Block colour histograms of a frame.
 
     Args:
@@ -100,7 +108,9 @@ def frame_signature(image: NDArray[np.uint8], config: CutConfig = CutConfig()) -
     bx = np.arange(sw) * config.grid // sw
     block = by[:, None] * config.grid + bx[None, :]
     nb = config.bins**3
-    hist = np.bincount((block * nb + colour).ravel(), minlength=config.grid**2 * nb).reshape(config.grid**2, nb)
+    hist = np.bincount((block * nb + colour).ravel(), minlength=config.grid**2 * nb).reshape(
+        config.grid**2, nb
+    )
     out = hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)
     return np.asarray(out, dtype=np.float32)
 
@@ -118,7 +128,9 @@ def signature_distance(a: ArrayLike, b: ArrayLike) -> float:
     return float(0.5 * np.abs(x - y).sum(axis=-1).mean())
 
 
-def adaptive_threshold(history: Sequence[float] | NDArray[np.float64], config: CutConfig = CutConfig()) -> float:
+def adaptive_threshold(
+    history: Sequence[float] | NDArray[np.float64], config: CutConfig = CutConfig()
+) -> float:
     """The distance a frame must exceed to be a cut candidate, given recent distances.
 
     Args:

@@ -83,7 +83,9 @@ def _checked_header(p: Path) -> int:
     return orientation
 
 
-def annotated_images(directory: str | os.PathLike[str]) -> tuple[list[Path], list[Path], list[Path]]:
+def annotated_images(
+    directory: str | os.PathLike[str],
+) -> tuple[list[Path], list[Path], list[Path]]:
     """Pair the images of a folder with their same-stem ``.pts`` (preferred) or ``.json`` files.
 
     Returns:
@@ -100,7 +102,9 @@ def annotated_images(directory: str | os.PathLike[str]) -> tuple[list[Path], lis
     for p in sorted(d.iterdir()):
         if p.suffix.lower() not in IMAGE_SUFFIXES or not p.is_file():
             continue
-        ann = next((p.with_suffix(s) for s in (".pts", ".json") if p.with_suffix(s).is_file()), None)
+        ann = next(
+            (p.with_suffix(s) for s in (".pts", ".json") if p.with_suffix(s).is_file()), None
+        )
         if ann is None:
             missing.append(p)
         else:

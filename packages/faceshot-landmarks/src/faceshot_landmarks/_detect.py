@@ -134,7 +134,9 @@ class DetectConfig:
     detect_max_side: int = attrs.field(default=480, validator=_positive)
     max_faces: int = attrs.field(default=8, validator=_positive)
     identity_threshold: float = attrs.field(default=0.6, validator=_descriptor_distance)
-    cuts: CutConfig = attrs.field(default=CutConfig(), validator=attrs.validators.instance_of(CutConfig))
+    cuts: CutConfig = attrs.field(
+        default=CutConfig(), validator=attrs.validators.instance_of(CutConfig)
+    )
 
 
 class DlibLandmarker:
@@ -186,9 +188,22 @@ class DlibLandmarker:
 
         h, w = image.shape[:2]
         scale = min(1.0, (max_side or self.detect_max_side) / max(h, w))
-        small = image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-        rects = self._detector(np.ascontiguousarray(small), self.upsample if upsample is None else upsample)
-        boxes = np.array([[r.left(), r.top(), r.right(), r.bottom()] for r in rects], np.float64).reshape(-1, 4) / scale
+        small = (
+            image
+            if scale == 1.0
+            else cv2.resize(
+                image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+            )
+        )
+        rects = self._detector(
+            np.ascontiguousarray(small), self.upsample if upsample is None else upsample
+        )
+        boxes = (
+            np.array(
+                [[r.left(), r.top(), r.right(), r.bottom()] for r in rects], np.float64
+            ).reshape(-1, 4)
+            / scale
+        )
         area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         return np.asarray(boxes[np.argsort(-area, kind="stable")], dtype=np.float64)
 
@@ -227,7 +242,9 @@ class DlibLandmarker:
         rb = (box - [left, top, left, top]) * [fx, fy, fx, fy]
         shape = self._predictor(big, self._dlib.rectangle(*np.round(rb).astype(int).tolist()))
         pts = np.array([[p.x, p.y] for p in shape.parts()], np.float64)
-        out: NDArray[np.float64] = (pts + 0.5) / np.array([fx, fy]) - 0.5 + np.array([left, top], np.float64)
+        out: NDArray[np.float64] = (
+            (pts + 0.5) / np.array([fx, fy]) - 0.5 + np.array([left, top], np.float64)
+        )
         return out
 
     def detect(
@@ -270,7 +287,9 @@ def _iou(boxes: NDArray[np.float64], box: NDArray[np.float64]) -> NDArray[np.flo
     return np.asarray(inter / np.maximum(area - inter, 1e-9), dtype=np.float64)
 
 
-def detect_image(image: Any, *, landmarker: DlibLandmarker | None = None, name: str = "image") -> Landmarks:
+def detect_image(
+    image: Any, *, landmarker: DlibLandmarker | None = None, name: str = "image"
+) -> Landmarks:
     """68-point landmarks of the largest face in one image.
 
     Args:
@@ -302,7 +321,9 @@ def _box_relation(box: NDArray[np.float64], points: NDArray[np.float64]) -> NDAr
     lw, lh = max(lb[2] - lb[0], 1.0), max(lb[3] - lb[1], 1.0)
     lc = (lb[:2] + lb[2:]) / 2
     bc = (box[:2] + box[2:]) / 2
-    return np.array([(bc[0] - lc[0]) / lw, (bc[1] - lc[1]) / lh, (box[2] - box[0]) / lw, (box[3] - box[1]) / lh])
+    return np.array(
+        [(bc[0] - lc[0]) / lw, (bc[1] - lc[1]) / lh, (box[2] - box[0]) / lw, (box[3] - box[1]) / lh]
+    )
 
 
 def _box_from(points: NDArray[np.float64], rel: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -313,7 +334,9 @@ def _box_from(points: NDArray[np.float64], rel: NDArray[np.float64]) -> NDArray[
     return np.concatenate([c - half, c + half])
 
 
-def _jumped(prev: NDArray[np.float64], cur: NDArray[np.float64], *, move: float = 0.5, ratio: float = 1.35) -> bool:
+def _jumped(
+    prev: NDArray[np.float64], cur: NDArray[np.float64], *, move: float = 0.5, ratio: float = 1.35
+) -> bool:
     """The shape moved by more than ``move`` face diagonals or changed size by ``ratio``."""
     pb, cb = _bbox(prev), _bbox(cur)
     ps = float(np.hypot(pb[2] - pb[0], pb[3] - pb[1]))
@@ -329,7 +352,9 @@ def _disagree(predicted: NDArray[np.float64], cur: NDArray[np.float64], tol: flo
     return float(np.linalg.norm(predicted - cur, axis=1).mean()) > tol * diag
 
 
-def _flow_predict(prev_grey: NDArray[np.uint8], grey: NDArray[np.uint8], points: NDArray[np.float64]) -> NDArray[np.float64]:
+def _flow_predict(
+    prev_grey: NDArray[np.uint8], grey: NDArray[np.uint8], points: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Move the previous landmarks by the similarity fitted to their LK flow (box prediction)."""
     import cv2
 
@@ -342,7 +367,9 @@ def _flow_predict(prev_grey: NDArray[np.uint8], grey: NDArray[np.uint8], points:
     return np.asarray(s * points @ r.T + t, dtype=np.float64)
 
 
-def fill_gaps(points: ArrayLike, found: ArrayLike, *, max_gap: int = 15, cuts: Iterable[int] = ()) -> NDArray[np.float64]:
+def fill_gaps(
+    points: ArrayLike, found: ArrayLike, *, max_gap: int = 15, cuts: Iterable[int] = ()
+) -> NDArray[np.float64]:
     """Fill frames without a detection.
 
     Args:
@@ -410,4 +437,6 @@ def detect_video(
     """
     from faceshot_landmarks._driving import detect_driving
 
-    return detect_driving(video, face=face, config=config, landmarker=landmarker, progress=progress).landmarks
+    return detect_driving(
+        video, face=face, config=config, landmarker=landmarker, progress=progress
+    ).landmarks

@@ -147,8 +147,12 @@ class FaceDetection:
     """
 
     frame: int
-    box: NDArray[np.float64] = attrs.field(converter=_readonly, eq=attrs.cmp_using(eq=np.array_equal))
-    points: NDArray[np.float64] = attrs.field(converter=_readonly, eq=attrs.cmp_using(eq=np.array_equal))
+    box: NDArray[np.float64] = attrs.field(
+        converter=_readonly, eq=attrs.cmp_using(eq=np.array_equal)
+    )
+    points: NDArray[np.float64] = attrs.field(
+        converter=_readonly, eq=attrs.cmp_using(eq=np.array_equal)
+    )
     tracklet: int
     person: int
 
@@ -187,7 +191,9 @@ class FaceScan:
             limit: list at most this many faces (then ``"... and N more"``).
         """
         text = "; ".join(f"{f.index}: {f.describe(self.image_size)}" for f in self.faces[:limit])
-        return text + (f"; ... and {len(self.faces) - limit} more" if len(self.faces) > limit else "")
+        return text + (
+            f"; ... and {len(self.faces) - limit} more" if len(self.faces) > limit else ""
+        )
 
 
 def _as_cuts(value: Any) -> tuple[int, ...]:
@@ -304,7 +310,10 @@ def _continues(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
     return residual <= 0.05 and angle < 0.1 and 1 / 1.1 < s < 1.1
 
 
-def _discontinuous(before: list[tuple[NDArray[np.float64], NDArray[np.float64]]], after: list[tuple[NDArray[np.float64], NDArray[np.float64]]]) -> bool:
+def _discontinuous(
+    before: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
+    after: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
+) -> bool:
     """No face continues smoothly between two consecutive frames (which both have faces).
 
     A face continues when one face of ``after`` lies within a quarter of its size of one of
@@ -320,7 +329,9 @@ def _discontinuous(before: list[tuple[NDArray[np.float64], NDArray[np.float64]]]
     return True
 
 
-def _detect_all(lm: DlibLandmarker, grey: NDArray[np.uint8], max_faces: int) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+def _detect_all(
+    lm: DlibLandmarker, grey: NDArray[np.uint8], max_faces: int
+) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
     boxes = lm.detect_faces(grey)[:max_faces]
     return [(box, lm.landmarks_in_box(grey, box)) for box in boxes]
 
@@ -385,7 +396,12 @@ class _Scanner:
             tr.closed = False
         self._closed_by_cut = []
 
-    def add(self, t: int, rgb: NDArray[np.uint8], dets: list[tuple[NDArray[np.float64], NDArray[np.float64]]]) -> None:
+    def add(
+        self,
+        t: int,
+        rgb: NDArray[np.uint8],
+        dets: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
+    ) -> None:
         """Record the detections of frame ``t`` and link them into tracklets."""
         self.scanned[t] = dets
         gap = 2 * self.config.redetect_every
@@ -393,7 +409,9 @@ class _Scanner:
             if not tr.closed and t - tr.frames[-1] > gap:
                 tr.closed = True
         open_ids = [i for i, tr in enumerate(self.tracklets) if not tr.closed]
-        cost = np.array([[_link_cost(box, self.tracklets[j].boxes[-1]) for j in open_ids] for box, _ in dets]).reshape(len(dets), len(open_ids))
+        cost = np.array(
+            [[_link_cost(box, self.tracklets[j].boxes[-1]) for j in open_ids] for box, _ in dets]
+        ).reshape(len(dets), len(open_ids))
         ok = cost < 0.5
         # a detection links to a tracklet only when neither could pair with anything else
         unique = ok & (ok.sum(axis=1, keepdims=True) == 1) & (ok.sum(axis=0, keepdims=True) == 1)
@@ -427,7 +445,9 @@ class _Scanner:
         last = last + (int(after[0]) - last - 1) // 2 if after.size else hi - 1
         return first, last
 
-    def result(self, num_frames: int, fps: float, size: tuple[int, int], cuts: list[int]) -> FaceScan:
+    def result(
+        self, num_frames: int, fps: float, size: tuple[int, int], cuts: list[int]
+    ) -> FaceScan:
         n = len(self.tracklets)
         if n == 1:
             labels = np.zeros(1, np.intp)
@@ -440,7 +460,9 @@ class _Scanner:
                     tr.chips = []
             means = np.stack([np.mean(tr.descriptors, axis=0) for tr in self.tracklets])
             seen = np.array([[tr.frames[0], tr.frames[-1]] for tr in self.tracklets])
-            overlap = (seen[:, None, 0] <= seen[None, :, 1]) & (seen[None, :, 0] <= seen[:, None, 1])
+            overlap = (seen[:, None, 0] <= seen[None, :, 1]) & (
+                seen[None, :, 0] <= seen[:, None, 1]
+            )
             labels = cluster_tracklets(means, overlap, threshold=self.config.identity_threshold)
             identities = means
         spans = [self._span(tr, num_frames, cuts) for tr in self.tracklets]
@@ -457,7 +479,9 @@ class _Scanner:
                     last=max(spans[i][1] for i in idx),
                     frames=sum(spans[i][1] - spans[i][0] + 1 for i in idx),
                     detections=len(boxes),
-                    size=float(np.mean(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]))),
+                    size=float(
+                        np.mean(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]))
+                    ),
                     centre=(float(cx), float(cy)),
                     shots=len({tr.shot for tr in members}),
                 )
@@ -466,7 +490,8 @@ class _Scanner:
         faces = tuple(attrs.evolve(people[p], index=k) for k, p in enumerate(order))
         person_of_tracklet = {int(i): k for k, p in enumerate(order) for i in groups[p]}
         detections = tuple(
-            FaceDetection(frame=t, box=box, points=pts, tracklet=k, person=person_of_tracklet[k]) for t, box, pts, k in self.hits
+            FaceDetection(frame=t, box=box, points=pts, tracklet=k, person=person_of_tracklet[k])
+            for t, box, pts, k in self.hits
         )
         score = [f.frames * f.size for f in faces]
         primary = int(np.argmax(score))
@@ -475,8 +500,15 @@ class _Scanner:
             ids = np.stack([identities[groups[p]].mean(axis=0) for p in order])
             ids.setflags(write=False)
         return FaceScan(
-            faces=faces, primary=primary, cuts=tuple(cuts), detections=detections, scanned=tuple(sorted(self.scanned)),
-            num_frames=num_frames, fps=fps, image_size=size, identities=ids,
+            faces=faces,
+            primary=primary,
+            cuts=tuple(cuts),
+            detections=detections,
+            scanned=tuple(sorted(self.scanned)),
+            num_frames=num_frames,
+            fps=fps,
+            image_size=size,
+            identities=ids,
         )
 
 
@@ -518,7 +550,9 @@ def scan_faces(
     name = str(video)
     info = probe_video(video)
     total, fps, size = info.frame_count, float(info.fps), info.size
-    lm = landmarker or DlibLandmarker(upsample=config.upsample, detect_max_side=config.detect_max_side)
+    lm = landmarker or DlibLandmarker(
+        upsample=config.upsample, detect_max_side=config.detect_max_side
+    )
     scan = _Scanner(lm, config, describer if isinstance(describer, _Lazy) else _Lazy(describer))
     cc = config.cuts
     history: list[float] = []
@@ -527,7 +561,9 @@ def scan_faces(
     before_cut = np.zeros((0,), np.float32)  # signature of the frame before the last cut
     prev: tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.float32]] | None = None
     t = -1
-    for t, frame in enumerate(_bar(_frames if _frames is not None else iter_frames(video), total, "faces", progress)):
+    for t, frame in enumerate(
+        _bar(_frames if _frames is not None else iter_frames(video), total, "faces", progress)
+    ):
         if config.search_frames is not None and not scan.hits and t >= config.search_frames:
             raise NoFaceError(f"no face found in video {name!r}, frames 0-{t - 1} searched")
         grey = np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
@@ -563,7 +599,9 @@ def scan_faces(
             scan.cut()
             before_cut = prev[2] if prev is not None else sig
         if dets is not None or t % config.redetect_every == 0 or not scan.hits:
-            scan.add(t, frame, dets if dets is not None else _detect_all(lm, grey, config.max_faces))
+            scan.add(
+                t, frame, dets if dets is not None else _detect_all(lm, grey, config.max_faces)
+            )
         prev = (frame, grey, sig)
     if t < 0:
         raise VideoError(f"video {name!r} has no frames")
@@ -583,10 +621,16 @@ def choose_face(scan: FaceScan, face: int | None, name: str = "video") -> int:
     """
     if face is None:
         return scan.primary
-    if isinstance(face, bool) or not isinstance(face, (int, np.integer)) or not 0 <= face < len(scan.faces):
+    if (
+        isinstance(face, bool)
+        or not isinstance(face, (int, np.integer))
+        or not 0 <= face < len(scan.faces)
+    ):
         n = len(scan.faces)
         found = f"{n} face{'s' if n != 1 else ''} found: {scan.summary()}"
-        raise FaceSelectionError(f"face {face!r} does not exist in {name}; {found} (choose 0-{n - 1})")
+        raise FaceSelectionError(
+            f"face {face!r} does not exist in {name}; {found} (choose 0-{n - 1})"
+        )
     return int(face)
 
 
@@ -636,7 +680,9 @@ def track_person(
     import cv2
 
     name = str(video)
-    lm = landmarker or DlibLandmarker(upsample=config.upsample, detect_max_side=config.detect_max_side)
+    lm = landmarker or DlibLandmarker(
+        upsample=config.upsample, detect_max_side=config.detect_max_side
+    )
     anchors = {d.frame: d for d in scan.detections if d.person == person}
     others: dict[int, list[NDArray[np.float64]]] = {}
     for d in scan.detections:
@@ -648,7 +694,9 @@ def track_person(
     identity = None if scan.identities is None else scan.identities[person]
     lazy = describer if isinstance(describer, _Lazy) else _Lazy(describer)
 
-    def reacquire(rgb: NDArray[np.uint8], grey: NDArray[np.uint8], near: NDArray[np.float64] | None) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    def reacquire(
+        rgb: NDArray[np.uint8], grey: NDArray[np.uint8], near: NDArray[np.float64] | None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
         dets = _detect_all(lm, grey, config.max_faces)
         if not dets:
             return None
@@ -669,7 +717,14 @@ def track_person(
     prev_grey: NDArray[np.uint8] | None = None
     rel = np.array([0.0, 0.0, 1.0, 1.0])
     ref_shape = np.zeros((NUM_POINTS, 2))
-    for t, frame in enumerate(_bar(_frames if _frames is not None else iter_frames(video), scan.num_frames, "landmarks", progress)):
+    for t, frame in enumerate(
+        _bar(
+            _frames if _frames is not None else iter_frames(video),
+            scan.num_frames,
+            "landmarks",
+            progress,
+        )
+    ):
         grey = np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
         cur: NDArray[np.float64] | None = None
         hit: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
@@ -679,7 +734,11 @@ def track_person(
         if det is None and prev is not None and prev_grey is not None and t not in cut_set:
             predicted = _flow_predict(prev_grey, grey, prev)
             tracked = lm.landmarks_in_box(grey, _box_from(predicted, rel))
-            if _disagree(predicted, tracked) or _jumped(predicted, tracked) or _jumped(ref_shape, tracked, move=np.inf, ratio=1.3):
+            if (
+                _disagree(predicted, tracked)
+                or _jumped(predicted, tracked)
+                or _jumped(ref_shape, tracked, move=np.inf, ratio=1.3)
+            ):
                 tracked = None
         if t in scanned:
             if det is not None:
@@ -694,7 +753,9 @@ def track_person(
             cur = hit[1]
             rel = _box_relation(hit[0], cur)
             ref_shape = cur
-        pts_list.append(cur if cur is not None else (prev if prev is not None else np.zeros((NUM_POINTS, 2))))
+        pts_list.append(
+            cur if cur is not None else (prev if prev is not None else np.zeros((NUM_POINTS, 2)))
+        )
         found.append(cur is not None)
         prev = cur
         prev_grey = grey
@@ -702,7 +763,9 @@ def track_person(
         raise VideoError(f"video {name!r} has no frames")
     ok = np.array(found)
     if not ok.any():
-        raise NoFaceError(f"face {person} was never found in video {name!r}; faces found: {scan.summary()}")
+        raise NoFaceError(
+            f"face {person} was never found in video {name!r}; faces found: {scan.summary()}"
+        )
     filled = fill_gaps(np.stack(pts_list), ok, max_gap=config.max_gap, cuts=scan.cuts)
     return Landmarks(filled, scan.image_size, np.repeat(ok[:, None], NUM_POINTS, axis=1))
 
@@ -765,11 +828,26 @@ def detect_driving(
             before the tracking pass.
         VideoError: unreadable video or no frames.
     """
-    lm = landmarker or DlibLandmarker(upsample=config.upsample, detect_max_side=config.detect_max_side)
+    lm = landmarker or DlibLandmarker(
+        upsample=config.upsample, detect_max_side=config.detect_max_side
+    )
     lazy = _Lazy(describer)
     cache = _FrameCache(iter_frames(video))
-    scan = scan_faces(video, config=config, landmarker=lm, describer=lazy, progress=progress, _frames=iter(cache))
+    scan = scan_faces(
+        video, config=config, landmarker=lm, describer=lazy, progress=progress, _frames=iter(cache)
+    )
     person = choose_face(scan, face, f"video {str(video)!r}")
     again = cache.replay()
-    lms = track_person(video, scan, person, config=config, landmarker=lm, describer=lazy, progress=progress, _frames=again)
-    return DrivingLandmarks(landmarks=lms, cuts=scan.cuts, faces=scan.faces, person=person, fps=scan.fps)
+    lms = track_person(
+        video,
+        scan,
+        person,
+        config=config,
+        landmarker=lm,
+        describer=lazy,
+        progress=progress,
+        _frames=again,
+    )
+    return DrivingLandmarks(
+        landmarks=lms, cuts=scan.cuts, faces=scan.faces, person=person, fps=scan.fps
+    )

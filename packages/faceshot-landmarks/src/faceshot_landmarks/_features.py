@@ -81,7 +81,9 @@ class DenseFeatures:
         config: JSON-serialisable descriptor configuration.
     """
 
-    array: NDArray[np.float32] = attrs.field(converter=_readonly_f32, eq=attrs.cmp_using(eq=np.array_equal))
+    array: NDArray[np.float32] = attrs.field(
+        converter=_readonly_f32, eq=attrs.cmp_using(eq=np.array_equal)
+    )
     image_size: tuple[int, int] = attrs.field(converter=_size)
     backbone: str = "unknown"
     config: dict[str, Any] = attrs.field(factory=dict)
@@ -92,7 +94,9 @@ class DenseFeatures:
         return float(self.image_size[1]) / float(self.array.shape[2])
 
 
-def check_feature_map(features: Any, name: str = "features") -> tuple[NDArray[np.float32], tuple[int, int]]:
+def check_feature_map(
+    features: Any, name: str = "features"
+) -> tuple[NDArray[np.float32], tuple[int, int]]:
     """Validate a feature-like object.
 
     Args:
@@ -113,13 +117,19 @@ def check_feature_map(features: Any, name: str = "features") -> tuple[NDArray[np
     if arr.dtype.kind not in "iuf":
         raise FeatureMapError(f"`{name}.array` must hold real numbers; got dtype {arr.dtype}")
     if arr.ndim != 3 or min(arr.shape) < 1:
-        raise FeatureMapError(f"`{name}.array` must have shape (C, h, w) with all sizes >= 1; got {arr.shape}")
+        raise FeatureMapError(
+            f"`{name}.array` must have shape (C, h, w) with all sizes >= 1; got {arr.shape}"
+        )
     try:
         size = _size(features.image_size)
     except (TypeError, ValueError):
-        raise FeatureMapError(f"`{name}.image_size` must be (H, W) ints; got {features.image_size!r}") from None
+        raise FeatureMapError(
+            f"`{name}.image_size` must be (H, W) ints; got {features.image_size!r}"
+        ) from None
     if len(tuple(features.image_size)) != 2 or min(size) < 1:
-        raise FeatureMapError(f"`{name}.image_size` must be (H, W) positive ints; got {features.image_size!r}")
+        raise FeatureMapError(
+            f"`{name}.image_size` must be (H, W) positive ints; got {features.image_size!r}"
+        )
     if not np.isfinite(arr).all():
         raise FeatureMapError(f"`{name}.array` contains NaN or infinite values")
     return arr.astype(np.float32, copy=False), size
@@ -139,7 +149,9 @@ def normalize_features(array: ArrayLike, axis: int = 0, eps: float = 1e-8) -> ND
     return np.asarray(a / np.maximum(norm, eps), dtype=np.float32)
 
 
-def pixels_to_cells(points: ArrayLike, image_size: tuple[int, int], grid: tuple[int, int]) -> NDArray[np.float64]:
+def pixels_to_cells(
+    points: ArrayLike, image_size: tuple[int, int], grid: tuple[int, int]
+) -> NDArray[np.float64]:
     """Map pixel (x, y) to fractional cell coordinates (j, i) of an (h, w) grid.
 
     Args:
@@ -156,7 +168,9 @@ def pixels_to_cells(points: ArrayLike, image_size: tuple[int, int], grid: tuple[
     return np.asarray((p + 0.5) * scale - 0.5, dtype=np.float64)
 
 
-def cells_to_pixels(cells: ArrayLike, image_size: tuple[int, int], grid: tuple[int, int]) -> NDArray[np.float64]:
+def cells_to_pixels(
+    cells: ArrayLike, image_size: tuple[int, int], grid: tuple[int, int]
+) -> NDArray[np.float64]:
     """Inverse of :func:`pixels_to_cells`: cell (j, i) -> pixel (x, y), both float64 (..., 2)."""
     c = np.asarray(cells, dtype=np.float64)
     (H, W), (h, w) = image_size, grid

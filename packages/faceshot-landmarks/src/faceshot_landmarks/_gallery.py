@@ -90,7 +90,6 @@ def import_faiss() -> Any:
     return faiss
 
 
-
 @attrs.frozen
 class DomainData:
     """One domain of a gallery.
@@ -188,12 +187,16 @@ class Gallery:
             )
         c = int(np.shape(features.array)[0])
         if c != self.channels:
-            raise GalleryError(f"gallery {str(self.path)!r} has {self.channels} channels; features have {c}")
+            raise GalleryError(
+                f"gallery {str(self.path)!r} has {self.channels} channels; features have {c}"
+            )
 
     def references_for(self, domains: Sequence[str]) -> NDArray[np.float32]:
         """(68, C) float32 references taking each part from the named domain (``PARTS`` order)."""
         if len(domains) != len(PARTS):
-            raise ValueError(f"`domains` must name one domain per part ({len(PARTS)}); got {len(domains)}")
+            raise ValueError(
+                f"`domains` must name one domain per part ({len(PARTS)}); got {len(domains)}"
+            )
         out = np.empty((NUM_POINTS, self.channels), np.float32)
         for sl, name in zip(_PART_SLICES, domains, strict=True):
             if name not in self.domains:
@@ -239,11 +242,15 @@ class Gallery:
         gpu = faiss.get_num_gpus() > 0 if use_gpu is None else use_gpu
         # Domain-independent first pass: locate every landmark with the all-domain mean references.
         generic = normalize_features(sum(d.references for d in self.domains.values()), axis=-1)
-        best = flat[:, np.argmax(similarity_map(generic, f).reshape(NUM_POINTS, -1), axis=1)].T  # (68, C)
+        best = flat[
+            :, np.argmax(similarity_map(generic, f).reshape(NUM_POINTS, -1), axis=1)
+        ].T  # (68, C)
         chosen = []
         for p, sl in enumerate(_PART_SLICES):
             query = normalize_features(best[sl].mean(axis=0, keepdims=True), axis=-1)
-            base = np.ascontiguousarray(np.stack([self.domains[n].parts[p] for n in names]), np.float32)
+            base = np.ascontiguousarray(
+                np.stack([self.domains[n].parts[p] for n in names]), np.float32
+            )
             index = faiss.IndexFlatIP(c)
             if gpu:
                 index = faiss.index_cpu_to_all_gpus(index)
@@ -277,11 +284,15 @@ def landmark_features(features: Sequence[Any], points: ArrayLike) -> NDArray[np.
     for n, feat in enumerate(features):
         arr, size = check_feature_map(feat, f"features[{n}]")
         cells = pixels_to_cells(pts[n], size, arr.shape[1:])
-        out.append(normalize_features(sample_features(normalize_features(arr, axis=0), cells), axis=-1))
+        out.append(
+            normalize_features(sample_features(normalize_features(arr, axis=0), cells), axis=-1)
+        )
     return np.stack(out).astype(np.float32)
 
 
-def landmark_prototypes(samples: ArrayLike, count: int, *, iterations: int = 20, seed: int = 0) -> NDArray[np.float32]:
+def landmark_prototypes(
+    samples: ArrayLike, count: int, *, iterations: int = 20, seed: int = 0
+) -> NDArray[np.float32]:
     """Per-landmark prototypes: spherical k-means of the samples of each landmark.
 
     Deterministic (k-means++ seeding from ``seed``, a fixed number of Lloyd iterations on
@@ -296,7 +307,9 @@ def landmark_prototypes(samples: ArrayLike, count: int, *, iterations: int = 20,
     """
     x_all = np.asarray(samples, dtype=np.float32)
     if x_all.ndim != 3 or x_all.shape[1] != NUM_POINTS or count < 1:
-        raise ValueError(f"`samples` must be (k, 68, C) and `count` >= 1; got {x_all.shape} and {count}")
+        raise ValueError(
+            f"`samples` must be (k, 68, C) and `count` >= 1; got {x_all.shape} and {count}"
+        )
     n, _, c = x_all.shape
     m = min(int(count), n)
     rng = np.random.default_rng(seed)
@@ -307,7 +320,9 @@ def landmark_prototypes(samples: ArrayLike, count: int, *, iterations: int = 20,
         for _ in range(1, m):
             dist = np.maximum(1.0 - np.max(np.stack(centres) @ x.T, axis=0), 0.0) ** 2
             total = float(dist.sum())
-            centres.append(x[int(rng.choice(n, p=dist / total))] if total > 0 else x[int(rng.integers(n))])
+            centres.append(
+                x[int(rng.choice(n, p=dist / total))] if total > 0 else x[int(rng.integers(n))]
+            )
         cent = np.stack(centres)
         for _ in range(iterations):
             assign = np.argmax(x @ cent.T, axis=1)
@@ -328,7 +343,9 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     if not mpath.is_file():
         raise GalleryError(f"{str(root)!r} is not a gallery: {MANIFEST} is missing")
     if mpath.stat().st_size > _MAX_MANIFEST_BYTES:
-        raise GalleryError(f"{str(mpath)!r} is {mpath.stat().st_size >> 20} MiB; a manifest is at most {_MAX_MANIFEST_BYTES >> 20} MiB")
+        raise GalleryError(
+            f"{str(mpath)!r} is {mpath.stat().st_size >> 20} MiB; a manifest is at most {_MAX_MANIFEST_BYTES >> 20} MiB"
+        )
     try:
         manifest: dict[str, Any] = json.loads(mpath.read_text(encoding="utf-8"))
     except RecursionError:
@@ -336,7 +353,9 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise GalleryError(f"{str(mpath)!r} is corrupt: {' '.join(str(exc).split())}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise GalleryError(f"{str(mpath)!r}: 'format' must be {FORMAT!r}; got {manifest.get('format') if isinstance(manifest, dict) else manifest!r}")
+        raise GalleryError(
+            f"{str(mpath)!r}: 'format' must be {FORMAT!r}; got {manifest.get('format') if isinstance(manifest, dict) else manifest!r}"
+        )
     if manifest.get("format_version") != FORMAT_VERSION:
         raise GalleryError(
             f"{str(mpath)!r}: unsupported format_version {manifest.get('format_version')!r}; this reader supports {FORMAT_VERSION}"
@@ -345,7 +364,9 @@ def _read_manifest(root: Path) -> dict[str, Any]:
         if key not in manifest:
             raise GalleryError(f"{str(mpath)!r}: missing key {key!r}")
     if manifest["parts"] != _PART_RANGES:
-        raise GalleryError(f"{str(mpath)!r}: parts {manifest['parts']} differ from this version's {_PART_RANGES}")
+        raise GalleryError(
+            f"{str(mpath)!r}: parts {manifest['parts']} differ from this version's {_PART_RANGES}"
+        )
     _check_manifest_types(mpath, manifest)
     return manifest
 
@@ -355,7 +376,11 @@ def _check_manifest_types(mpath: Path, manifest: dict[str, Any]) -> None:
     reach outside the gallery (``../``), before any of its files are opened."""
 
     def bad(key: str, want: str, got: Any) -> GalleryError:
-        shown = type(got).__name__ if not isinstance(got, (int, float, str)) or isinstance(got, bool) else repr(got)
+        shown = (
+            type(got).__name__
+            if not isinstance(got, (int, float, str)) or isinstance(got, bool)
+            else repr(got)
+        )
         return GalleryError(f"{str(mpath)!r}: {key!r} must be {want}; got {shown}")
 
     if not isinstance(manifest["backbone"], str):
@@ -366,7 +391,9 @@ def _check_manifest_types(mpath: Path, manifest: dict[str, Any]) -> None:
     if isinstance(channels, bool) or not isinstance(channels, int) or not 1 <= channels <= 1 << 16:
         raise bad("channels", "an integer in [1, 65536]", channels)
     checksums = manifest["checksums"]
-    if not isinstance(checksums, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in checksums.items()):
+    if not isinstance(checksums, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in checksums.items()
+    ):
         raise bad("checksums", "an object of file -> SHA-256 string", checksums)
     domains = manifest["domains"]
     if not isinstance(domains, dict):
@@ -379,7 +406,9 @@ def _check_manifest_types(mpath: Path, manifest: dict[str, Any]) -> None:
             )
         k = info.get("k") if isinstance(info, dict) else None
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise GalleryError(f"{str(mpath)!r}: domain {name!r} needs an integer 'k' >= 1; got {k!r}")
+            raise GalleryError(
+                f"{str(mpath)!r}: domain {name!r} needs an integer 'k' >= 1; got {k!r}"
+            )
 
 
 def _load_checked(root: Path, rel: str, checksums: Mapping[str, str]) -> bytes:
@@ -392,7 +421,9 @@ def _load_checked(root: Path, rel: str, checksums: Mapping[str, str]) -> bytes:
     if expected is None:
         raise GalleryError(f"gallery file {str(fpath)!r} has no checksum in {MANIFEST}")
     if _sha256(data) != expected:
-        raise GalleryError(f"gallery file {str(fpath)!r} is corrupt: SHA-256 differs from {MANIFEST}")
+        raise GalleryError(
+            f"gallery file {str(fpath)!r} is corrupt: SHA-256 differs from {MANIFEST}"
+        )
     return data
 
 
@@ -411,19 +442,34 @@ def load_gallery(path: str | os.PathLike[str]) -> Gallery:
     for name, info in manifest["domains"].items():
         base = f"domains/{name}"
         try:
-            refs = np.load(io.BytesIO(_load_checked(root, f"{base}/references.npy", checksums)), allow_pickle=False)
-            parts = np.load(io.BytesIO(_load_checked(root, f"{base}/parts.npy", checksums)), allow_pickle=False)
-            with np.load(io.BytesIO(_load_checked(root, f"{base}/annotations.npz", checksums)), allow_pickle=False) as z:
+            refs = np.load(
+                io.BytesIO(_load_checked(root, f"{base}/references.npy", checksums)),
+                allow_pickle=False,
+            )
+            parts = np.load(
+                io.BytesIO(_load_checked(root, f"{base}/parts.npy", checksums)), allow_pickle=False
+            )
+            with np.load(
+                io.BytesIO(_load_checked(root, f"{base}/annotations.npz", checksums)),
+                allow_pickle=False,
+            ) as z:
                 ann, sizes = z["points"], z["image_sizes"]
         except (ValueError, KeyError, OSError) as exc:
-            raise GalleryError(f"gallery {str(root)!r}, domain {name!r}: unreadable array: {exc}") from None
+            raise GalleryError(
+                f"gallery {str(root)!r}, domain {name!r}: unreadable array: {exc}"
+            ) from None
         protos = None
         num_protos = int(info.get("prototypes", 0))
         if num_protos:
             try:
-                protos = np.load(io.BytesIO(_load_checked(root, f"{base}/prototypes.npy", checksums)), allow_pickle=False)
+                protos = np.load(
+                    io.BytesIO(_load_checked(root, f"{base}/prototypes.npy", checksums)),
+                    allow_pickle=False,
+                )
             except (ValueError, OSError) as exc:
-                raise GalleryError(f"gallery {str(root)!r}, domain {name!r}: unreadable array: {exc}") from None
+                raise GalleryError(
+                    f"gallery {str(root)!r}, domain {name!r}: unreadable array: {exc}"
+                ) from None
         k = int(info.get("k", -1))
         expect = {
             "references.npy": ((NUM_POINTS, channels), refs.shape),
@@ -435,14 +481,21 @@ def load_gallery(path: str | os.PathLike[str]) -> Gallery:
             expect["prototypes.npy"] = ((num_protos, NUM_POINTS, channels), protos.shape)
         for what, (want, got) in expect.items():
             if tuple(want) != tuple(got):
-                raise GalleryError(f"gallery {str(root)!r}, domain {name!r}: {what} has shape {got}; expected {want}")
+                raise GalleryError(
+                    f"gallery {str(root)!r}, domain {name!r}: {what} has shape {got}; expected {want}"
+                )
         domains[name] = DomainData(
-            refs.astype(np.float32), parts.astype(np.float32), ann.astype(np.float64), sizes.astype(np.int64),
+            refs.astype(np.float32),
+            parts.astype(np.float32),
+            ann.astype(np.float64),
+            sizes.astype(np.int64),
             None if protos is None else normalize_features(protos.astype(np.float32), axis=-1),
         )
     if not domains:
         raise GalleryError(f"gallery {str(root)!r} has no domains")
-    return Gallery(root, str(manifest["backbone"]), dict(manifest["backbone_config"]), channels, domains)
+    return Gallery(
+        root, str(manifest["backbone"]), dict(manifest["backbone_config"]), channels, domains
+    )
 
 
 def add_domain(
@@ -479,15 +532,22 @@ def add_domain(
         raise ValueError("`features` is empty; a domain needs at least one annotated image")
     pts = as_points(annotations, "annotations")
     if len(pts) != len(feats):
-        raise ValueError(f"`annotations` has {len(pts)} shapes but `features` has {len(feats)} maps")
+        raise ValueError(
+            f"`annotations` has {len(pts)} shapes but `features` has {len(feats)} maps"
+        )
     backbone = getattr(feats[0], "backbone", None)
     if not isinstance(backbone, str):
         raise ValueError("`features[0]` has no str .backbone; galleries record the backbone id")
     config = _jsonable(getattr(feats[0], "config", {}) or {})
     for n, f in enumerate(feats):
-        if getattr(f, "backbone", None) != backbone or _jsonable(getattr(f, "config", {}) or {}) != config:
+        if (
+            getattr(f, "backbone", None) != backbone
+            or _jsonable(getattr(f, "config", {}) or {}) != config
+        ):
             raise ValueError(f"`features[{n}]` comes from another backbone/config than features[0]")
-    sizes = np.array([check_feature_map(f, f"features[{n}]")[1] for n, f in enumerate(feats)], np.int64)
+    sizes = np.array(
+        [check_feature_map(f, f"features[{n}]")[1] for n, f in enumerate(feats)], np.int64
+    )
     if not (isinstance(prototypes, int) and prototypes >= 0):
         raise ValueError(f"`prototypes` must be an int >= 0; got {prototypes!r}")
     refs = reference_vectors(feats, pts)
@@ -503,14 +563,22 @@ def add_domain(
                 f"cannot add features from {backbone!r} {config}"
             )
         if existing.channels != channels:
-            raise GalleryError(f"gallery {str(root)!r} has {existing.channels} channels; features have {channels}")
+            raise GalleryError(
+                f"gallery {str(root)!r} has {existing.channels} channels; features have {channels}"
+            )
         if domain in manifest["domains"] and not replace:
-            raise ValueError(f"gallery {str(root)!r} already has domain {domain!r}; pass replace=True")
+            raise ValueError(
+                f"gallery {str(root)!r} already has domain {domain!r}; pass replace=True"
+            )
     else:
         if root.exists() and any(root.iterdir()):
-            raise GalleryError(f"{str(root)!r} exists, is not empty and has no {MANIFEST}; refusing to write a gallery there")
+            raise GalleryError(
+                f"{str(root)!r} exists, is not empty and has no {MANIFEST}; refusing to write a gallery there"
+            )
         if not root.parent.is_dir():
-            raise FaceshotLandmarksError(f"cannot create gallery {str(root)!r}: parent directory does not exist")
+            raise FaceshotLandmarksError(
+                f"cannot create gallery {str(root)!r}: parent directory does not exist"
+            )
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -532,7 +600,9 @@ def add_domain(
     }
     if protos is not None:
         files["prototypes.npy"] = _npy_bytes(protos.astype(np.float16))
-    checksums = {k: v for k, v in manifest["checksums"].items() if not k.startswith(f"domains/{domain}/")}
+    checksums = {
+        k: v for k, v in manifest["checksums"].items() if not k.startswith(f"domains/{domain}/")
+    }
     for fname, data in files.items():
         checksums[f"domains/{domain}/{fname}"] = _sha256(data)
     domains = dict(manifest["domains"])

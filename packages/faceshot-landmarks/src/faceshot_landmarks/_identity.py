@@ -113,7 +113,9 @@ class FaceDescriber:
         return np.asarray([np.asarray(d) for d in out], dtype=np.float64).reshape(len(chips), 128)
 
 
-def cluster_tracklets(descriptors: ArrayLike, cannot_link: ArrayLike, *, threshold: float = 0.6) -> NDArray[np.intp]:
+def cluster_tracklets(
+    descriptors: ArrayLike, cannot_link: ArrayLike, *, threshold: float = 0.6
+) -> NDArray[np.intp]:
     """Group tracklets into people by their descriptors (average linkage, cannot-link aware).
 
     Args:

@@ -114,7 +114,9 @@ class LocateConfig:
             (the plainest emoji of the benchmark have 40-90).
     """
 
-    human: str = attrs.field(default="auto", validator=attrs.validators.in_(("auto", "dlib", "matcher")))
+    human: str = attrs.field(
+        default="auto", validator=attrs.validators.in_(("auto", "dlib", "matcher"))
+    )
     dlib_max_side: int = attrs.field(default=960, validator=_at_least_one)
     dlib_min_score: float = 0.3
     dlib_weak_score: float = -0.5
@@ -181,14 +183,21 @@ def foreground_candidates(image: ArrayLike, *, min_fraction: float = 0.005) -> l
         source = "alpha"
     else:
         rgb = check_image(arr)
-        lab = np.asarray(cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB), dtype=np.float32)
+        lab = np.asarray(
+            cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB), dtype=np.float32
+        )
         bg, plain = _border_colour(lab)
         if not plain:
             return []
         mask = np.linalg.norm(lab - bg, axis=2) > 12.0
         source = "foreground"
     k = max(1, round(0.01 * max(h, w)))
-    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((2 * k + 1, 2 * k + 1), np.uint8)) > 0
+    mask = (
+        cv2.morphologyEx(
+            mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((2 * k + 1, 2 * k + 1), np.uint8)
+        )
+        > 0
+    )
     mask = ndimage.binary_fill_holes(mask)
     labels, n = ndimage.label(mask)
     if n == 0:
@@ -207,7 +216,12 @@ def foreground_candidates(image: ArrayLike, *, min_fraction: float = 0.005) -> l
 
 
 def crop_square(
-    image: ArrayLike, box: ArrayLike, *, margin: float = 1.08, size: int = 512, fill: ArrayLike | None = None
+    image: ArrayLike,
+    box: ArrayLike,
+    *,
+    margin: float = 1.08,
+    size: int = 512,
+    fill: ArrayLike | None = None,
 ) -> tuple[NDArray[np.uint8], SimilarityTransform]:
     """A square crop centred on a box, resized to ``size`` pixels, and its map back to the image.
 
@@ -232,30 +246,42 @@ def crop_square(
     k = side / size
     # Continuous coordinates (pixel i covers [i - 0.5, i + 0.5]): crop coordinate v maps to
     # image u = (c - side / 2) + (v + 0.5) k, i.e. u = k v + (c - side / 2 + k / 2).
-    to_image = SimilarityTransform.from_params(scale=k, translation=(cx - side / 2 + 0.5 * k, cy - side / 2 + 0.5 * k))
+    to_image = SimilarityTransform.from_params(
+        scale=k, translation=(cx - side / 2 + 0.5 * k, cy - side / 2 + 0.5 * k)
+    )
     if fill is None:
         border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
         fill = np.median(border, axis=0)
     colour = tuple(float(v) for v in np.asarray(fill, np.float64).reshape(3))
     src, to_src = rgb, to_image.matrix
     if k > 1.5:  # warpAffine does not area-average: downscale by area first
-        small = cv2.resize(rgb, (max(2, round(w_ / k)), max(2, round(h_ / k))), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            rgb, (max(2, round(w_ / k)), max(2, round(h_ / k))), interpolation=cv2.INTER_AREA
+        )
         sx, sy = small.shape[1] / w_, small.shape[0] / h_
         to_small = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]])
         src, to_src = np.asarray(small, dtype=np.uint8), to_small @ to_image.matrix
     crop = cv2.warpAffine(
-        src, to_src[:2], (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=colour,
+        src,
+        to_src[:2],
+        (size, size),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=colour,
     )
     return np.ascontiguousarray(crop, dtype=np.uint8), to_image
 
 
-def _map_result(res: MatchResult, to_image: SimilarityTransform, size: tuple[int, int], **extra: Any) -> MatchResult:
+def _map_result(
+    res: MatchResult, to_image: SimilarityTransform, size: tuple[int, int], **extra: Any
+) -> MatchResult:
     return attrs.evolve(
         res,
         points=to_image(res.points),
         raw_points=to_image(res.raw_points),
-        prior=None if res.prior is None else attrs.evolve(
+        prior=None
+        if res.prior is None
+        else attrs.evolve(
             res.prior,
             points=to_image(res.prior.points),
             model=to_image(res.prior.model),
@@ -297,11 +323,15 @@ def flat_fraction(image: NDArray[np.uint8], box: ArrayLike) -> float:
     x0, y0, x1, y1 = max(0, b[0]), max(0, b[1]), min(w, b[2] + 1), min(h, b[3] + 1)
     if x1 - x0 < 3 or y1 - y0 < 3:
         return 1.0
-    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(
+        np.float32
+    )
     return float((np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=1)) < 1.0).mean())
 
 
-def dlib_candidates(image: NDArray[np.uint8], landmarker: Any, config: LocateConfig) -> list[FaceCandidate]:
+def dlib_candidates(
+    image: NDArray[np.uint8], landmarker: Any, config: LocateConfig
+) -> list[FaceCandidate]:
     """dlib face boxes accepted as human faces in photos, largest first (image pixels).
 
     A detection is accepted when its box is photo-like (:func:`flat_fraction` below
@@ -314,8 +344,14 @@ def dlib_candidates(image: NDArray[np.uint8], landmarker: Any, config: LocateCon
 
     h, w = image.shape[:2]
     scale = min(1.0, config.dlib_max_side / max(h, w))
-    small = image if scale == 1.0 else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    rects, scores, _ = landmarker._detector.run(np.ascontiguousarray(small), 1, config.dlib_weak_score)
+    small = (
+        image
+        if scale == 1.0
+        else cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    )
+    rects, scores, _ = landmarker._detector.run(
+        np.ascontiguousarray(small), 1, config.dlib_weak_score
+    )
     out = []
     for r, s in zip(rects, scores, strict=True):
         box = _rect_box(r) / scale
@@ -339,23 +375,32 @@ def _rect_box(r: Any) -> NDArray[np.float64]:
     return np.array([r.left(), r.top(), r.right(), r.bottom()], np.float64)
 
 
-def _small_faces(image: NDArray[np.uint8], landmarker: Any, config: LocateConfig, *, min_side_seen: float) -> list[FaceCandidate]:
+def _small_faces(
+    image: NDArray[np.uint8], landmarker: Any, config: LocateConfig, *, min_side_seen: float
+) -> list[FaceCandidate]:
     """Faces too small for the downscaled first pass: dlib at full resolution (one upsampling
     step), keeping photo-like boxes smaller than ``min_side_seen`` whose score is at least
     ``config.dlib_small_score``; only the best-scoring one (small false detections on
     textures are common, so several weak small faces are not trusted together)."""
-    rects, scores, _ = landmarker._detector.run(np.ascontiguousarray(image), 1, config.dlib_small_score)
+    rects, scores, _ = landmarker._detector.run(
+        np.ascontiguousarray(image), 1, config.dlib_small_score
+    )
     best: FaceCandidate | None = None
     for r, s in zip(rects, scores, strict=True):
         box = _rect_box(r)
-        if max(box[2] - box[0], box[3] - box[1]) >= min_side_seen or flat_fraction(image, box) >= config.max_flat:
+        if (
+            max(box[2] - box[0], box[3] - box[1]) >= min_side_seen
+            or flat_fraction(image, box) >= config.max_flat
+        ):
             continue
         if best is None or s > best.score:
             best = FaceCandidate(box, "dlib", float(s))
     return [] if best is None else [best]
 
 
-def dlib_points(image: NDArray[np.uint8], box: ArrayLike, landmarker: Any, *, tta: bool = True) -> NDArray[np.float64]:
+def dlib_points(
+    image: NDArray[np.uint8], box: ArrayLike, landmarker: Any, *, tta: bool = True
+) -> NDArray[np.float64]:
     """dlib's 68 points in a face box, averaged over test-time augmentations.
 
     With ``tta``, the predictor runs on the box, on the box shifted by 4 % of its side in each
@@ -383,7 +428,15 @@ def dlib_points(image: NDArray[np.uint8], box: ArrayLike, landmarker: Any, *, tt
     centre = 0.5 * (b[:2] + b[2:])
     mirrored = np.ascontiguousarray(image[:, ::-1])
     runs = []
-    for dx, dy, k in ((0, 0, 1.0), (-0.04, 0, 1.0), (0.04, 0, 1.0), (0, -0.04, 1.0), (0, 0.04, 1.0), (0, 0, 0.93), (0, 0, 1.07)):
+    for dx, dy, k in (
+        (0, 0, 1.0),
+        (-0.04, 0, 1.0),
+        (0.04, 0, 1.0),
+        (0, -0.04, 1.0),
+        (0, 0.04, 1.0),
+        (0, 0, 0.93),
+        (0, 0, 1.07),
+    ):
         c = centre + side * np.array([dx, dy])
         half = 0.5 * k * np.array([b[2] - b[0], b[3] - b[1]])
         bb = np.concatenate([c - half, c + half])
@@ -446,13 +499,23 @@ def locate_and_match(
         faces = dlib_candidates(rgb, landmarker, config)
         if faces:
             if not 0 <= face < len(faces):
-                raise NoFaceError(f"{name}: face {face} requested; dlib found {len(faces)} face(s) (0..{len(faces) - 1})")
+                raise NoFaceError(
+                    f"{name}: face {face} requested; dlib found {len(faces)} face(s) (0..{len(faces) - 1})"
+                )
             cand = faces[face]
             pts = dlib_points(rgb, cand.box, landmarker, tta=config.dlib_tta)
             ones = np.ones(NUM_POINTS)
             return MatchResult(
-                pts, ones, ("dlib",) * len(PARTS), pts, ones, None, (h, w),
-                path="dlib", face_box=_box4(cand.box), num_faces=len(faces),
+                pts,
+                ones,
+                ("dlib",) * len(PARTS),
+                pts,
+                ones,
+                None,
+                (h, w),
+                path="dlib",
+                face_box=_box4(cand.box),
+                num_faces=len(faces),
             )
         if config.human == "dlib":
             raise NoFaceError(f"no human face found in {name} by dlib's detector")
@@ -460,18 +523,25 @@ def locate_and_match(
     if not cands:
         cands = [FaceCandidate(np.array([0.0, 0.0, w - 1.0, h - 1.0]), "image", 1.0)]
     if not 0 <= face < len(cands):
-        raise NoFaceError(f"{name}: face {face} requested; found {len(cands)} character region(s) (0..{len(cands) - 1})")
+        raise NoFaceError(
+            f"{name}: face {face} requested; found {len(cands)} character region(s) (0..{len(cands) - 1})"
+        )
     box = cands[face].box
     result: MatchResult | None = None
     for _ in range(1 + config.refine_passes):
         crop, to_image = crop_square(rgb, box, margin=config.margin, size=config.crop_size)
         if config.flip_test:
             res = match_flip_consistent(
-                extractor.extract(crop), extractor.extract(np.ascontiguousarray(crop[:, ::-1])), gallery, config=matcher
+                extractor.extract(crop),
+                extractor.extract(np.ascontiguousarray(crop[:, ::-1])),
+                gallery,
+                config=matcher,
             )
         else:
             res = match(extractor.extract(crop), gallery, config=matcher)
-        mapped = _map_result(res, to_image, (h, w), path="matcher", face_box=_box4(box), num_faces=len(cands))
+        mapped = _map_result(
+            res, to_image, (h, w), path="matcher", face_box=_box4(box), num_faces=len(cands)
+        )
         fitted = _face_box(np.asarray(mapped.points))
         crop_side = config.crop_size * to_image.scale
         result = mapped

@@ -135,7 +135,6 @@ class MatcherConfig:
     search_stride: int = attrs.field(default=2, validator=_positive_int)
 
 
-
 @attrs.frozen
 class MatchResult:
     """Matched landmarks on a target image.
@@ -195,8 +194,10 @@ class MatchResult:
             return None
         conf = self.part_confidence()
         parts = ", ".join(f"{p} {conf[p]:.3f}" for p in weak)
-        return (f"low matching confidence for {parts} (below {threshold:.3f}): check these points "
-                "(--plot) or pass corrected landmarks")
+        return (
+            f"low matching confidence for {parts} (below {threshold:.3f}): check these points "
+            "(--plot) or pass corrected landmarks"
+        )
 
 
 def reference_vectors(features: Sequence[Any], points: ArrayLike) -> NDArray[np.float32]:
@@ -215,7 +216,9 @@ def reference_vectors(features: Sequence[Any], points: ArrayLike) -> NDArray[np.
     """
     pts = as_points(points, "points")
     if len(features) != len(pts):
-        raise FeatureMapError(f"`features` has {len(features)} maps but `points` has {len(pts)} shapes")
+        raise FeatureMapError(
+            f"`features` has {len(features)} maps but `points` has {len(pts)} shapes"
+        )
     acc: NDArray[np.float32] | None = None
     for n, feat in enumerate(features):
         arr, size = check_feature_map(feat, f"features[{n}]")
@@ -269,7 +272,9 @@ def cosine_argmax(
     pi, pj = np.divmod(idx, w)
     scores = flat[np.arange(n), idx].astype(np.float64)
     ii, jj = np.indices((h, w))
-    near = (np.abs(ii[None] - pi[:, None, None]) <= exclusion) & (np.abs(jj[None] - pj[:, None, None]) <= exclusion)
+    near = (np.abs(ii[None] - pi[:, None, None]) <= exclusion) & (
+        np.abs(jj[None] - pj[:, None, None]) <= exclusion
+    )
     outside = np.where(near, -np.inf, s).reshape(n, -1).max(axis=1).astype(np.float64)
     # Masked maps (constrained search) may hold -inf: no runner-up (or no peak) => margin 0.
     valid = np.isfinite(outside) & np.isfinite(scores)
@@ -347,9 +352,19 @@ def _refine(
     k = np.arange(n)[:, None, None]
     num = w00 * sim[k, y0, x0] + w01 * sim[k, y0, x1] + w10 * sim[k, y1, x0] + w11 * sim[k, y1, x1]
     q2 = (
-        w00**2 * norm2[y0, x0] + w01**2 * norm2[y0, x1] + w10**2 * norm2[y1, x0] + w11**2 * norm2[y1, x1]
-        + 2 * (w00 * w01 * gx[y0, x0] + w10 * w11 * gx[y1, x0] + w00 * w10 * gy[y0, x0]
-               + w01 * w11 * gy[y0, x1] + w00 * w11 * gd[y0, x0] + w01 * w10 * ga[y0, x0])
+        w00**2 * norm2[y0, x0]
+        + w01**2 * norm2[y0, x1]
+        + w10**2 * norm2[y1, x0]
+        + w11**2 * norm2[y1, x1]
+        + 2
+        * (
+            w00 * w01 * gx[y0, x0]
+            + w10 * w11 * gx[y1, x0]
+            + w00 * w10 * gy[y0, x0]
+            + w01 * w11 * gy[y0, x1]
+            + w00 * w11 * gd[y0, x0]
+            + w01 * w10 * ga[y0, x0]
+        )
     )
     cos = num / np.sqrt(np.maximum(q2, 1e-12))
     flat = cos.reshape(n, -1)
@@ -400,7 +415,12 @@ def shape_hypotheses(
 
 
 def shape_search(
-    evidence: ArrayLike, hypotheses: ArrayLike, *, weights: ArrayLike | None = None, stride: int = 1, keep: int = 8
+    evidence: ArrayLike,
+    hypotheses: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+    stride: int = 1,
+    keep: int = 8,
 ) -> tuple[NDArray[np.float64], float]:
     """Part structure as one search: the placed shape whose 68 points collect the most evidence.
 
@@ -456,7 +476,9 @@ def shape_search(
         for kk in np.argsort(-best, kind="stable")[:keep]:
             ni = np.clip(cells_i[where[kk]] + di, 0, h - 1)
             nj = np.clip(cells_j[where[kk]] + dj, 0, w - 1)
-            score = flat1[rows + offs[kk][:, None] + ((ni + pad) * wp + nj + pad)[None, :]].sum(axis=0)
+            score = flat1[rows + offs[kk][:, None] + ((ni + pad) * wp + nj + pad)[None, :]].sum(
+                axis=0
+            )
             c = int(np.argmax(score))
             if score[c] > top:
                 top, k, ci, cj = float(score[c]), int(kk), int(ni[c]), int(nj[c])
@@ -498,14 +520,20 @@ def match_references(
     arr, size = check_feature_map(features, "features")
     refs = normalize_features(np.asarray(references, dtype=np.float32), axis=-1)
     if refs.shape[-2:] != (NUM_POINTS, arr.shape[0]) or refs.ndim not in (2, 3):
-        raise FeatureMapError(f"`references` must have shape (68, {arr.shape[0]}) or (M, 68, {arr.shape[0]}); got {refs.shape}")
+        raise FeatureMapError(
+            f"`references` must have shape (68, {arr.shape[0]}) or (M, 68, {arr.shape[0]}); got {refs.shape}"
+        )
     f = normalize_features(arr, axis=0)
     if refs.ndim == 2:
         sim = similarity_map(refs, f)
     else:
         # Several prototypes per landmark: the evidence is the best of them at each cell.
         m = refs.shape[0]
-        sim = similarity_map(refs.reshape(-1, refs.shape[-1]), f).reshape(m, NUM_POINTS, *f.shape[1:]).max(axis=0)
+        sim = (
+            similarity_map(refs.reshape(-1, refs.shape[-1]), f)
+            .reshape(m, NUM_POINTS, *f.shape[1:])
+            .max(axis=0)
+        )
     dots = _neighbour_dots(f) if config.refine_radius > 0 else ()
     peaks, scores, margins = cosine_argmax(sim, exclusion=config.exclusion)
     cells, scores = _refine(f, sim, dots, peaks, config.refine_radius, config.upsample)
@@ -518,15 +546,33 @@ def match_references(
         if config.global_search:
             lo, hi, num = config.face_sizes
             hyps = shape_hypotheses(
-                prior, face_sizes=np.geomspace(lo, hi, int(num)) * max(h, w),
-                angles_deg=config.angles_deg, mode_sd=config.mode_sd, modes=config.search_modes,
+                prior,
+                face_sizes=np.geomspace(lo, hi, int(num)) * max(h, w),
+                angles_deg=config.angles_deg,
+                mode_sd=config.mode_sd,
+                modes=config.search_modes,
             )
-            wts = np.concatenate([np.full(sl.stop - sl.start, wt) for sl, wt in zip(PARTS.values(), config.part_weights, strict=True)])
-            model_cells, _ = shape_search(standardise(sim, config.evidence_floor), hyps, weights=wts, stride=config.search_stride)
+            wts = np.concatenate(
+                [
+                    np.full(sl.stop - sl.start, wt)
+                    for sl, wt in zip(PARTS.values(), config.part_weights, strict=True)
+                ]
+            )
+            model_cells, _ = shape_search(
+                standardise(sim, config.evidence_floor),
+                hyps,
+                weights=wts,
+                stride=config.search_stride,
+            )
             fit = prior.fit(cells_to_pixels(model_cells, size, (h, w)), iterations=1, clamp=0.0)
             start_radius = config.global_radius
         else:
-            fit = prior.fit(raw, np.maximum(margins, 0.0) + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
+            fit = prior.fit(
+                raw,
+                np.maximum(margins, 0.0) + 1e-3,
+                iterations=config.prior_iterations,
+                clamp=config.prior_clamp,
+            )
         ii, jj = np.indices((h, w))
         for step in range(config.search_iterations):
             # Constrained local search: re-match each landmark near the fitted model's point.
@@ -540,7 +586,12 @@ def match_references(
             peaks, scores, _ = cosine_argmax(local, exclusion=config.exclusion)
             cells, scores = _refine(f, sim, dots, peaks, config.refine_radius, config.upsample)
             raw = cells_to_pixels(cells, size, arr.shape[1:])
-            fit = prior.fit(raw, np.maximum(margins, 0.0) + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
+            fit = prior.fit(
+                raw,
+                np.maximum(margins, 0.0) + 1e-3,
+                iterations=config.prior_iterations,
+                clamp=config.prior_clamp,
+            )
         points = fit.points
     return MatchResult(points, margins, tuple(domains), raw, scores, fit, size)
 
@@ -597,7 +648,9 @@ def match_flip_consistent(
     a = match(features, gallery, config=config)
     b = match(mirrored, gallery, config=config)
     if tuple(b.image_size) != tuple(a.image_size):
-        raise FeatureMapError(f"`mirrored` has image_size {b.image_size}; expected {a.image_size} like `features`")
+        raise FeatureMapError(
+            f"`mirrored` has image_size {b.image_size}; expected {a.image_size} like `features`"
+        )
     w = a.image_size[1]
 
     def unmirror(p: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -614,7 +667,9 @@ def match_flip_consistent(
     fit = None
     if config.use_prior:
         prior = gallery.shape_prior(sorted(set(a.domains)))
-        fit = prior.fit(points, confidence + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp)
+        fit = prior.fit(
+            points, confidence + 1e-3, iterations=config.prior_iterations, clamp=config.prior_clamp
+        )
         points = fit.points
     return MatchResult(points, confidence, a.domains, raw, scores, fit, a.image_size)
 

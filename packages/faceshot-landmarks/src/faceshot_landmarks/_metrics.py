@@ -29,7 +29,9 @@ def point_errors(pred: ArrayLike, gt: ArrayLike) -> NDArray[np.float64]:
     p = as_points(pred, "pred")
     g = as_points(gt, "gt")
     if p.shape != g.shape:
-        raise FeatureMapError(f"`pred` and `gt` must have the same shape; got {p.shape} and {g.shape}")
+        raise FeatureMapError(
+            f"`pred` and `gt` must have the same shape; got {p.shape} and {g.shape}"
+        )
     iod = np.linalg.norm(g[:, IOD_POINTS[0]] - g[:, IOD_POINTS[1]], axis=-1)
     if np.any(iod <= 0):
         raise FeatureMapError("`gt` has zero inter-ocular distance (points 36 and 45 coincide)")

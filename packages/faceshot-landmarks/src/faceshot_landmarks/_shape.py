@@ -97,7 +97,6 @@ def _normalise(shape: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(c / n, dtype=np.float64)
 
 
-
 @attrs.frozen
 class PriorFit:
     """Result of :meth:`ShapePrior.fit`.
@@ -212,7 +211,11 @@ class ShapePrior:
             :class:`PriorFit` (pixels of the observed image).
         """
         y = as_points(points, "points")[0]
-        c = np.ones(NUM_POINTS) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+        c = (
+            np.ones(NUM_POINTS)
+            if weights is None
+            else np.asarray(weights, dtype=np.float64).reshape(-1)
+        )
         if c.shape != (NUM_POINTS,) or not np.all(np.isfinite(c)) or np.any(c < 0):
             raise ValueError(f"`weights` must be (68,) finite and >= 0; got shape {c.shape}")
         c = c / c.max() if c.max() > 0 else np.ones(NUM_POINTS)

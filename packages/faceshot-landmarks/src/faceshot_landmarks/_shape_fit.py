@@ -227,7 +227,9 @@ def fit_shape_model(
     info = np.asarray(information, dtype=np.float64)
     n = len(model.mean)
     if y.shape != (n, 2) or info.shape != (n, 2, 2):
-        raise ValueError(f"`observations` must be ({n}, 2) and `information` ({n}, 2, 2); got {y.shape} and {info.shape}")
+        raise ValueError(
+            f"`observations` must be ({n}, 2) and `information` ({n}, 2, 2); got {y.shape} and {info.shape}"
+        )
     m = model.num_modes
     coeffs = np.zeros(m)
     weights = np.ones(n)
@@ -241,7 +243,9 @@ def fit_shape_model(
         lhs = np.einsum("nai,nab,nbj->ij", jac, gw, jac)
         rhs = np.einsum("nai,nab,nb->i", jac, gw, y)
         if np.linalg.cond(lhs) > 1e12:
-            raise MatchingError("shape fit: the measurements do not determine the face's position, scale and rotation")
+            raise MatchingError(
+                "shape fit: the measurements do not determine the face's position, scale and rotation"
+            )
         theta = np.linalg.solve(lhs, rhs)
         a_mat = np.array([[theta[0], -theta[1]], [theta[1], theta[0]]])
         t = theta[2:]
@@ -261,7 +265,10 @@ def fit_shape_model(
 
 
 def fuse_with_model(
-    observations: ArrayLike, information: ArrayLike, model_points: ArrayLike, model_information: float
+    observations: ArrayLike,
+    information: ArrayLike,
+    model_points: ArrayLike,
+    model_information: float,
 ) -> NDArray[np.float64]:
     """Posterior mean of two Gaussian estimates of each point: a measurement and the model.
 

@@ -35,7 +35,9 @@ def face_widths(points: ArrayLike) -> NDArray[np.float64]:
     return np.asarray(np.linalg.norm(p[:, 16] - p[:, 0], axis=-1), dtype=np.float64)
 
 
-def _pair_opening(points: NDArray[np.float64], pairs: NDArray[np.intp], width: NDArray[np.float64]) -> NDArray[np.float64]:
+def _pair_opening(
+    points: NDArray[np.float64], pairs: NDArray[np.intp], width: NDArray[np.float64]
+) -> NDArray[np.float64]:
     gap = np.linalg.norm(points[:, pairs[:, 0]] - points[:, pairs[:, 1]], axis=-1).mean(axis=-1)
     return np.asarray(gap / np.maximum(width, 1e-9), dtype=np.float64)
 
@@ -91,7 +93,9 @@ def _correlation(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def _carried_offset(recovered: NDArray[np.float64], known: NDArray[np.float64]) -> NDArray[np.float64]:
+def _carried_offset(
+    recovered: NDArray[np.float64], known: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """The known sequence plus the recovered frame-0 offset carried along by the known head
     motion: ``k_t + A_t (r_0 - k_0)`` with ``A_t`` the linear part (scale, rotation) of the
     similarity from ``k_0`` to ``k_t``. A tracker that followed the motion perfectly from a
@@ -128,7 +132,9 @@ def track_figures(recovered: ArrayLike, known: ArrayLike) -> dict[str, float]:
     r = as_points(recovered, "recovered")
     k = as_points(known, "known")
     if r.shape != k.shape:
-        raise FeatureMapError(f"`recovered` and `known` must have the same shape; got {r.shape} and {k.shape}")
+        raise FeatureMapError(
+            f"`recovered` and `known` must have the same shape; got {r.shape} and {k.shape}"
+        )
     w = face_widths(k)
     per_point = np.linalg.norm(r - k, axis=-1) / np.maximum(w, 1e-9)[:, None]
     per_frame = per_point.mean(axis=-1)

@@ -93,7 +93,11 @@ def iter_frames(path: str | os.PathLike[str]) -> Iterator[NDArray[np.uint8]]:
 
 
 def draw_points(
-    image: NDArray[np.uint8], points: ArrayLike, visible: ArrayLike | None = None, *, radius: int = 2
+    image: NDArray[np.uint8],
+    points: ArrayLike,
+    visible: ArrayLike | None = None,
+    *,
+    radius: int = 2,
 ) -> NDArray[np.uint8]:
     """A copy of an (H, W, 3) uint8 RGB image with 68 points drawn (green visible, red not).
 
@@ -108,8 +112,12 @@ def draw_points(
     pts = as_points(points, "points")[0]
     vis = np.ones(len(pts), bool) if visible is None else np.asarray(visible, bool).reshape(-1)
     shift = 4  # fixed-point sub-pixel drawing
-    for (x, y), v in zip(np.round(pts * (1 << shift)).astype(np.int64).tolist(), vis.tolist(), strict=True):
-        cv2.circle(out, (x, y), radius << shift, (0, 255, 0) if v else (255, 0, 0), -1, cv2.LINE_AA, shift)
+    for (x, y), v in zip(
+        np.round(pts * (1 << shift)).astype(np.int64).tolist(), vis.tolist(), strict=True
+    ):
+        cv2.circle(
+            out, (x, y), radius << shift, (0, 255, 0) if v else (255, 0, 0), -1, cv2.LINE_AA, shift
+        )
     return out
 
 
@@ -150,11 +158,17 @@ def write_preview(
             stream: Any = out.add_stream("libx264", rate=Fraction(rate).limit_denominator(1001))
             stream.width, stream.height = w - w % 2, h - h % 2
             stream.pix_fmt = "yuv420p"
-            for t, frame in enumerate(tqdm(iter_frames(video), total=len(pts), desc="preview", disable=not progress)):
+            for t, frame in enumerate(
+                tqdm(iter_frames(video), total=len(pts), desc="preview", disable=not progress)
+            ):
                 if t >= len(pts):
                     break
-                img = draw_points(frame, pts[t], None if vis is None else vis[t])[: stream.height, : stream.width]
-                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
+                img = draw_points(frame, pts[t], None if vis is None else vis[t])[
+                    : stream.height, : stream.width
+                ]
+                for packet in stream.encode(
+                    av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+                ):
                     out.mux(packet)
             for packet in stream.encode():
                 out.mux(packet)

@@ -173,7 +173,9 @@ def track_points(
     prev_grey: NDArray[np.uint8] | None = None
     cur = p0
     for frame in tqdm(frames, total=total, desc="tracking", unit="frame", disable=not progress):
-        grey = np.asarray(cv2.cvtColor(check_image(frame, "frame"), cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+        grey = np.asarray(
+            cv2.cvtColor(check_image(frame, "frame"), cv2.COLOR_RGB2GRAY), dtype=np.uint8
+        )
         if prev_grey is None:
             out.append(cur.copy())
             vis.append(np.ones(NUM_POINTS, bool))
@@ -355,7 +357,8 @@ def _warp(image: NDArray[np.uint8], affine: NDArray[np.float64], size: int) -> N
 
     flags = cv2.INTER_AREA if affine[0, 0] < 1 else cv2.INTER_LINEAR
     return np.asarray(
-        cv2.warpAffine(image, affine, (size, size), flags=flags, borderMode=cv2.BORDER_REPLICATE), dtype=np.uint8
+        cv2.warpAffine(image, affine, (size, size), flags=flags, borderMode=cv2.BORDER_REPLICATE),
+        dtype=np.uint8,
     )
 
 
@@ -398,11 +401,15 @@ def local_match(
     centre = pixels_to_cells(predicted, size, (h, w))
     rad = max(radius * w / size[1], 1.0)
     ii, jj = np.indices((h, w))
-    inside = (jj[None] - centre[:, 0, None, None]) ** 2 + (ii[None] - centre[:, 1, None, None]) ** 2 <= rad * rad
+    inside = (jj[None] - centre[:, 0, None, None]) ** 2 + (
+        ii[None] - centre[:, 1, None, None]
+    ) ** 2 <= rad * rad
     near = np.clip(np.round(centre), 0, [w - 1, h - 1]).astype(np.intp)
     inside[np.arange(len(near)), near[:, 1], near[:, 0]] = True
     peaks, _, _ = cosine_argmax(np.where(inside, sim, -np.inf), exclusion=config.exclusion)
-    cells, scores = refine_peaks(arr, sim, peaks, radius=config.refine_radius, upsample=config.upsample)
+    cells, scores = refine_peaks(
+        arr, sim, peaks, radius=config.refine_radius, upsample=config.upsample
+    )
     return cells_to_pixels(cells, size, (h, w)), scores, peak_curvature(sim, peaks)
 
 
@@ -428,17 +435,23 @@ def peak_curvature(similarity: NDArray[np.float32], peaks: NDArray[np.intp]) -> 
     dxy = (s[k, ip, jp] - s[k, ip, jm] - s[k, im, jp] + s[k, im, jm]) / 4
     neg = -np.stack([np.stack([dxx, dxy], -1), np.stack([dxy, dyy], -1)], -2)
     vals, vecs = np.linalg.eigh(neg)
-    return np.asarray(np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, None), vecs), dtype=np.float64)
+    return np.asarray(
+        np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, None), vecs), dtype=np.float64
+    )
 
 
-def _clip_eigen(matrices: NDArray[np.float64], high: float = 1.0, coherence: float = 0.0) -> NDArray[np.float64]:
+def _clip_eigen(
+    matrices: NDArray[np.float64], high: float = 1.0, coherence: float = 0.0
+) -> NDArray[np.float64]:
     """(N, 2, 2) symmetric matrices with eigenvalues clipped to [0, high], the smaller one first
     multiplied by ``(smaller / larger) ** coherence`` (see :func:`structure_information`)."""
     vals, vecs = np.linalg.eigh(matrices)
     vals = np.maximum(vals, 0.0)
     if coherence > 0:
         vals[:, 0] *= (vals[:, 0] / np.maximum(vals[:, 1], 1e-12)) ** coherence
-    return np.asarray(np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, high), vecs), dtype=np.float64)
+    return np.asarray(
+        np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, high), vecs), dtype=np.float64
+    )
 
 
 def _contrast(frame: NDArray[np.uint8], points: NDArray[np.float64]) -> float:
@@ -446,7 +459,9 @@ def _contrast(frame: NDArray[np.uint8], points: NDArray[np.float64]) -> float:
     h, w = frame.shape[:2]
     lo = np.clip(np.floor(points.min(axis=0)).astype(int), 0, [w - 1, h - 1])
     hi = np.clip(np.ceil(points.max(axis=0)).astype(int) + 1, lo + 1, [w, h])
-    patch = frame[lo[1] : hi[1], lo[0] : hi[0]].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    patch = frame[lo[1] : hi[1], lo[0] : hi[0]].astype(np.float32) @ np.array(
+        [0.299, 0.587, 0.114], np.float32
+    )
     return float(patch.std())
 
 
@@ -468,8 +483,16 @@ class _Anchor:
 class _Tracker:
     """Per-video state of :func:`match_video` (frames are fed in chunks, in order)."""
 
-    def __init__(self, name: str, extractor: Any, gallery: Any, matcher: MatcherConfig, config: VideoMatchConfig,
-                 size: tuple[int, int], frame_extractor: Any = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        extractor: Any,
+        gallery: Any,
+        matcher: MatcherConfig,
+        config: VideoMatchConfig,
+        size: tuple[int, int],
+        frame_extractor: Any = None,
+    ) -> None:
         import cv2
 
         self.name = name
@@ -498,7 +521,9 @@ class _Tracker:
     def _find(self, frame: NDArray[np.uint8]) -> NDArray[np.float64] | None:
         try:
             with np.errstate(all="ignore"):  # degenerate maps (a blank frame) mean no face
-                result: MatchResult = match(self.extractor.extract(frame), self.gallery, config=self.matcher)
+                result: MatchResult = match(
+                    self.extractor.extract(frame), self.gallery, config=self.matcher
+                )
         except (MatchingError, np.linalg.LinAlgError):
             return None
         score = float(np.mean(result.scores))
@@ -519,9 +544,14 @@ class _Tracker:
                 with np.errstate(all="ignore"):
                     feats = self.extractor.extract(crop)
                     again: MatchResult = (
-                        match_flip_consistent(feats, self.extractor.extract(np.ascontiguousarray(crop[:, ::-1])),
-                                              self.gallery, config=self.matcher)
-                        if self.config.refine_flip else match(feats, self.gallery, config=self.matcher)
+                        match_flip_consistent(
+                            feats,
+                            self.extractor.extract(np.ascontiguousarray(crop[:, ::-1])),
+                            self.gallery,
+                            config=self.matcher,
+                        )
+                        if self.config.refine_flip
+                        else match(feats, self.gallery, config=self.matcher)
                     )
             except (MatchingError, np.linalg.LinAlgError):
                 return pts
@@ -535,7 +565,11 @@ class _Tracker:
         grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         if self.flow_scale < 1.0:
             h, w = grey.shape
-            grey = cv2.resize(grey, (round(w * self.flow_scale), round(h * self.flow_scale)), interpolation=cv2.INTER_AREA)
+            grey = cv2.resize(
+                grey,
+                (round(w * self.flow_scale), round(h * self.flow_scale)),
+                interpolation=cv2.INTER_AREA,
+            )
         return np.asarray(grey, dtype=np.uint8)
 
     def _to_flow(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -544,26 +578,40 @@ class _Tracker:
     def _set_anchor(self, grey: NDArray[np.uint8], points: NDArray[np.float64]) -> None:
         width = face_width(points)
         sigma = max(self.config.structure_sigma * width * self.flow_scale, 0.5)
-        structure = structure_information(grey, self._to_flow(points), sigma, coherence=self.config.structure_coherence)
+        structure = structure_information(
+            grey, self._to_flow(points), sigma, coherence=self.config.structure_coherence
+        )
         self.anchor = _Anchor(grey, points.copy(), structure, width)
 
-    def _start(self, frame: NDArray[np.uint8], grey: NDArray[np.uint8], points: NDArray[np.float64]) -> None:
+    def _start(
+        self, frame: NDArray[np.uint8], grey: NDArray[np.uint8], points: NDArray[np.float64]
+    ) -> None:
         """Begin tracking at this frame: references from its crop, the shape model, the anchor."""
         cfg = self.config
         affine = crop_transform(points, cfg.crop_margin, cfg.crop_size)
-        (feat,) = _extract_crops(self.frame_extractor, [_warp(frame, affine, cfg.crop_size)], cfg.crop_size)
+        (feat,) = _extract_crops(
+            self.frame_extractor, [_warp(frame, affine, cfg.crop_size)], cfg.crop_size
+        )
         arr = normalize_features(np.asarray(feat.array, dtype=np.float32), axis=0)
-        cells = pixels_to_cells(_apply(affine, points), (cfg.crop_size, cfg.crop_size), arr.shape[1:])
+        cells = pixels_to_cells(
+            _apply(affine, points), (cfg.crop_size, cfg.crop_size), arr.shape[1:]
+        )
         self.references = normalize_features(sample_features(arr, cells), axis=-1)
-        _, _, curvature = local_match(feat, self.references, _apply(affine, points), 1.0, self.matcher)
-        self.curvature_ref = max(float(np.percentile(np.trace(curvature, axis1=1, axis2=2), 75)), 1e-9)
+        _, _, curvature = local_match(
+            feat, self.references, _apply(affine, points), 1.0, self.matcher
+        )
+        self.curvature_ref = max(
+            float(np.percentile(np.trace(curvature, axis1=1, axis2=2), 75)), 1e-9
+        )
         self.model = ShapeModel.around(points, self.prior)
         self._set_anchor(grey, points)
         self.current = points.copy()
 
     # -------------------------------------------------------------- per frame
 
-    def _flow_measure(self, grey: NDArray[np.uint8]) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+    def _flow_measure(
+        self, grey: NDArray[np.uint8]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
         """Flow from the anchor: (68, 2) points, (68, 2, 2) information (pixels^-2), tracked share."""
         import cv2
 
@@ -576,7 +624,13 @@ class _Tracker:
         moved = q + np.stack([sample_image(flow[..., 0], q), sample_image(flow[..., 1], q)], axis=1)
         h, w = grey.shape
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        warped = cv2.remap(grey, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.remap(
+            grey,
+            gx + flow[..., 0],
+            gy + flow[..., 1],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         diff = np.abs(warped.astype(np.float32) - anchor.grey.astype(np.float32))
         sigma = max(cfg.structure_sigma * anchor.width * self.flow_scale, 0.5)
         blurred: Any = cv2.GaussianBlur(diff, (0, 0), sigma)
@@ -612,7 +666,16 @@ class _Tracker:
     def feed(self, frames: Sequence[NDArray[np.uint8]]) -> None:
         """Process the next chunk of frames."""
         cfg = self.config
-        pending: list[tuple[int, NDArray[np.uint8], NDArray[np.float64], NDArray[np.float64], float, NDArray[np.float64]]] = []
+        pending: list[
+            tuple[
+                int,
+                NDArray[np.uint8],
+                NDArray[np.float64],
+                NDArray[np.float64],
+                float,
+                NDArray[np.float64],
+            ]
+        ] = []
         todo = list(frames)
         while todo:
             frame = check_image(todo.pop(0), "frame")
@@ -636,7 +699,7 @@ class _Tracker:
                 rest = self._resolve(pending)
                 pending = []
                 if rest:  # the face was lost inside the batch: redo from that frame on
-                    del self.points[rest[0][0]:]
+                    del self.points[rest[0][0] :]
                     todo = [f for _, f, *_ in rest] + todo
 
     def _resolve(self, pending: list[Any]) -> list[Any]:
@@ -646,10 +709,14 @@ class _Tracker:
         affines = [crop_transform(p[5], cfg.crop_margin, cfg.crop_size) for p in pending]
         crops = [_warp(p[1], a, cfg.crop_size) for p, a in zip(pending, affines, strict=True)]
         feats = _extract_crops(self.frame_extractor, crops, cfg.crop_size)
-        for k, ((t, frame, y, info, tracked, predicted), affine, feat) in enumerate(zip(pending, affines, feats, strict=True)):
+        for k, ((t, frame, y, info, tracked, predicted), affine, feat) in enumerate(
+            zip(pending, affines, feats, strict=True)
+        ):
             width = face_width(predicted)
             radius = cfg.search_radius * width * affine[0, 0]
-            found, scores, curvature = local_match(feat, self.references, _apply(affine, predicted), radius, self.matcher)
+            found, scores, curvature = local_match(
+                feat, self.references, _apply(affine, predicted), radius, self.matcher
+            )
             found = _unapply(affine, found)
             mean_score = float(np.mean(scores))
             if mean_score < cfg.lost_score and tracked < cfg.lost_tracked:
@@ -659,8 +726,12 @@ class _Tracker:
             sharp = _clip_eigen(curvature / self.curvature_ref, coherence=cfg.match_coherence)
             info_m = sharp * (conf / (cfg.match_sigma * width) ** 2)[:, None, None]
             total = info + info_m
-            fused = np.linalg.solve(total + np.eye(2)[None] * 1e-12,
-                                    (np.einsum("nab,nb->na", info, y) + np.einsum("nab,nb->na", info_m, found))[..., None])[..., 0]
+            fused = np.linalg.solve(
+                total + np.eye(2)[None] * 1e-12,
+                (np.einsum("nab,nb->na", info, y) + np.einsum("nab,nb->na", info_m, found))[
+                    ..., None
+                ],
+            )[..., 0]
             try:
                 points = self._fit(fused, total)
             except MatchingError:
@@ -671,13 +742,19 @@ class _Tracker:
             self._maybe_reanchor(frame, points, tracked)
         return []
 
-    def _maybe_reanchor(self, frame: NDArray[np.uint8], points: NDArray[np.float64], tracked: float) -> None:
+    def _maybe_reanchor(
+        self, frame: NDArray[np.uint8], points: NDArray[np.float64], tracked: float
+    ) -> None:
         anchor = self.anchor
         assert anchor is not None
         cfg = self.config
         scale, rot, _ = similarity_fit(anchor.points, points)
         degrees = abs(math.degrees(math.atan2(rot[1, 0], rot[0, 0])))
-        if degrees > cfg.reanchor_degrees or not 1 / cfg.reanchor_scale < scale < cfg.reanchor_scale or tracked < cfg.reanchor_tracked:
+        if (
+            degrees > cfg.reanchor_degrees
+            or not 1 / cfg.reanchor_scale < scale < cfg.reanchor_scale
+            or tracked < cfg.reanchor_tracked
+        ):
             self._set_anchor(self._grey(frame), points)
 
     def result(self) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -690,7 +767,9 @@ class _Tracker:
         return pts, found
 
 
-def _smooth_runs(points: NDArray[np.float64], found: NDArray[np.bool_], fps: float, config: OneEuroConfig) -> NDArray[np.float64]:
+def _smooth_runs(
+    points: NDArray[np.float64], found: NDArray[np.bool_], fps: float, config: OneEuroConfig
+) -> NDArray[np.float64]:
     """One-Euro filter, in face widths, over each run of found frames."""
     out = points.copy()
     edges = np.flatnonzero(np.diff(np.concatenate([[0], found.astype(np.int8), [0]])))
@@ -736,7 +815,11 @@ def smooth_pose(points: ArrayLike, *, fps: float, config: OneEuroConfig) -> NDAr
     residual = np.empty_like(p)
     for t, frame in enumerate(p):
         scale, rot, shift = similarity_fit(ref[_POSE_POINTS], frame[_POSE_POINTS])
-        params[t] = (math.log(max(scale, 1e-12)), math.atan2(rot[1, 0], rot[0, 0]), *((scale * centre @ rot.T + shift) / width))
+        params[t] = (
+            math.log(max(scale, 1e-12)),
+            math.atan2(rot[1, 0], rot[0, 0]),
+            *((scale * centre @ rot.T + shift) / width),
+        )
         residual[t] = (frame - shift) @ rot / scale  # back into frame 0's pose
     params[:, 1] = np.unwrap(params[:, 1])
     # both ways and averaged: the two passes lag in opposite directions, so steady motion keeps
@@ -744,7 +827,9 @@ def smooth_pose(points: ArrayLike, *, fps: float, config: OneEuroConfig) -> NDAr
     # and the run is first extended at both ends by its point reflection (half a second), so the
     # ends, where one pass has not settled, are not pulled back either
     pad = min(len(p) - 1, max(1, round(fps / 2)))
-    ext = np.concatenate([2 * params[0] - params[pad:0:-1], params, 2 * params[-1] - params[-2 : -pad - 2 : -1]])
+    ext = np.concatenate(
+        [2 * params[0] - params[pad:0:-1], params, 2 * params[-1] - params[-2 : -pad - 2 : -1]]
+    )
     forward = one_euro_filter(ext, fps=fps, config=config)
     backward = one_euro_filter(ext[::-1], fps=fps, config=config)[::-1]
     smooth = (0.5 * (forward + backward))[pad : pad + len(p)]
@@ -755,7 +840,9 @@ def smooth_pose(points: ArrayLike, *, fps: float, config: OneEuroConfig) -> NDAr
     return np.asarray(moved + smooth[:, None, 2:] * width, dtype=np.float64)
 
 
-def _pose_runs(points: NDArray[np.float64], found: NDArray[np.bool_], fps: float, config: OneEuroConfig) -> NDArray[np.float64]:
+def _pose_runs(
+    points: NDArray[np.float64], found: NDArray[np.bool_], fps: float, config: OneEuroConfig
+) -> NDArray[np.float64]:
     """:func:`smooth_pose` over each run of found frames."""
     out = points.copy()
     edges = np.flatnonzero(np.diff(np.concatenate([[0], found.astype(np.int8), [0]])))
@@ -817,7 +904,9 @@ def match_video(
     name = str(video)
     info = probe_video(video)
     total, fps, size = info.frame_count, float(info.fps), info.size
-    tracker = _Tracker(name, extractor, gallery, matcher_config or MatcherConfig(), config, size, frame_extractor)
+    tracker = _Tracker(
+        name, extractor, gallery, matcher_config or MatcherConfig(), config, size, frame_extractor
+    )
     with tqdm(total=total, desc="landmarks (matcher)", unit="frame", disable=not progress) as bar:
         for chunk in _chunks(iter_frames(video), config.batch):
             tracker.feed(chunk)

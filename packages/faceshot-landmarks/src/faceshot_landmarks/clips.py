@@ -46,7 +46,13 @@ __all__ = [
 
 
 def head_motion(
-    n: int, centre: ArrayLike, *, seed: int = 0, angle: float = 0.12, scale: float = 0.08, shift: float = 6.0
+    n: int,
+    centre: ArrayLike,
+    *,
+    seed: int = 0,
+    angle: float = 0.12,
+    scale: float = 0.08,
+    shift: float = 6.0,
 ) -> list[SimilarityTransform]:
     """A smooth synthetic head motion: ``n`` similarities about ``centre``, frame 0 = identity.
 
@@ -67,18 +73,35 @@ def head_motion(
     t = np.arange(n, dtype=np.float64)
     periods = rng.uniform(20.0, 60.0, (4, 2))
     phases = rng.uniform(0, 2 * np.pi, (4, 2))
-    wave = np.sin(2 * np.pi * t[:, None, None] / periods + phases) - np.sin(phases)  # (n, 4, 2), 0 at t = 0
+    wave = np.sin(2 * np.pi * t[:, None, None] / periods + phases) - np.sin(
+        phases
+    )  # (n, 4, 2), 0 at t = 0
     wave = wave.sum(axis=2) / 4  # (n, 4) in [-1, 1]
     out = []
-    for a, s, dx, dy in zip(angle * wave[:, 0], 1 + scale * wave[:, 1], shift * wave[:, 2], shift * wave[:, 3], strict=True):
+    for a, s, dx, dy in zip(
+        angle * wave[:, 0],
+        1 + scale * wave[:, 1],
+        shift * wave[:, 2],
+        shift * wave[:, 3],
+        strict=True,
+    ):
         rot = SimilarityTransform.from_params(scale=float(s), rotation=float(a))
         # x -> s R (x - c) + c + d
-        out.append(SimilarityTransform.from_params(scale=float(s), rotation=float(a), translation=c + np.array([dx, dy]) - rot([c])[0]))
+        out.append(
+            SimilarityTransform.from_params(
+                scale=float(s), rotation=float(a), translation=c + np.array([dx, dy]) - rot([c])[0]
+            )
+        )
     return out
 
 
 def ramp_motion(
-    n: int, centre: ArrayLike, *, angle: float = 0.17, scale: float = 0.15, shift: tuple[float, float] = (12.0, -6.0)
+    n: int,
+    centre: ArrayLike,
+    *,
+    angle: float = 0.17,
+    scale: float = 0.15,
+    shift: tuple[float, float] = (12.0, -6.0),
 ) -> list[SimilarityTransform]:
     """A steady head move: ``n`` similarities about ``centre`` going linearly from the identity
     to (rotation ``angle`` radians, scale ``1 + scale``, translation ``shift`` pixels).
@@ -94,12 +117,22 @@ def ramp_motion(
     out = []
     for f in np.linspace(0.0, 1.0, n):
         rot = SimilarityTransform.from_params(scale=1 + f * scale, rotation=f * angle)
-        out.append(SimilarityTransform.from_params(scale=1 + f * scale, rotation=f * angle, translation=c + f * np.asarray(shift) - rot([c])[0]))
+        out.append(
+            SimilarityTransform.from_params(
+                scale=1 + f * scale,
+                rotation=f * angle,
+                translation=c + f * np.asarray(shift) - rot([c])[0],
+            )
+        )
     return out
 
 
 def warp_image(
-    image: NDArray[np.uint8], transform: SimilarityTransform, size: tuple[int, int], *, border: Sequence[int] | None = None
+    image: NDArray[np.uint8],
+    transform: SimilarityTransform,
+    size: tuple[int, int],
+    *,
+    border: Sequence[int] | None = None,
 ) -> NDArray[np.uint8]:
     """Render ``image`` moved by ``transform`` onto an (H, W) = ``size`` canvas.
 
@@ -118,11 +151,24 @@ def warp_image(
     m = np.asarray(transform.matrix[:2], np.float64)
     mode = cv2.BORDER_REPLICATE if border is None else cv2.BORDER_CONSTANT
     value = (0, 0, 0) if border is None else tuple(int(v) for v in border)
-    out = cv2.warpAffine(np.ascontiguousarray(image), m, (size[1], size[0]), flags=cv2.INTER_LINEAR, borderMode=mode, borderValue=value)
+    out = cv2.warpAffine(
+        np.ascontiguousarray(image),
+        m,
+        (size[1], size[0]),
+        flags=cv2.INTER_LINEAR,
+        borderMode=mode,
+        borderValue=value,
+    )
     return np.asarray(out, dtype=np.uint8)
 
 
-def open_mouth(image: NDArray[np.uint8], points: ArrayLike, amount: float, *, cavity: Sequence[int] = (45, 12, 18)) -> NDArray[np.uint8]:
+def open_mouth(
+    image: NDArray[np.uint8],
+    points: ArrayLike,
+    amount: float,
+    *,
+    cavity: Sequence[int] = (45, 12, 18),
+) -> NDArray[np.uint8]:
     """Tear the mouth open by ``amount`` pixels: the lower lip and jaw move down, a dark cavity opens.
 
     The tear runs along the midline between the upper and lower inner lip (points 60-64 and
@@ -163,11 +209,18 @@ def open_mouth(image: NDArray[np.uint8], points: ArrayLike, amount: float, *, ca
     fade = max(3.0 * amount, 0.3 * face_h)
     ys = np.arange(h, dtype=np.float64)[:, None]  # (h, 1) source rows
     # vertical blend from the tear (0) to the chin (1): the horizontal profile widens
-    depth = np.clip((ys - tear_y[None]) / max(chin - float(tear_y[round(cx)] if 0 <= round(cx) < w else chin - 1), 1.0), 0, 1)
+    depth = np.clip(
+        (ys - tear_y[None])
+        / max(chin - float(tear_y[round(cx)] if 0 <= round(cx) < w else chin - 1), 1.0),
+        0,
+        1,
+    )
     u_mouth = (xs[None] - cx) / half_mouth
     u_jaw = (xs[None] - cx) / half_jaw
     ellipse = np.sqrt(np.clip(1 - u_mouth**2, 0, 1))
-    jaw = np.clip(1.5 - np.abs(u_jaw), 0, 1) ** 0.5 * (0.5 + 0.5 * np.cos(np.pi * np.clip(np.abs(u_jaw) - 0.5, 0, 1)))
+    jaw = np.clip(1.5 - np.abs(u_jaw), 0, 1) ** 0.5 * (
+        0.5 + 0.5 * np.cos(np.pi * np.clip(np.abs(u_jaw) - 0.5, 0, 1))
+    )
     profile = (1 - depth) * ellipse + depth * np.maximum(jaw, ellipse)
     below = ys >= tear_y[None]
     k = np.where(below, np.clip(1 - (ys - chin) / fade, 0, 1), 0.0)
@@ -177,16 +230,27 @@ def open_mouth(image: NDArray[np.uint8], points: ArrayLike, amount: float, *, ca
     for x in range(w):
         map_y[:, x] = np.interp(ys[:, 0], y_out[:, x], ys[:, 0])
     map_x = np.broadcast_to(xs[None].astype(np.float32), (h, w))
-    out = cv2.remap(img, np.ascontiguousarray(map_x), map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out = cv2.remap(
+        img, np.ascontiguousarray(map_x), map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     gap = amount * ellipse[0]  # opening per column at the tear
     top = tear_y[None]
     alpha = np.clip(np.minimum(ys - top, top + gap[None] - ys) + 0.5, 0, 1) * (gap[None] > 0.5)
-    shade = np.asarray(cavity, np.float64) * (1 - 0.4 * np.clip((ys - top) / np.maximum(gap[None], 1), 0, 1))[..., None]
+    shade = (
+        np.asarray(cavity, np.float64)
+        * (1 - 0.4 * np.clip((ys - top) / np.maximum(gap[None], 1), 0, 1))[..., None]
+    )
     blended = out.astype(np.float64) * (1 - alpha[..., None]) + shade * alpha[..., None]
     return np.asarray(np.clip(np.round(blended), 0, 255), dtype=np.uint8)
 
 
-def write_clip(path: str | os.PathLike[str], frames: Sequence[NDArray[np.uint8]], fps: float = 30.0, *, crf: int = 12) -> Path:
+def write_clip(
+    path: str | os.PathLike[str],
+    frames: Sequence[NDArray[np.uint8]],
+    fps: float = 30.0,
+    *,
+    crf: int = 12,
+) -> Path:
     """Encode (H, W, 3) uint8 RGB frames as an H.264 MP4 (even sizes, yuv420p).
 
     Args:
@@ -206,10 +270,14 @@ def write_clip(path: str | os.PathLike[str], frames: Sequence[NDArray[np.uint8]]
 
     with atomic_path(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as out:
         options = {"crf": str(crf), "preset": "veryfast"}
-        stream: Any = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001), options=options)
+        stream: Any = out.add_stream(
+            "libx264", rate=Fraction(fps).limit_denominator(1001), options=options
+        )
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         for fr in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(fr), format="rgb24")):
+            for packet in stream.encode(
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(fr), format="rgb24")
+            ):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
@@ -221,15 +289,25 @@ def _resize(image: NDArray[np.uint8], size: tuple[int, int]) -> NDArray[np.uint8
 
     h, w = image.shape[:2]
     interp = cv2.INTER_AREA if size[0] * size[1] < h * w else cv2.INTER_CUBIC
-    return np.asarray(cv2.resize(np.ascontiguousarray(image), (size[1], size[0]), interpolation=interp), np.uint8)
+    return np.asarray(
+        cv2.resize(np.ascontiguousarray(image), (size[1], size[0]), interpolation=interp), np.uint8
+    )
 
 
-def _place(still: NDArray[np.uint8], points: NDArray[np.float64], size: tuple[int, int], face_side: float, centre: ArrayLike) -> SimilarityTransform:
+def _place(
+    still: NDArray[np.uint8],
+    points: NDArray[np.float64],
+    size: tuple[int, int],
+    face_side: float,
+    centre: ArrayLike,
+) -> SimilarityTransform:
     """The similarity that puts a still's face (landmark box) at ``centre`` with width ``face_side``."""
     lo, hi = points.min(axis=0), points.max(axis=0)
     s = face_side / max(float(hi[0] - lo[0]), 1.0)
     c = (lo + hi) / 2
-    return SimilarityTransform.from_params(scale=s, translation=np.asarray(centre, np.float64) - s * c)
+    return SimilarityTransform.from_params(
+        scale=s, translation=np.asarray(centre, np.float64) - s * c
+    )
 
 
 def multishot_clip(
@@ -266,7 +344,9 @@ def multishot_clip(
     """
     frames_in = [np.asarray(f, np.uint8) for f in video]
     if len(frames_in) < 5 * segment + 1:
-        raise ValueError(f"`video` needs at least {5 * segment + 1} frames for segment={segment}; got {len(frames_in)}")
+        raise ValueError(
+            f"`video` needs at least {5 * segment + 1} frames for segment={segment}; got {len(frames_in)}"
+        )
     h, w = frames_in[0].shape[:2]
     still, still_pts = np.asarray(other[0], np.uint8), as_points(other[1], "other points")[0]
     src = iter(range(len(frames_in)))
@@ -276,8 +356,18 @@ def multishot_clip(
     def take() -> list[NDArray[np.uint8]]:
         return [frames_in[next(src)] for _ in range(segment)]
 
-    def add(kind: str, frames: list[NDArray[np.uint8]], person: int, similarity: list[SimilarityTransform] | None = None) -> None:
-        seg: dict[str, Any] = {"kind": kind, "start": len(out), "stop": len(out) + len(frames), "person": person}
+    def add(
+        kind: str,
+        frames: list[NDArray[np.uint8]],
+        person: int,
+        similarity: list[SimilarityTransform] | None = None,
+    ) -> None:
+        seg: dict[str, Any] = {
+            "kind": kind,
+            "start": len(out),
+            "stop": len(out) + len(frames),
+            "person": person,
+        }
         if similarity is not None:
             seg["similarity"] = [np.asarray(s.matrix).tolist() for s in similarity]
         segments.append(seg)
@@ -285,11 +375,20 @@ def multishot_clip(
 
     add("original", take(), 0)
     ch, cw = h // 2, w // 2
-    add("zoom2x", [_resize(f[h // 4 : h // 4 + ch, w // 4 : w // 4 + cw], (h, w)) for f in take()], 0)
+    add(
+        "zoom2x",
+        [_resize(f[h // 4 : h // 4 + ch, w // 4 : w // 4 + cw], (h, w)) for f in take()],
+        0,
+    )
     add("mirror", [np.ascontiguousarray(f[:, ::-1]) for f in take()], 0)
     place = _place(still, still_pts, (h, w), 0.42 * w, (w / 2, h / 2))
     motion = head_motion(segment, (w / 2, h / 2), seed=seed)
-    add("still-other", [warp_image(still, SimilarityTransform(m.matrix @ place.matrix), (h, w)) for m in motion], 1, motion)
+    add(
+        "still-other",
+        [warp_image(still, SimilarityTransform(m.matrix @ place.matrix), (h, w)) for m in motion],
+        1,
+        motion,
+    )
     add("crop", [_resize(f[: 3 * h // 4, : 3 * w // 4], (h, w)) for f in take()], 0)
     held = frames_in[next(src)]
     motion = ramp_motion(segment, (w / 2, h / 2))
@@ -343,7 +442,11 @@ def two_person_clip(
     for t in range(n):
         slide = 0.0 if t < lo else (1.0 if t >= hi else (t - lo) / max(hi - lo, 1))
         dx = slide * (w / 2 + face)
-        m = SimilarityTransform.from_params(translation=(dx, 0.0)).matrix @ motion[t].matrix @ place.matrix
+        m = (
+            SimilarityTransform.from_params(translation=(dx, 0.0)).matrix
+            @ motion[t].matrix
+            @ place.matrix
+        )
         right = warp_image(still, SimilarityTransform(m), (h, w), border=backdrop)
         frames.append(np.concatenate([frames_in[t], right], axis=1))
         present.append(bool(w / 2 + dx < w))
@@ -397,7 +500,11 @@ def expression_clip(
         inside = (t >= a) & (t <= b)
         bump[inside] = 0.5 - 0.5 * np.cos(2 * np.pi * (t[inside] - a) / (b - a))
     centre = pts.mean(axis=0)
-    moves = head_motion(n, centre, seed=seed, angle=0.06, scale=0.04, shift=4.0) if motion else [SimilarityTransform.identity()] * n
+    moves = (
+        head_motion(n, centre, seed=seed, angle=0.06, scale=0.04, shift=4.0)
+        if motion
+        else [SimilarityTransform.identity()] * n
+    )
     frames = [warp_image(open_mouth(img, pts, extra * bump[k]), moves[k], (h, w)) for k in range(n)]
     truth = {
         "mouth_height": mouth_h,
@@ -457,7 +564,9 @@ def build_driving_clips(
 # ---------------------------------------------------------------------------- scoring
 
 
-def cut_scores(found: Sequence[int], truth: Sequence[int], *, tolerance: int = 0) -> tuple[float, float]:
+def cut_scores(
+    found: Sequence[int], truth: Sequence[int], *, tolerance: int = 0
+) -> tuple[float, float]:
     """Precision and recall of found cut frames against the true ones.
 
     Args:
@@ -495,10 +604,16 @@ def identity_trace(points: ArrayLike, visible: ArrayLike | None, owner: Any) -> 
         (T,) intp person per frame, -1 where the frame is not visible.
     """
     pts = as_points(points, "points")
-    vis = np.ones((len(pts), 1), bool) if visible is None else np.asarray(visible, bool).reshape(len(pts), -1)
+    vis = (
+        np.ones((len(pts), 1), bool)
+        if visible is None
+        else np.asarray(visible, bool).reshape(len(pts), -1)
+    )
     seen: list[bool] = np.asarray(vis.all(axis=1), dtype=bool).reshape(-1).tolist()
     centres = pts.mean(axis=1)
-    return np.array([int(owner(t, centres[t])) if seen[t] else -1 for t in range(len(pts))], dtype=np.intp)
+    return np.array(
+        [int(owner(t, centres[t])) if seen[t] else -1 for t in range(len(pts))], dtype=np.intp
+    )
 
 
 def identity_switches(trace: ArrayLike) -> int:

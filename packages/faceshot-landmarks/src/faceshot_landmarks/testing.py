@@ -64,7 +64,9 @@ def flip_example(image: ArrayLike, points: ArrayLike) -> tuple[NDArray[Any], NDA
     return np.ascontiguousarray(im[:, ::-1]), mirror_landmarks(p, im.shape[1])
 
 
-def face_crop(image: ArrayLike, points: ArrayLike, factor: float = 1.8) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+def face_crop(
+    image: ArrayLike, points: ArrayLike, factor: float = 1.8
+) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
     """A square crop centred on the landmarks' box (side ``factor`` x its longer side).
 
     Borders are replicated where the square leaves the image. Used to turn a photo into a
@@ -86,7 +88,9 @@ def face_crop(image: ArrayLike, points: ArrayLike, factor: float = 1.8) -> tuple
     side = max(2, round(factor * float(max(hi - lo))))
     x0, y0 = (int(v) for v in np.round((lo + hi) / 2 - side / 2))
     big = cv2.copyMakeBorder(im, side, side, side, side, cv2.BORDER_REPLICATE)
-    crop = np.ascontiguousarray(big[y0 + side : y0 + 2 * side, x0 + side : x0 + 2 * side], dtype=np.uint8)
+    crop = np.ascontiguousarray(
+        big[y0 + side : y0 + 2 * side, x0 + side : x0 + 2 * side], dtype=np.uint8
+    )
     return crop, np.asarray(p - np.array([x0, y0], dtype=np.float64), dtype=np.float64)
 
 
@@ -186,9 +190,7 @@ def twemoji_keypoints(svg: str | bytes, size: int = 512) -> TwemojiKeypoints:
     )
     if not others:
         raise ValueError("no dark mouth shape found")
-    body = "".join(
-        ET.tostring(_black(el), encoding="unicode") for el in others
-    )
+    body = "".join(ET.tostring(_black(el), encoding="unicode") for el in others)
     mask_svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 36">{body}</svg>'
     mask = (render_svg(mask_svg, size)[..., 0] < 128).astype(np.uint8)
     n, labels, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -236,9 +238,11 @@ def twemoji_pseudo68(kp: TwemojiKeypoints) -> NDArray[np.float64]:
     jaw = c + r * np.stack([np.cos(ang), np.sin(ang)], axis=1)
     rx, ry = kp.eye_radii
     t = np.array([np.pi, 2 * np.pi / 3, np.pi / 3, 0.0, -np.pi / 3, -2 * np.pi / 3])  # 36..41 order
+
     def eye(cx: float, cy: float, order: NDArray[np.intp]) -> NDArray[np.float64]:
         tt = t[order]
         return np.stack([cx + rx * np.cos(tt), cy - ry * np.sin(tt)], axis=1)
+
     # Both eyes start at their image-left corner (36 outer, 42 inner) and go over the upper lid.
     right_eye = eye(*kp.right_eye, np.arange(6))
     left_eye = eye(*kp.left_eye, np.arange(6))
@@ -252,7 +256,13 @@ def twemoji_pseudo68(kp: TwemojiKeypoints) -> NDArray[np.float64]:
     nose_tip = eye_mid + 0.6 * (np.array([mouth_c[0], kp.mouth_top]) - eye_mid)
     bridge = eye_mid + np.linspace(0.1, 1.0, 4)[:, None] * (nose_tip - eye_mid)
     nw = 0.35 * (mr[0] - ml[0]) / 2
-    base = np.stack([nose_tip[0] + np.linspace(-nw, nw, 5), nose_tip[1] + np.array([0.0, 0.3, 0.5, 0.3, 0.0]) * nw], axis=1)
+    base = np.stack(
+        [
+            nose_tip[0] + np.linspace(-nw, nw, 5),
+            nose_tip[1] + np.array([0.0, 0.3, 0.5, 0.3, 0.0]) * nw,
+        ],
+        axis=1,
+    )
     u = np.linspace(0, 1, 7)
     top = np.interp(u, [0, 0.5, 1], [ml[1], kp.mouth_top, mr[1]])
     bot = np.interp(u, [0, 0.5, 1], [ml[1], kp.mouth_bottom, mr[1]])
@@ -263,9 +273,26 @@ def twemoji_pseudo68(kp: TwemojiKeypoints) -> NDArray[np.float64]:
     mid_y = np.interp(inner_u, [0, 1], [ml[1], mr[1]])
     ix = ml[0] + inner_u * (mr[0] - ml[0])
     in_top = mid_y + 0.25 * (np.interp(inner_u, [0, 0.5, 1], [ml[1], kp.mouth_top, mr[1]]) - mid_y)
-    in_bot = mid_y + 0.25 * (np.interp(inner_u, [0, 0.5, 1], [ml[1], kp.mouth_bottom, mr[1]]) - mid_y)
-    inner = np.concatenate([np.stack([ix, in_top], axis=1), np.stack([ix[::-1], in_bot[::-1]], axis=1)[1:4]])
-    pts = np.concatenate([jaw, right_brow, left_brow, bridge, base, right_eye, left_eye, outer_upper, outer_lower, inner])
+    in_bot = mid_y + 0.25 * (
+        np.interp(inner_u, [0, 0.5, 1], [ml[1], kp.mouth_bottom, mr[1]]) - mid_y
+    )
+    inner = np.concatenate(
+        [np.stack([ix, in_top], axis=1), np.stack([ix[::-1], in_bot[::-1]], axis=1)[1:4]]
+    )
+    pts = np.concatenate(
+        [
+            jaw,
+            right_brow,
+            left_brow,
+            bridge,
+            base,
+            right_eye,
+            left_eye,
+            outer_upper,
+            outer_lower,
+            inner,
+        ]
+    )
     return np.asarray(pts, dtype=np.float64)
 
 
@@ -307,8 +334,12 @@ def synthetic_features(
     field = rng.standard_normal((h * base_res, w * base_res, channels)).astype(np.float32)
     # OpenCV filters at most a few channels at once: blur in groups of 4.
     field = np.concatenate(
-        [np.asarray(cv2.GaussianBlur(field[..., k : k + 4], (0, 0), smooth * base_res), np.float32).reshape(*field.shape[:2], -1)
-         for k in range(0, channels, 4)],
+        [
+            np.asarray(
+                cv2.GaussianBlur(field[..., k : k + 4], (0, 0), smooth * base_res), np.float32
+            ).reshape(*field.shape[:2], -1)
+            for k in range(0, channels, 4)
+        ],
         axis=2,
     )
     a = np.array([[1.0, 0, 0], [0, 1.0, 0]]) if warp is None else np.asarray(warp, np.float64)
@@ -321,8 +352,15 @@ def synthetic_features(
     fx = ((u + 0.5) * (w * base_res) / W - 0.5).astype(np.float32)
     fy = ((v + 0.5) * (h * base_res) / H - 0.5).astype(np.float32)
     sampled = np.concatenate(
-        [np.asarray(cv2.remap(field[..., k : k + 4], fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT), np.float32).reshape(h, w, -1)
-         for k in range(0, channels, 4)],
+        [
+            np.asarray(
+                cv2.remap(
+                    field[..., k : k + 4], fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+                ),
+                np.float32,
+            ).reshape(h, w, -1)
+            for k in range(0, channels, 4)
+        ],
         axis=2,
     )
     return DenseFeatures(sampled.transpose(2, 0, 1), (H, W), backbone, {"channels": channels})
@@ -347,7 +385,9 @@ def textured_canvas(size: tuple[int, int] = (1080, 1920), *, seed: int = 0) -> N
     yy, xx = np.mgrid[0:h, 0:w]
     stripes = np.sin((xx + 0.5 * yy) / 9.0)[..., None] * np.array([1.0, 0.5, 0.2], np.float32)
     fine = rng.random((h, w, 1)).astype(np.float32) * 0.15
-    return np.asarray(np.clip((0.5 * bg + 0.25 * stripes + fine + 0.3) * 255.0, 0, 255), dtype=np.uint8)
+    return np.asarray(
+        np.clip((0.5 * bg + 0.25 * stripes + fine + 0.3) * 255.0, 0, 255), dtype=np.uint8
+    )
 
 
 def place_on_canvas(
@@ -377,11 +417,15 @@ def place_on_canvas(
     out = np.array(canvas, dtype=np.uint8, copy=True)
     s = height / im.shape[0]
     width = max(1, round(im.shape[1] * s))
-    small = cv2.resize(im, (width, height), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+    small = cv2.resize(
+        im, (width, height), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
+    )
     x0 = round(centre[0] - width / 2)
     y0 = round(centre[1] - height / 2)
     if x0 < 0 or y0 < 0 or x0 + width > out.shape[1] or y0 + height > out.shape[0]:
-        raise ValueError(f"a {width}x{height} image centred at {centre} does not fit a {out.shape[1]}x{out.shape[0]} canvas")
+        raise ValueError(
+            f"a {width}x{height} image centred at {centre} does not fit a {out.shape[1]}x{out.shape[0]} canvas"
+        )
     out[y0 : y0 + height, x0 : x0 + width] = small
     p = np.asarray(points, dtype=np.float64)
     scale = np.array([width / im.shape[1], height / im.shape[0]])
@@ -444,14 +488,35 @@ def synthetic_motion(
     opening = _bump(u, 0.067, 0.317) + _bump(u, 0.667, 0.917)
     gap0 = float(np.linalg.norm(p0[[61, 62, 63]] - p0[[67, 66, 65]], axis=1).mean())
     extra = max(mouth_gap * width - gap0, 0.12 * width) / 1.1  # lower lip 1, upper lip 0.1
-    lower = {65: 1.0, 66: 1.0, 67: 1.0, 55: 1.0, 56: 1.0, 57: 1.0, 58: 1.0, 59: 1.0, 48: 0.5, 54: 0.5, 60: 0.5, 64: 0.5,
-             5: 0.3, 6: 0.6, 7: 0.85, 8: 1.0, 9: 0.85, 10: 0.6, 11: 0.3}
+    lower = {
+        65: 1.0,
+        66: 1.0,
+        67: 1.0,
+        55: 1.0,
+        56: 1.0,
+        57: 1.0,
+        58: 1.0,
+        59: 1.0,
+        48: 0.5,
+        54: 0.5,
+        60: 0.5,
+        64: 0.5,
+        5: 0.3,
+        6: 0.6,
+        7: 0.85,
+        8: 1.0,
+        9: 0.85,
+        10: 0.6,
+        11: 0.3,
+    }
     for i, k in lower.items():
         out[:, i, 1] += k * extra * opening
     for i in (61, 62, 63, 49, 50, 51, 52, 53):
         out[:, i, 1] -= 0.1 * extra * opening
     # blinks
-    blink = np.sum([np.sin(np.pi * np.clip((u - s) / 0.05, 0, 1)) for s in (0.367, 0.5, 0.933)], axis=0)
+    blink = np.sum(
+        [np.sin(np.pi * np.clip((u - s) / 0.05, 0, 1)) for s in (0.367, 0.5, 0.933)], axis=0
+    )
     for up, low in ((37, 41), (38, 40), (43, 47), (44, 46)):
         meet = 0.7 * p0[low] + 0.3 * p0[up]
         out[:, up] += blink[:, None] * (meet - p0[up])
@@ -459,7 +524,11 @@ def synthetic_motion(
     out[:, 17:27, 1] += 0.03 * width * blink[:, None]
     # head
     centre = p0[[*range(17), 27, 28, 29, 30, 36, 39, 42, 45]].mean(axis=0)
-    roll = np.deg2rad(roll_degrees) * np.sin(2 * np.pi * np.clip(u - 0.417, 0, None) / 0.583) * (u >= 0.417)
+    roll = (
+        np.deg2rad(roll_degrees)
+        * np.sin(2 * np.pi * np.clip(u - 0.417, 0, None) / 0.583)
+        * (u >= 0.417)
+    )
     yaw = turn * np.sin(2 * np.pi * np.clip(u - 0.333, 0, None) / 0.667) * (u >= 0.333)
     depth = np.zeros(68)
     depth[17:27], depth[27:36], depth[30], depth[36:48], depth[48:68] = 0.5, 1.0, 1.3, 0.5, 0.6

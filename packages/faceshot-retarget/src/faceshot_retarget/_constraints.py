@@ -69,6 +69,7 @@ __all__ = ["constrain_parts", "isotonic_stack", "keep_in_canvas", "rate_limit", 
 F64 = NDArray[np.float64]
 C128 = NDArray[np.complex128]
 
+
 def _range(part: slice) -> NDArray[np.intp]:
     out = np.arange(part.start, part.stop)
     out.setflags(write=False)
@@ -205,7 +206,9 @@ class _RadialRule:
         hit = _first_hits(c0, rest[points], verts, closed)
         offsets = np.arange(-window, window + 1)
         cand = hit[:, None] + offsets[None]
-        self.cand = np.mod(cand, n_edges) if closed else np.clip(cand, 0, n_edges - 1)  # (P, C) edges
+        self.cand = (
+            np.mod(cand, n_edges) if closed else np.clip(cand, 0, n_edges - 1)
+        )  # (P, C) edges
         r0, big_r0 = self._radii(rest[None], np.asarray([c0]))
         self.relax, self.knee = _rest_limits(r0[0], big_r0[0] - margin, knee)
         self.start = self.relax - self.knee - margin  # soft zone starts at R + start
@@ -319,7 +322,15 @@ class PartConstraints:
         self.rest = rest
         eyes_mid = 0.5 * (rest[36:42].mean() + rest[42:48].mean())
         self.mouth_in_face = _RadialRule(
-            rest, _MOUTH_HULL, _JAW, False, complex(eyes_mid), mouth_margin, knee, window=2, uniform=_MOUTH
+            rest,
+            _MOUTH_HULL,
+            _JAW,
+            False,
+            complex(eyes_mid),
+            mouth_margin,
+            knee,
+            window=2,
+            uniform=_MOUTH,
         )
         self.inner_in_outer = _RadialRule(rest, _INNER, _OUTER, True, None, 0.0, lip_knee, window=1)
         top0 = rest[BROW_LID_TOPS].imag.min(axis=1)
@@ -391,8 +402,12 @@ class PartConstraints:
             if not short.any():
                 break
             c, a, b = (out[:, _WEDGES[:, i]] for i in range(3))
-            inward_a = (b - c) - (a - c) * ((b - c) * np.conj(a - c)).real / np.maximum(np.abs(a - c) ** 2, 1e-300)
-            inward_b = (a - c) - (b - c) * ((a - c) * np.conj(b - c)).real / np.maximum(np.abs(b - c) ** 2, 1e-300)
+            inward_a = (b - c) - (a - c) * ((b - c) * np.conj(a - c)).real / np.maximum(
+                np.abs(a - c) ** 2, 1e-300
+            )
+            inward_b = (a - c) - (b - c) * ((a - c) * np.conj(b - c)).real / np.maximum(
+                np.abs(b - c) ** 2, 1e-300
+            )
             ua = inward_a / np.where(np.abs(inward_a) > 0, np.abs(inward_a), 1.0)
             ub = inward_b / np.where(np.abs(inward_b) > 0, np.abs(inward_b), 1.0)
             out[:, _WEDGES[:, 3]] += short[..., 0] * ua + short[..., 1] * ub
@@ -455,12 +470,18 @@ def constrain_parts(
     pts = as_points(points, "points")
     ref = as_points(rest, "rest")
     if ref.shape[0] != 1:
-        raise LandmarkShapeError(f"`rest` must be a single frame (68, 2); got {ref.shape[0]} frames")
+        raise LandmarkShapeError(
+            f"`rest` must be a single frame (68, 2); got {ref.shape[0]} frames"
+        )
     z, z0 = _as_complex(pts), _as_complex(ref)[0]
     o0, c0 = _face_frame(z0)
     o, c = _face_frame(z)
     rules = PartConstraints(
-        (z0 - o0) / c0, mouth_margin=mouth_margin, brow_margin=brow_margin, knee=knee, lip_knee=lip_knee
+        (z0 - o0) / c0,
+        mouth_margin=mouth_margin,
+        brow_margin=brow_margin,
+        knee=knee,
+        lip_knee=lip_knee,
     )
     g = rules.apply((z - o[:, None]) / c[:, None])
     return _as_real(o[:, None] + c[:, None] * g)
@@ -509,9 +530,13 @@ def canvas_fit(
     factor = np.minimum(fx, fy)
     xlo, xhi, ylo, yhi = xlo * factor, xhi * factor, ylo * factor, yhi * factor
 
-    def axis(pos: F64, lo: F64, hi: F64, rest_pos: float, rest_lo: float, rest_hi: float, size: int) -> F64:
+    def axis(
+        pos: F64, lo: F64, hi: F64, rest_pos: float, rest_lo: float, rest_hi: float, size: int
+    ) -> F64:
         low_bound, high_bound = margin, size - 1 - margin
-        relax_lo, k_lo = _rest_limits(np.asarray(-(rest_pos + rest_lo)), np.asarray(-low_bound), knee)
+        relax_lo, k_lo = _rest_limits(
+            np.asarray(-(rest_pos + rest_lo)), np.asarray(-low_bound), knee
+        )
         relax_hi, k_hi = _rest_limits(np.asarray(rest_pos + rest_hi), np.asarray(high_bound), knee)
         left, right = pos + lo, pos + hi
         new_left = _lower(left, low_bound, relax_lo, k_lo)
@@ -520,7 +545,9 @@ def canvas_fit(
         # Where both soft zones act at once (a box almost as large as the canvas) their
         # shifts can overshoot: a final hard limit keeps the box inside.
         first, last = (low_bound - relax_lo + eps) - lo, (high_bound + relax_hi - eps) - hi
-        placed: F64 = np.where(first <= last, np.clip(moved, first, np.maximum(first, last)), 0.5 * (first + last))
+        placed: F64 = np.where(
+            first <= last, np.clip(moved, first, np.maximum(first, last)), 0.5 * (first + last)
+        )
         return placed
 
     x = axis(origin.real, xlo, xhi, rest_origin.real, rx0, rx1, w)
@@ -556,7 +583,13 @@ def keep_in_canvas(
     o, _ = _face_frame(z)
     o0, c0 = _face_frame(z0)
     new_o, f = canvas_fit(
-        o, z - o[:, None], complex(o0), z0 - o0, canvas_size, margin=margin, knee=knee * float(np.abs(c0))
+        o,
+        z - o[:, None],
+        complex(o0),
+        z0 - o0,
+        canvas_size,
+        margin=margin,
+        knee=knee * float(np.abs(c0)),
     )
     return _as_real(new_o[:, None] + f[:, None] * (z - o[:, None]))
 
@@ -622,5 +655,7 @@ def rate_limit(points: ArrayLike, allowed: ArrayLike) -> F64:
     pts = as_points(points, "points")
     lim = np.asarray(allowed, dtype=np.float64)
     if lim.shape != (len(pts),) or not np.all(lim >= 0):
-        raise ValueError(f"`allowed` must be {len(pts)} non-negative numbers; got shape {lim.shape}")
+        raise ValueError(
+            f"`allowed` must be {len(pts)} non-negative numbers; got shape {lim.shape}"
+        )
     return _as_real(rate_limit_c(_as_complex(pts), lim))

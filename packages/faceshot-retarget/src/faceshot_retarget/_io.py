@@ -122,12 +122,18 @@ def temp_path_beside(path: str | os.PathLike[str], suffix: str = ".tmp") -> Path
     dest = Path(path)
     directory = dest.parent if str(dest.parent) else Path(".")
     if not directory.is_dir():
-        raise OutputPathError(f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist")
+        raise OutputPathError(
+            f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist"
+        )
     try:
-        fd, tmp = tempfile.mkstemp(prefix=_short_prefix(dest.name, suffix), suffix=suffix, dir=directory)
+        fd, tmp = tempfile.mkstemp(
+            prefix=_short_prefix(dest.name, suffix), suffix=suffix, dir=directory
+        )
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise OutputPathError(f"cannot write {str(dest)!r}: directory {str(directory)!r}: {reason}") from None
+        raise OutputPathError(
+            f"cannot write {str(dest)!r}: directory {str(directory)!r}: {reason}"
+        ) from None
     try:
         # mkstemp creates 0600 files; give the result the mode a plain open() would (0666 & ~umask).
         os.fchmod(fd, 0o666 & ~_current_umask())
@@ -146,12 +152,18 @@ def temp_dir_beside(path: str | os.PathLike[str]) -> Path:
     dest = Path(path)
     directory = dest.parent if str(dest.parent) else Path(".")
     if not directory.is_dir():
-        raise OutputPathError(f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist")
+        raise OutputPathError(
+            f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist"
+        )
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=_short_prefix(dest.name, ".tmp"), suffix=".tmp", dir=directory))
+        tmp = Path(
+            tempfile.mkdtemp(prefix=_short_prefix(dest.name, ".tmp"), suffix=".tmp", dir=directory)
+        )
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise OutputPathError(f"cannot write {str(dest)!r}: directory {str(directory)!r}: {reason}") from None
+        raise OutputPathError(
+            f"cannot write {str(dest)!r}: directory {str(directory)!r}: {reason}"
+        ) from None
     # mkdtemp creates 0700 directories; give the result a plain mkdir()'s mode (0777 & ~umask).
     os.chmod(tmp, 0o777 & ~_current_umask())
     return tmp
@@ -250,7 +262,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     dest = Path(path)
     directory = dest.parent if str(dest.parent) else Path(".")
     if not directory.is_dir():
-        raise _OutputLandmarkError(f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist")
+        raise _OutputLandmarkError(
+            f"cannot write {str(dest)!r}: directory {str(directory)!r} does not exist"
+        )
     with atomic_path(dest, ".tmp") as tmp, open(tmp, "wb") as f:
         write(f)
     return dest
@@ -260,7 +274,9 @@ class _OutputLandmarkError(LandmarkFileError, OutputPathError):
     """A missing output directory, for callers catching either error."""
 
 
-def input_file_problem(path: str | os.PathLike[str], *, max_bytes: int | None = None, allow_empty: bool = False) -> str | None:
+def input_file_problem(
+    path: str | os.PathLike[str], *, max_bytes: int | None = None, allow_empty: bool = False
+) -> str | None:
     """What keeps ``path`` from being read as an input file, in words; ``None`` if nothing.
 
     Checked with one ``stat`` before the file is opened, so a FIFO (which would block),
@@ -292,10 +308,14 @@ def input_file_problem(path: str | os.PathLike[str], *, max_bytes: int | None = 
         return "is a directory, not a file"
     if not stat.S_ISREG(mode):
         kind = (
-            "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-            else "a character device" if stat.S_ISCHR(mode)
-            else "a block device" if stat.S_ISBLK(mode)
-            else "a socket" if stat.S_ISSOCK(mode)
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a character device"
+            if stat.S_ISCHR(mode)
+            else "a block device"
+            if stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
             else "a special file"
         )
         return f"is {kind}, not a regular file"
@@ -369,11 +389,15 @@ def check_output(
             continue
         if os.path.exists(out) and _same_file(os.fspath(out), src):
             how = "" if os.path.abspath(out) == os.path.abspath(src) else " (through a link)"
-            raise OutputPathError(f"{name} is the input file {src!r}{how}; refusing to overwrite an input")
+            raise OutputPathError(
+                f"{name} is the input file {src!r}{how}; refusing to overwrite an input"
+            )
         if directory and _inside(src, os.fspath(out)):
             raise OutputPathError(f"{name} contains the input {src!r}; refusing to write into it")
         if os.path.isdir(src) and _inside(os.fspath(out), src):
-            raise OutputPathError(f"{name} is inside the input folder {src!r}; refusing to write into an input")
+            raise OutputPathError(
+                f"{name} is inside the input folder {src!r}; refusing to write into an input"
+            )
     if suffixes is not None:
         allowed = tuple(x.lower() for x in suffixes)
         if out.suffix.lower() not in allowed:
@@ -394,7 +418,9 @@ def check_output(
         elif mode is not None and stat.S_ISDIR(mode):
             raise OutputPathError(f"{name} is a directory; expected a file path")
         elif mode is not None and not stat.S_ISREG(mode):
-            raise OutputPathError(f"{name} exists and is not a regular file (a device or FIFO); refusing to replace it")
+            raise OutputPathError(
+                f"{name} exists and is not a regular file (a device or FIFO); refusing to replace it"
+            )
     probe = temp_path_beside(out, ".probe")
     probe.unlink(missing_ok=True)
     return out
@@ -506,7 +532,9 @@ def _read_text(path: Path) -> str:
     except FileNotFoundError:
         raise LandmarkFileError(f"landmark file {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise LandmarkFileError(f"cannot read landmark file {str(path)!r}: {' '.join(str(exc).split())}") from None
+        raise LandmarkFileError(
+            f"cannot read landmark file {str(path)!r}: {' '.join(str(exc).split())}"
+        ) from None
 
 
 def read_pts(path: str | os.PathLike[str], *, one_based: bool = True) -> Landmarks:
@@ -546,7 +574,9 @@ def read_pts(path: str | os.PathLike[str], *, one_based: bool = True) -> Landmar
             f"{str(p)!r}: header says n_points: {n_declared} but the body has {len(body)} points"
         )
     if pts.shape != (NUM_POINTS, 2):
-        raise LandmarkFileError(f"{str(p)!r}: expected 68 points of 2 numbers; got shape {pts.shape}")
+        raise LandmarkFileError(
+            f"{str(p)!r}: expected 68 points of 2 numbers; got shape {pts.shape}"
+        )
     if one_based:
         pts = pts - 1.0
     try:
@@ -555,7 +585,9 @@ def read_pts(path: str | os.PathLike[str], *, one_based: bool = True) -> Landmar
         raise LandmarkFileError(f"{str(p)!r}: {exc}") from None
 
 
-def write_pts(path: str | os.PathLike[str], landmarks: Landmarks | ArrayLike, *, one_based: bool = True) -> Path:
+def write_pts(
+    path: str | os.PathLike[str], landmarks: Landmarks | ArrayLike, *, one_based: bool = True
+) -> Path:
     """Write a single-frame landmark set as an iBUG ``.pts`` file (atomic).
 
     Args:
@@ -584,7 +616,9 @@ def read_json(path: str | os.PathLike[str]) -> Landmarks:
     except json.JSONDecodeError as exc:
         raise LandmarkFileError(f"{str(p)!r} is not valid JSON: {exc}") from None
     except RecursionError:
-        raise LandmarkFileError(f"{str(p)!r}: JSON nested too deeply (landmark JSON has 3 levels)") from None
+        raise LandmarkFileError(
+            f"{str(p)!r}: JSON nested too deeply (landmark JSON has 3 levels)"
+        ) from None
     image_size = visible = None
     if isinstance(data, dict):
         if data.get("format", JSON_FORMAT) != JSON_FORMAT or "points" not in data:
@@ -599,10 +633,14 @@ def read_json(path: str | os.PathLike[str]) -> Landmarks:
         if visible is not None:
             vis = np.asarray(visible)
             if vis.dtype != np.bool_:
-                raise LandmarkFileError(f"{str(p)!r}: 'visible' must hold true/false values; got {vis.dtype} values")
+                raise LandmarkFileError(
+                    f"{str(p)!r}: 'visible' must hold true/false values; got {vis.dtype} values"
+                )
         arr = np.asarray(data)
         if arr.dtype.kind not in "iuf":
-            raise LandmarkFileError(f"{str(p)!r}: 'points' must hold numbers; got {arr.dtype} values")
+            raise LandmarkFileError(
+                f"{str(p)!r}: 'points' must hold numbers; got {arr.dtype} values"
+            )
         return Landmarks(arr.astype(np.float64), image_size, vis)
     except LandmarkFileError:
         raise
@@ -637,7 +675,9 @@ def read_npy(path: str | os.PathLike[str]) -> Landmarks:
     except FileNotFoundError:
         raise LandmarkFileError(f"landmark file {str(p)!r} does not exist") from None
     except (OSError, ValueError, EOFError) as exc:
-        raise LandmarkFileError(f"cannot read {str(p)!r} as .npy: {' '.join(str(exc).split())}") from None
+        raise LandmarkFileError(
+            f"cannot read {str(p)!r} as .npy: {' '.join(str(exc).split())}"
+        ) from None
     try:
         return Landmarks(arr)
     except FaceshotRetargetError as exc:
@@ -663,11 +703,17 @@ def _check_npy_header(p: Path, f: IO[bytes]) -> None:
     except LandmarkFileError:
         raise
     except (ValueError, EOFError, OSError) as exc:
-        raise LandmarkFileError(f"cannot read {str(p)!r} as .npy: {' '.join(str(exc).split())}") from None
+        raise LandmarkFileError(
+            f"cannot read {str(p)!r} as .npy: {' '.join(str(exc).split())}"
+        ) from None
     if dtype.hasobject or dtype.kind not in "iuf":
-        raise LandmarkFileError(f"{str(p)!r} holds {dtype} values; landmarks must be real numbers (int or float)")
+        raise LandmarkFileError(
+            f"{str(p)!r} holds {dtype} values; landmarks must be real numbers (int or float)"
+        )
     if len(shape) not in (2, 3) or tuple(shape[-2:]) != (NUM_POINTS, 2):
-        raise LandmarkFileError(f"{str(p)!r} has shape {tuple(shape)}; expected (T, 68, 2) or (68, 2)")
+        raise LandmarkFileError(
+            f"{str(p)!r} has shape {tuple(shape)}; expected (T, 68, 2) or (68, 2)"
+        )
     need = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
     have = os.fstat(f.fileno()).st_size - f.tell()
     if need > have:

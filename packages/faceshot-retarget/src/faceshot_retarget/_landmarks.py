@@ -59,7 +59,9 @@ def as_points(
     return arr
 
 
-def as_visible(value: ArrayLike | None, num_frames: int, name: str = "visible") -> NDArray[np.bool_] | None:
+def as_visible(
+    value: ArrayLike | None, num_frames: int, name: str = "visible"
+) -> NDArray[np.bool_] | None:
     """Validate a visibility mask to ``(T, 68)`` bool (``(68,)`` is promoted), or pass ``None``."""
     if value is None:
         return None
@@ -149,7 +151,12 @@ class Landmarks:
         default=None,
         converter=_readonly_visible,
         validator=_check_visible,
-        eq=attrs.cmp_using(eq=lambda a, b: (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))),
+        eq=attrs.cmp_using(
+            eq=lambda a, b: (
+                (a is None and b is None)
+                or (a is not None and b is not None and np.array_equal(a, b))
+            )
+        ),
     )
 
     @property

@@ -109,7 +109,9 @@ def _jumps(p: F64) -> F64:
     """(T,) largest per-point move from the previous frame in face widths (0 at frame 0)."""
     out = np.zeros(len(p))
     if len(p) > 1:
-        out[1:] = np.linalg.norm(np.diff(p, axis=0), axis=-1).max(axis=1) / np.maximum(_width(p)[1:], 1e-6)
+        out[1:] = np.linalg.norm(np.diff(p, axis=0), axis=-1).max(axis=1) / np.maximum(
+            _width(p)[1:], 1e-6
+        )
     return out
 
 
@@ -153,7 +155,9 @@ def motion_figures(
     d = as_points(driving, "driving")
     p = as_points(landmarks, "landmarks")
     if d.shape != p.shape:
-        raise ValueError(f"`driving` and `landmarks` must have the same shape; got {d.shape} and {p.shape}")
+        raise ValueError(
+            f"`driving` and `landmarks` must have the same shape; got {d.shape} and {p.shape}"
+        )
     h, w = canvas_size
     lo, hi = p.min(axis=1), p.max(axis=1)
     inside = (lo[:, 0] >= 0) & (lo[:, 1] >= 0) & (hi[:, 0] <= w) & (hi[:, 1] <= h)

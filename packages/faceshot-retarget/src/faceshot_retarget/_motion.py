@@ -188,7 +188,9 @@ def neutral_reference(
     vis = as_visible(visible, len(pts))
     present = np.ones(len(pts), dtype=bool) if vis is None else vis.any(axis=1)
     if not present.any():
-        raise DegenerateLandmarksError("`visible` marks every frame absent: no neutral face to estimate")
+        raise DegenerateLandmarksError(
+            "`visible` marks every frame absent: no neutral face to estimate"
+        )
     z = as_complex(pts[present])
     origin, direction, _, size = face_pose(z)
     n = normalise(z, origin, direction, size)
@@ -209,10 +211,14 @@ def shot_bounds(cuts: ArrayLike, num_frames: int) -> NDArray[np.intp]:
     """
     arr = np.asarray(cuts if cuts is not None else (), dtype=np.float64).reshape(-1)
     if arr.size and (not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr))):
-        raise ValueError(f"`cuts` must be frame indices (integers); got {list(np.asarray(cuts).tolist())}")
+        raise ValueError(
+            f"`cuts` must be frame indices (integers); got {list(np.asarray(cuts).tolist())}"
+        )
     idx = arr.astype(np.intp)
     if idx.size and (idx.min() < 0 or idx.max() >= num_frames):
-        raise ValueError(f"`cuts` must lie in [0, {num_frames}) (the driving frames); got {idx.tolist()}")
+        raise ValueError(
+            f"`cuts` must lie in [0, {num_frames}) (the driving frames); got {idx.tolist()}"
+        )
     if idx.size > 1 and np.any(np.diff(idx) <= 0):
         raise ValueError(f"`cuts` must be strictly increasing; got {idx.tolist()}")
     idx = idx[idx > 0]

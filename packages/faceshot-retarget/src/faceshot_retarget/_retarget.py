@@ -161,13 +161,19 @@ def _check_unit(instance: Any, attribute: Any, value: float) -> None:
 
 
 def _check_non_negative(instance: Any, attribute: Any, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not (np.isfinite(value) and value >= 0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (np.isfinite(value) and value >= 0)
+    ):
         raise ValueError(f"`{attribute.name}` must be a non-negative number; got {value!r}")
 
 
 def _check_frames_count(instance: Any, attribute: Any, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise ValueError(f"`{attribute.name}` must be a non-negative integer (frames); got {value!r}")
+        raise ValueError(
+            f"`{attribute.name}` must be a non-negative integer (frames); got {value!r}"
+        )
 
 
 def _check_choice(choices: tuple[str, ...]) -> Any:
@@ -181,7 +187,12 @@ def _check_choice(choices: tuple[str, ...]) -> Any:
 def _check_translation_scale(instance: Any, attribute: Any, value: Any) -> None:
     if value == "face":
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not np.isfinite(value)
+        or value < 0
+    ):
         raise ValueError(
             f"`translation_scale` must be a non-negative number or 'face'; got {value!r}"
         )
@@ -317,11 +328,15 @@ class RetargetConfig:
                 f"`ratio_high` must exceed `ratio_low`; got {self.ratio_high!r} <= {self.ratio_low!r}"
             )
         if not (np.isfinite(self.expression_scale) and self.expression_scale >= 0):
-            raise ValueError(f"`expression_scale` must be a non-negative number; got {self.expression_scale!r}")
+            raise ValueError(
+                f"`expression_scale` must be a non-negative number; got {self.expression_scale!r}"
+            )
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise ValueError(f"`fps` must be a positive number; got {self.fps!r}")
         if self.max_expression_gain < 1.0:
-            raise ValueError(f"`max_expression_gain` must be >= 1; got {self.max_expression_gain!r}")
+            raise ValueError(
+                f"`max_expression_gain` must be >= 1; got {self.max_expression_gain!r}"
+            )
         if not (0.0 < self.neutral_quantile <= 1.0):
             raise ValueError(f"`neutral_quantile` must be in (0, 1]; got {self.neutral_quantile!r}")
 
@@ -384,7 +399,9 @@ def _point_polyline_distance(points: F64, polyline: F64) -> F64:
     ab = b - a
     denom = np.einsum("nk,nk->n", ab, ab)
     ap = points[:, None, :] - a[None]
-    t = np.divide(np.einsum("mnk,nk->mn", ap, ab), denom, out=np.zeros((len(points), len(a))), where=denom > 0)
+    t = np.divide(
+        np.einsum("mnk,nk->mn", ap, ab), denom, out=np.zeros((len(points), len(a))), where=denom > 0
+    )
     t = np.clip(t, 0.0, 1.0)
     closest = a[None] + t[..., None] * ab[None]
     return np.linalg.norm(points[:, None, :] - closest, axis=-1).min(axis=1)  # type: ignore[no-any-return]
@@ -416,7 +433,9 @@ def _smoothstep(x: F64) -> F64:
     return x * x * (3.0 - 2.0 * x)
 
 
-def ratio_weights(ref0: F64, tar0: F64, ref_size: F64, tar_size: F64, low: float, high: float) -> F64:
+def ratio_weights(
+    ref0: F64, tar0: F64, ref_size: F64, tar_size: F64, low: float, high: float
+) -> F64:
     """Weight of Eq. 6's ratio form per point and axis (the rest uses displacement form).
 
     The ratio p_m / p_0 is only well conditioned when |p_0| is large relative to the
@@ -527,7 +546,9 @@ def _check_frames(points: F64, width: F64) -> None:
 def _face_scale(points: F64, name: str) -> F64:
     """Jaw width of frame(s), falling back to the point spread; raises if degenerate."""
     _, _, width = global_frame(points)
-    spread = np.sqrt(((points - points.mean(axis=-2, keepdims=True)) ** 2).sum(axis=-1).mean(axis=-1))
+    spread = np.sqrt(
+        ((points - points.mean(axis=-2, keepdims=True)) ** 2).sum(axis=-1).mean(axis=-1)
+    )
     scale = np.where(width > 1e-6 * np.maximum(spread, 1.0), width, spread)
     if np.any(scale <= 1e-12):
         raise DegenerateLandmarksError(
@@ -553,16 +574,24 @@ class _LocalPlan:
             ``cfg.max_expression_gain``.
     """
 
-    def __init__(self, g_ref0: C128, g_tar0: C128, cfg: RetargetConfig, *, constrained: bool) -> None:
+    def __init__(
+        self, g_ref0: C128, g_tar0: C128, cfg: RetargetConfig, *, constrained: bool
+    ) -> None:
         chain = _T["chain_of_entry"]
         pts = _T["point_of_entry"]
         self.c_ref0, self.u_ref0 = _chain_frames_c(g_ref0)  # (13,)
         c_tar0, self.u_tar0 = _chain_frames_c(g_tar0)
         self.q_ref0 = (g_ref0[pts] - self.c_ref0[chain]) * np.conj(self.u_ref0)[chain]  # (E,)
         q_tar0 = (g_tar0[pts] - c_tar0[chain]) * np.conj(self.u_tar0)[chain]
-        size_ref = _chain_sizes(_real(g_ref0), _real(self.c_ref0), np.angle(self.u_ref0), cfg.size_floor)[chain]
-        size_tar = _chain_sizes(_real(g_tar0), _real(c_tar0), np.angle(self.u_tar0), cfg.size_floor)[chain]
-        w = ratio_weights(_real(self.q_ref0), _real(q_tar0), size_ref, size_tar, cfg.ratio_low, cfg.ratio_high)
+        size_ref = _chain_sizes(
+            _real(g_ref0), _real(self.c_ref0), np.angle(self.u_ref0), cfg.size_floor
+        )[chain]
+        size_tar = _chain_sizes(
+            _real(g_tar0), _real(c_tar0), np.angle(self.u_tar0), cfg.size_floor
+        )[chain]
+        w = ratio_weights(
+            _real(self.q_ref0), _real(q_tar0), size_ref, size_tar, cfg.ratio_low, cfg.ratio_high
+        )
         k = size_tar / size_ref
         if constrained:
             g = cfg.max_expression_gain
@@ -573,7 +602,9 @@ class _LocalPlan:
         # Chain origins follow the driver's (clamped translation), chain chords its rotation.
         if cfg.clamp:
             jaw = _T["jaw_points"]
-            s = boundary_clamp(_real(self.c_ref0), _real(g_ref0[jaw]), _real(c_tar0), _real(g_tar0[jaw]))
+            s = boundary_clamp(
+                _real(self.c_ref0), _real(g_ref0[jaw]), _real(c_tar0), _real(g_tar0[jaw])
+            )
             s = np.where(_T["is_jaw"], 1.0, s)
         else:
             s = np.ones(len(self.u_ref0))
@@ -586,7 +617,9 @@ class _LocalPlan:
         # Eq. 6 per entry (chain, point), in chain-local coordinates.
         q_ref = (g_ref[:, pts] - c_ref[:, chain]) * np.conj(u_ref)[:, chain]  # (T, E)
         alpha, q_ref0 = self.alpha, self.q_ref0
-        q_ref_scaled = _real(q_ref0 + alpha * (q_ref - q_ref0[None])) if alpha != 1.0 else _real(q_ref)
+        q_ref_scaled = (
+            _real(q_ref0 + alpha * (q_ref - q_ref0[None])) if alpha != 1.0 else _real(q_ref)
+        )
         q_tar = local_motion(_real(q_ref0), q_ref_scaled, _real(self.q_tar0), self.w, self.k)
         c_tar = self.c_tar0 + (alpha * self.s) * (c_ref - self.c_ref0)  # (T, 13)
         turn = u_ref * np.conj(self.u_ref0)  # (T, 13) unit: exp(i (theta_ref(m) - theta_ref0))
@@ -637,7 +670,9 @@ def _retarget_paper(drv: F64, tar0: F64, ref0: F64, ref_name: str, cfg: Retarget
     # Eq. 5: the character's global frame follows the driver's.
     if cfg.motion in ("all", "pose"):
         t_scale = w_tar / w_ref if cfg.translation_scale == "face" else float(cfg.translation_scale)
-        o_tar, a_tar = global_motion(o_ref, a_ref, o_ref0, a_ref0, o_tar0, a_tar0, translation_scale=t_scale)
+        o_tar, a_tar = global_motion(
+            o_ref, a_ref, o_ref0, a_ref0, o_tar0, a_tar0, translation_scale=t_scale
+        )
     else:
         o_tar, a_tar = np.broadcast_to(o_tar0, o_ref.shape), np.full(len(drv), float(a_tar0))
     out_c = _cplx(o_tar)[:, None] + (w_tar * np.exp(1j * a_tar))[:, None] * g_out
@@ -673,8 +708,13 @@ def _fill_absent(points: F64, present: NDArray[np.bool_]) -> F64:
 
 
 def _events(
-    state: _State, present: NDArray[np.bool_], bounds: NDArray[np.intp], rest_origin: complex,
-    rest_shape: C128, ease_in: bool, cfg: RetargetConfig,
+    state: _State,
+    present: NDArray[np.bool_],
+    bounds: NDArray[np.intp],
+    rest_origin: complex,
+    rest_shape: C128,
+    ease_in: bool,
+    cfg: RetargetConfig,
 ) -> None:
     """Re-anchor at cuts, returns and the start; hold and ease absences to rest (in place).
 
@@ -720,7 +760,9 @@ def _events(
             g[s:e] = carry[3] + b[:, None] * (rest_shape - carry[3])
 
 
-def _smooth_state(state: _State, width: float, cfg: RetargetConfig, smoothing: OneEuroConfig) -> _State:
+def _smooth_state(
+    state: _State, width: float, cfg: RetargetConfig, smoothing: OneEuroConfig
+) -> _State:
     """One-Euro filter on head pose and face shape, in pixel-equivalent units of the character."""
     half = 0.5 * width
     angle = np.unwrap(np.angle(state.turn))
@@ -758,7 +800,9 @@ def _retarget_constrained(
     o_d, u_d, w_d, s_d = face_pose(z)
     bad = np.flatnonzero(present & (w_d <= 0) & (s_d <= 0))
     if bad.size:
-        raise DegenerateLandmarksError(f"`driving` frame {bad[0]} is degenerate: all 68 points coincide")
+        raise DegenerateLandmarksError(
+            f"`driving` frame {bad[0]} is degenerate: all 68 points coincide"
+        )
     nz = normalise(z, o_d, u_d, s_d)
 
     # Character rest pose and shape.
@@ -803,7 +847,11 @@ def _retarget_constrained(
                 c1 = min(b, c0 + _CHUNK)
                 shape[c0:c1] = plan(nz[c0:c1] * (1.0 / chord))
         if use_pose:
-            t_scale = w_c / (chord * pose[2]) if cfg.translation_scale == "face" else float(cfg.translation_scale)
+            t_scale = (
+                w_c / (chord * pose[2])
+                if cfg.translation_scale == "face"
+                else float(cfg.translation_scale)
+            )
             origin[a:b] = o_t + t_scale * (o_d[a:b] - pose[0])
             turn[a:b] = u_d[a:b] * np.conj(pose[1])
             log_scale[a:b] = np.log(s_d[a:b] / pose[2])
@@ -852,7 +900,13 @@ def _retarget_constrained(
         offsets = head[sl, None] * gc  # pixels relative to the origin
         if canvas is not None:
             o[sl], factor = canvas_fit(
-                o[sl], offsets, o_t, rest_offsets, canvas, margin=cfg.canvas_margin, knee=cfg.canvas_knee * w_c
+                o[sl],
+                offsets,
+                o_t,
+                rest_offsets,
+                canvas,
+                margin=cfg.canvas_margin,
+                knee=cfg.canvas_knee * w_c,
             )
             if np.any(factor < 1.0):
                 offsets *= factor[:, None]
@@ -861,14 +915,18 @@ def _retarget_constrained(
         reach[sl] = np.abs(gc).max(axis=1)  # farthest point from the origin, face widths
     if cfg.rate_limit and n_frames > 1:
         pose_step = np.zeros(n_frames)
-        pose_step[1:] = np.abs(np.diff(natural_origin)) + w_c * np.abs(np.diff(natural_head)) * reach[1:]
+        pose_step[1:] = (
+            np.abs(np.diff(natural_origin)) + w_c * np.abs(np.diff(natural_head)) * reach[1:]
+        )
         # the driver's jump at a cut or a return is not the character's: it carries on there
         events = np.zeros(n_frames, dtype=bool)
         events[bounds[1:-1]] = True
         events[1:] |= present[1:] != present[:-1]
         pose_step[events] = 0.0
         drv_step[events] = 0.0
-        allowed = np.maximum(pose_step, np.abs(head) * np.maximum(cfg.max_step, cfg.step_gain * drv_step))
+        allowed = np.maximum(
+            pose_step, np.abs(head) * np.maximum(cfg.max_step, cfg.step_gain * drv_step)
+        )
         out = rate_limit_c(out, allowed)
     return _real(out)
 
@@ -935,7 +993,9 @@ def retarget(
     drv = as_points(driving, "driving")
     tar = as_points(target, "target")
     if tar.shape[0] != 1:
-        raise LandmarkShapeError(f"`target` must be a single frame (68, 2); got {tar.shape[0]} frames")
+        raise LandmarkShapeError(
+            f"`target` must be a single frame (68, 2); got {tar.shape[0]} frames"
+        )
     tar0 = tar[0]
     ref0 = None if reference is None else as_points(reference, "reference")
     if ref0 is not None:
@@ -953,7 +1013,9 @@ def retarget(
 
     visible = driving.visible if isinstance(driving, Landmarks) else None
     vis = as_visible(visible, len(drv), "driving.visible")
-    present: NDArray[np.bool_] = np.ones(len(drv), dtype=bool) if vis is None else np.asarray(vis.any(axis=1))
+    present: NDArray[np.bool_] = (
+        np.ones(len(drv), dtype=bool) if vis is None else np.asarray(vis.any(axis=1))
+    )
     if ref0 is not None:
         _face_scale(ref0, "reference")
     if not present.any():

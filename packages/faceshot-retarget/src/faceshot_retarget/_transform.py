@@ -24,9 +24,7 @@ __all__ = ["SimilarityTransform", "mirror_landmarks", "rescale_points"]
 F64 = NDArray[np.float64]
 
 
-def rescale_points(
-    points: ArrayLike, from_size: tuple[int, int], to_size: tuple[int, int]
-) -> F64:
+def rescale_points(points: ArrayLike, from_size: tuple[int, int], to_size: tuple[int, int]) -> F64:
     """Map pixel coordinates between two resolutions of the same image.
 
     ``x' = (x + 0.5) * W' / W - 0.5`` and ``y' = (y + 0.5) * H' / H - 0.5``: pixel

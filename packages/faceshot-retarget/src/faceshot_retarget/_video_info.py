@@ -17,7 +17,9 @@ def _as_size(value: tuple[int, int]) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
-def _positive_size(_: object, attribute: attrs.Attribute[tuple[int, int]], value: tuple[int, int]) -> None:
+def _positive_size(
+    _: object, attribute: attrs.Attribute[tuple[int, int]], value: tuple[int, int]
+) -> None:
     if len(value) != 2 or min(value) < 1:
         raise ValueError(f"`{attribute.name}` must be (H, W) with positive entries; got {value!r}")
 

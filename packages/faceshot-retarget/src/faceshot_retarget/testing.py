@@ -47,6 +47,7 @@ def load_hypothesis_profile(name: str | None = None) -> str:
     settings.load_profile(chosen)
     return chosen
 
+
 __all__ = [
     "apply_similarity",
     "characters",
@@ -61,10 +62,15 @@ __all__ = [
 
 
 def apply_similarity(
-    points: NDArray[np.float64], scale: float | NDArray[np.float64], angle: float | NDArray[np.float64], shift: Any
+    points: NDArray[np.float64],
+    scale: float | NDArray[np.float64],
+    angle: float | NDArray[np.float64],
+    shift: Any,
 ) -> NDArray[np.float64]:
     """scale * Rot(angle) @ p + shift for (..., 2) points; returns a new array."""
-    return scale * rotate(np.asarray(points, dtype=np.float64), angle) + np.asarray(shift, dtype=np.float64)
+    return scale * rotate(np.asarray(points, dtype=np.float64), angle) + np.asarray(
+        shift, dtype=np.float64
+    )
 
 
 @st.composite
@@ -72,7 +78,10 @@ def faces(draw: st.DrawFn, jitter: float = 0.02) -> NDArray[np.float64]:
     """(68, 2) a template face under a random similarity (scale 20-400 px) plus jitter."""
     scale = draw(st.floats(20.0, 400.0, allow_nan=False, allow_infinity=False))
     angle = draw(st.floats(-0.6, 0.6, allow_nan=False, allow_infinity=False))
-    shift = (draw(st.floats(-500, 500, allow_nan=False, allow_infinity=False)), draw(st.floats(-500, 500, allow_nan=False, allow_infinity=False)))
+    shift = (
+        draw(st.floats(-500, 500, allow_nan=False, allow_infinity=False)),
+        draw(st.floats(-500, 500, allow_nan=False, allow_infinity=False)),
+    )
     stretch = draw(st.floats(0.7, 1.4, allow_nan=False, allow_infinity=False))
     # Bulk noise from a drawn seed: hypothesis-drawn per-element arrays are far slower.
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -82,7 +91,9 @@ def faces(draw: st.DrawFn, jitter: float = 0.02) -> NDArray[np.float64]:
 
 
 @st.composite
-def landmark_sequences(draw: st.DrawFn, max_frames: int = 4, motion: float = 0.08) -> NDArray[np.float64]:
+def landmark_sequences(
+    draw: st.DrawFn, max_frames: int = 4, motion: float = 0.08
+) -> NDArray[np.float64]:
     """(T, 68, 2) a face followed by T - 1 frames of rigid motion plus expression jitter."""
     base = draw(faces())
     t = draw(st.integers(1, max_frames))
@@ -92,7 +103,10 @@ def landmark_sequences(draw: st.DrawFn, max_frames: int = 4, motion: float = 0.0
     shifts = rng.uniform(-1.0, 1.0, (t, 2)) * width
     jitter = rng.uniform(-motion, motion, (t, 68, 2)) * width
     centre = base.mean(axis=0)
-    seq = apply_similarity(base[None] - centre, 1.0, angles[:, None], centre + shifts[:, None]) + jitter
+    seq = (
+        apply_similarity(base[None] - centre, 1.0, angles[:, None], centre + shifts[:, None])
+        + jitter
+    )
     seq[0] = base
     return seq
 
@@ -152,7 +166,9 @@ def characters(draw: st.DrawFn) -> NDArray[np.float64]:
     return out
 
 
-def open_mouth(face: NDArray[np.float64], amount: float | NDArray[np.float64]) -> NDArray[np.float64]:
+def open_mouth(
+    face: NDArray[np.float64], amount: float | NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Drop the lower lips and chin of (..., 68, 2) faces by ``amount`` outer-mouth heights.
 
     The drop is along the face's own vertical (perpendicular to the jaw chord 0 -> 16).
@@ -169,7 +185,9 @@ def open_mouth(face: NDArray[np.float64], amount: float | NDArray[np.float64]) -
 
 
 @st.composite
-def hard_drivers(draw: st.DrawFn, max_frames: int = 40) -> tuple[NDArray[np.float64], NDArray[np.bool_], tuple[int, ...]]:
+def hard_drivers(
+    draw: st.DrawFn, max_frames: int = 40
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], tuple[int, ...]]:
     """A hard driving sequence: ``(points (T, 68, 2), visible (T, 68), cuts)``.
 
     A talking, nodding face whose mouth opens up to twice its height, with brows pulled
@@ -185,16 +203,22 @@ def hard_drivers(draw: st.DrawFn, max_frames: int = 40) -> tuple[NDArray[np.floa
     k = np.arange(t)
     phase = rng.uniform(0, 2 * np.pi, 3)
     angle = 0.3 * np.sin(0.3 * k + phase[0])
-    shift = width * 0.3 * np.stack([np.sin(0.2 * k + phase[1]), np.cos(0.25 * k + phase[2])], axis=1)
+    shift = (
+        width * 0.3 * np.stack([np.sin(0.2 * k + phase[1]), np.cos(0.25 * k + phase[2])], axis=1)
+    )
     zoom = np.ones(t)
     if draw(st.booleans()):  # lean in up to 2x
         zoom = 1.0 + draw(st.floats(0.0, 1.0)) * smooth_ramp(t, rng)
-    seq = apply_similarity(base[None] - centre, zoom[:, None, None], angle[:, None], centre + shift[:, None])
+    seq = apply_similarity(
+        base[None] - centre, zoom[:, None, None], angle[:, None], centre + shift[:, None]
+    )
     mouth = np.clip(np.sin(0.5 * k + rng.uniform(0, 6)), 0, None) * draw(st.floats(0.0, 2.0))
     seq = open_mouth(seq, mouth)
     # brows pulled down onto the eyes, lids squeezed past closed, in some frames
     squeeze = rng.random(t) < 0.2
-    seq[squeeze, 17:27] += 0.5 * (seq[squeeze, 36:48].mean(axis=1, keepdims=True) - seq[squeeze, 17:27])
+    seq[squeeze, 17:27] += 0.5 * (
+        seq[squeeze, 36:48].mean(axis=1, keepdims=True) - seq[squeeze, 17:27]
+    )
     up, lo = np.array([37, 38, 43, 44]), np.array([41, 40, 47, 46])
     mid = 0.5 * (seq[squeeze][:, up] + seq[squeeze][:, lo])
     seq[np.ix_(squeeze, up)] = mid + 0.3 * (seq[squeeze][:, lo] - mid)

@@ -214,11 +214,20 @@ class MofaAnimator:
         self.device = torch.device(device)
         self.dtype = dtype
         self.config = MofaConfig(
-            num_inference_steps=int(num_inference_steps), size=size, window=window, stride=stride,
-            min_guidance=min_guidance, max_guidance=max_guidance, fps_id=fps_id,
-            motion_bucket_id=motion_bucket_id, noise_aug_strength=noise_aug_strength,
-            conditioning_scale=conditioning_scale, decode_chunk=decode_chunk, cmp_chunk=cmp_chunk,
-            seed=seed, mofa_accumulation=mofa_accumulation,
+            num_inference_steps=int(num_inference_steps),
+            size=size,
+            window=window,
+            stride=stride,
+            min_guidance=min_guidance,
+            max_guidance=max_guidance,
+            fps_id=fps_id,
+            motion_bucket_id=motion_bucket_id,
+            noise_aug_strength=noise_aug_strength,
+            conditioning_scale=conditioning_scale,
+            decode_chunk=decode_chunk,
+            cmp_chunk=cmp_chunk,
+            seed=seed,
+            mofa_accumulation=mofa_accumulation,
         )
         comps = (
             weights

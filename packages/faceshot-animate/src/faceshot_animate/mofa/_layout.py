@@ -37,7 +37,13 @@ from faceshot_animate.mofa._cmp import CmpConfig, CmpFlowNet, load_cmp
 from faceshot_animate.mofa._controlnet import LandmarkControlNet
 from faceshot_animate.mofa.errors import MofaWeightsError
 
-__all__ = ["MofaComponents", "MofaLayout", "check_mofa_layout", "load_mofa_components", "required_files"]
+__all__ = [
+    "MofaComponents",
+    "MofaLayout",
+    "check_mofa_layout",
+    "load_mofa_components",
+    "required_files",
+]
 
 SVD_DIR = "ckpts/mofa/stable-video-diffusion-img2vid-xt-1-1"
 CONTROLNET_DIR = "ckpts/mofa/ldmk_controlnet"

@@ -85,7 +85,18 @@ RECIPES: dict[str, dict[str, str]] = {
 }
 
 #: Bytes per element of the safetensors dtype names used here.
-_DTYPE_BYTES = {"F64": 8, "I64": 8, "F32": 4, "I32": 4, "F16": 2, "BF16": 2, "I16": 2, "U8": 1, "I8": 1, "BOOL": 1}
+_DTYPE_BYTES = {
+    "F64": 8,
+    "I64": 8,
+    "F32": 4,
+    "I32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I16": 2,
+    "U8": 1,
+    "I8": 1,
+    "BOOL": 1,
+}
 
 
 @cache
@@ -114,7 +125,13 @@ def spec(name: str) -> dict[str, Any]:
     return copy.deepcopy(_load(name))
 
 
-def build(name: str, *, device: str | torch.device = "meta", dtype: torch.dtype | None = None, seed: int = 0) -> Any:
+def build(
+    name: str,
+    *,
+    device: str | torch.device = "meta",
+    dtype: torch.dtype | None = None,
+    seed: int = 0,
+) -> Any:
     """Build one full-size model from its published config, with random (or no) weights.
 
     Args:
@@ -140,8 +157,14 @@ def build(name: str, *, device: str | torch.device = "meta", dtype: torch.dtype 
     if cls == "ip_adapter":
         unet = build(s["config"]["unet"], device="meta")
         enc = _load(s["config"]["image_encoder"])["config"]
-        return ip_adapter_state_dict(unet, int(enc["projection_dim"]), int(s["config"]["num_tokens"]),
-                                     device=dev, dtype=dtype or torch.float32, seed=seed)
+        return ip_adapter_state_dict(
+            unet,
+            int(enc["projection_dim"]),
+            int(s["config"]["num_tokens"]),
+            device=dev,
+            dtype=dtype or torch.float32,
+            seed=seed,
+        )
     from faceshot_features._extras import require_diffusion
 
     require_diffusion(f"full_size.build({name!r})")
@@ -150,7 +173,9 @@ def build(name: str, *, device: str | torch.device = "meta", dtype: torch.dtype 
             import diffusers
 
             if "Scheduler" in cls:
-                raise FeatureConfigError(f"{name!r} is a scheduler config, not a model; use spec({name!r})['config']")
+                raise FeatureConfigError(
+                    f"{name!r} is a scheduler config, not a model; use spec({name!r})['config']"
+                )
             model = getattr(diffusers, cls.split(".", 1)[1]).from_config(s["config"])
         elif cls.startswith("transformers."):
             import transformers
@@ -165,9 +190,16 @@ def build(name: str, *, device: str | torch.device = "meta", dtype: torch.dtype 
     return model.eval()
 
 
-def ip_adapter_state_dict(unet: Any, image_embed_dim: int, num_tokens: int = 4, *, device: str | torch.device = "cpu",
-                          dtype: torch.dtype = torch.float32, seed: int = 0,
-                          scale: float = 0.02) -> dict[str, dict[str, torch.Tensor]]:
+def ip_adapter_state_dict(
+    unet: Any,
+    image_embed_dim: int,
+    num_tokens: int = 4,
+    *,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    seed: int = 0,
+    scale: float = 0.02,
+) -> dict[str, dict[str, torch.Tensor]]:
     """A random IP-Adapter state dict in the released ``ip-adapter_*`` key layout for ``unet``.
 
     ``image_proj``: ``proj.weight`` (num_tokens * cross_dim, image_embed_dim), ``proj.bias``,
@@ -195,12 +227,20 @@ def ip_adapter_state_dict(unet: Any, image_embed_dim: int, num_tokens: int = 4, 
         return (torch.randn(shape, generator=gen, device=dev) * scale).to(dtype)
 
     def const(value: float, n: int) -> torch.Tensor:
-        return torch.empty(n, device=dev, dtype=dtype) if gen is None else torch.full((n,), value, device=dev, dtype=dtype)
+        return (
+            torch.empty(n, device=dev, dtype=dtype)
+            if gen is None
+            else torch.full((n,), value, device=dev, dtype=dtype)
+        )
 
     cross = int(unet.config.cross_attention_dim)
     blocks = list(unet.config.block_out_channels)
-    image_proj = {"proj.weight": rand(num_tokens * cross, image_embed_dim), "proj.bias": rand(num_tokens * cross),
-                  "norm.weight": const(1.0, cross), "norm.bias": const(0.0, cross)}
+    image_proj = {
+        "proj.weight": rand(num_tokens * cross, image_embed_dim),
+        "proj.bias": rand(num_tokens * cross),
+        "norm.weight": const(1.0, cross),
+        "norm.bias": const(0.0, cross),
+    }
     layers: dict[str, torch.Tensor] = {}
     for n, proc in enumerate(unet.attn_processors):
         if not proc.endswith("attn2.processor"):
@@ -219,7 +259,9 @@ def ip_adapter_state_dict(unet: Any, image_embed_dim: int, num_tokens: int = 4, 
 def parameter_count(model: Any) -> int:
     """Number of parameters of a module, or of the tensors of a (nested) state dict."""
     if isinstance(model, Mapping):
-        return sum(parameter_count(v) if isinstance(v, Mapping) else int(v.numel()) for v in model.values())
+        return sum(
+            parameter_count(v) if isinstance(v, Mapping) else int(v.numel()) for v in model.values()
+        )
     return int(sum(p.numel() for p in model.parameters()))
 
 
@@ -280,8 +322,14 @@ def state_dict_digest(state: Mapping[str, Any]) -> str:
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
-def components(recipe: str, tokenizer_dir: str | os.PathLike[str], *, device: str | torch.device = "meta",
-               dtype: torch.dtype | None = None, seed: int = 0) -> DiffusionComponents:
+def components(
+    recipe: str,
+    tokenizer_dir: str | os.PathLike[str],
+    *,
+    device: str | torch.device = "meta",
+    dtype: torch.dtype | None = None,
+    seed: int = 0,
+) -> DiffusionComponents:
     """Every model of a recipe at full size with random weights, for timing (or on ``meta`` for checks).
 
     The tokenizer is the tiny character vocabulary of :func:`faceshot_features.testing.tiny_tokenizer`

@@ -62,7 +62,13 @@ def spec(name: str) -> dict[str, Any]:
     return copy.deepcopy(_load(name))
 
 
-def build(name: str, *, device: str | torch.device = "meta", dtype: torch.dtype | None = None, seed: int = 0) -> Any:
+def build(
+    name: str,
+    *,
+    device: str | torch.device = "meta",
+    dtype: torch.dtype | None = None,
+    seed: int = 0,
+) -> Any:
     """Build one full-size model from its published config, with random (or no) weights.
 
     Args:
@@ -90,7 +96,9 @@ def build(name: str, *, device: str | torch.device = "meta", dtype: torch.dtype 
         if cls == "faceshot_animate.mofa.LandmarkControlNet":
             model = LandmarkControlNet.from_config(cfg)
         elif cls == "faceshot_animate.mofa.CmpFlowNet":
-            fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}
+            fields: dict[str, Any] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()
+            }
             model = CmpFlowNet(CmpConfig(**fields))
         elif cls.startswith("diffusers."):
             import diffusers
@@ -109,7 +117,9 @@ def build(name: str, *, device: str | torch.device = "meta", dtype: torch.dtype 
     return model.eval()
 
 
-def components(*, device: str | torch.device = "meta", dtype: torch.dtype | None = None, seed: int = 0) -> MofaComponents:
+def components(
+    *, device: str | torch.device = "meta", dtype: torch.dtype | None = None, seed: int = 0
+) -> MofaComponents:
     """Every MOFA model at full size with random weights (for timing), or on ``meta`` (for checks).
 
     Args:
