@@ -104,8 +104,8 @@ __all__ = [
     "track_grid",
 ]
 
-#: Figures measured only with a faceshot checkout (its ``gallery_src/`` and ``bench/matching.py``).
-REPO_FIGURES = (
+#: Matcher-accuracy figures: they need a checkout's ``gallery_src/`` and ``bench/matching.py``.
+_MATCHER_FIGURES = (
     "matcher NME (human)",
     "emoji keypoint error",
     "matcher 5-pt error, held-out style",
@@ -113,13 +113,15 @@ REPO_FIGURES = (
     "matcher 5-pt error, animals held-out",
     "matcher 5-pt error, in-sample",
 )
-#: The non-human driving figures: also checkout-only (the held-out character is a gallery source).
+#: The non-human driving figures: the held-out character is a ``gallery_src/`` source.
 _NONHUMAN_FIGURES = (
     "non-human driving error",
     "non-human mouth r",
     "non-human eye r",
     "non-human fps",
 )
+#: Figures measured only with a faceshot checkout (``n/a`` with a "repo-only" note otherwise).
+REPO_FIGURES = _MATCHER_FIGURES + _NONHUMAN_FIGURES
 _CHECKOUT_FILES = ("gallery_src/README.md", "bench/matching.py", "scripts/annotate_keypoints.py")
 
 
@@ -560,7 +562,7 @@ def run_bench(
         quick: shorter clips, fewer faces.
         character, driving: the pair animated (default: the demo pair shipped with the package).
         progress: progress bars.
-        repo: a faceshot checkout for the matcher-accuracy figures (:data:`REPO_FIGURES`);
+        repo: a faceshot checkout for the matcher-accuracy and non-human figures (:data:`REPO_FIGURES`);
             ``"auto"``: :func:`find_checkout` from the current directory; ``None``: none
             (those figures are ``n/a``, with a note saying why).
 
@@ -725,7 +727,7 @@ def run_bench(
             )
         why = "repo-only: needs a faceshot checkout's gallery_src/ and bench/matching.py (run in a checkout or pass --repo DIR)"
         if checkout is None:
-            for name in REPO_FIGURES:
+            for name in _MATCHER_FIGURES:
                 put(name, float("nan"), "", why)
         try:
             value = _identity(fs, data / "astronaut_face.jpg", driving, tmp, max_frames or 120)
