@@ -29,7 +29,6 @@ excludes commercial use: the model is for non-commercial research only.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -42,9 +41,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._classical import check_image
 from faceshot_landmarks._cuts import CutConfig
-from faceshot_landmarks._extras import DLIB_EXTRA, require_dlib
+from faceshot_landmarks._extras import dlib_model_file, require_dlib
 from faceshot_landmarks._shape import similarity_fit
-from faceshot_landmarks.errors import BackendUnavailableError, NoFaceError
+from faceshot_landmarks.errors import NoFaceError
 
 __all__ = [
     "DetectConfig",
@@ -69,20 +68,8 @@ def predictor_path(path: str | os.PathLike[str] | None = None) -> Path:
     Raises:
         BackendUnavailableError: the file cannot be found.
     """
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise BackendUnavailableError(f"dlib shape predictor {str(p)!r} does not exist")
-        return p
-    require_dlib(f"dlib's 68-point model ({_MODEL_FILE})", models=True)
-    spec = importlib.util.find_spec("face_recognition_models")
-    for loc in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(loc) / "models" / _MODEL_FILE
-        if candidate.is_file():
-            return candidate
-    raise BackendUnavailableError(
-        f"dlib model {_MODEL_FILE} not found in the installed face_recognition_models package: "
-        f"reinstall it (pip install --force-reinstall '{DLIB_EXTRA}'), or pass the model's path"
+    return dlib_model_file(
+        _MODEL_FILE, "dlib shape predictor", f"dlib's 68-point model ({_MODEL_FILE})", path
     )
 
 

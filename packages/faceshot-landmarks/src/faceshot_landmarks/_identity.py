@@ -15,7 +15,6 @@ one driving video apart.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,8 +22,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from faceshot_landmarks._extras import DLIB_EXTRA, require_dlib
-from faceshot_landmarks.errors import BackendUnavailableError
+from faceshot_landmarks._extras import dlib_model_file, require_dlib
 
 __all__ = ["CHIP_SIZE", "FaceDescriber", "cluster_tracklets", "descriptor_path", "face_chip"]
 
@@ -44,20 +42,8 @@ def descriptor_path(path: str | os.PathLike[str] | None = None) -> Path:
     Raises:
         BackendUnavailableError: the file cannot be found.
     """
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise BackendUnavailableError(f"dlib face-recognition model {str(p)!r} does not exist")
-        return p
-    require_dlib(f"dlib's face descriptor ({_MODEL_FILE})", models=True)
-    spec = importlib.util.find_spec("face_recognition_models")
-    for loc in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(loc) / "models" / _MODEL_FILE
-        if candidate.is_file():
-            return candidate
-    raise BackendUnavailableError(
-        f"dlib model {_MODEL_FILE} not found in the installed face_recognition_models package: "
-        f"reinstall it (pip install --force-reinstall '{DLIB_EXTRA}'), or pass the model's path"
+    return dlib_model_file(
+        _MODEL_FILE, "dlib face-recognition model", f"dlib's face descriptor ({_MODEL_FILE})", path
     )
 
 
