@@ -44,7 +44,13 @@ from faceshot_animate._geometry import SHIFT
 from faceshot_animate._image import as_uint8_image
 from faceshot_animate._mls import mls_affine, mls_rigid
 from faceshot_animate._rig import HEAD_WEIGHTS, EyeRig, Rig, build_rig
-from faceshot_animate._warp import _scale_points, premultiply, unpremultiply
+from faceshot_animate._warp import (
+    _scale_points,
+    premultiply,
+    resample_character,
+    resize_frame,
+    unpremultiply,
+)
 from faceshot_animate.errors import AnimateInputError
 
 __all__ = ["RigAnimator", "RigConfig", "head_similarities", "lip_curve"]
@@ -260,15 +266,7 @@ class RigAnimator:
         out_size: tuple[int, int],
     ) -> Iterator[NDArray[np.uint8]]:
         cfg = self.config
-        if work != in_size:
-            interp = cv2.INTER_AREA if work[0] < in_size[0] else cv2.INTER_LINEAR
-            if img.shape[2] == 4:
-                small = cv2.resize(premultiply(img), work, interpolation=interp)
-                src = unpremultiply(np.asarray(small, dtype=np.uint16))
-            else:
-                src = np.asarray(cv2.resize(img, work, interpolation=interp), dtype=np.uint8)
-        else:
-            src = img
+        src = resample_character(img, work)
         lms = _scale_points(pts, in_size, work)
         rig = build_rig(src, lms[0], background=cfg.background, style=cfg.style, band=cfg.band)
         renderer = _Renderer(src, rig, cfg)
@@ -281,10 +279,7 @@ class RigAnimator:
             finally:
                 if cfg.threads is not None:
                     cv2.setNumThreads(previous)
-            if work != out_size:
-                interp = cv2.INTER_AREA if out_size[0] < work[0] else cv2.INTER_LINEAR
-                frame = np.asarray(cv2.resize(frame, out_size, interpolation=interp), np.uint8)
-            yield frame
+            yield resize_frame(frame, out_size)
 
 
 def _blend(

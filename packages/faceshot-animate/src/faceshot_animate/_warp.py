@@ -233,15 +233,7 @@ class WarpAnimator:
         out_size: tuple[int, int],
     ) -> Iterator[NDArray[np.uint8]]:
         cfg = self.config
-        if work != in_size:
-            interp = cv2.INTER_AREA if work[0] < in_size[0] else cv2.INTER_LINEAR
-            if img.shape[2] == 4:  # resample premultiplied: no dark fringes at alpha edges
-                small = cv2.resize(premultiply(img), work, interpolation=interp)
-                src = unpremultiply(np.asarray(small, dtype=np.uint16))
-            else:
-                src = np.asarray(cv2.resize(img, work, interpolation=interp), dtype=np.uint8)
-        else:
-            src = img
+        src = resample_character(img, work)
         lms = _scale_points(pts, in_size, work)
         mesh = build_mesh(
             lms[0],
@@ -253,11 +245,35 @@ class WarpAnimator:
         )
         renderer = _FrameRenderer(src, mesh, cfg, lms[0])
         for t in range(lms.shape[0]):
-            frame = renderer.render(lms[t])
-            if work != out_size:
-                interp = cv2.INTER_AREA if out_size[0] < work[0] else cv2.INTER_LINEAR
-                frame = np.asarray(cv2.resize(frame, out_size, interpolation=interp), np.uint8)
-            yield frame
+            yield resize_frame(renderer.render(lms[t]), out_size)
+
+
+def resample_character(image: NDArray[np.uint8], size_wh: tuple[int, int]) -> NDArray[np.uint8]:
+    """The character image at the working size: area-averaged when shrinking, bilinear when
+    growing; RGBA is resampled premultiplied (no dark fringes at alpha edges).
+
+    Args:
+        image: (H, W, 3|4) uint8.
+        size_wh: (W, H) target size (OpenCV's order); the image itself when equal.
+    """
+    h, w = image.shape[:2]
+    if size_wh == (w, h):
+        return image
+    interp = cv2.INTER_AREA if size_wh[0] < w else cv2.INTER_LINEAR
+    if image.shape[2] == 4:
+        small = cv2.resize(premultiply(image), size_wh, interpolation=interp)
+        return unpremultiply(np.asarray(small, dtype=np.uint16))
+    return np.asarray(cv2.resize(image, size_wh, interpolation=interp), dtype=np.uint8)
+
+
+def resize_frame(frame: NDArray[np.uint8], size_wh: tuple[int, int]) -> NDArray[np.uint8]:
+    """A rendered (h, w, C) uint8 frame at the output (W, H) size (area when shrinking,
+    bilinear when growing); the frame itself when it already has that size."""
+    h, w = frame.shape[:2]
+    if size_wh == (w, h):
+        return frame
+    interp = cv2.INTER_AREA if size_wh[0] < w else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(frame, size_wh, interpolation=interp), np.uint8)
 
 
 def premultiply(image: NDArray[np.uint8]) -> NDArray[np.uint16]:
