@@ -200,6 +200,36 @@ class TestMouth:
         _, off = RigAnimator(RigConfig(mouth_cavity=False)).animate(img, seq)
         assert np.abs(on.astype(int) - off).max() > 50
 
+    def test_drawn_teeth_stay_visible_when_the_lips_open_past_them(self, emoji) -> None:
+        """A mouth drawn open with a curved band of teeth under the upper lip: when both
+        lips move apart (the upper landmarks rise past the drawn lip), the cavity fills the
+        opening but never paints over the teeth."""
+        img, lm = emoji
+        lm = template_face(FW, CENTRE)  # open mouth: 61-63 above 65-67
+        img = img.copy()
+        cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], (*INK, 255))
+        upper = lip_curve(lm[60:68])[:25]  # 60 -> 64 along the upper inner lip
+        band = np.concatenate([upper, upper[::-1] + np.array([0.0, 0.05 * FW])])
+        band[[0, -1]] = upper[0]
+        cv2.fillPoly(img, [np.round(band).astype(np.int32)], (250, 250, 250, 255))
+        moved = lm.copy()
+        moved[[49, 50, 51, 52, 53, 61, 62, 63], 1] -= 0.1 * FW
+        moved = open_mouth(moved, 0.12 * FW)
+        f0, f1 = (_white(f) for f in RigAnimator().animate(img, np.stack([lm, moved])))
+
+        def teeth(f: np.ndarray) -> int:
+            return int((f.min(axis=2) >= 235).sum())
+
+        mouth = np.s_[int(lm[48:68, 1].min()) - 20 : int(lm[48:68, 1].max()) + 40, :]
+        assert teeth(f1[mouth]) >= 0.8 * teeth(f0[mouth]) > 50
+        poly = lip_curve(moved[60:68])
+        inner = np.zeros((SIZE, SIZE), np.uint8)
+        cv2.fillPoly(inner, [np.round(poly).astype(np.int32)], 1)
+        pix = f1[inner > 0].astype(int)
+        ink = np.abs(pix - INK).max(axis=1) <= 12
+        skin = np.abs(pix - SKIN).max(axis=1) <= 30
+        assert ink.mean() > 0.3 and skin.mean() < 0.05  # cavity and teeth, no skin
+
 
 class TestEyes:
     def test_blink_paints_skin_and_a_lid_line(self, emoji) -> None:
@@ -271,6 +301,32 @@ class TestLayouts:
         f0, f1 = RigAnimator().animate(scene, np.stack([lm, moved]))
         assert background_change(f0, f1, lm, moved) < 0.5
         assert np.abs(f1.astype(int) - scene).mean() > 2  # the head did move
+
+    def test_photo_pasted_on_a_plain_canvas_moves_only_its_head(self) -> None:
+        """A textured photo on a near-uniform canvas: the border is plain, but the pasted
+        picture is not a sticker -- its background stays while the head turns."""
+        rng = np.random.default_rng(2)
+        lm = template_face(90.0, (128.0, 120.0))
+        photo = cv2.GaussianBlur(rng.random((SIZE, SIZE, 3)).astype(np.float32), (0, 0), 3)
+        photo = np.round(40 + 170 * (photo - photo.min()) / np.ptp(photo)).astype(np.uint8)
+        cv2.ellipse(photo, (128, 118), (56, 72), 0, 0, 360, (215, 175, 145), -1)
+        for eye in (slice(36, 42), slice(42, 48)):
+            cv2.fillPoly(photo, [np.round(lm[eye]).astype(np.int32)], (245, 245, 245))
+        cv2.fillPoly(photo, [np.round(lm[48:60]).astype(np.int32)], (170, 60, 70))
+        grain = rng.normal(0.0, 4.0, photo.shape)  # a photo's texture (not flat art)
+        photo = np.clip(photo + grain, 0, 255).astype(np.uint8)
+        canvas = np.clip(200 + rng.integers(-3, 4, (384, 640, 3)), 0, 255).astype(np.uint8)
+        canvas[64:320, 300:556] = photo
+        pasted = lm + np.array([300.0, 64.0])
+        rig = build_rig(canvas, pasted)
+        assert rig.background == "scene"
+        assert build_rig(canvas, pasted, background="plain").background == "plain"
+        moved, _ = move(pasted, 12.0, 1.0, (6.0, 0.0))
+        f0, f1 = RigAnimator().animate(canvas, np.stack([pasted, moved]))
+        assert background_change(f0, f1, pasted, moved) < 1.0
+        corners = np.s_[64:84, 300:320]  # the pasted photo's corner, far from the head
+        assert np.array_equal(f1[corners], canvas[corners])
+        assert np.abs(f1.astype(int) - canvas).mean() > 0.5  # the head did move
 
 
 class TestBounds:

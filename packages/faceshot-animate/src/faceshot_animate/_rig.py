@@ -28,7 +28,7 @@ pixel centre.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal
 
@@ -213,6 +213,29 @@ def _segment_scene(
     return np.clip(full, 0.0, 1.0).astype(np.float32)
 
 
+#: A photo on a plain canvas whose silhouette is larger than this many head ovals is a
+#: picture pasted on the canvas (a whole photo, a person with shoulders), not a sticker:
+#: only its head moves (the scene path). A head alone with hair covers ~1.2-1.6 ovals.
+PHOTO_SILHOUETTE_OVALS: Final = 3.0
+
+
+def _photo_on_plain_canvas(
+    kind: Background,
+    flat: bool,
+    head: NDArray[np.bool_],
+    landmarks: NDArray[np.float64],
+) -> bool:
+    """True when a ``"plain"`` background's silhouette holds a photo (``not flat``) larger
+    than :data:`PHOTO_SILHOUETTE_OVALS` head ovals: moving the whole silhouette with the
+    head would turn the pasted picture like a sticker, so it is treated as a scene.
+    Transparent cut-outs keep their silhouette (their alpha is the character's)."""
+    if kind != "plain" or flat:
+        return False
+    oval = head_oval(landmarks).astype(np.float32)
+    area = float(cv2.contourArea(oval))
+    return area > 0 and float(head.sum()) > PHOTO_SILHOUETTE_OVALS * area
+
+
 def _kmeans_colours(
     pixels: NDArray[np.uint8], k: int, seed: int = 0
 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
@@ -298,9 +321,17 @@ class MouthRig:
             colour darkened).
         line: (3,) float32 lip-line colour (flat art: darkest mouth colour; photos: the mean
             lip colour, which the renderer shades into the cavity).
-        teeth: height in pixels of the drawn teeth (anything not cavity-coloured) under the
-            upper inner lip, at the middle of the mouth; ``inf`` when not measured (then
-            only the opening beyond frame 0's gap becomes cavity).
+        teeth: (3,) float64 height in pixels of the drawn teeth (anything not
+            cavity-coloured) under the upper inner lip, along each of the three inner-lip
+            columns (``ibug68.INNER_LIP_PAIRS``: 61-67, 62-66, 63-65), so teeth drawn in a
+            curved band keep their shape; ``inf`` where not measured (then only the opening
+            beyond frame 0's gap becomes cavity there).
+        drawn: drawn-open flat mouths only, ``(keep, mouth, x0, y0)``: (h, w) float32
+            crops in [0, 1], at source pixel ``(x0, y0)``, of the drawn interior that is not
+            cavity-coloured (teeth, tongue) and of the whole drawn mouth; the cavity is
+            painted only where the deformation brings pixels of ``mouth`` and never where
+            it brings pixels of ``keep`` (the drawing stretches and stays visible; no dark
+            blot beyond it); else ``None``.
     """
 
     area: float
@@ -308,7 +339,8 @@ class MouthRig:
     flat_interior: bool
     cavity: NDArray[np.float32]
     line: NDArray[np.float32]
-    teeth: float = float("inf")
+    teeth: NDArray[np.float64] = field(default_factory=lambda: np.full(3, np.inf))
+    drawn: tuple[NDArray[np.float32], NDArray[np.float32], int, int] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -587,23 +619,24 @@ def _mouth_rig(
         cavity = (lip * 0.22).astype(np.float32)
         flat_interior = area < 0.02 * width**2
         darkest = lip.astype(np.float32)  # photos: the lip colour, shaded dark in the cavity
-    # Drawn teeth under the upper lip: how far below the upper inner lip (62) the interior
-    # turns to the cavity colour, towards the lower inner lip (66). The teeth keep that
-    # height while the mouth opens; the rest of the opening becomes cavity.
-    band = float("inf")
+    # Drawn teeth under the upper lip: along each inner-lip column, how far below the
+    # upper inner lip the interior turns to the cavity colour, towards the lower inner lip.
+    # The teeth keep those heights while the mouth opens; the rest becomes cavity.
+    band = np.full(len(ibug68.INNER_LIP_PAIRS), np.inf)
+    drawn = None
     if flat and not flat_interior:
-        top, bottom = lm[62], lm[66]
-        n = max(2, int(np.ceil(np.hypot(*(bottom - top)))))
-        line = top + np.linspace(0.0, 1.0, n)[:, None] * (bottom - top)
-        xi = np.clip(np.round(line[:, 0]).astype(int), 0, w - 1)
-        yi = np.clip(np.round(line[:, 1]).astype(int), 0, h - 1)
-        dark = np.abs(image[yi, xi, :3].astype(np.float32) - cavity).max(axis=1) < 40
-        # Skip the lip line itself: the first dark run after a non-dark one.
-        light = np.flatnonzero(~dark)
-        if len(light):
-            after = np.flatnonzero(dark[light[0] :])
-            if len(after):
-                band = float(np.hypot(*(bottom - top))) * (light[0] + after[0]) / (n - 1)
+        for k, (upper, lower) in enumerate(ibug68.INNER_LIP_PAIRS):
+            band[k] = _teeth_height(image, lm[upper], lm[lower], cavity)
+    if flat and not flat_interior and area >= 0.02 * width**2:  # drawn open, not a line
+        outer_poly = shapely.make_valid(shapely.Polygon(lm[ibug68.OUTER_LIPS]))
+        ring = outer_poly.buffer(0.25 * width).difference(outer_poly.buffer(0.08 * width))
+        ring_mask = np.zeros((h, w), np.uint8)
+        fill_polygon(ring_mask, ring, 1)
+        around = image[:, :, :3][(ring_mask > 0) & head]
+        skin = np.median(around, axis=0) if len(around) else None
+        drawn = _drawn_interior(
+            image, head, inner.buffer(0.1 * width), outer_poly.buffer(0.05 * width), cavity, skin
+        )
     return MouthRig(
         area=area,
         width=width,
@@ -611,7 +644,88 @@ def _mouth_rig(
         cavity=cavity.astype(np.float32),
         line=darkest.astype(np.float32),
         teeth=band,
+        drawn=drawn,
     )
+
+
+def _drawn_interior(
+    image: NDArray[np.uint8],
+    head: NDArray[np.bool_],
+    inner: shapely.Geometry,
+    outer: shapely.Geometry,
+    cavity: NDArray[np.float32],
+    skin: NDArray[np.floating] | None,
+) -> tuple[NDArray[np.float32], NDArray[np.float32], int, int] | None:
+    """``(keep, mouth, x0, y0)`` of a mouth drawn open, as (h, w) float32 crops in [0, 1]
+    at source pixel (x0, y0):
+
+    * ``keep``: the pixels of ``inner`` (the inner lips, grown) inside the head whose
+      colour is farther than RGB 40 from ``cavity`` and from ``skin`` -- teeth, tongue --
+      without specks thinner than 5 px (anti-aliased line rims), edges softened by a pixel;
+    * ``mouth``: the drawn mouth -- the pixels of ``outer`` (the outer lips, grown) that are
+      not ``skin``-coloured, with their anti-aliased coverage (RGB distance to ``skin``
+      ramped over 8-40).
+
+    ``skin``: the colour around the mouth (``None``: everything in ``outer`` is mouth).
+    ``None`` when ``outer`` is empty or off the image."""
+    h, w = head.shape
+    region = shapely.union(inner, outer)
+    if region.is_empty:
+        return None
+    bx0, by0, bx1, by1 = region.bounds
+    x0, y0 = max(int(np.floor(bx0)) - 4, 0), max(int(np.floor(by0)) - 4, 0)
+    x1, y1 = min(int(np.ceil(bx1)) + 5, w), min(int(np.ceil(by1)) + 5, h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    pix = image[y0:y1, x0:x1, :3].astype(np.float32)
+    inside_head = head[y0:y1, x0:x1]
+    not_skin = (
+        np.abs(pix - np.asarray(skin, np.float32)).max(axis=2) >= 40
+        if skin is not None
+        else np.ones(pix.shape[:2], bool)
+    )
+    in_inner = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    fill_polygon(in_inner, inner, 1, offset=(x0, y0))
+    light = (np.abs(pix - cavity).max(axis=2) >= 40) & not_skin
+    keep = ((in_inner > 0) & light & inside_head).astype(np.uint8)
+    keep = cv2.morphologyEx(keep, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    in_outer = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    fill_polygon(in_outer, outer, 1, offset=(x0, y0))
+    # The drawing's own anti-aliased coverage over the skin (distance from the skin colour,
+    # ramped over RGB 8-40), so the cavity's edge is as smooth as the drawn outline.
+    coverage = (
+        np.clip((np.abs(pix - np.asarray(skin, np.float32)).max(axis=2) - 8.0) / 32.0, 0, 1)
+        if skin is not None
+        else np.ones(pix.shape[:2], np.float32)
+    )
+    mouth = np.asarray(coverage * ((in_outer > 0) & inside_head), np.float32)
+    soft_keep = np.asarray(cv2.GaussianBlur(keep.astype(np.float32), (3, 3), 0), np.float32)
+    return soft_keep, mouth, x0, y0
+
+
+def _teeth_height(
+    image: NDArray[np.uint8],
+    top: NDArray[np.float64],
+    bottom: NDArray[np.float64],
+    cavity: NDArray[np.float32],
+) -> float:
+    """Pixels from ``top`` (an upper inner-lip point) towards ``bottom`` (its lower
+    partner) before the drawing turns to the cavity colour (within RGB 40), skipping the
+    lip line itself (the first dark run after a light one); ``inf`` when it never does."""
+    h, w = image.shape[:2]
+    length = float(np.hypot(*(bottom - top)))
+    n = max(2, int(np.ceil(length)))
+    line = top + np.linspace(0.0, 1.0, n)[:, None] * (bottom - top)
+    xi = np.clip(np.round(line[:, 0]).astype(int), 0, w - 1)
+    yi = np.clip(np.round(line[:, 1]).astype(int), 0, h - 1)
+    dark = np.abs(image[yi, xi, :3].astype(np.float32) - cavity).max(axis=1) < 40
+    light = np.flatnonzero(~dark)
+    if not len(light):
+        return float("inf")
+    after = np.flatnonzero(dark[light[0] :])
+    if not len(after):
+        return float("inf")
+    return length * (light[0] + after[0]) / (n - 1)
 
 
 def _outline_anchors(mask: NDArray[np.bool_], spacing: float) -> NDArray[np.float64]:
@@ -708,6 +822,11 @@ def build_rig(
         flat = _is_flat(image, face_b if face_b.sum() >= 16 else hull_mask > 0)
     else:
         flat = style == "flat"
+    if background == "auto" and _photo_on_plain_canvas(kind, flat, head_b, lm):
+        kind = "scene"
+        head = _segment_scene(image, lm, face_width)
+        head_b = head > 0.5
+        face_b = (hull_mask > 0) & head_b
     bases = {
         name: shapely.MultiPoint([tuple(p) for p in lm[list(idx)]]).convex_hull.buffer(
             0.02 * face_width

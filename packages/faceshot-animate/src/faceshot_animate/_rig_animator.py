@@ -72,7 +72,8 @@ class RigConfig:
             resized to the output size); bounds time and memory for huge inputs.
         grid_step: step, in working pixels, of the coarse grid on which the smooth feature
             deformation is evaluated before bilinear upsampling; 0 (default) = 2.5 % of the
-            face width, within [4, 32] (the deformation is smooth on the scale of
+            face width for silhouettes (their outline stays exact one step inside it), 4 %
+            for scenes, within [4, 32] (the deformation is smooth on the scale of
             ``smoothness``, 8 % of the face width, so this is sub-pixel accurate).
         background: ``"auto"`` (transparent / plain border colour / scene, from the image)
             or one of them forced.
@@ -304,26 +305,27 @@ def _blend(
 
 
 def _catmull_rom(points: NDArray[np.float64], per_segment: int) -> NDArray[np.float64]:
-    """Centripetal Catmull-Rom curve through (n, 2) ``points`` (ends kept), (k, 2) samples."""
+    """Centripetal Catmull-Rom curve through (n, 2) ``points`` (ends kept), (k, 2) samples:
+    all n - 1 segments at once (Barry-Goldman pyramid, vectorised over segments)."""
     n = len(points)
     if n < 3:
         return points.copy()
     ext = np.concatenate([2 * points[:1] - points[1:2], points, 2 * points[-1:] - points[-2:-1]])
-    out = [points[:1]]
-    for i in range(1, n):
-        p0, p1, p2, p3 = ext[i - 1], ext[i], ext[i + 1], ext[i + 2]
-        t0 = 0.0
-        t1 = t0 + max(float(np.hypot(*(p1 - p0))) ** 0.5, 1e-6)
-        t2 = t1 + max(float(np.hypot(*(p2 - p1))) ** 0.5, 1e-6)
-        t3 = t2 + max(float(np.hypot(*(p3 - p2))) ** 0.5, 1e-6)
-        t = np.linspace(t1, t2, per_segment + 1)[1:, None]
-        a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
-        a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2
-        a3 = (t3 - t) / (t3 - t2) * p2 + (t - t2) / (t3 - t2) * p3
-        b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
-        b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
-        out.append((t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2)
-    return np.concatenate(out)
+    p0, p1, p2, p3 = (ext[k : k + n - 1][:, None, :] for k in range(4))  # (n-1, 1, 2)
+    knots = np.maximum(np.hypot(*np.diff(ext, axis=0).T) ** 0.5, 1e-6)  # (n+1,)
+    t0 = np.zeros((n - 1, 1, 1))
+    t1 = t0 + knots[:-2, None, None]
+    t2 = t1 + knots[1:-1, None, None]
+    t3 = t2 + knots[2:, None, None]
+    u = np.linspace(0.0, 1.0, per_segment + 1)[1:]
+    t = t1 + (t2 - t1) * u[None, :, None]  # (n-1, per_segment, 1)
+    a1 = ((t1 - t) * p0 + (t - t0) * p1) / (t1 - t0)
+    a2 = ((t2 - t) * p1 + (t - t1) * p2) / (t2 - t1)
+    a3 = ((t3 - t) * p2 + (t - t2) * p3) / (t3 - t2)
+    b1 = ((t2 - t) * a1 + (t - t0) * a2) / (t2 - t0)
+    b2 = ((t3 - t) * a2 + (t - t1) * a3) / (t3 - t1)
+    curve = ((t2 - t) * b1 + (t - t1) * b2) / (t2 - t1)
+    return np.concatenate([points[:1], curve.reshape(-1, 2)])
 
 
 def lip_curve(inner: NDArray[np.float64], per_segment: int = 6) -> NDArray[np.float64]:
@@ -470,7 +472,8 @@ class _Renderer:
         # (transparent silhouettes); a scene's head layer has its true colours under alpha.
         edges = not self.scene and rig.background == "transparent" and layer.shape[2] == 4
         self.source = _Source(np.ascontiguousarray(layer), premultiply(layer) if edges else None)
-        s = cfg.grid_step or int(np.clip(round(0.025 * rig.face_width), 4, 32))
+        share = 0.04 if self.scene else 0.025
+        s = cfg.grid_step or int(np.clip(round(share * rig.face_width), 4, 32))
         self.step = s
         self.hc, self.wc = -(-h // s), -(-w // s)
         # Coarse grid with one extra cell on each side: the bilinear upsample then only
@@ -704,30 +707,64 @@ class _Renderer:
                 borderValue=0,
             ).ravel()  # type: ignore[call-overload]
             plate = self.coarse + follow[:, None] * (absolute - self.coarse)
-        return self._upsample(absolute, roi), (
-            None if plate is None else self._upsample(plate, roi)
-        )
+        mapping = self._upsample(r, roi)  # the head's similarity: exact
+        self._add_smooth(mapping, absolute - r, roi)  # the features' deformation: no kinks
+        return mapping, (None if plate is None else self._upsample(plate, roi))
+
+    def _add_smooth(
+        self,
+        mapping: NDArray[np.float32],
+        residual: NDArray[np.float64],
+        roi: tuple[int, int, int, int],
+    ) -> None:
+        """Add the bicubic upsample of the coarse ``residual`` (the deformation beyond the
+        head's similarity, zero outside the features' region) to ``mapping`` over ``roi``,
+        in place. Bicubic, so a strongly stretched feature has no kinks at the coarse grid
+        lines (bilinear pieces would show them); only the box where the residual is
+        non-zero is upsampled."""
+        hc2, wc2 = self.cshape
+        grid = residual.astype(np.float32).reshape(hc2, wc2, 2)
+        rows = np.flatnonzero(np.abs(grid).max(axis=(1, 2)) > 1e-6)
+        if not len(rows):
+            return
+        cols = np.flatnonzero(np.abs(grid).max(axis=(0, 2)) > 1e-6)
+        s = self.step
+        x0, y0, x1, y1 = roi
+        # Output pixels whose bicubic support touches a non-zero cell (2 cells each side).
+        ox0 = max(x0, int(np.ceil((cols[0] - 2.5) * s - 0.5)))
+        ox1 = min(x1, int(np.floor((cols[-1] + 1.5) * s - 0.5)) + 1)
+        oy0 = max(y0, int(np.ceil((rows[0] - 2.5) * s - 0.5)))
+        oy1 = min(y1, int(np.floor((rows[-1] + 1.5) * s - 0.5)) + 1)
+        if ox1 <= ox0 or oy1 <= oy0:
+            return
+        smooth = self._upsample(grid, (ox0, oy0, ox1, oy1), cv2.INTER_CUBIC, margin=2)
+        mapping[oy0 - y0 : oy1 - y0, ox0 - x0 : ox1 - x0] += smooth
 
     def _upsample(
-        self, coarse_points: NDArray[np.float64], roi: tuple[int, int, int, int]
+        self,
+        coarse_points: NDArray[np.floating],
+        roi: tuple[int, int, int, int],
+        interpolation: int = cv2.INTER_LINEAR,
+        margin: int = 1,
     ) -> NDArray[np.float32]:
-        """Bilinear upsample of the padded coarse grid to (h, w, 2) float32 over ``roi``:
-        output pixel x sits at padded coarse index (x + 0.5) / s + 0.5."""
+        """Upsample of the padded coarse grid ((hc + 2) * (wc + 2) points, 2 values each)
+        to (h, w, 2) float32 over ``roi`` = (x0, y0, x1, y1): output pixel x sits at padded
+        coarse index u = (x + 0.5) / s + 0.5. Done by ``cv2.resize`` by exactly ``s`` of
+        the sub-grid the roi needs (``margin`` cells beyond it: 1 for bilinear, 2 for
+        bicubic), which maps resized pixel X to index (X + 0.5) / s - 0.5 of the sub-grid
+        starting at j0, i.e. X = x - (j0 - 1) s: integer-aligned, no resampling tables."""
         s = self.step
         hc2, wc2 = self.cshape
-        coarse = coarse_points.astype(np.float32).reshape(hc2, wc2, 2)
+        coarse = np.asarray(coarse_points, np.float32).reshape(hc2, wc2, 2)
         x0, y0, x1, y1 = roi
-        up = np.array([[1.0 / s, 0.0, (x0 + 0.5) / s + 0.5], [0.0, 1.0 / s, (y0 + 0.5) / s + 0.5]])
-        return np.asarray(
-            cv2.warpAffine(
-                coarse,
-                up,
-                (x1 - x0, y1 - y0),
-                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                borderMode=cv2.BORDER_REPLICATE,
-            ),
-            np.float32,
-        )
+        j0 = max(int(np.floor((x0 + 0.5) / s + 0.5)) - margin, 0)
+        j1 = min(int(np.floor((x1 - 0.5) / s + 0.5)) + margin + 1, wc2 - 1)
+        i0 = max(int(np.floor((y0 + 0.5) / s + 0.5)) - margin, 0)
+        i1 = min(int(np.floor((y1 - 0.5) / s + 0.5)) + margin + 1, hc2 - 1)
+        sub = np.ascontiguousarray(coarse[i0 : i1 + 1, j0 : j1 + 1])
+        big = cv2.resize(sub, ((j1 - j0 + 1) * s, (i1 - i0 + 1) * s), interpolation=interpolation)
+        bx, by = x0 - (j0 - 1) * s, y0 - (i0 - 1) * s
+        return np.asarray(big[by : by + (y1 - y0), bx : bx + (x1 - x0)], np.float32)
 
     def _fix_edges(
         self, frame: NDArray[np.uint8], pre: NDArray[np.uint16], mapping: NDArray[np.float32]
@@ -924,6 +961,20 @@ class _Renderer:
             borderValue=0,
         )  # type: ignore[call-overload]
         cover = fill.astype(np.float32) / 255.0 * inside
+        if mouth.drawn is not None:
+            # A drawn-open mouth: the cavity stays on the stretched drawing and never
+            # covers its teeth or tongue, wherever the deformation takes them.
+            keep, drawn, dx, dy = mouth.drawn
+            src = np.ascontiguousarray(
+                mapping[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0] - np.array([dx, dy], np.float32)
+            )
+            hidden, allowed = (
+                cv2.remap(
+                    m, src, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+                )  # type: ignore[call-overload]
+                for m in (keep, drawn)
+            )
+            cover *= allowed * (1.0 - hidden)
         if rig.style == "flat":
             _blend(region, mouth.cavity, cover)
             if mouth.flat_interior:
