@@ -9,7 +9,9 @@ Sections (each prints a table; ``--json`` writes everything):
 2. **emoji structure** on the Twemoji faces of the default gallery (``gallery_src/twemoji``,
    the 61 with landmarks), split into the faces the renderer was tuned on (:data:`TUNING`)
    and the held-out rest, each driven by the demo clip (carphone), by four synthetic driving
-   sequences (zoom, fast turns, wide mouth, blinks) and by any ``--clip``:
+   sequences (zoom, fast turns, wide mouth, blinks), by the hard driving clips of the
+   motion issue (``bench/motion.py``: multi-shot with cuts, a 2x lean-in, a worst-case
+   expression, a joined take, absences; ``--no-hard`` leaves them out) and by any ``--clip``:
    silhouette rigidity (median and p10 over frames), palette fidelity, in-frame share,
    interior_change_p90 (the expression is drawn, not frozen) and the correlation between
    the driver's mouth opening and the dark area of the character's mouth (the motion is
@@ -22,14 +24,14 @@ Sections (each prints a table; ``--json`` writes everything):
    (:func:`faceshot_animate._quality.background_change`) and dlib face-descriptor
    similarity to the original (``dlib_face_recognition_resnet_model_v1.dat``).
 
-Motion: the character landmarks come from :func:`character_motion`, today
-``FaceShot.retarget``. Emoji are rendered on a transparent canvas with a margin
-(``--margin``, 25 % per side, what a motion with a canvas margin hands the renderer), so a
-head that moves does not leave the image; the demo clip is also run on the emoji's own
-canvas ("carphone (own canvas)"). Figures that depend on motion rather than rendering:
+Motion: the character landmarks come from :func:`character_motion`, the pipeline's
+``FaceShot.retarget`` (cuts and absences passed on, the face kept inside the canvas).
+Emoji are rendered on a transparent canvas with a margin (``--margin``, 25 % per side, what
+the pipeline's ``--room`` hands the renderer), so a head that moves does not leave the
+image; the demo clip is also run on the emoji's own canvas ("carphone (own canvas)", no
+room: not what the pipeline does). Figures that depend on motion rather than rendering:
 in-frame share (a head moved or grown past the canvas leaves the frame whatever the
-renderer does) and, through cropping, rigidity on the own canvas. Change
-:func:`character_motion` when the motion work lands, and pass harder clips with ``--clip``.
+renderer does) and, through cropping, rigidity on the own canvas.
 
 Run:  uv run python bench/animate.py [--quick] [--clip PATH ...] [--json OUT.json]
 """
@@ -123,28 +125,69 @@ def synthetic_driving(
     return seq
 
 
-def driving_sets(clips: list[Path], quick: bool) -> dict[str, NDArray[np.float64]]:
-    """Name -> (T, 68, 2) driving landmarks: the demo clip, the synthetic ones, ``clips``."""
+class Driving:
+    """A driving sequence: (T, 68, 2) landmarks, shot starts and the frames with a face."""
+
+    def __init__(
+        self,
+        points: NDArray[np.float64],
+        cuts: tuple[int, ...] = (),
+        visible: NDArray[np.bool_] | None = None,
+    ) -> None:
+        self.points, self.cuts, self.visible = points, cuts, visible
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+#: The hard driving clips of the motion issue (``bench/motion.py``'s ``synthetic_clips``,
+#: built from carphone's landmarks): cuts and absences are handed to the motion as the
+#: pipeline does.
+HARD_CLIPS = ("multi-shot", "lean-in 2x", "worst expression", "joined", "absences")
+
+
+def driving_sets(clips: list[Path], quick: bool, hard: bool = True) -> dict[str, Driving]:
+    """Name -> driving sequence: the demo clip, the synthetic ones, the motion issue's hard
+    clips (``hard``) and ``clips``."""
     from faceshot_landmarks import detect_video
 
-    out: dict[str, NDArray[np.float64]] = {}
-    carphone = np.asarray(detect_video(DEMO / "driving.mp4", progress=False).points)
-    out["carphone"] = carphone[:60] if quick else carphone
+    sys.path.insert(0, str(ROOT / "bench"))
+    import motion
+
+    out: dict[str, Driving] = {}
+    lm = detect_video(DEMO / "driving.mp4", progress=False)
+    carphone = np.asarray(lm.points)
+    out["carphone"] = Driving(carphone[:60] if quick else carphone)
     for kind in ("zoom", "turns", "mouth", "blinks"):
-        out[kind] = synthetic_driving(carphone[0], kind, frames=30 if quick else 60)
-    for clip in clips:
-        out[clip.stem] = np.asarray(detect_video(clip, progress=False).points)
+        out[kind] = Driving(synthetic_driving(carphone[0], kind, frames=30 if quick else 60))
+    if hard:
+        base = carphone[:60] if quick else carphone
+        for clip in motion.synthetic_clips(base, tuple(lm.image_size)):
+            if clip.name in HARD_CLIPS:
+                out[clip.name] = Driving(clip.points, tuple(clip.cuts), clip.visible)
+    for path in clips:
+        out[path.stem] = Driving(np.asarray(detect_video(path, progress=False).points))
     return out
 
 
 def character_motion(
-    fs: Any, character: NDArray[np.float64], driving: NDArray[np.float64], fps: float = 30.0
+    fs: Any,
+    character: NDArray[np.float64],
+    driving: Driving | NDArray[np.float64],
+    fps: float = 30.0,
+    canvas_size: tuple[int, int] | None = None,
 ) -> NDArray[np.float64]:
-    """The character's landmarks for a driving sequence: today's motion (``FaceShot.retarget``).
+    """The character's landmarks for a driving sequence, as the pipeline makes them
+    (``FaceShot.retarget``: cuts and absences passed on, the face kept inside
+    ``canvas_size`` (H, W))."""
+    from faceshot_retarget import Landmarks
 
-    The one place to change when the motion work lands (e.g. a canvas margin: return the
-    padded image as well and render that)."""
-    return np.asarray(fs.retarget(driving, character, fps=fps))
+    if isinstance(driving, Driving):
+        drv: Any = Landmarks(driving.points, visible=driving.visible)
+        cuts = driving.cuts
+    else:
+        drv, cuts = driving, ()
+    return np.asarray(fs.retarget(drv, character, fps=fps, cuts=cuts, canvas_size=canvas_size))
 
 
 # ------------------------------------------------------------------ characters
@@ -216,7 +259,7 @@ def with_margin(
 
 
 # ------------------------------------------------------------------ sections
-def speed(fs: Any, drv: NDArray[np.float64], repeats: int) -> dict[str, Any]:
+def speed(fs: Any, drv: Driving, repeats: int) -> dict[str, Any]:
     """Frames/s of both animators on the demo character and a textured portrait, 512x512."""
     sys.path.insert(0, str(ROOT / "bench"))
     cases = {}
@@ -279,7 +322,7 @@ def _portrait(size: int, lm: NDArray[np.float64]) -> NDArray[np.uint8]:
 
 
 def _score_character(
-    job: tuple[str, bool, dict[str, NDArray[np.float64]], int, float],
+    job: tuple[str, bool, dict[str, Driving], int, float],
 ) -> list[dict[str, Any]]:
     """All rows of one character (a worker process's unit of work)."""
     from faceshot import FaceShot
@@ -294,10 +337,10 @@ def _score_character(
         cases.append(("carphone (own canvas)", drivers["carphone"], image, pts))
     rows = []
     for dname, drv, img, p0 in cases:
-        lms = character_motion(fs, p0, drv)
+        lms = character_motion(fs, p0, drv, canvas_size=img.shape[:2])
         for key, make in ANIMATORS.items():
             frames = list(render(make(), img, lms))
-            fig = score_emoji(frames, lms, drv, every)
+            fig = score_emoji(frames, lms, drv.points, every)
             rows.append(
                 {"character": code, "held_out": held_out, "driving": dname, "animator": key, **fig}
             )
@@ -305,7 +348,7 @@ def _score_character(
 
 
 def emoji_structure(
-    drivers: dict[str, NDArray[np.float64]],
+    drivers: dict[str, Driving],
     chars: list[tuple[str, bool]],
     every: int,
     margin: float,
@@ -382,7 +425,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def photos(fs: Any, drivers: dict[str, NDArray[np.float64]], every: int) -> list[dict[str, Any]]:
+def photos(fs: Any, drivers: dict[str, Driving], every: int) -> list[dict[str, Any]]:
     """Background change and identity on the human photos, both animators."""
     import dlib
     from faceshot_landmarks import DlibLandmarker, predictor_path
@@ -419,7 +462,7 @@ def photos(fs: Any, drivers: dict[str, NDArray[np.float64]], every: int) -> list
         pts = load_landmarks(path.with_suffix(".pts")).points[0]
         ref = descriptor(np.ascontiguousarray(image[:, :, :3]), pts)
         for dname, drv in drivers.items():
-            lms = character_motion(fs, pts, drv)
+            lms = character_motion(fs, pts, drv, canvas_size=image.shape[:2])
             for key, make in ANIMATORS.items():
                 frames = [np.asarray(f)[:, :, :3] for f in make().animate(image, lms, fps=30.0)]
                 change = [
@@ -444,7 +487,7 @@ def photos(fs: Any, drivers: dict[str, NDArray[np.float64]], every: int) -> list
                         "identity_mean": float(np.mean(sims)) if sims else float("nan"),
                         "identity_min": float(np.min(sims)) if sims else float("nan"),
                         "faces_missed": missed,
-                        "mouth_corr": mouth_corr(frames, lms, drv),
+                        "mouth_corr": mouth_corr(frames, lms, drv.points),
                     }
                 )
     return out
@@ -529,6 +572,13 @@ def main() -> None:
         default="speed,emoji,photos",
         help="comma-separated subset of speed,emoji,photos",
     )
+    parser.add_argument(
+        "--hard",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also drive with the motion issue's hard clips (multi-shot, lean-in 2x, worst "
+        "expression, joined, absences; default on)",
+    )
     parser.add_argument("--json", type=Path, help="write all figures here")
     parser.add_argument("--progress", action="store_true")
     args = parser.parse_args()
@@ -540,7 +590,7 @@ def main() -> None:
     print(
         f"cpu cores: {os.cpu_count()}  load average: {', '.join(f'{v:.1f}' for v in os.getloadavg())}  cv2 threads: {cv2.getNumThreads()}"
     )
-    drivers = driving_sets(args.clip, args.quick)
+    drivers = driving_sets(args.clip, args.quick, args.hard)
     result: dict[str, Any] = {
         "quick": args.quick,
         "drivers": {k: len(v) for k, v in drivers.items()},
