@@ -635,7 +635,13 @@ def _mouth_rig(
         around = image[:, :, :3][(ring_mask > 0) & head]
         skin = np.median(around, axis=0) if len(around) else None
         drawn = _drawn_interior(
-            image, head, inner.buffer(0.1 * width), outer_poly.buffer(0.05 * width), cavity, skin
+            image,
+            head,
+            inner.buffer(0.1 * width),
+            outer_poly.buffer(0.05 * width),
+            cavity,
+            skin,
+            reach=DRAWN_MOUTH_REACH * width,
         )
     return MouthRig(
         area=area,
@@ -648,6 +654,11 @@ def _mouth_rig(
     )
 
 
+#: How far, in mouth widths, the cavity of a mouth drawn open may reach past the stretched
+#: drawing when the landmarks open wider than the smooth deformation follows.
+DRAWN_MOUTH_REACH: Final = 0.1
+
+
 def _drawn_interior(
     image: NDArray[np.uint8],
     head: NDArray[np.bool_],
@@ -655,6 +666,7 @@ def _drawn_interior(
     outer: shapely.Geometry,
     cavity: NDArray[np.float32],
     skin: NDArray[np.floating] | None,
+    reach: float = 0.0,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], int, int] | None:
     """``(keep, mouth, x0, y0)`` of a mouth drawn open, as (h, w) float32 crops in [0, 1]
     at source pixel (x0, y0):
@@ -664,7 +676,7 @@ def _drawn_interior(
       without specks thinner than 5 px (anti-aliased line rims), edges softened by a pixel;
     * ``mouth``: the drawn mouth -- the pixels of ``outer`` (the outer lips, grown) that are
       not ``skin``-coloured, with their anti-aliased coverage (RGB distance to ``skin``
-      ramped over 8-40).
+      ramped over 8-40), grown by ``reach`` pixels (inside the head).
 
     ``skin``: the colour around the mouth (``None``: everything in ``outer`` is mouth).
     ``None`` when ``outer`` is empty or off the image."""
@@ -673,8 +685,9 @@ def _drawn_interior(
     if region.is_empty:
         return None
     bx0, by0, bx1, by1 = region.bounds
-    x0, y0 = max(int(np.floor(bx0)) - 4, 0), max(int(np.floor(by0)) - 4, 0)
-    x1, y1 = min(int(np.ceil(bx1)) + 5, w), min(int(np.ceil(by1)) + 5, h)
+    pad = int(np.ceil(reach)) + 4
+    x0, y0 = max(int(np.floor(bx0)) - pad, 0), max(int(np.floor(by0)) - pad, 0)
+    x1, y1 = min(int(np.ceil(bx1)) + pad + 1, w), min(int(np.ceil(by1)) + pad + 1, h)
     if x1 <= x0 or y1 <= y0:
         return None
     pix = image[y0:y1, x0:x1, :3].astype(np.float32)
@@ -699,6 +712,13 @@ def _drawn_interior(
         else np.ones(pix.shape[:2], np.float32)
     )
     mouth = np.asarray(coverage * ((in_outer > 0) & inside_head), np.float32)
+    if reach > 0:
+        # The cavity may open a little past the stretched drawing (``reach`` px, with a
+        # 2 px soft edge): the lips open about as far as the landmarks ask, no further.
+        outside = (mouth < 0.5).astype(np.uint8)
+        dist = cv2.distanceTransform(outside, cv2.DIST_L2, 5)
+        grown = np.clip((reach + 1.0 - dist) / 2.0, 0.0, 1.0) * inside_head
+        mouth = np.maximum(mouth, grown.astype(np.float32))
     soft_keep = np.asarray(cv2.GaussianBlur(keep.astype(np.float32), (3, 3), 0), np.float32)
     return soft_keep, mouth, x0, y0
 
