@@ -130,40 +130,6 @@ class EmbeddedExtractor:
             "normalisation": "imagenet",
         }
 
-    def _taps(self, x: torch.Tensor) -> list[torch.Tensor]:
-        out: list[torch.Tensor] = []
-        for k, block in enumerate(self._model.features):
-            x = block(x)
-            if k in self._layers:
-                out.append(x)
-            if k == self._last:
-                break
-        return out
-
-    def _forward(self, image: NDArray[np.uint8]) -> torch.Tensor:
-        height, width = image.shape[:2]
-        x = torch.from_numpy(np.array(image, dtype=np.uint8, copy=True)).to(self._device)
-        x = x.permute(2, 0, 1)[None].float().div_(255.0)
-        mean = torch.tensor(_IMAGENET_MEAN, device=self._device).view(1, 3, 1, 1)
-        std = torch.tensor(_IMAGENET_STD, device=self._device).view(1, 3, 1, 1)
-        h0, w0 = resized_shape(height, width, self._sizes[0])
-        grid = (h0 // 8, w0 // 8)
-        per_level = 1.0 / len(self._sizes)
-        maps: list[torch.Tensor] = []
-        for size in self._sizes:
-            hs, ws = resized_shape(height, width, size)
-            xi = F.interpolate(
-                x, size=(hs, ws), mode="bilinear", antialias=True, align_corners=False
-            )
-            xi = (xi - mean) / std
-            for tap, weight in zip(self._taps(xi), self._weights, strict=True):
-                t = F.normalize(tap.float(), dim=1, eps=1e-12)
-                if t.shape[-2:] != grid:
-                    t = F.interpolate(t, size=grid, mode="bilinear", align_corners=False)
-                    t = F.normalize(t, dim=1, eps=1e-12)
-                maps.append(t * math.sqrt(weight * per_level))
-        return torch.cat(maps, dim=1)[0]
-
     def extract(
         self, image: NDArray[np.uint8], *, image_prompt: NDArray[np.uint8] | None = None
     ) -> Features:
@@ -191,7 +157,7 @@ class EmbeddedExtractor:
             if self._num_threads is not None:
                 torch.set_num_threads(self._num_threads)
             with torch.inference_mode():
-                array = self._forward(image).cpu().numpy()
+                array = self._forward_stack(image[None], self._sizes)[0].cpu().numpy()
         finally:
             if self._num_threads is not None:
                 torch.set_num_threads(prev)
@@ -289,8 +255,8 @@ class EmbeddedExtractor:
         return folded
 
     def _forward_stack(self, images: NDArray[np.uint8], sizes: tuple[int, ...]) -> torch.Tensor:
-        """(k, C, h, w) features of a (k, H, W, 3) uint8 stack (the maths of :meth:`_forward`,
-        on the batch-norm-folded blocks)."""
+        """(k, C, h, w) features of a (k, H, W, 3) uint8 stack (the recipe of the module docs,
+        on the batch-norm-folded blocks: equal to the unfolded network up to float rounding)."""
         height, width = images.shape[1:3]
         x = torch.from_numpy(np.ascontiguousarray(images)).to(self._device)
         x = x.permute(0, 3, 1, 2).float().div_(255.0)
