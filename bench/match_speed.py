@@ -10,7 +10,8 @@ venv; the baseline's ``src`` directories go first on ``PYTHONPATH``), one after 
 the load of a shared machine hits both alike; the figure is the ratio of the medians. Inside a
 subprocess: one warm-up call, then ``--reps`` calls of ``FaceShot.match`` on the first
 ``gallery_src/noto`` face (dlib detection, then the matcher: localisation + features +
-matching), median wall and process-CPU seconds (all threads), torch at its default threads.
+matching), median wall and process-CPU seconds (all threads); torch at its default thread count
+unless ``--threads``.
 """
 
 from __future__ import annotations
@@ -44,9 +45,15 @@ def _image() -> np.ndarray:
     return render(ROOT / "gallery_src" / "noto" / doc["faces"][name]["file"])
 
 
-def measure(reps: int) -> dict[str, float]:
-    """Median wall / CPU seconds of ``FaceShot.match`` in this process."""
+def measure(reps: int, threads: int | None = None) -> dict[str, float]:
+    """Median wall / CPU seconds of ``FaceShot.match`` in this process (``threads``: torch's
+    intra-op thread count, ``None``: its default)."""
+    import torch
+
     import faceshot
+
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     rgb = _image()
     fs = faceshot.FaceShot()
@@ -64,14 +71,15 @@ def measure(reps: int) -> dict[str, float]:
     }
 
 
-def _child(tree: Path | None, reps: int) -> dict[str, float]:
+def _child(tree: Path | None, reps: int, threads: int | None) -> dict[str, float]:
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = os.pathsep.join(
             [str(tree / s) for s in _SRCS] + [env.get("PYTHONPATH", "")]
         )
     out = subprocess.run(
-        [sys.executable, __file__, "--child", "--reps", str(reps)],
+        [sys.executable, __file__, "--child", "--reps", str(reps)]
+        + ([] if threads is None else ["--threads", str(threads)]),
         env=env,
         cwd=ROOT,
         check=True,
@@ -86,21 +94,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", type=Path, help="a source tree to compare against")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        print(json.dumps(measure(args.reps)))
+        print(json.dumps(measure(args.reps, args.threads)))
         return 0
     new, old = [], []
     for r in range(args.rounds):
-        new.append(_child(None, args.reps))
+        new.append(_child(None, args.reps, args.threads))
         if args.baseline is not None:
-            old.append(_child(args.baseline.resolve(), args.reps))
+            old.append(_child(args.baseline.resolve(), args.reps, args.threads))
         print(f"[round {r}] this {new[-1]}" + (f"  baseline {old[-1]}" if old else ""), flush=True)
     load = os.getloadavg()[0]
     w = float(np.median([d["wall_s"] for d in new]))
     c = float(np.median([d["cpu_s"] for d in new]))
-    line = f"FaceShot.match 512x512: this tree {w:.2f} s wall, {c:.2f} CPU-s"
+    threads = "default" if args.threads is None else args.threads
+    line = (
+        f"FaceShot.match 512x512 (torch threads {threads}): this tree {w:.2f} s wall, {c:.2f} CPU-s"
+    )
     if old:
         wb = float(np.median([d["wall_s"] for d in old]))
         cb = float(np.median([d["cpu_s"] for d in old]))
