@@ -204,7 +204,9 @@ def test_extract_stack_equals_extract_one_by_one():
         ex.extract_stack(images, input_sizes=(100,))
 
 
-def _unfolded_reference(ex: EmbeddedExtractor, image: np.ndarray) -> np.ndarray:
+def _unfolded_reference(
+    ex: EmbeddedExtractor, image: np.ndarray, *, center: bool = False
+) -> np.ndarray:
     """The module-doc recipe written out on the unfolded network (batch norms as layers)."""
     import math
 
@@ -231,7 +233,7 @@ def _unfolded_reference(ex: EmbeddedExtractor, image: np.ndarray) -> np.ndarray:
                 if k in (10, 13, 15):
                     taps.append(xi)
             for tap, weight in zip(taps, (0.2, 0.4, 0.4), strict=True):
-                t = F.normalize(tap, dim=1)
+                t = F.normalize(tap - tap.mean(dim=(2, 3), keepdim=True) if center else tap, dim=1)
                 if t.shape[-2:] != (h0 // 8, w0 // 8):
                     t = F.normalize(
                         F.interpolate(t, size=(h0 // 8, w0 // 8), mode="bilinear"), dim=1
@@ -246,3 +248,13 @@ def test_extract_equals_the_unfolded_network(embedded, faces):
     want = _unfolded_reference(embedded, img)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, atol=1e-4)  # batch norm folded: float rounding only
+
+
+def test_center_subtracts_each_layer_mean_and_is_recorded(faces):
+    img = np.ascontiguousarray(faces["takeo"][0])
+    ex = EmbeddedExtractor(center=True)
+    assert ex.config["center"] is True and "center" not in EmbeddedExtractor().config
+    got = ex.extract(img)
+    np.testing.assert_allclose(got.array, _unfolded_reference(ex, img, center=True), atol=1e-4)
+    assert not np.allclose(got.array, _unfolded_reference(ex, img), atol=1e-2)
+    assert load_extractor("embedded", center=True).config == ex.config

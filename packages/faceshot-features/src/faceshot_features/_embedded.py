@@ -68,6 +68,10 @@ class EmbeddedExtractor:
         layer_weights: one non-negative weight per layer (normalised to sum to 1).
         weights: checkpoint file; default: the one shipped in this package (``weights/``).
         device: torch device string.
+        center: subtract each layer output's mean over the image (per pyramid level, per
+            image) before the per-cell normalisation: a per-image "style" normalisation that
+            keeps what differs across the face and drops what is common to the whole drawing
+            (flat colour, line weight). Recorded in ``config`` as ``"center": true`` only when on.
         num_threads: if given, torch's intra-op thread count is set to it during each
             extraction and restored afterwards; None leaves torch's setting alone.
         cache_dir: optional directory for an on-disk feature cache (:class:`FeatureCache`).
@@ -87,6 +91,7 @@ class EmbeddedExtractor:
         layer_weights: Sequence[float] = (0.2, 0.4, 0.4),
         weights: str | Path | None = None,
         device: str = "cpu",
+        center: bool = False,
         num_threads: int | None = None,
         cache_dir: str | Path | None = None,
     ) -> None:
@@ -112,6 +117,7 @@ class EmbeddedExtractor:
         self._weights = tuple(float(v) for v in w / w.sum())
         self._device = torch.device(device)
         self._num_threads = num_threads
+        self._center = bool(center)
         self._model = load_mobilenet_v2(weights).to(self._device)
         self._last = max(lay)
         self._cache = FeatureCache(cache_dir) if cache_dir is not None else None
@@ -120,7 +126,7 @@ class EmbeddedExtractor:
     @property
     def config(self) -> dict[str, Any]:
         """JSON-serialisable configuration of this extractor."""
-        return {
+        out: dict[str, Any] = {
             "weights": self._weights_name,
             "input_sizes": list(self._sizes),
             "layers": list(self._layers),
@@ -129,6 +135,9 @@ class EmbeddedExtractor:
             "resize": "bilinear-antialias, long side per level, sides multiple of 32",
             "normalisation": "imagenet",
         }
+        if self._center:
+            out["center"] = True
+        return out
 
     def extract(
         self, image: NDArray[np.uint8], *, image_prompt: NDArray[np.uint8] | None = None
@@ -282,7 +291,10 @@ class EmbeddedExtractor:
                 if k in self._layers:
                     taps.append(xi)
             for tap, weight in zip(taps, self._weights, strict=True):
-                t = F.normalize(tap.float(), dim=1, eps=1e-12)
+                t = tap.float()
+                if self._center:
+                    t = t - t.mean(dim=(2, 3), keepdim=True)
+                t = F.normalize(t, dim=1, eps=1e-12)
                 if t.shape[-2:] != grid:
                     t = F.interpolate(t, size=grid, mode="bilinear", align_corners=False)
                     t = F.normalize(t, dim=1, eps=1e-12)
