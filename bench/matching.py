@@ -27,8 +27,9 @@ Protocols (no figure here is measured on a gallery that contains the image score
   point 30, mouth corners = points 48 and 54. ``animals``: the mean over animal faces.
 * settings (``SETTINGS``): ``before`` is the previous release (Twemoji + human gallery, no
   search, mean references); the next six add one lever each to the one above; the last ones
-  are side checks, and ``radius`` adds a wider local search after the global one to
-  ``protos`` (every setting before it runs with the old radius 0.25). ``SHIPPED`` names the setting the package defaults and the shipped gallery
+  are side checks; ``radius`` adds a wider local search after the global one to ``protos``
+  and ``clamp`` a looser prior clamp to ``radius`` (the settings before them run with the
+  old values, radius 0.25 and clamp 0.15). ``SHIPPED`` names the setting the package defaults and the shipped gallery
   implement (``faceshot bench`` reports it too).
 
 Human photos: 68-point NME (outer eye corners) of ``FaceShot``'s default path on the shared
@@ -490,6 +491,9 @@ SETTINGS: dict[str, dict[str, Any]] = {
         gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, stride=1
     ),
     "radius": dict(gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, gr=0.35),
+    "clamp": dict(
+        gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, gr=0.35, clamp=0.25
+    ),
     "radius45": dict(
         gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, gr=0.45
     ),
@@ -507,10 +511,11 @@ LABELS = {
     "protos8": "merged + search + 8 prototypes",
     "stride1": "merged + search + 4 protos, exhaustive search",
     "radius": "+ local search radius 0.35 after the search",
+    "clamp": "+ prior clamp 0.25 (was 0.15)",
     "radius45": "merged + search + 4 protos, radius 0.45",
 }
 #: the shipped defaults (``faceshot_landmarks`` configs and ``scripts/build_default_gallery.py``).
-SHIPPED = "radius"
+SHIPPED = "clamp"
 
 
 def run_setting(
@@ -536,6 +541,7 @@ def run_setting(
         config=fl.MatcherConfig(
             global_search=kw["gs"],
             global_radius=kw.get("gr", 0.25),  # the settings before "radius" ran with 0.25
+            prior_clamp=kw.get("clamp", 0.15),  # and those before "clamp" with 0.15
             **({"search_stride": kw["stride"]} if "stride" in kw else {}),
         ),
         merge_domains=kw["merge"],
