@@ -540,8 +540,10 @@ def run_setting(
         flip_test=kw["flip"],
         config=fl.MatcherConfig(
             global_search=kw["gs"],
-            global_radius=kw.get("gr", 0.25),  # the settings before "radius" ran with 0.25
-            prior_clamp=kw.get("clamp", 0.15),  # and those before "clamp" with 0.15
+            # the settings before "radius" and "clamp" use MatcherConfig's defaults (0.25, 0.15);
+            # "clamp" is faceshot_landmarks.CHARACTER_MATCHER
+            global_radius=kw.get("gr", 0.25),
+            prior_clamp=kw.get("clamp", 0.15),
             **({"search_stride": kw["stride"]} if "stride" in kw else {}),
         ),
         merge_domains=kw["merge"],

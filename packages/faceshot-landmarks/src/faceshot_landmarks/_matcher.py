@@ -86,10 +86,8 @@ class MatcherConfig:
             similarity margin (confidence).
         use_prior: regularise with the gallery's shape prior.
         prior_clamp: largest distance of a final point from the fitted shape model, as a
-            fraction of the face size (see :meth:`ShapePrior.fit`). 0.15 -> 0.25 (with
-            ``global_radius`` 0.35) took the held-out pooled PCK@0.10 of ``bench/matching.py``
-            from 0.845 to 0.855 and the mean from 0.062 to 0.060: emoji mouths and eyes are
-            often wider or further apart than any shape the prior holds.
+            fraction of the face size (see :meth:`ShapePrior.fit`). The still-image character
+            path uses 0.25 (:data:`~faceshot_landmarks.CHARACTER_MATCHER`).
         prior_iterations: IRLS iterations of the prior fit.
         search_iterations: rounds of constrained local search after the first prior fit
             (each landmark is re-matched within ``search_radius`` of the fitted model point,
@@ -110,10 +108,8 @@ class MatcherConfig:
         mode_sd: coefficients (in standard deviations) tried on each varied shape mode.
         search_modes: leading shape modes varied by the global search (one at a time).
         global_radius: local search radius after the global search (fraction of face size).
-            0.25 -> 0.35 took the leave-one-style-out held-out figures (``bench/matching.py``,
-            pooled over the five styles) from mean 0.067 / PCK@0.10 0.825 / animals 0.103 to
-            0.062 / 0.845 / 0.100: the placed shape is a coarse guess (a wide grin, a
-            muzzle) and its parts need room to move; 0.45 measured the same as 0.35.
+            The still-image character path uses 0.35
+            (:data:`~faceshot_landmarks.CHARACTER_MATCHER`).
         evidence_floor: standardised similarities are clipped below at this many standard
             deviations (:func:`standardise`): one landmark's bad spot cannot veto a shape.
         part_weights: weight of each paper part's landmarks in the global search (``PARTS``
@@ -126,7 +122,7 @@ class MatcherConfig:
     upsample: int = attrs.field(default=4, validator=_positive_int)
     exclusion: int = attrs.field(default=2, validator=_non_negative)
     use_prior: bool = True
-    prior_clamp: float = attrs.field(default=0.25, validator=_non_negative)
+    prior_clamp: float = attrs.field(default=0.15, validator=_non_negative)
     prior_iterations: int = attrs.field(default=12, validator=_positive_int)
     search_iterations: int = attrs.field(default=2, validator=_non_negative)
     search_radius: float = attrs.field(default=0.5, validator=_non_negative)
@@ -136,7 +132,7 @@ class MatcherConfig:
     angles_deg: tuple[float, ...] = (-20.0, -10.0, 0.0, 10.0, 20.0)
     mode_sd: tuple[float, ...] = (-1.5, 1.5)
     search_modes: int = attrs.field(default=2, validator=_non_negative)
-    global_radius: float = attrs.field(default=0.35, validator=_non_negative)
+    global_radius: float = attrs.field(default=0.25, validator=_non_negative)
     evidence_floor: float = -1.0
     part_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
     search_stride: int = attrs.field(default=2, validator=_positive_int)
