@@ -27,7 +27,9 @@ Protocols (no figure here is measured on a gallery that contains the image score
   point 30, mouth corners = points 48 and 54. ``animals``: the mean over animal faces.
 * settings (``SETTINGS``): ``before`` is the previous release (Twemoji + human gallery, no
   search, mean references); the next six add one lever each to the one above; the last ones
-  are side checks. ``SHIPPED`` names the setting the package defaults and the shipped gallery
+  are side checks; ``radius`` adds a wider local search after the global one to ``protos``
+  and ``clamp`` a looser prior clamp to ``radius`` (the settings before them run with the
+  old values, radius 0.25 and clamp 0.15). ``SHIPPED`` names the setting the package defaults and the shipped gallery
   implement (``faceshot bench`` reports it too).
 
 Human photos: 68-point NME (outer eye corners) of ``FaceShot``'s default path on the shared
@@ -488,6 +490,13 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "stride1": dict(
         gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, stride=1
     ),
+    "radius": dict(gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, gr=0.35),
+    "clamp": dict(
+        gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, gr=0.35, clamp=0.25
+    ),
+    "radius45": dict(
+        gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, gr=0.45
+    ),
 }
 LABELS = {
     "before": "before: twemoji+human gallery",
@@ -501,9 +510,12 @@ LABELS = {
     "split+search+protos": "one domain per style + search + 4 protos",
     "protos8": "merged + search + 8 prototypes",
     "stride1": "merged + search + 4 protos, exhaustive search",
+    "radius": "+ local search radius 0.35 after the search",
+    "clamp": "+ prior clamp 0.25 (was 0.15)",
+    "radius45": "merged + search + 4 protos, radius 0.45",
 }
 #: the shipped defaults (``faceshot_landmarks`` configs and ``scripts/build_default_gallery.py``).
-SHIPPED = "protos"
+SHIPPED = "clamp"
 
 
 def run_setting(
@@ -527,7 +539,12 @@ def run_setting(
         flip_gallery=kw["mirror"],
         flip_test=kw["flip"],
         config=fl.MatcherConfig(
-            global_search=kw["gs"], **({"search_stride": kw["stride"]} if "stride" in kw else {})
+            global_search=kw["gs"],
+            # the settings before "radius" and "clamp" use MatcherConfig's defaults (0.25, 0.15);
+            # "clamp" is faceshot_landmarks.CHARACTER_MATCHER
+            global_radius=kw.get("gr", 0.25),
+            prior_clamp=kw.get("clamp", 0.15),
+            **({"search_stride": kw["stride"]} if "stride" in kw else {}),
         ),
         merge_domains=kw["merge"],
         prototypes=kw["protos"],

@@ -202,3 +202,59 @@ def test_extract_stack_equals_extract_one_by_one():
         ex.extract_stack([images[0], images[0][:64]])
     with pytest.raises(FeatureConfigError, match="multiples of 32"):
         ex.extract_stack(images, input_sizes=(100,))
+
+
+def _unfolded_reference(
+    ex: EmbeddedExtractor, image: np.ndarray, *, center: bool = False
+) -> np.ndarray:
+    """The module-doc recipe written out on the unfolded network (batch norms as layers)."""
+    import math
+
+    import torch.nn.functional as F
+
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
+    mean = torch.tensor((0.485, 0.456, 0.406)).view(1, 3, 1, 1)
+    std = torch.tensor((0.229, 0.224, 0.225)).view(1, 3, 1, 1)
+    h0, w0 = resized_shape(*image.shape[:2], 512)
+    maps = []
+    with torch.inference_mode():
+        for size in (512, 256):
+            xi = F.interpolate(
+                x,
+                size=resized_shape(*image.shape[:2], size),
+                mode="bilinear",
+                antialias=True,
+                align_corners=False,
+            )
+            xi = (xi - mean) / std
+            taps = []
+            for k, block in enumerate(ex._model.features[:16]):
+                xi = block(xi)
+                if k in (10, 13, 15):
+                    taps.append(xi)
+            for tap, weight in zip(taps, (0.2, 0.4, 0.4), strict=True):
+                t = F.normalize(tap - tap.mean(dim=(2, 3), keepdim=True) if center else tap, dim=1)
+                if t.shape[-2:] != (h0 // 8, w0 // 8):
+                    t = F.normalize(
+                        F.interpolate(t, size=(h0 // 8, w0 // 8), mode="bilinear"), dim=1
+                    )
+                maps.append(t * math.sqrt(weight / 2))
+    return torch.cat(maps, dim=1)[0].numpy()
+
+
+def test_extract_equals_the_unfolded_network(embedded, faces):
+    img = np.ascontiguousarray(faces["takeo"][0])
+    got = embedded.extract(img).array
+    want = _unfolded_reference(embedded, img)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=1e-4)  # batch norm folded: float rounding only
+
+
+def test_center_subtracts_each_layer_mean_and_is_recorded(faces):
+    img = np.ascontiguousarray(faces["takeo"][0])
+    ex = EmbeddedExtractor(center=True)
+    assert ex.config["center"] is True and "center" not in EmbeddedExtractor().config
+    got = ex.extract(img)
+    np.testing.assert_allclose(got.array, _unfolded_reference(ex, img, center=True), atol=1e-4)
+    assert not np.allclose(got.array, _unfolded_reference(ex, img), atol=1e-2)
+    assert load_extractor("embedded", center=True).config == ex.config

@@ -171,3 +171,16 @@ def test_gpu_index_used_when_faiss_reports_gpus(two_domains, monkeypatch) -> Non
     moved.clear()
     g.retrieve(fl.normalize_features(target.array), use_gpu=False)
     assert moved == []
+
+
+def test_shape_prior_is_built_once_per_domain_set(two_domains) -> None:
+    path, _ = two_domains
+    g = fl.load_gallery(path)
+    a = g.shape_prior(["alpha"])
+    assert g.shape_prior(("alpha",)) is a  # kept with the gallery, not rebuilt per match
+    assert g.shape_prior(["beta"]) is not a
+    assert g.shape_prior(["alpha"], variance=0.5) is not a
+    fresh = fl.ShapePrior.from_annotations(g.domains["alpha"].pixel_annotations())
+    np.testing.assert_array_equal(a.mean, fresh.mean)
+    np.testing.assert_array_equal(a.components, fresh.components)
+    assert fl.load_gallery(path).shape_prior(["alpha"]) is not a  # per gallery object

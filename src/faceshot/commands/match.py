@@ -52,7 +52,13 @@ def _match(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import numpy as np
-    from faceshot_landmarks import LocateConfig, MatcherConfig, load_gallery, locate_and_match
+    from faceshot_landmarks import (
+        CHARACTER_MATCHER,
+        LocateConfig,
+        MatcherConfig,
+        load_gallery,
+        locate_and_match,
+    )
     from faceshot_retarget import AtomicOutputs, Landmarks, save_landmarks
 
     from faceshot._io import check_not_blank, default_gallery_path, load_character
@@ -79,7 +85,8 @@ def _match(args: argparse.Namespace) -> int:
         gallery,
         face=args.face,
         config=LocateConfig(human=args.human),
-        matcher=MatcherConfig(use_prior=not args.no_prior),
+        # without the prior, the search radius and clamp of CHARACTER_MATCHER play no part
+        matcher=MatcherConfig(use_prior=False) if args.no_prior else CHARACTER_MATCHER,
         name=repr(args.image),
     )
     image = character.rgb

@@ -68,6 +68,10 @@ class EmbeddedExtractor:
         layer_weights: one non-negative weight per layer (normalised to sum to 1).
         weights: checkpoint file; default: the one shipped in this package (``weights/``).
         device: torch device string.
+        center: subtract each layer output's mean over the image (per pyramid level, per
+            image) before the per-cell normalisation: a per-image "style" normalisation that
+            keeps what differs across the face and drops what is common to the whole drawing
+            (flat colour, line weight). Recorded in ``config`` as ``"center": true`` only when on.
         num_threads: if given, torch's intra-op thread count is set to it during each
             extraction and restored afterwards; None leaves torch's setting alone.
         cache_dir: optional directory for an on-disk feature cache (:class:`FeatureCache`).
@@ -87,6 +91,7 @@ class EmbeddedExtractor:
         layer_weights: Sequence[float] = (0.2, 0.4, 0.4),
         weights: str | Path | None = None,
         device: str = "cpu",
+        center: bool = False,
         num_threads: int | None = None,
         cache_dir: str | Path | None = None,
     ) -> None:
@@ -112,6 +117,7 @@ class EmbeddedExtractor:
         self._weights = tuple(float(v) for v in w / w.sum())
         self._device = torch.device(device)
         self._num_threads = num_threads
+        self._center = bool(center)
         self._model = load_mobilenet_v2(weights).to(self._device)
         self._last = max(lay)
         self._cache = FeatureCache(cache_dir) if cache_dir is not None else None
@@ -120,7 +126,7 @@ class EmbeddedExtractor:
     @property
     def config(self) -> dict[str, Any]:
         """JSON-serialisable configuration of this extractor."""
-        return {
+        out: dict[str, Any] = {
             "weights": self._weights_name,
             "input_sizes": list(self._sizes),
             "layers": list(self._layers),
@@ -129,40 +135,9 @@ class EmbeddedExtractor:
             "resize": "bilinear-antialias, long side per level, sides multiple of 32",
             "normalisation": "imagenet",
         }
-
-    def _taps(self, x: torch.Tensor) -> list[torch.Tensor]:
-        out: list[torch.Tensor] = []
-        for k, block in enumerate(self._model.features):
-            x = block(x)
-            if k in self._layers:
-                out.append(x)
-            if k == self._last:
-                break
+        if self._center:
+            out["center"] = True
         return out
-
-    def _forward(self, image: NDArray[np.uint8]) -> torch.Tensor:
-        height, width = image.shape[:2]
-        x = torch.from_numpy(np.array(image, dtype=np.uint8, copy=True)).to(self._device)
-        x = x.permute(2, 0, 1)[None].float().div_(255.0)
-        mean = torch.tensor(_IMAGENET_MEAN, device=self._device).view(1, 3, 1, 1)
-        std = torch.tensor(_IMAGENET_STD, device=self._device).view(1, 3, 1, 1)
-        h0, w0 = resized_shape(height, width, self._sizes[0])
-        grid = (h0 // 8, w0 // 8)
-        per_level = 1.0 / len(self._sizes)
-        maps: list[torch.Tensor] = []
-        for size in self._sizes:
-            hs, ws = resized_shape(height, width, size)
-            xi = F.interpolate(
-                x, size=(hs, ws), mode="bilinear", antialias=True, align_corners=False
-            )
-            xi = (xi - mean) / std
-            for tap, weight in zip(self._taps(xi), self._weights, strict=True):
-                t = F.normalize(tap.float(), dim=1, eps=1e-12)
-                if t.shape[-2:] != grid:
-                    t = F.interpolate(t, size=grid, mode="bilinear", align_corners=False)
-                    t = F.normalize(t, dim=1, eps=1e-12)
-                maps.append(t * math.sqrt(weight * per_level))
-        return torch.cat(maps, dim=1)[0]
 
     def extract(
         self, image: NDArray[np.uint8], *, image_prompt: NDArray[np.uint8] | None = None
@@ -191,7 +166,7 @@ class EmbeddedExtractor:
             if self._num_threads is not None:
                 torch.set_num_threads(self._num_threads)
             with torch.inference_mode():
-                array = self._forward(image).cpu().numpy()
+                array = self._forward_stack(image[None], self._sizes)[0].cpu().numpy()
         finally:
             if self._num_threads is not None:
                 torch.set_num_threads(prev)
@@ -289,8 +264,8 @@ class EmbeddedExtractor:
         return folded
 
     def _forward_stack(self, images: NDArray[np.uint8], sizes: tuple[int, ...]) -> torch.Tensor:
-        """(k, C, h, w) features of a (k, H, W, 3) uint8 stack (the maths of :meth:`_forward`,
-        on the batch-norm-folded blocks)."""
+        """(k, C, h, w) features of a (k, H, W, 3) uint8 stack (the recipe of the module docs,
+        on the batch-norm-folded blocks: equal to the unfolded network up to float rounding)."""
         height, width = images.shape[1:3]
         x = torch.from_numpy(np.ascontiguousarray(images)).to(self._device)
         x = x.permute(0, 3, 1, 2).float().div_(255.0)
@@ -316,7 +291,10 @@ class EmbeddedExtractor:
                 if k in self._layers:
                     taps.append(xi)
             for tap, weight in zip(taps, self._weights, strict=True):
-                t = F.normalize(tap.float(), dim=1, eps=1e-12)
+                t = tap.float()
+                if self._center:
+                    t = t - t.mean(dim=(2, 3), keepdim=True)
+                t = F.normalize(t, dim=1, eps=1e-12)
                 if t.shape[-2:] != grid:
                     t = F.interpolate(t, size=grid, mode="bilinear", align_corners=False)
                     t = F.normalize(t, dim=1, eps=1e-12)

@@ -91,7 +91,7 @@ def load_extractor(
         ip_adapter: sd15-ip only: IP-Adapter checkpoint file or ``"owner/name/path"``.
         image_encoder: sd15-ip only: CLIP image-encoder directory or ``"owner/name/subdir"``.
         progress: diffusion inversion progress bar (None: only on a terminal).
-        **options: embedded: ``input_sizes``, ``layers``, ``layer_weights``, ``num_threads``;
+        **options: embedded: ``input_sizes``, ``layers``, ``layer_weights``, ``center``, ``num_threads``;
             sd*: :class:`DiffusionConfig` fields (``prompt``, ``t``, ``num_inference_steps``,
             ``up_block``, ``image_size``, ``ip_adapter_scale``).
 
@@ -156,7 +156,7 @@ def _build(
     if name == "embedded":
         from faceshot_features._embedded import EmbeddedExtractor
 
-        allowed = {"input_sizes", "layers", "layer_weights", "num_threads"}
+        allowed = {"input_sizes", "layers", "layer_weights", "num_threads", "center"}
         bad = sorted(set(options) - allowed)
         if bad:
             raise FeatureConfigError(

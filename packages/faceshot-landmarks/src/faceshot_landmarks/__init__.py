@@ -77,6 +77,7 @@ from faceshot_landmarks._identity import (
     descriptor_path,
 )
 from faceshot_landmarks._locate import (
+    CHARACTER_MATCHER,
     MIN_FACE_SCORE,
     FaceCandidate,
     LocateConfig,
@@ -131,6 +132,7 @@ from faceshot_landmarks.errors import (
 __version__ = _metadata.version("faceshot-landmarks")
 
 __all__ = [
+    "CHARACTER_MATCHER",
     "CHECKED_PARTS",
     "CHIP_SIZE",
     "CLASSICAL_BACKBONE",

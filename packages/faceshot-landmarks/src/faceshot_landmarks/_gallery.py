@@ -157,6 +157,12 @@ class Gallery:
     backbone_config: dict[str, Any]
     channels: int
     domains: Mapping[str, DomainData]
+    #: Shape priors already built, by (domains, keyword arguments): the Procrustes + PCA of a
+    #: few hundred annotations costs 0.1-1 CPU-s, which every :func:`match` call paid again
+    #: (the gallery is immutable, so the prior of a set of domains never changes).
+    _priors: dict[tuple[Any, ...], ShapePrior] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -260,10 +266,16 @@ class Gallery:
         return tuple(chosen)
 
     def shape_prior(self, domains: Sequence[str] | None = None, **kwargs: Any) -> ShapePrior:
-        """A :class:`ShapePrior` from the annotations of ``domains`` (default: all)."""
+        """A :class:`ShapePrior` from the annotations of ``domains`` (default: all); built once
+        per (domains, keyword arguments) and kept with the gallery."""
         names = self.names if domains is None else tuple(domains)
-        shapes = np.concatenate([self.domains[n].pixel_annotations() for n in names])
-        return ShapePrior.from_annotations(shapes, **kwargs)
+        key = (names, tuple(sorted(kwargs.items())))
+        prior = self._priors.get(key)
+        if prior is None:
+            shapes = np.concatenate([self.domains[n].pixel_annotations() for n in names])
+            prior = ShapePrior.from_annotations(shapes, **kwargs)
+            self._priors[key] = prior
+        return prior
 
 
 def _jsonable(config: Any) -> Any:

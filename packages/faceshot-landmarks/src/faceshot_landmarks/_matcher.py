@@ -86,7 +86,8 @@ class MatcherConfig:
             similarity margin (confidence).
         use_prior: regularise with the gallery's shape prior.
         prior_clamp: largest distance of a final point from the fitted shape model, as a
-            fraction of the face size (see :meth:`ShapePrior.fit`).
+            fraction of the face size (see :meth:`ShapePrior.fit`). The still-image character
+            path uses 0.25 (:data:`~faceshot_landmarks.CHARACTER_MATCHER`).
         prior_iterations: IRLS iterations of the prior fit.
         search_iterations: rounds of constrained local search after the first prior fit
             (each landmark is re-matched within ``search_radius`` of the fitted model point,
@@ -107,6 +108,8 @@ class MatcherConfig:
         mode_sd: coefficients (in standard deviations) tried on each varied shape mode.
         search_modes: leading shape modes varied by the global search (one at a time).
         global_radius: local search radius after the global search (fraction of face size).
+            The still-image character path uses 0.35
+            (:data:`~faceshot_landmarks.CHARACTER_MATCHER`).
         evidence_floor: standardised similarities are clipped below at this many standard
             deviations (:func:`standardise`): one landmark's bad spot cannot veto a shape.
         part_weights: weight of each paper part's landmarks in the global search (``PARTS``
