@@ -17,7 +17,7 @@ from faceshot_landmarks._shape_fit import (
     fuse_with_model,
     structure_information,
 )
-from faceshot_landmarks._video_match import crop_transform, smooth_pose
+from faceshot_landmarks._video_match import crop_transform, lip_band, smooth_pose
 from faceshot_landmarks.testing import synthetic_motion
 
 
@@ -275,6 +275,24 @@ def test_conditional_shape_places_the_nose_from_eyes_and_lips() -> None:
         )
     with pytest.raises(ValueError, match="overlap"):
         ConditionalShape.from_shapes(shapes, range(30, 60), range(27, 36), noise=1e-3)
+
+
+def test_lip_band_moves_a_flat_inner_lip_with_its_outer_lip() -> None:
+    anchor = template_face(100.0, (200.0, 200.0))
+    frame = anchor.copy()
+    frame[[56, 57, 58]] += [0.0, 12.0]  # the lower lip drops
+    frame[[65, 66, 67]] += [0.0, 3.0]  # its inner edge, measured on a teeth edge, lags
+    info = np.repeat(np.eye(2)[None], 68, axis=0)
+    info[[65, 66, 67]] = np.diag([0.0, 0.0])  # ... and the flow there is worthless
+    info[[61, 62, 63]] = np.diag([0.0, 100.0])  # the upper inner lip is sharply measured
+    got, g = lip_band(frame, info, anchor, 1.0)
+    np.testing.assert_allclose(got[[65, 66, 67]], anchor[[65, 66, 67]] + [0.0, 12.0])
+    np.testing.assert_allclose(got[[61, 62, 63]], frame[[61, 62, 63]], atol=1e-12)  # kept
+    keep = np.setdiff1d(np.arange(68), np.r_[60:68])
+    np.testing.assert_array_equal(got[keep], frame[keep])
+    np.testing.assert_allclose(g[66], np.eye(2))
+    with pytest.raises(ValueError, match="band_information"):
+        lip_band(frame, info, anchor, 0.0)
 
 
 def test_shape_model_modes_follow_the_characters_frame() -> None:

@@ -63,7 +63,7 @@ from typing import Any
 import attrs
 import numpy as np
 from faceshot_retarget import Landmarks, OneEuroConfig, as_points, one_euro_filter
-from faceshot_retarget.ibug68 import NUM_POINTS
+from faceshot_retarget.ibug68 import LIP_COLUMNS, LIP_SIDE_COLUMNS, NUM_POINTS
 from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._classical import check_image
@@ -282,6 +282,12 @@ class VideoMatchConfig:
         match_coherence: the same along-edge damping for the per-frame matches (the
             similarity map's peak curvature is their structure tensor: a match on an outline
             slides along it).
+        lip_band_sigma: each inner-lip point also gets a third measurement: its anchor
+            position moved by the fused motion of the outer lip next to it (the lips are a
+            band: when the lower lip drops its inner edge drops with it). The standard
+            deviation, in face widths, of that measurement (:func:`lip_band`); ``None``: off.
+            Drawn mouths have flat dark insides and teeth edges that belong to the upper jaw,
+            where flow and matches of the inner lips lag the opening.
         match_floor: similarities at or below this give a match no weight; weights rise
             quadratically to 1 at similarity 1.
         model_sigma: standard deviation, in face widths, of a point about the fitted shape
@@ -333,6 +339,9 @@ class VideoMatchConfig:
     match_sigma: float = attrs.field(default=0.08, validator=_positive_real)
     match_coherence: float = attrs.field(default=0.0, validator=_non_negative)
     match_floor: float = attrs.field(default=0.5, validator=_fraction)
+    lip_band_sigma: float | None = attrs.field(
+        default=0.01, validator=attrs.validators.optional(_positive_real)
+    )
     model_sigma: float = attrs.field(default=0.05, validator=_positive_real)
     ridge: float = attrs.field(default=1.0, validator=_positive_real)
     lost_score: float = attrs.field(default=0.6, validator=_fraction)
@@ -483,6 +492,49 @@ def _clip_eigen(
     return np.asarray(
         np.einsum("nij,nj,nkj->nik", vecs, np.clip(vals, 0.0, high), vecs), dtype=np.float64
     )
+
+
+#: Inner-lip points and the outer-lip points (averaged) whose motion they share (``LIP_COLUMNS``:
+#: 61-63 with 50-52, 67-65 with 58-56; ``LIP_SIDE_COLUMNS``: the inner corners with 49/59, 53/55).
+_INNER_LIP = np.concatenate([LIP_COLUMNS[:, 1], LIP_COLUMNS[:, 2], LIP_SIDE_COLUMNS[:, 1]])
+_OUTER_OF_INNER = np.concatenate(
+    [LIP_COLUMNS[:, [0, 0]], LIP_COLUMNS[:, [3, 3]], LIP_SIDE_COLUMNS[:, [0, 2]]]
+)
+
+
+def lip_band(
+    points: ArrayLike, information: ArrayLike, anchor: ArrayLike, band_information: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Fuse each inner-lip point with its anchor position moved like the outer lip beside it.
+
+    For inner-lip point ``i`` with outer neighbours ``o(i)`` (one or two points, averaged), the
+    band measurement is ``a_i + mean(p_o - a_o)`` (``a`` the anchor frame's points, ``p`` this
+    frame's measurements); it is combined with the point's own measurement as two Gaussians,
+    ``p_i' = (G_i + lambda I)^-1 (G_i p_i + lambda b_i)``, and the information becomes
+    ``G_i + lambda I``. Other points are unchanged.
+
+    Args:
+        points: (68, 2) float pixel measurements of this frame.
+        information: (68, 2, 2) float PSD information of those measurements (pixels^-2).
+        anchor: (68, 2) float pixel points of the anchor frame.
+        band_information: ``lambda`` > 0, isotropic information of a band measurement
+            (pixels^-2).
+
+    Returns:
+        ``(points, information)``: new (68, 2) and (68, 2, 2) float64 arrays.
+    """
+    p = np.array(points, dtype=np.float64)
+    g = np.array(information, dtype=np.float64)
+    a = np.asarray(anchor, dtype=np.float64)
+    if not band_information > 0:
+        raise ValueError(f"`band_information` must be > 0; got {band_information!r}")
+    band = a[_INNER_LIP] + (p[_OUTER_OF_INNER] - a[_OUTER_OF_INNER]).mean(axis=1)
+    gi = g[_INNER_LIP]
+    lhs = gi + band_information * np.eye(2)[None]
+    rhs = np.einsum("nab,nb->na", gi, p[_INNER_LIP]) + band_information * band
+    p[_INNER_LIP] = np.linalg.solve(lhs, rhs[..., None])[..., 0]
+    g[_INNER_LIP] = lhs
+    return p, g
 
 
 def _contrast(frame: NDArray[np.uint8], points: NDArray[np.float64]) -> float:
@@ -786,6 +838,12 @@ class _Tracker:
             except MatchingError:
                 self._lose(t)
                 return pending[k:]
+            if cfg.lip_band_sigma is not None:
+                assert self.anchor is not None
+                posterior = total + np.eye(2)[None] / (cfg.model_sigma * width) ** 2
+                points, _ = lip_band(
+                    points, posterior, self.anchor.points, 1.0 / (cfg.lip_band_sigma * width) ** 2
+                )
             self.points[t] = points
             self.current = points
             self._maybe_reanchor(frame, points, tracked)
