@@ -119,6 +119,11 @@ def _positive_real(instance: Any, attribute: Any, value: Any) -> None:
         raise ValueError(f"`{attribute.name}` must be a positive number; got {value!r}")
 
 
+def _optional_positive_real(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        _positive_real(instance, attribute, value)
+
+
 def _multiple_of_32(instance: Any, attribute: Any, value: Any) -> None:
     if not (isinstance(value, int) and value >= 64 and value % 32 == 0):
         raise ValueError(f"`{attribute.name}` must be a multiple of 32, at least 64; got {value!r}")
@@ -339,9 +344,7 @@ class VideoMatchConfig:
     match_sigma: float = attrs.field(default=0.08, validator=_positive_real)
     match_coherence: float = attrs.field(default=0.0, validator=_non_negative)
     match_floor: float = attrs.field(default=0.5, validator=_fraction)
-    lip_band_sigma: float | None = attrs.field(
-        default=0.01, validator=attrs.validators.optional(_positive_real)
-    )
+    lip_band_sigma: float | None = attrs.field(default=0.01, validator=_optional_positive_real)
     model_sigma: float = attrs.field(default=0.05, validator=_positive_real)
     ridge: float = attrs.field(default=1.0, validator=_positive_real)
     lost_score: float = attrs.field(default=0.6, validator=_fraction)
