@@ -141,6 +141,9 @@ def test_config_validates() -> None:
     with pytest.raises(ValueError, match="complete_points"):
         fl.VideoMatchConfig(complete_points=(27, 68))
     assert fl.VideoMatchConfig(complete_points=()).complete_points == ()
+    with pytest.raises(ValueError, match="lip_band_sigma"):
+        fl.VideoMatchConfig(lip_band_sigma=0.0)
+    assert fl.VideoMatchConfig(lip_band_sigma=None).lip_band_sigma is None
 
 
 def test_crop_transform_maps_pixel_centres() -> None:
