@@ -8,7 +8,9 @@ Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
    reaches ``min_score``; the match is then repeated on a crop around it (the face at the
    gallery's scale), together with the crop's mirror image
    (:func:`~faceshot_landmarks.match_flip_consistent`): every later frame carries this
-   anchor's error along, so it gets the most careful match. No face within ``search_frames`` frames raises :class:`NoFaceError`
+   anchor's error along, so it gets the most careful match; its nose, which most characters
+   do not draw, is then placed from its eyes and outer lips by the gallery's shape statistics
+   (``complete_points``, :class:`~faceshot_landmarks._shape_fit.ConditionalShape`). No face within ``search_frames`` frames raises :class:`NoFaceError`
    naming the video and the frames searched. Frames before the first face are filled with it
    and marked not visible.
 2. **The video's own references.** The found frame becomes the *anchor*: its face crop is run
@@ -36,7 +38,9 @@ Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
    deformation modes, :class:`ShapeModel`) is fitted to them by robust generalised least
    squares (:func:`fit_shape_model`), and each point is the posterior of its measurements and
    the model (:func:`fuse_with_model`): measured where the image determines it, following the
-   model where it does not.
+   model where it does not. Each inner-lip point is finally fused with its anchor position
+   moved like the outer lip beside it (:func:`lip_band`): a drawn mouth's inside is flat and
+   its teeth edge stays with the upper jaw, so the inner lips' own measurements lag an opening.
 4. **Lost and found.** When the matches no longer resemble the references (mean similarity
    below ``lost_score``) and the flow fails its photometric check on most points, the frame is
    lost; the gallery search of step 1 is retried every ``refind_every`` frames until the face
@@ -96,7 +100,14 @@ from faceshot_landmarks._shape_fit import (
 from faceshot_landmarks._video import iter_frames, probe_video
 from faceshot_landmarks.errors import MatchingError, NoFaceError, VideoError
 
-__all__ = ["TrackConfig", "VideoMatchConfig", "match_video", "smooth_pose", "track_points"]
+__all__ = [
+    "TrackConfig",
+    "VideoMatchConfig",
+    "lip_band",
+    "match_video",
+    "smooth_pose",
+    "track_points",
+]
 
 
 def _positive(instance: Any, attribute: Any, value: Any) -> None:
