@@ -60,7 +60,7 @@ def _renderer(spec: str | None) -> Any:
 def _config(no_completion: bool) -> Any:
     from faceshot_landmarks import VideoMatchConfig
 
-    return VideoMatchConfig(complete_points=()) if no_completion else None
+    return VideoMatchConfig(complete_points=(), lip_band_sigma=None) if no_completion else None
 
 
 def _group_table(
@@ -174,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-completion",
         action="store_true",
-        help="match_video without the nose completion (VideoMatchConfig(complete_points=())), "
-        "the path before it, for before/after figures",
+        help="match_video without the nose completion and the lip band "
+        "(VideoMatchConfig(complete_points=(), lip_band_sigma=None)), the path before them, "
+        "for before/after figures",
     )
     parser.add_argument("--speed-only", action="store_true", help="only the frames/s comparison")
     parser.add_argument("--speed-frames", type=int, default=120)
