@@ -57,6 +57,12 @@ def _renderer(spec: str | None) -> Any:
     return getattr(importlib.import_module(module), name)()
 
 
+def _config(no_completion: bool) -> Any:
+    from faceshot_landmarks import VideoMatchConfig
+
+    return VideoMatchConfig(complete_points=(), lip_band_sigma=None) if no_completion else None
+
+
 def _group_table(
     clips: list[dict[str, Any]], human: dict[str, dict[str, float]], keys: tuple[str, ...] = KEYS
 ) -> str:
@@ -165,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
         "--sheets", type=Path, default=None, help="write contact sheets (PNG) into this directory"
     )
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument(
+        "--no-completion",
+        action="store_true",
+        help="match_video without the nose completion and the lip band "
+        "(VideoMatchConfig(complete_points=(), lip_band_sigma=None)), the path before them, "
+        "for before/after figures",
+    )
     parser.add_argument("--speed-only", action="store_true", help="only the frames/s comparison")
     parser.add_argument("--speed-frames", type=int, default=120)
     parser.add_argument(
@@ -186,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         characters=args.characters,
         frames=args.frames,
         renderer=_renderer(args.renderer),
+        config=_config(args.no_completion),
         workdir=Path(args.sheets) / "clips" if args.sheets else None,
         log=lambda line: print(line, flush=True),
     )

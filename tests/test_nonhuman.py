@@ -50,13 +50,6 @@ def test_matcher_recovers_mouth_and_blinks_better_than_tracking_alone(
     assert new["error"] < 0.08
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression (issue 18 open): with the pooled five-style gallery of issue 12 the "
-    "frame-0 anchor of this open-mouthed cat puts the lower inner lip 8-14 px too high, and "
-    "the recovered opening range is 0.06 face widths against 0.13 known (0.09 with the "
-    "previous Twemoji-only gallery); strict, so the fix turns this red until the mark goes",
-)
 def test_matcher_keeps_the_mouth_amplitude(
     clip_figures: tuple[dict[str, float], dict[str, float]],
 ) -> None:

@@ -11,12 +11,13 @@ from faceshot_retarget import OneEuroConfig, template_face
 
 import faceshot_landmarks as fl
 from faceshot_landmarks._shape_fit import (
+    ConditionalShape,
     ShapeModel,
     fit_shape_model,
     fuse_with_model,
     structure_information,
 )
-from faceshot_landmarks._video_match import crop_transform, smooth_pose
+from faceshot_landmarks._video_match import crop_transform, lip_band, smooth_pose
 from faceshot_landmarks.testing import synthetic_motion
 
 
@@ -137,6 +138,12 @@ def test_config_validates() -> None:
         fl.VideoMatchConfig(crop_size=100)
     with pytest.raises(ValueError, match="batch"):
         fl.VideoMatchConfig(batch=0)
+    with pytest.raises(ValueError, match="complete_points"):
+        fl.VideoMatchConfig(complete_points=(27, 68))
+    assert fl.VideoMatchConfig(complete_points=()).complete_points == ()
+    with pytest.raises(ValueError, match="lip_band_sigma"):
+        fl.VideoMatchConfig(lip_band_sigma=0.0)
+    assert fl.VideoMatchConfig(lip_band_sigma=None).lip_band_sigma is None
 
 
 def test_crop_transform_maps_pixel_centres() -> None:
@@ -237,6 +244,58 @@ def test_shape_fit_recovers_a_similarity_from_edges_and_corners() -> None:
     fused = fuse_with_model(obs, info * fit.weights[:, None, None], fit.points, 1.0 / 5.0**2)
     assert np.linalg.norm(fused[:17] - moved[:17], axis=1).max() < 1.5  # the slide is gone
     assert np.linalg.norm(fused[40] - moved[40]) < 0.6 * 40.0  # pulled towards the model
+
+
+def _shapes_with_a_nose_that_follows(count: int) -> np.ndarray:
+    """(count, 68, 2) faces whose nose (27-35) sits at a fixed fraction of the way from the
+    eyes to the mouth, with the mouth at random heights, in random poses."""
+    rng = np.random.default_rng(1)
+    base = template_face(100.0, (0.0, 0.0))
+    out = []
+    for _ in range(count):
+        shape = base + rng.normal(0, 0.5, (68, 2))
+        shape[48:68, 1] += rng.uniform(-15, 15)  # the mouth lower or higher
+        eyes, mouth = shape[36:48].mean(0), shape[48:60].mean(0)
+        shape[27:36] = base[27:36] - base[36:48].mean(0) + eyes  # nose: eyes + 0.6 (mouth - eyes)
+        shape[27:36, 1] += 0.6 * (mouth - eyes)[1] - 0.6 * (base[48:60] - base[36:48]).mean(0)[1]
+        angle, scale = rng.uniform(-0.5, 0.5), rng.uniform(0.5, 2.0)
+        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        out.append(scale * shape @ rot.T + rng.uniform(-50, 50, 2))
+    return np.stack(out)
+
+
+def test_conditional_shape_places_the_nose_from_eyes_and_lips() -> None:
+    shapes = _shapes_with_a_nose_that_follows(40)
+    model = ConditionalShape.from_shapes(shapes[:30], range(36, 60), range(27, 36), noise=1e-4)
+    for truth in shapes[30:]:
+        wrong = truth.copy()
+        wrong[27:36] += [25.0, 40.0]  # matched on something else entirely
+        got = model.predict(wrong)
+        width = np.linalg.norm(truth[16] - truth[0])
+        assert np.abs(got[27:36] - truth[27:36]).max() < 0.02 * width  # the nose is back
+        np.testing.assert_array_equal(
+            np.delete(got, np.r_[27:36], 0), np.delete(wrong, np.r_[27:36], 0)
+        )
+    with pytest.raises(ValueError, match="overlap"):
+        ConditionalShape.from_shapes(shapes, range(30, 60), range(27, 36), noise=1e-3)
+
+
+def test_lip_band_moves_a_flat_inner_lip_with_its_outer_lip() -> None:
+    anchor = template_face(100.0, (200.0, 200.0))
+    frame = anchor.copy()
+    frame[[56, 57, 58]] += [0.0, 12.0]  # the lower lip drops
+    frame[[65, 66, 67]] += [0.0, 3.0]  # its inner edge, measured on a teeth edge, lags
+    info = np.repeat(np.eye(2)[None], 68, axis=0)
+    info[[65, 66, 67]] = np.diag([0.0, 0.0])  # ... and the flow there is worthless
+    info[[61, 62, 63]] = np.diag([0.0, 100.0])  # the upper inner lip is sharply measured
+    got, g = lip_band(frame, info, anchor, 1.0)
+    np.testing.assert_allclose(got[[65, 66, 67]], anchor[[65, 66, 67]] + [0.0, 12.0])
+    np.testing.assert_allclose(got[[61, 62, 63]], frame[[61, 62, 63]], atol=1e-12)  # kept
+    keep = np.setdiff1d(np.arange(68), np.r_[60:68])
+    np.testing.assert_array_equal(got[keep], frame[keep])
+    np.testing.assert_allclose(g[66], np.eye(2))
+    with pytest.raises(ValueError, match="band_information"):
+        lip_band(frame, info, anchor, 0.0)
 
 
 def test_shape_model_modes_follow_the_characters_frame() -> None:
