@@ -60,6 +60,9 @@ from faceshot_animate._quality import (
 from faceshot_retarget import load_landmarks
 from numpy.typing import NDArray
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from motion import Clip, synthetic_clips  # a sibling bench script
+
 ROOT = Path(__file__).resolve().parents[1]
 TWEMOJI = ROOT / "gallery_src" / "twemoji"
 HUMAN = ROOT / "gallery_src" / "human"
@@ -125,55 +128,38 @@ def synthetic_driving(
     return seq
 
 
-class Driving:
-    """A driving sequence: (T, 68, 2) landmarks, shot starts and the frames with a face."""
-
-    def __init__(
-        self,
-        points: NDArray[np.float64],
-        cuts: tuple[int, ...] = (),
-        visible: NDArray[np.bool_] | None = None,
-    ) -> None:
-        self.points, self.cuts, self.visible = points, cuts, visible
-
-    def __len__(self) -> int:
-        return len(self.points)
-
-
 #: The hard driving clips of the motion issue (``bench/motion.py``'s ``synthetic_clips``,
 #: built from carphone's landmarks): cuts and absences are handed to the motion as the
 #: pipeline does.
 HARD_CLIPS = ("multi-shot", "lean-in 2x", "worst expression", "joined", "absences")
 
 
-def driving_sets(clips: list[Path], quick: bool, hard: bool = True) -> dict[str, Driving]:
+def driving_sets(clips: list[Path], quick: bool, hard: bool = True) -> dict[str, Clip]:
     """Name -> driving sequence: the demo clip, the synthetic ones, the motion issue's hard
     clips (``hard``) and ``clips``."""
     from faceshot_landmarks import detect_video
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    import motion
-
-    out: dict[str, Driving] = {}
+    out: dict[str, Clip] = {}
     lm = detect_video(DEMO / "driving.mp4", progress=False)
     carphone = np.asarray(lm.points)
-    out["carphone"] = Driving(carphone[:60] if quick else carphone)
+    out["carphone"] = Clip("carphone", carphone[:60] if quick else carphone)
     for kind in ("zoom", "turns", "mouth", "blinks"):
-        out[kind] = Driving(synthetic_driving(carphone[0], kind, frames=30 if quick else 60))
+        seq = synthetic_driving(carphone[0], kind, frames=30 if quick else 60)
+        out[kind] = Clip(kind, seq)
     if hard:
         base = carphone[:60] if quick else carphone
-        for clip in motion.synthetic_clips(base, tuple(lm.image_size)):
+        for clip in synthetic_clips(base, tuple(lm.image_size)):
             if clip.name in HARD_CLIPS:
-                out[clip.name] = Driving(clip.points, tuple(clip.cuts), clip.visible)
+                out[clip.name] = clip
     for path in clips:
-        out[path.stem] = Driving(np.asarray(detect_video(path, progress=False).points))
+        out[path.stem] = Clip(path.stem, np.asarray(detect_video(path, progress=False).points))
     return out
 
 
 def character_motion(
     fs: Any,
     character: NDArray[np.float64],
-    driving: Driving | NDArray[np.float64],
+    driving: Clip | NDArray[np.float64],
     fps: float = 30.0,
     canvas_size: tuple[int, int] | None = None,
 ) -> NDArray[np.float64]:
@@ -182,7 +168,7 @@ def character_motion(
     ``canvas_size`` (H, W))."""
     from faceshot_retarget import Landmarks
 
-    if isinstance(driving, Driving):
+    if isinstance(driving, Clip):
         drv: Any = Landmarks(driving.points, visible=driving.visible)
         cuts = driving.cuts
     else:
@@ -259,7 +245,7 @@ def with_margin(
 
 
 # ------------------------------------------------------------------ sections
-def speed(fs: Any, drv: Driving, repeats: int) -> dict[str, Any]:
+def speed(fs: Any, drv: Clip, repeats: int) -> dict[str, Any]:
     """Frames/s of both animators on the demo character and a textured portrait, 512x512."""
     sys.path.insert(0, str(ROOT / "bench"))
     cases = {}
@@ -322,7 +308,7 @@ def _portrait(size: int, lm: NDArray[np.float64]) -> NDArray[np.uint8]:
 
 
 def _score_character(
-    job: tuple[str, bool, dict[str, Driving], int, float],
+    job: tuple[str, bool, dict[str, Clip], int, float],
 ) -> list[dict[str, Any]]:
     """All rows of one character (a worker process's unit of work)."""
     from faceshot import FaceShot
@@ -348,7 +334,7 @@ def _score_character(
 
 
 def emoji_structure(
-    drivers: dict[str, Driving],
+    drivers: dict[str, Clip],
     chars: list[tuple[str, bool]],
     every: int,
     margin: float,
@@ -425,7 +411,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def photos(fs: Any, drivers: dict[str, Driving], every: int) -> list[dict[str, Any]]:
+def photos(fs: Any, drivers: dict[str, Clip], every: int) -> list[dict[str, Any]]:
     """Background change and identity on the human photos, both animators."""
     import dlib
     from faceshot_landmarks import DlibLandmarker, predictor_path
@@ -593,7 +579,7 @@ def main() -> None:
     drivers = driving_sets(args.clip, args.quick, args.hard)
     result: dict[str, Any] = {
         "quick": args.quick,
-        "drivers": {k: len(v) for k, v in drivers.items()},
+        "drivers": {k: len(v.points) for k, v in drivers.items()},
         "tuning": list(TUNING),
     }
     if "speed" in sections:

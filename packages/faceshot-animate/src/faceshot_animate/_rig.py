@@ -692,11 +692,13 @@ def _drawn_interior(
         return None
     pix = image[y0:y1, x0:x1, :3].astype(np.float32)
     inside_head = head[y0:y1, x0:x1]
-    not_skin = (
-        np.abs(pix - np.asarray(skin, np.float32)).max(axis=2) >= 40
+    # RGB distance from the skin colour (inf: no skin colour, everything is drawing).
+    from_skin = (
+        np.abs(pix - np.asarray(skin, np.float32)).max(axis=2)
         if skin is not None
-        else np.ones(pix.shape[:2], bool)
+        else np.full(pix.shape[:2], np.inf, np.float32)
     )
+    not_skin = from_skin >= 40
     in_inner = np.zeros((y1 - y0, x1 - x0), np.uint8)
     fill_polygon(in_inner, inner, 1, offset=(x0, y0))
     light = (np.abs(pix - cavity).max(axis=2) >= 40) & not_skin
@@ -706,11 +708,7 @@ def _drawn_interior(
     fill_polygon(in_outer, outer, 1, offset=(x0, y0))
     # The drawing's own anti-aliased coverage over the skin (distance from the skin colour,
     # ramped over RGB 8-40), so the cavity's edge is as smooth as the drawn outline.
-    coverage = (
-        np.clip((np.abs(pix - np.asarray(skin, np.float32)).max(axis=2) - 8.0) / 32.0, 0, 1)
-        if skin is not None
-        else np.ones(pix.shape[:2], np.float32)
-    )
+    coverage = np.clip((from_skin - 8.0) / 32.0, 0.0, 1.0)
     mouth = np.asarray(coverage * ((in_outer > 0) & inside_head), np.float32)
     if reach > 0:
         # The cavity may open a little past the stretched drawing (``reach`` px, with a
