@@ -408,6 +408,31 @@ def test_rate_limit_spreads_a_jump_and_catches_up():
     np.testing.assert_array_equal(rate_limit(x, np.full(10, 20.0)), x)
 
 
+def test_a_jaw_dropped_against_the_canvas_edge_barely_lifts_the_head():
+    # a character with a small margin below its chin; the driver's jaw drops by about half
+    # a face width: the old box-of-all-points rule lifted the whole head by the overflow
+    char = template_face(200.0, (200.0, 200.0))
+    canvas = (int(np.ceil(char[:, 1].max())) + 20, 400)
+    k = np.arange(30)
+    seq = open_mouth(np.repeat(DRIVER[None], 30, axis=0), 3.0 * np.sin(np.pi * k / 29))
+    free = retarget(seq, char)
+    assert free[:, 8, 1].max() > canvas[0] + 30  # the jaw would leave the canvas by far
+    eyes = list(range(36, 48))
+
+    def lift(cfg):
+        out = retarget(seq, char, canvas_size=canvas, config=cfg)
+        assert out.min() >= 0 and out[..., 1].max() <= canvas[0] - 1
+        assert out[..., 0].max() <= canvas[1] - 1 and not violation_frames(out).any()
+        return float((char[eyes, 1].mean() - out[:, eyes, 1].mean(axis=1)).max()), out
+
+    width = _width(char)
+    lifted, out = lift(RetargetConfig())
+    old, _ = lift(RetargetConfig(canvas_push=10.0))
+    assert lifted <= 0.1 * width + 1e-6 < 0.2 * width < old
+    # the mouth still opens, scaled down as a whole
+    assert mouth_opening(out).max() > mouth_opening(char[None])[0] + 0.1
+
+
 def test_keep_in_canvas_known_answer():
     face = template_face(100.0, (60.0, 60.0))
     moved = np.stack([face, face + np.array([400.0, 0.0])])

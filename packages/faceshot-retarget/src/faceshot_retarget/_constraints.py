@@ -555,6 +555,86 @@ def canvas_fit(
     return x + 1j * y, factor
 
 
+def limit_push(placed: C128, pushed: C128, cap: F64 | float, knee: F64 | float) -> C128:
+    """Move from ``placed`` towards ``pushed`` by at most ``cap`` pixels (soft limit).
+
+    The canvas rule places the head twice: by its rigid face box (``placed``) and by the
+    box of the posed face, expression included (``pushed``). The expression may push the
+    head by ``|pushed - placed|`` up to about ``cap``, compressed smoothly beyond
+    ``cap - knee`` (:func:`soft_upper`), so an extreme expression (a jaw dropped by half a
+    face width against the canvas edge) no longer lifts the whole head by as much. The
+    result lies on the segment between the two placements, so whatever convex condition
+    both satisfy (the rigid box inside the canvas) holds for it too.
+
+    Args:
+        placed: (T,) complex origins of the rigid placement, pixels.
+        pushed: (T,) complex origins of the posed placement, pixels.
+        cap: largest push, pixels (scalar or (T,)).
+        knee: soft-limit knee, pixels (scalar or (T,)).
+
+    Returns:
+        (T,) complex origins, pixels.
+
+    Examples:
+        >>> limit_push(np.array([0j, 0j]), np.array([3 + 4j, 1j]), 2.0, 0.0).round(6).tolist()
+        [(1.2+1.6j), 1j]
+    """
+    push = pushed - placed
+    size = np.abs(push)
+    kept = soft_upper(size, cap, knee)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(size > 0.0, kept / size, 1.0)
+    out: C128 = placed + np.minimum(share, 1.0) * push
+    return out
+
+
+def expression_share(
+    origin: C128,
+    rigid: C128,
+    expression: C128,
+    canvas_size: tuple[int, int],
+    *,
+    margin: float = 0.0,
+) -> F64:
+    """Largest share in [0, 1] of each frame's expression that keeps its points on the canvas.
+
+    Frame t's points are ``origin[t] + rigid[t] + a[t] * expression[t]`` (pixels): the rest
+    shape moved with the head, plus a share of the expression. ``a = 1`` where the whole
+    expression fits inside ``[margin, W - 1 - margin] x [margin, H - 1 - margin]``; else the
+    largest share that does (the bounds widened to the rigid points where those already lie
+    beyond them, so ``a = 0`` always fits). Scaling the whole expression by one share keeps
+    it a blend of two shapes that both satisfy the part rules, so none is broken.
+
+    Args:
+        origin: (T,) complex pixels.
+        rigid: (T, N) complex pixels relative to ``origin``.
+        expression: (T, N) complex pixels, the posed shape minus ``rigid``.
+        canvas_size: (H, W) pixels.
+        margin: pixels kept from the canvas edge.
+
+    Returns:
+        (T,) float64 shares in [0, 1].
+
+    Examples:
+        >>> expression_share(
+        ...     np.array([5 + 5j]), np.array([[0j]]), np.array([[10j]]), (11, 11)
+        ... ).round(6).tolist()
+        [0.5]
+    """
+    h, w = canvas_size
+    eps = 1e-6  # pixels: keep clear of float round-off at the edges
+    base = origin[:, None] + rigid
+    share = np.ones(len(origin))
+    for pos, d, size in ((base.real, expression.real, w), (base.imag, expression.imag, h)):
+        lo = np.minimum(margin + eps, pos.min(axis=1))[:, None]
+        hi = np.maximum(size - 1 - margin - eps, pos.max(axis=1))[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            limit = np.where(d > 0, (hi - pos) / d, np.where(d < 0, (lo - pos) / d, np.inf))
+        share = np.minimum(share, limit.min(axis=1))
+    out: F64 = np.clip(share, 0.0, 1.0)
+    return out
+
+
 def keep_in_canvas(
     points: ArrayLike,
     rest: ArrayLike,

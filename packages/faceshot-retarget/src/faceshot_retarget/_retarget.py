@@ -39,7 +39,10 @@ Two modes (:attr:`RetargetConfig.mode`):
   driving person is absent (``visible`` all False) hold the pose, then ease to the rest
   pose; when the person returns, the character eases back in the same way.
 * **Canvas.** With ``canvas_size`` the face box is kept inside the canvas by a soft limit on
-  the head translation (and a scale-down only for a face larger than the canvas).
+  the head translation (and a scale-down only for a face larger than the canvas). The head
+  is placed by its rigid face box; an expression may push it by about ``canvas_push`` face
+  widths, and beyond that is scaled down as a whole (a wide-open jaw against the canvas
+  edge no longer lifts the whole head).
 * **Rate limit.** A frame may move at most the driver's own (pose + normalised expression)
   motion plus ``max_step`` face widths; faster moves are spread over the next frames.
 
@@ -62,7 +65,14 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from faceshot_retarget._constraints import PartConstraints, canvas_fit, rate_limit_c, soft_upper
+from faceshot_retarget._constraints import (
+    PartConstraints,
+    canvas_fit,
+    expression_share,
+    limit_push,
+    rate_limit_c,
+    soft_upper,
+)
 from faceshot_retarget._constraints import _check_canvas as check_canvas
 from faceshot_retarget._frames import chord_frames, rotate, wrap_angle
 from faceshot_retarget._landmarks import Landmarks, as_points, as_visible
@@ -264,6 +274,12 @@ class RetargetConfig:
         canvas_margin: pixels kept between the face box and the canvas edge. Default 0.
         canvas_knee: soft-limit knee of the canvas rule, in character face widths: the
             head slows down over this distance before the canvas edge. Default 0.15.
+        canvas_push: how far an expression may push the head away from the canvas edge,
+            in character face widths (soft limit, knee half of it). The head is placed by
+            its rigid face box; an expression that would still leave the canvas (a jaw
+            dropped against the bottom edge) pushes the head by up to about this much and
+            is scaled down beyond. 0: expressions never move the head; large (10): the
+            head is placed by the box of all 68 posed points. Default 0.1.
         rate_limit: limit per-frame motion: in a frame, no point of the character may
             move more than the larger of (a) the move the driver's head motion alone
             implies (so rigid motion is never slowed) and (b) ``max(max_step, step_gain *
@@ -313,6 +329,7 @@ class RetargetConfig:
     lip_knee: float = attrs.field(default=0.01, validator=_check_non_negative)
     canvas_margin: float = attrs.field(default=0.0, validator=_check_non_negative)
     canvas_knee: float = attrs.field(default=0.15, validator=_check_non_negative)
+    canvas_push: float = attrs.field(default=0.1, validator=_check_non_negative)
     rate_limit: bool = True
     max_step: float = attrs.field(default=0.05, validator=_check_non_negative)
     step_gain: float = attrs.field(default=1.0, validator=_check_non_negative)
@@ -785,6 +802,62 @@ def _smooth_state(
     )
 
 
+def _fit_canvas(
+    origin: C128,
+    rigid: C128,
+    posed: C128,
+    rest_origin: complex,
+    rest_offsets: C128,
+    canvas: tuple[int, int],
+    cfg: RetargetConfig,
+    width: float,
+) -> tuple[C128, C128, F64]:
+    """Place frames in the canvas: the head by its rigid box, the expression pushing it a little.
+
+    1. The rigid face (the rest shape moved with the head, ``rigid``) is placed by
+       :func:`canvas_fit` (soft translation limit; scaled down only when larger than the
+       canvas), and so is the union of rigid and posed points.
+    2. The expression may push the head from the first placement towards the second by about
+       ``canvas_push`` face widths (:func:`limit_push`).
+    3. What still leaves the canvas is taken from the expression as a whole
+       (:func:`expression_share`).
+
+    So a jaw dropped by half a face width against the canvas edge no longer lifts the whole
+    head by as much (a flat character drawn with a rigid outline would jump), and small
+    expressions near the edge move the head exactly as a box of all 68 points would.
+
+    Args:
+        origin: (T,) complex pixels.
+        rigid: (T, 68) complex pixels relative to ``origin``.
+        posed: (T, 68) complex pixels relative to ``origin``, expression included.
+        rest_origin: the rest placement's origin (a fixed point), complex pixels.
+        rest_offsets: (68,) the rest shape relative to ``rest_origin``, complex pixels.
+        canvas: (H, W) pixels.
+        cfg: ``canvas_margin``, ``canvas_knee``, ``canvas_push``.
+        width: the character's rest face width, pixels.
+
+    Returns:
+        origin: (T,) complex; offsets: (T, 68) complex relative to it; factor: (T,)
+        scale applied to the head (1 unless the face was larger than the canvas).
+    """
+    knee = cfg.canvas_knee * width
+    placed, factor = canvas_fit(
+        origin, rigid, rest_origin, rest_offsets, canvas, margin=cfg.canvas_margin, knee=knee
+    )
+    rigid = rigid * factor[:, None]
+    posed = posed * factor[:, None]
+    both = np.concatenate([rigid, posed], axis=1)
+    rest_both = np.concatenate([rest_offsets, rest_offsets])
+    pushed, _ = canvas_fit(
+        origin, both, rest_origin, rest_both, canvas, margin=cfg.canvas_margin, knee=knee
+    )
+    cap = cfg.canvas_push * width * factor
+    new_origin = limit_push(placed, pushed, cap, 0.5 * cap)
+    expression = posed - rigid
+    share = expression_share(new_origin, rigid, expression, canvas, margin=cfg.canvas_margin)
+    return new_origin, rigid + share[:, None] * expression, factor
+
+
 def _retarget_constrained(
     drv: F64,
     present: NDArray[np.bool_],
@@ -899,18 +972,10 @@ def _retarget_constrained(
             rules.apply_inplace(gc)
         offsets = head[sl, None] * gc  # pixels relative to the origin
         if canvas is not None:
-            o[sl], factor = canvas_fit(
-                o[sl],
-                offsets,
-                o_t,
-                rest_offsets,
-                canvas,
-                margin=cfg.canvas_margin,
-                knee=cfg.canvas_knee * w_c,
+            o[sl], offsets, factor = _fit_canvas(
+                o[sl], head[sl, None] * g_rest, offsets, o_t, rest_offsets, canvas, cfg, w_c
             )
-            if np.any(factor < 1.0):
-                offsets *= factor[:, None]
-                head[sl] *= factor
+            head[sl] *= factor
         np.add(o[sl, None], offsets, out=out[sl])
         reach[sl] = np.abs(gc).max(axis=1)  # farthest point from the origin, face widths
     if cfg.rate_limit and n_frames > 1:
