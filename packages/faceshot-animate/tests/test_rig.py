@@ -302,6 +302,24 @@ class TestLayouts:
         assert background_change(f0, f1, lm, moved) < 0.5
         assert np.abs(f1.astype(int) - scene).mean() > 2  # the head did move
 
+    def test_hair_moving_with_the_head_is_not_background(self) -> None:
+        """``background_change`` with the head region: a hair blob beyond the head oval that
+        moves with the head is not counted; a change beyond it still is."""
+        lm = template_face(60.0, (128.0, 128.0))
+        moved = lm + np.array([10.0, 0.0])
+        f0 = np.full((SIZE, SIZE, 3), 90, np.uint8)
+        f1 = f0.copy()
+        cv2.circle(f0, (128, 40), 30, (250, 250, 250), -1)  # hair above the head oval
+        cv2.circle(f1, (138, 40), 30, (250, 250, 250), -1)  # moved with the head
+        hair = np.zeros((SIZE, SIZE), bool)
+        hair[np.hypot(*np.mgrid[:SIZE, :SIZE][::-1] - np.array([128, 40])[:, None, None]) <= 31] = (
+            True
+        )
+        assert background_change(f0, f1, lm, moved) > 0.5  # the ovals alone count the hair
+        assert background_change(f0, f1, lm, moved, hair) == 0.0
+        f1[-20:, :20] = 255  # a real background change, far from everything
+        assert background_change(f0, f1, lm, moved, hair) > 0.5
+
     def test_photo_pasted_on_a_plain_canvas_moves_only_its_head(self) -> None:
         """A textured photo on a near-uniform canvas: the border is plain, but the pasted
         picture is not a sticker -- its background stays while the head turns."""

@@ -357,28 +357,64 @@ def pearson(
     return float((x * y).sum() / den) if den > 1e-12 else 0.0
 
 
+def far_from_head(
+    size: tuple[int, int],
+    landmarks0: NDArray[np.float64],
+    landmarks: NDArray[np.float64],
+    head0: NDArray[np.bool_] | None = None,
+) -> NDArray[np.bool_]:
+    """(H, W) bool: pixels farther than a quarter face width from the head in frames 0 and t.
+
+    Args:
+        size: (H, W) pixels.
+        landmarks0, landmarks: (68, 2) float64, frames 0 and t.
+        head0: (H, W) bool head region of frame 0, also moved to frame t by the head
+            similarity (``None``: the landmarks' head ovals only).
+    """
+    h, w = size
+    width = float(np.linalg.norm(landmarks0[16] - landmarks0[0]))
+    head = np.zeros((h, w), np.uint8)
+    fill_polygon(head, head_oval(landmarks0), 1)
+    fill_polygon(head, head_oval(landmarks), 1)
+    if head0 is not None:
+        from faceshot_retarget import SimilarityTransform
+
+        from faceshot_animate._rig import HEAD_WEIGHTS
+
+        sim = SimilarityTransform.from_estimate(landmarks0, landmarks, HEAD_WEIGHTS)
+        region = np.asarray(head0, np.uint8)
+        moved = np.asarray(
+            cv2.warpAffine(region, np.ascontiguousarray(sim.matrix[:2]), (w, h)), np.uint8
+        )
+        head |= region | moved
+    dist = cv2.distanceTransform((1 - head).astype(np.uint8), cv2.DIST_L2, 5)
+    out: NDArray[np.bool_] = dist > 0.25 * width
+    return out
+
+
 def background_change(
     frame0: NDArray[np.uint8],
     frame: NDArray[np.uint8],
     landmarks0: NDArray[np.float64],
     landmarks: NDArray[np.float64],
+    head0: NDArray[np.bool_] | None = None,
 ) -> float:
     """Mean |grey_t - grey_0| over pixels farther than a quarter face width from the head.
+
+    The head is the head oval of the landmarks in both frames (:func:`head_oval`), and with
+    ``head0`` also that region (e.g. the hair) at frame 0 and moved to frame t by the head
+    similarity of the landmarks (``HEAD_WEIGHTS``), so hair that moves with a turning head
+    is not counted as background.
 
     Args:
         frame0, frame: (H, W, 3) uint8 RGB, frames 0 and t.
         landmarks0, landmarks: (68, 2) float64 their landmarks.
+        head0: (H, W) bool, the head region of frame 0 (``None``: the ovals only).
 
     Returns:
         Grey levels (0-255); ``nan`` when no pixel is far enough from the head.
     """
-    h, w = frame0.shape[:2]
-    width = float(np.linalg.norm(landmarks0[16] - landmarks0[0]))
-    head = np.zeros((h, w), np.uint8)
-    fill_polygon(head, head_oval(landmarks0), 1)
-    fill_polygon(head, head_oval(landmarks), 1)
-    dist = cv2.distanceTransform((1 - head).astype(np.uint8), cv2.DIST_L2, 5)
-    far = dist > 0.25 * width
+    far = far_from_head(frame0.shape[:2], landmarks0, landmarks, head0)
     if not far.any():
         return float("nan")
     g0 = cv2.cvtColor(np.ascontiguousarray(frame0[:, :, :3]), cv2.COLOR_RGB2GRAY).astype(np.int16)
