@@ -3,7 +3,7 @@
 
 Sections (each prints a table; ``--json`` writes everything):
 
-1. **speed** at 512x512 (the demo character and a synthetic textured portrait, both driven
+1. **speed** at 512x512 (the demo character and a real photo, einstein, both driven
    by the demo clip): frames/s of each animator (wall clock and per CPU-second) and the
    ratio. The machine may be shared: compare the ratio, not the absolute numbers.
 2. **emoji structure** on the Twemoji faces of the default gallery (``gallery_src/twemoji``,
@@ -251,16 +251,18 @@ def with_margin(
 
 # ------------------------------------------------------------------ sections
 def speed(fs: Any, drv: Clip, repeats: int) -> dict[str, Any]:
-    """Frames/s of both animators on the demo character and a textured portrait, 512x512."""
+    """Frames/s of both animators on the demo character and a real photo (einstein), 512x512.
+
+    The photo takes the rig's photo path (a scene: head warped over an inpainted plate)."""
     sys.path.insert(0, str(ROOT / "bench"))
     cases = {}
-    image = fs.load(DEMO / "character.png").image
-    pts = load_landmarks(DEMO / "character.pts").points[0]
-    cases["demo emoji (RGBA)"] = (image, character_motion(fs, pts, drv))
-    from faceshot_retarget import template_face
-
-    lm0 = template_face(0.45 * 512, (256.0, 246.0))
-    cases["textured portrait (RGB)"] = (_portrait(512, lm0), character_motion(fs, lm0, drv))
+    for name, path in (
+        ("demo emoji (RGBA)", DEMO / "character.png"),
+        ("photo, einstein (RGB)", HUMAN / "einstein.jpg"),
+    ):
+        image = fs.load(path).image
+        pts = load_landmarks(path.with_suffix(".pts")).points[0]
+        cases[name] = (image, character_motion(fs, pts, drv))
     out: dict[str, Any] = {}
     for name, (img, lms) in cases.items():
         row = {}
@@ -278,38 +280,6 @@ def speed(fs: Any, drv: Clip, repeats: int) -> dict[str, Any]:
         row["ratio_wall"] = row["rig"]["fps_wall"] / row["warp"]["fps_wall"]
         out[name] = row
     return out
-
-
-def _portrait(size: int, lm: NDArray[np.float64]) -> NDArray[np.uint8]:
-    rng = np.random.default_rng(0)
-    img = cv2.GaussianBlur(rng.random((size, size, 3)).astype(np.float32), (0, 0), size / 128)
-    img = np.round(60 + 150 * (img - img.min()) / np.ptp(img)).astype(np.uint8)
-    c = lm[[0, 16, 8, 27]].mean(axis=0)
-    width = float(np.ptp(lm[:, 0]))
-    cv2.ellipse(
-        img,
-        (int(c[0]), int(c[1] - 0.1 * width)),
-        (int(0.62 * width), int(0.85 * width)),
-        0,
-        0,
-        360,
-        (90, 60, 40),
-        -1,
-    )
-    cv2.ellipse(
-        img,
-        (int(c[0]), int(c[1])),
-        (int(0.55 * width), int(0.72 * width)),
-        0,
-        0,
-        360,
-        (220, 180, 150),
-        -1,
-    )
-    for eye in (slice(36, 42), slice(42, 48)):
-        cv2.fillPoly(img, [np.round(lm[eye]).astype(np.int32)], (240, 240, 240))
-    cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], (180, 60, 70))
-    return img
 
 
 def _score_character(
