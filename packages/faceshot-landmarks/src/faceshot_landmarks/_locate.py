@@ -131,7 +131,7 @@ class LocateConfig:
         dlib_upright: run dlib's predictor on the face turned upright (roll estimated by a
             first predictor run) and its box resampled to at least :data:`DLIB_SIDE` pixels
             (:func:`dlib_points`; 2 extra predictor runs). On: the tilted test photo's mean
-            NME falls from 0.069 to 0.063 (canvas off-centre 0.073 -> 0.062), upright faces are
+            NME falls from 0.069 to 0.063 (canvas off-centre 0.073 -> 0.063), upright faces are
             unchanged within 0.0005; off: the predictor runs on the image as it is (the
             previous release).
         min_contrast: an image whose grey levels have a standard deviation below this (of
@@ -573,7 +573,7 @@ def dlib_points(
     Figures (``bench/human_tta.py``, 68-point NME, inter-ocular; before = ``upright=False``,
     after = the defaults, both with ``tta``): einstein (21 degrees of roll) as given
     0.066 -> 0.066, square crop 0.068 -> 0.068, 1/3 scale off-centre on a 1920x1080 canvas
-    0.073 -> 0.062, centred 0.070 -> 0.057, over 10 random placements 0.076 -> 0.068; takeo
+    0.073 -> 0.063, centred 0.070 -> 0.057, over 10 random placements 0.076 -> 0.068; takeo
     (upright) 0.034 in every case before and after (within 0.0005); takeo turned by 30 degrees
     0.045 -> 0.035. Box side alone (no turning) moved no figure by more than 0.002.
 
