@@ -431,6 +431,12 @@ def test_a_jaw_dropped_against_the_canvas_edge_barely_lifts_the_head():
     assert lifted <= 0.1 * width + 1e-6 < 0.2 * width < old
     # the mouth still opens, scaled down as a whole
     assert mouth_opening(out).max() > mouth_opening(char[None])[0] + 0.1
+    # keep_in_canvas applies the same rule to landmark frames
+    kept = keep_in_canvas(free, char, canvas)
+    assert kept.min() >= 0 and kept[..., 1].max() <= canvas[0] - 1
+    assert (char[eyes, 1].mean() - kept[:, eyes, 1].mean(axis=1)).max() <= 0.1 * width + 1e-6
+    boxed = keep_in_canvas(free, char, canvas, push=10.0)
+    assert (char[eyes, 1].mean() - boxed[:, eyes, 1].mean(axis=1)).max() > 0.2 * width
 
 
 def test_keep_in_canvas_known_answer():

@@ -635,6 +635,64 @@ def expression_share(
     return out
 
 
+def fit_canvas(
+    origin: C128,
+    rigid: C128,
+    posed: C128,
+    rest_origin: complex,
+    rest_offsets: C128,
+    canvas_size: tuple[int, int],
+    *,
+    margin: float,
+    knee: float,
+    push: float,
+) -> tuple[C128, C128, F64]:
+    """Place frames in a canvas: the head by its rigid box, the expression pushing it a little.
+
+    1. The rigid face (the rest shape moved with the head, ``rigid``) is placed by
+       :func:`canvas_fit` (soft translation limit; scaled down only when larger than the
+       canvas), and so is the union of rigid and posed points.
+    2. The expression may push the head from the first placement towards the second by
+       about ``push`` pixels (:func:`limit_push`, knee half of it).
+    3. What still leaves the canvas is taken from the expression as a whole
+       (:func:`expression_share`).
+
+    So a jaw dropped by half a face width against the canvas edge no longer lifts the whole
+    head by as much (a flat character drawn with a rigid outline would jump), while small
+    expressions near the edge move the head exactly as a box of all points would.
+
+    Args:
+        origin: (T,) complex pixels.
+        rigid: (T, N) complex pixels relative to ``origin``.
+        posed: (T, N) complex pixels relative to ``origin``, expression included.
+        rest_origin: the rest placement's origin (a fixed point), complex pixels.
+        rest_offsets: (N,) the rest shape relative to ``rest_origin``, complex pixels.
+        canvas_size: (H, W) pixels.
+        margin: pixels kept from the canvas edge.
+        knee: soft-limit knee of the translation, pixels.
+        push: largest push of the head by the expression, pixels (0: none).
+
+    Returns:
+        origin: (T,) complex; offsets: (T, N) complex relative to it; factor: (T,) scale
+        applied to the head (1 unless the face was larger than the canvas).
+    """
+    placed, factor = canvas_fit(
+        origin, rigid, rest_origin, rest_offsets, canvas_size, margin=margin, knee=knee
+    )
+    rigid = rigid * factor[:, None]
+    posed = posed * factor[:, None]
+    both = np.concatenate([rigid, posed], axis=1)
+    rest_both = np.concatenate([rest_offsets, rest_offsets])
+    pushed, _ = canvas_fit(
+        origin, both, rest_origin, rest_both, canvas_size, margin=margin, knee=knee
+    )
+    cap = push * factor
+    new_origin = limit_push(placed, pushed, cap, 0.5 * cap)
+    expression = posed - rigid
+    share = expression_share(new_origin, rigid, expression, canvas_size, margin=margin)
+    return new_origin, rigid + share[:, None] * expression, factor
+
+
 def keep_in_canvas(
     points: ArrayLike,
     rest: ArrayLike,
@@ -642,8 +700,13 @@ def keep_in_canvas(
     *,
     margin: float = 0.0,
     knee: float = 0.15,
+    push: float = 0.1,
 ) -> F64:
-    """Keep each frame's face box inside a canvas by a soft translation limit (pixels).
+    """Keep each frame's face inside a canvas by a soft translation limit (pixels).
+
+    The rule of ``retarget(..., canvas_size=...)`` (:func:`fit_canvas`) on landmark frames:
+    each frame's head is the rest shape moved by the frame's jaw-chord similarity, and its
+    expression is the rest of the frame's shape.
 
     Args:
         points: (T, 68, 2) or (68, 2) float64 pixel (x, y).
@@ -651,27 +714,33 @@ def keep_in_canvas(
         canvas_size: (H, W) pixels.
         margin: pixels kept between the face box and the canvas edge.
         knee: soft-limit knee in rest face widths (jaw chord).
+        push: how far an expression may push the head from the edge, rest face widths.
 
     Returns:
         (T, 68, 2) float64, a new array: each frame translated (and scaled about its
-        jaw-chord midpoint only when its box is larger than the canvas).
+        jaw-chord midpoint only when its box is larger than the canvas), its expression
+        scaled down where it would still leave the canvas.
     """
     pts = as_points(points, "points")
     ref = as_points(rest, "rest")[0]
     _check_canvas(canvas_size)
     z, z0 = _as_complex(pts), _as_complex(ref)
-    o, _ = _face_frame(z)
+    o, c = _face_frame(z)
     o0, c0 = _face_frame(z0)
-    new_o, f = canvas_fit(
+    width = float(np.abs(c0))
+    rigid = (c / c0)[:, None] * (z0 - o0)[None]
+    new_o, offsets, _ = fit_canvas(
         o,
+        rigid,
         z - o[:, None],
         complex(o0),
         z0 - o0,
         canvas_size,
         margin=margin,
-        knee=knee * float(np.abs(c0)),
+        knee=knee * width,
+        push=push * width,
     )
-    return _as_real(new_o[:, None] + f[:, None] * (z - o[:, None]))
+    return _as_real(new_o[:, None] + offsets)
 
 
 def _check_canvas(canvas_size: Any) -> tuple[int, int]:

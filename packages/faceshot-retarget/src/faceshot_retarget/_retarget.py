@@ -67,9 +67,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from faceshot_retarget._constraints import (
     PartConstraints,
-    canvas_fit,
-    expression_share,
-    limit_push,
+    fit_canvas,
     rate_limit_c,
     soft_upper,
 )
@@ -802,62 +800,6 @@ def _smooth_state(
     )
 
 
-def _fit_canvas(
-    origin: C128,
-    rigid: C128,
-    posed: C128,
-    rest_origin: complex,
-    rest_offsets: C128,
-    canvas: tuple[int, int],
-    cfg: RetargetConfig,
-    width: float,
-) -> tuple[C128, C128, F64]:
-    """Place frames in the canvas: the head by its rigid box, the expression pushing it a little.
-
-    1. The rigid face (the rest shape moved with the head, ``rigid``) is placed by
-       :func:`canvas_fit` (soft translation limit; scaled down only when larger than the
-       canvas), and so is the union of rigid and posed points.
-    2. The expression may push the head from the first placement towards the second by about
-       ``canvas_push`` face widths (:func:`limit_push`).
-    3. What still leaves the canvas is taken from the expression as a whole
-       (:func:`expression_share`).
-
-    So a jaw dropped by half a face width against the canvas edge no longer lifts the whole
-    head by as much (a flat character drawn with a rigid outline would jump), and small
-    expressions near the edge move the head exactly as a box of all 68 points would.
-
-    Args:
-        origin: (T,) complex pixels.
-        rigid: (T, 68) complex pixels relative to ``origin``.
-        posed: (T, 68) complex pixels relative to ``origin``, expression included.
-        rest_origin: the rest placement's origin (a fixed point), complex pixels.
-        rest_offsets: (68,) the rest shape relative to ``rest_origin``, complex pixels.
-        canvas: (H, W) pixels.
-        cfg: ``canvas_margin``, ``canvas_knee``, ``canvas_push``.
-        width: the character's rest face width, pixels.
-
-    Returns:
-        origin: (T,) complex; offsets: (T, 68) complex relative to it; factor: (T,)
-        scale applied to the head (1 unless the face was larger than the canvas).
-    """
-    knee = cfg.canvas_knee * width
-    placed, factor = canvas_fit(
-        origin, rigid, rest_origin, rest_offsets, canvas, margin=cfg.canvas_margin, knee=knee
-    )
-    rigid = rigid * factor[:, None]
-    posed = posed * factor[:, None]
-    both = np.concatenate([rigid, posed], axis=1)
-    rest_both = np.concatenate([rest_offsets, rest_offsets])
-    pushed, _ = canvas_fit(
-        origin, both, rest_origin, rest_both, canvas, margin=cfg.canvas_margin, knee=knee
-    )
-    cap = cfg.canvas_push * width * factor
-    new_origin = limit_push(placed, pushed, cap, 0.5 * cap)
-    expression = posed - rigid
-    share = expression_share(new_origin, rigid, expression, canvas, margin=cfg.canvas_margin)
-    return new_origin, rigid + share[:, None] * expression, factor
-
-
 def _retarget_constrained(
     drv: F64,
     present: NDArray[np.bool_],
@@ -972,8 +914,16 @@ def _retarget_constrained(
             rules.apply_inplace(gc)
         offsets = head[sl, None] * gc  # pixels relative to the origin
         if canvas is not None:
-            o[sl], offsets, factor = _fit_canvas(
-                o[sl], head[sl, None] * g_rest, offsets, o_t, rest_offsets, canvas, cfg, w_c
+            o[sl], offsets, factor = fit_canvas(
+                o[sl],
+                head[sl, None] * g_rest,
+                offsets,
+                o_t,
+                rest_offsets,
+                canvas,
+                margin=cfg.canvas_margin,
+                knee=cfg.canvas_knee * w_c,
+                push=cfg.canvas_push * w_c,
             )
             head[sl] *= factor
         np.add(o[sl, None], offsets, out=out[sl])
