@@ -439,6 +439,21 @@ def test_a_jaw_dropped_against_the_canvas_edge_barely_lifts_the_head():
     assert (char[eyes, 1].mean() - boxed[:, eyes, 1].mean(axis=1)).max() > 0.2 * width
 
 
+def test_a_chin_on_the_canvas_edge_does_not_stop_the_mouth():
+    # a character filling its image (chin on the bottom row): the jaw is clipped to the
+    # canvas point by point, the mouth still opens as far as the canvas allows
+    char = template_face(200.0, (200.0, 200.0))
+    canvas = (int(np.floor(char[:, 1].max())) + 1, 400)
+    k = np.arange(30)
+    seq = open_mouth(np.repeat(DRIVER[None], 30, axis=0), 1.5 * np.sin(np.pi * k / 29))
+    free = retarget(seq, char)  # the chin would drop 0.17 face widths below the canvas
+    boxed = retarget(seq, char, canvas_size=canvas)
+    assert boxed.min() >= 0 and boxed[..., 1].max() <= canvas[0] - 1
+    assert not violation_frames(boxed).any()
+    rest = mouth_opening(char[None])[0]
+    assert mouth_opening(boxed).max() - rest >= 0.9 * (mouth_opening(free).max() - rest)
+
+
 def test_keep_in_canvas_known_answer():
     face = template_face(100.0, (60.0, 60.0))
     moved = np.stack([face, face + np.array([400.0, 0.0])])

@@ -646,6 +646,7 @@ def fit_canvas(
     margin: float,
     knee: float,
     push: float,
+    outline: slice | None = None,
 ) -> tuple[C128, C128, F64]:
     """Place frames in a canvas: the head by its rigid box, the expression pushing it a little.
 
@@ -655,7 +656,10 @@ def fit_canvas(
     2. The expression may push the head from the first placement towards the second by
        about ``push`` pixels (:func:`limit_push`, knee half of it).
     3. What still leaves the canvas is taken from the expression as a whole
-       (:func:`expression_share`).
+       (:func:`expression_share`), measured on the points other than ``outline``; the
+       ``outline`` points (the jaw) are clipped to the canvas one by one instead, so a chin
+       already at the canvas edge (a character filling its image) does not stop the mouth
+       from opening.
 
     So a jaw dropped by half a face width against the canvas edge no longer lifts the whole
     head by as much (a flat character drawn with a rigid outline would jump), while small
@@ -671,6 +675,8 @@ def fit_canvas(
         margin: pixels kept from the canvas edge.
         knee: soft-limit knee of the translation, pixels.
         push: largest push of the head by the expression, pixels (0: none).
+        outline: points clipped to the canvas one by one rather than limiting the share
+            (``None``: none).
 
     Returns:
         origin: (T,) complex; offsets: (T, N) complex relative to it; factor: (T,) scale
@@ -689,8 +695,36 @@ def fit_canvas(
     cap = push * factor
     new_origin = limit_push(placed, pushed, cap, 0.5 * cap)
     expression = posed - rigid
-    share = expression_share(new_origin, rigid, expression, canvas_size, margin=margin)
-    return new_origin, rigid + share[:, None] * expression, factor
+    inner = np.ones(rigid.shape[1], dtype=bool)
+    if outline is not None:
+        inner[outline] = False
+    share = expression_share(
+        new_origin, rigid[:, inner], expression[:, inner], canvas_size, margin=margin
+    )
+    offsets = rigid + share[:, None] * expression
+    if outline is not None:
+        offsets[:, outline] = _clip_to_canvas(
+            new_origin, offsets[:, outline], rigid, canvas_size, margin
+        )
+    return new_origin, offsets, factor
+
+
+def _clip_to_canvas(
+    origin: C128, offsets: C128, rigid: C128, canvas_size: tuple[int, int], margin: float
+) -> C128:
+    """Offsets (T, K) clipped so ``origin + offsets`` lies in the canvas less ``margin``,
+    the bounds widened to each frame's rigid points where those lie beyond them."""
+    h, w = canvas_size
+    eps = 1e-6
+    base = origin[:, None] + rigid
+    pos = origin[:, None] + offsets
+    axes = []
+    for p, b, size in ((pos.real, base.real, w), (pos.imag, base.imag, h)):
+        lo = np.minimum(margin + eps, b.min(axis=1))[:, None]
+        hi = np.maximum(size - 1 - margin - eps, b.max(axis=1))[:, None]
+        axes.append(np.clip(p, lo, hi))
+    out: C128 = axes[0] + 1j * axes[1] - origin[:, None]
+    return out
 
 
 def keep_in_canvas(
@@ -739,6 +773,7 @@ def keep_in_canvas(
         margin=margin,
         knee=knee * width,
         push=push * width,
+        outline=JAW,
     )
     return _as_real(new_o[:, None] + offsets)
 

@@ -41,8 +41,9 @@ Two modes (:attr:`RetargetConfig.mode`):
 * **Canvas.** With ``canvas_size`` the face box is kept inside the canvas by a soft limit on
   the head translation (and a scale-down only for a face larger than the canvas). The head
   is placed by its rigid face box; an expression may push it by about ``canvas_push`` face
-  widths, and beyond that is scaled down as a whole (a wide-open jaw against the canvas
-  edge no longer lifts the whole head).
+  widths, and beyond that is scaled down as a whole, except the jaw outline, which is
+  clipped to the canvas point by point (a wide-open jaw against the canvas edge no longer
+  lifts the whole head, and a chin on the edge does not stop the mouth).
 * **Rate limit.** A frame may move at most the driver's own (pose + normalised expression)
   motion plus ``max_step`` face widths; faster moves are spread over the next frames.
 
@@ -276,7 +277,7 @@ class RetargetConfig:
             in character face widths (soft limit, knee half of it). The head is placed by
             its rigid face box; an expression that would still leave the canvas (a jaw
             dropped against the bottom edge) pushes the head by up to about this much and
-            is scaled down beyond. 0: expressions never move the head; large (10): the
+            is scaled down beyond (the jaw outline is clipped to the canvas instead). 0: expressions never move the head; large (10): the
             head is placed by the box of all 68 posed points. Default 0.1.
         rate_limit: limit per-frame motion: in a frame, no point of the character may
             move more than the larger of (a) the move the driver's head motion alone
@@ -924,6 +925,7 @@ def _retarget_constrained(
                 margin=cfg.canvas_margin,
                 knee=cfg.canvas_knee * w_c,
                 push=cfg.canvas_push * w_c,
+                outline=JAW,
             )
             head[sl] *= factor
         np.add(o[sl, None], offsets, out=out[sl])
