@@ -265,16 +265,19 @@ class VideoMatchConfig:
             ``matcher_config`` of :func:`match_video`, the :class:`MatcherConfig` defaults);
             the full-frame search, whose mean similarity decides whether a frame has a face
             (``min_score``, calibrated with the defaults), always uses ``matcher_config``.
-            Measured (issue #18, frame-0 error in face widths, leave-style-out galleries,
-            synthetic / carphone clip): the still-image path's
-            :data:`~faceshot_landmarks.CHARACTER_MATCHER` (wider search, looser prior clamp)
-            gives smiley (tuning) 0.0248 -> 0.0251 / 0.0252 -> 0.0241, so it is not the
-            default (held out: cat 0.055 -> 0.059 / 0.053 -> 0.054, creature 0.056 -> 0.056 /
-            0.059 -> 0.057). Neither paid on smiley: a second crop-and-match pass (0.0248 ->
-            0.0291), the median of the matches of frames 0, 10, 20 and 30 brought into frame
-            0's pose (0.0248 -> 0.0331 synthetic, 0.0252 -> 0.0287 carphone: later frames,
-            turned and with the mouth open, match worse than the rest pose of frame 0), nor the
-            median or mean of crops at margins 0.96-1.2 (0.0237 at 1.08 -> 0.0237-0.0242).
+            The still-image path's :data:`~faceshot_landmarks.CHARACTER_MATCHER` (wider local
+            search, looser prior clamp) here is not the default: on the tuning style it is
+            within the clips' spread (``bench/nonhuman_ablation.py --frames 40``, face widths:
+            smiley error 0.0315 -> 0.0309, frame 0 0.0250 -> 0.0246, one character 0.008
+            better and one 0.005 worse; mouth / eye-opening correlation 0.969 -> 0.973 /
+            0.876 -> 0.937, the latter one clip's 0.14 -> 0.73), and held out the error does
+            not drop (0.0601 -> 0.0607: cat 0.0576 -> 0.0603, creature 0.0619 -> 0.0610)
+            though the mouth-opening correlation rises (0.845 -> 0.912). Nor did these pay
+            on smiley's frame 0 (``bench/nonhuman_anchor.py``, synthetic clips, 0.0248 with the
+            defaults): the median of the matches of frames 0, 10, 20 and 30 brought into frame
+            0's pose (0.0331: later frames, turned and with the mouth open, match worse than
+            the rest pose), nor the median or mean of crops at 3 or 5 margins in 0.96-1.2
+            (0.0245-0.0254, for 3-5 times the anchor's cost).
         complete_points: points of the first match that are placed from the others
             (``complete_from``) by the gallery's shape statistics rather than by their own
             matches (:class:`~faceshot_landmarks._shape_fit.ConditionalShape`: the Gaussian
