@@ -10,13 +10,21 @@ rendered along known sequences, leave-style-out galleries, ``smiley`` the tuning
 and ``creature`` held out); each clip is rendered once and tracked by :func:`match_video` under
 each configuration below, so the figures differ only by the configuration:
 
-* ``before``: no nose completion, no lip band (``complete_points=()``, ``lip_band_sigma=None``);
-* ``nose``: the first match's nose placed from its eyes and outer lips (``complete_points``);
-* ``nose+band``: and the inner lips moved with the outer lips (``lip_band_sigma``; the defaults).
+* ``default``: :class:`VideoMatchConfig` as shipped (the first match's nose placed from its eyes
+  and outer lips, the inner lips moved with the outer lips);
+* ``char-anchor``: the anchor's crop match with the still-image path's matcher settings
+  (``anchor_matcher=CHARACTER_MATCHER``: wider local search, looser prior clamp); the
+  full-frame no-face search keeps the defaults.
+
+(Earlier columns, ``before`` / ``nose`` / ``nose+band``, measured the nose completion and the lip
+band; they are in the history of ``bench/nonhuman_ablation_last_run.txt``.)
 
 Printed per group (mean over clips, face widths): error, frame-0 error, motion error, error by
 part, mouth- and eye-opening correlation, recovered / known mouth-opening range (the motion is
-still there), jitter. No assertions.
+still there), jitter, and frames per second (decode included) as a ratio to ``default`` on the
+same clips in the same run. ``--sheets DIR`` writes a contact sheet per held-out character
+(its carphone clip, frames 0, 1/3, 2/3 and last, known points and each configuration's). No
+assertions.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from faceshot._bench_nonhuman import (
     STYLES,
     TUNING,
     carphone_landmarks,
+    contact_sheet,
     load_source,
     make_clip,
     motion_sequence,
@@ -58,16 +67,16 @@ KEYS = (
     "eye_corr",
     "mouth_amplitude",
     "jitter",
+    "fps_ratio",
 )
 
 
 def configs() -> dict[str, Any]:
-    from faceshot_landmarks import VideoMatchConfig
+    from faceshot_landmarks import CHARACTER_MATCHER, VideoMatchConfig
 
     return {
-        "before": VideoMatchConfig(complete_points=(), lip_band_sigma=None),
-        "nose": VideoMatchConfig(lip_band_sigma=None),
-        "nose+band": VideoMatchConfig(),
+        "default": VideoMatchConfig(),
+        "char-anchor": VideoMatchConfig(anchor_matcher=CHARACTER_MATCHER),
     }
 
 
@@ -78,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--characters", type=int, default=None)
     parser.add_argument("--frames", type=int, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep clips and points here")
+    parser.add_argument("--sheets", type=Path, default=None, help="held-out contact sheets here")
     args = parser.parse_args(argv)
 
     from faceshot_features import load_extractor
@@ -103,23 +113,47 @@ def main(argv: list[str] | None = None) -> int:
                     img, truth = place_on_canvas(image, seq, 512)
                     path = make_clip(img, truth, tmp / f"{code}-{motion}.mp4", fps=fps)
                     row: dict[str, Any] = {"style": style, "code": code, "motion": motion}
+                    row["points"] = {}
+                    first = next(iter(cfgs))
                     for name, cfg in cfgs.items():
+                        t1 = time.perf_counter()
                         got = np.asarray(
                             match_video(path, ext, gallery, config=cfg, progress=False).points
                         )
+                        seconds = time.perf_counter() - t1
                         if args.keep is not None:
                             np.save(tmp / f"{code}-{motion}-{name}.npy", got)
                         fig = track_figures(got, truth)
                         fig["mouth_amplitude"] = fig["mouth_range"] / max(
                             fig["mouth_range_known"], 1e-9
                         )
+                        fig["fps"] = len(got) / seconds
+                        fig["fps_ratio"] = fig["fps"] / row[first]["fps"] if name != first else 1.0
                         row[name] = fig
+                        row["points"][name] = got
+                    if args.sheets is not None and motion == "carphone" and style in HELD_OUT:
+                        args.sheets.mkdir(parents=True, exist_ok=True)
+                        n = len(truth)
+                        colours = [(0, 160, 0), (220, 0, 0), (0, 90, 255)]
+                        contact_sheet(
+                            path,
+                            [("known", truth, colours[0])]
+                            + [
+                                (c, row["points"][c], colours[1 + i % 2])
+                                for i, c in enumerate(cfgs)
+                            ],
+                            [0, n // 3, 2 * n // 3, n - 1],
+                            args.sheets / f"{style}-{code}.png",
+                        )
+                    del row["points"]
                     rows.append(row)
                     print(
                         f"{style:<8} {code:<6} {motion:<9} "
                         + "  ".join(
                             f"{n}: err {row[n]['error']:.3f} f0 {row[n]['error_first']:.3f} "
-                            f"mouth r {row[n]['mouth_corr']:.2f} amp {row[n]['mouth_amplitude']:.2f}"
+                            f"mouth r {row[n]['mouth_corr']:.2f} eye r {row[n]['eye_corr']:.2f} "
+                            f"amp {row[n]['mouth_amplitude']:.2f} jit {row[n]['jitter']:.4f} "
+                            f"fps {row[n]['fps']:.1f}"
                             for n in cfgs
                         ),
                         flush=True,

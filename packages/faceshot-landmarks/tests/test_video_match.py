@@ -110,6 +110,50 @@ def test_video_without_a_face_names_the_frames_searched(emoji_setup, tmp_path) -
         )
 
 
+def test_anchor_matcher_only_for_the_crop_match(emoji_setup, tmp_path, monkeypatch) -> None:
+    """The full-frame search (which decides face / no face against ``min_score``) keeps
+    ``matcher_config``; only the anchor's crop match uses ``anchor_matcher``; a faceless video
+    still fails with one line."""
+    import faceshot_landmarks._video_match as vm
+
+    image, points, ex, gallery = emoji_setup
+    frame, _ = _moved(image, points, 0.0, (0.0, 0.0))
+    seen: list[tuple[str, fl.MatcherConfig, tuple[int, int]]] = []
+    real_match, real_flip = vm.match, vm.match_flip_consistent
+
+    def spy_match(features, gallery, *, config):
+        seen.append(("match", config, tuple(features.image_size)))
+        return real_match(features, gallery, config=config)
+
+    def spy_flip(features, flipped, gallery, *, config):
+        seen.append(("flip", config, tuple(features.image_size)))
+        return real_flip(features, flipped, gallery, config=config)
+
+    monkeypatch.setattr(vm, "match", spy_match)
+    monkeypatch.setattr(vm, "match_flip_consistent", spy_flip)
+    wide = fl.MatcherConfig(global_radius=0.35, prior_clamp=0.25)
+    config = fl.VideoMatchConfig(
+        min_score=0.5, search_frames=4, batch=4, max_gap=0, anchor_matcher=wide
+    )
+    lm = fl.match_video(
+        _write(tmp_path / "still.mp4", [frame] * 3), ex, gallery, config=config, progress=False
+    )
+    assert lm.visible is not None and lm.visible.all()
+    assert [(kind, cfg) for kind, cfg, _ in seen] == [
+        ("match", fl.MatcherConfig()),
+        ("flip", wide),
+    ]
+    assert seen[0][2] == (320, 320) and seen[1][2] == (config.refine_size,) * 2
+    seen.clear()
+    blank = [np.full((96, 96, 3), 255, np.uint8)] * 6
+    with pytest.raises(fl.NoFaceError) as caught:
+        fl.match_video(
+            _write(tmp_path / "blank.mp4", blank), ex, gallery, config=config, progress=False
+        )
+    assert "\n" not in str(caught.value) and "frames 0-3 searched" in str(caught.value)
+    assert {cfg for _, cfg, _ in seen} <= {fl.MatcherConfig()}  # no crop match on no face
+
+
 def test_face_lost_then_found_again(emoji_setup, tmp_path) -> None:
     image, points, ex, gallery = emoji_setup
     a, pa = _moved(image, points, 0.0, (0.0, 0.0))
@@ -132,6 +176,8 @@ def test_face_lost_then_found_again(emoji_setup, tmp_path) -> None:
 
 
 def test_config_validates() -> None:
+    with pytest.raises(TypeError, match="anchor_matcher"):
+        fl.VideoMatchConfig(anchor_matcher={"global_radius": 0.35})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="min_score"):
         fl.VideoMatchConfig(min_score=1.5)
     with pytest.raises(ValueError, match="crop_size"):

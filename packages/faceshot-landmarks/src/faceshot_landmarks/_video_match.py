@@ -6,7 +6,7 @@ Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
 1. **Find the face.** The first frames are matched with the gallery (:func:`match`: per-part
    domain retrieval, Eq. 3-4, shape prior) until the mean peak similarity of the 68 matches
    reaches ``min_score``; the match is then repeated on a crop around it (the face at the
-   gallery's scale), together with the crop's mirror image
+   gallery's scale; settings ``anchor_matcher``), together with the crop's mirror image
    (:func:`~faceshot_landmarks.match_flip_consistent`): every later frame carries this
    anchor's error along, so it gets the most careful match; its nose, which most characters
    do not draw, is then placed from its eyes and outer lips by the gallery's shape statistics
@@ -261,6 +261,23 @@ class VideoMatchConfig:
             (:func:`~faceshot_landmarks.match_flip_consistent`; one more feature pass, once per
             found face): the anchor's error is carried by every later frame, and the two views'
             errors partly cancel.
+        anchor_matcher: matcher settings of that crop's match only (``None``: the
+            ``matcher_config`` of :func:`match_video`, the :class:`MatcherConfig` defaults);
+            the full-frame search, whose mean similarity decides whether a frame has a face
+            (``min_score``, calibrated with the defaults), always uses ``matcher_config``.
+            The still-image path's :data:`~faceshot_landmarks.CHARACTER_MATCHER` (wider local
+            search, looser prior clamp) here is not the default: on the tuning style it is
+            within the clips' spread (``bench/nonhuman_ablation.py --frames 40``, face widths:
+            smiley error 0.0315 -> 0.0309, frame 0 0.0250 -> 0.0246, one character 0.008
+            better and one 0.005 worse; mouth / eye-opening correlation 0.969 -> 0.973 /
+            0.876 -> 0.937, the latter one clip's 0.14 -> 0.73), and held out the error does
+            not drop (0.0601 -> 0.0607: cat 0.0576 -> 0.0603, creature 0.0619 -> 0.0610)
+            though the mouth-opening correlation rises (0.845 -> 0.912). Nor did these pay
+            on smiley's frame 0 (``bench/nonhuman_anchor.py``, synthetic clips, 0.0248 with the
+            defaults): the median of the matches of frames 0, 10, 20 and 30 brought into frame
+            0's pose (0.0331: later frames, turned and with the mouth open, match worse than
+            the rest pose), nor the median or mean of crops at 3 or 5 margins in 0.96-1.2
+            (0.0245-0.0254, for 3-5 times the anchor's cost).
         complete_points: points of the first match that are placed from the others
             (``complete_from``) by the gallery's shape statistics rather than by their own
             matches (:class:`~faceshot_landmarks._shape_fit.ConditionalShape`: the Gaussian
@@ -336,6 +353,10 @@ class VideoMatchConfig:
     refine_margin: float = attrs.field(default=1.08, validator=_positive_real)
     refine_size: int = attrs.field(default=512, validator=_multiple_of_32)
     refine_flip: bool = True
+    anchor_matcher: MatcherConfig | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.instance_of(MatcherConfig)),
+    )
     complete_points: tuple[int, ...] = attrs.field(
         default=tuple(range(27, 36)), converter=tuple, validator=_point_indices
     )
@@ -614,6 +635,7 @@ class _Tracker:
         self.frame_extractor = extractor if frame_extractor is None else frame_extractor
         self.gallery = gallery
         self.matcher = matcher
+        self.anchor_matcher = matcher if config.anchor_matcher is None else config.anchor_matcher
         self.config = config
         self.size = size
         self.flow_scale = min(1.0, config.flow_max_side / max(size))
@@ -653,26 +675,37 @@ class _Tracker:
         if score < self.config.min_score:
             return None
         if self.config.refine_crop:
-            affine = crop_transform(pts, self.config.refine_margin, self.config.refine_size)
-            crop = _warp(frame, affine, self.config.refine_size)
-            try:
-                with np.errstate(all="ignore"):
-                    feats = self.extractor.extract(crop)
-                    again: MatchResult = (
-                        match_flip_consistent(
-                            feats,
-                            self.extractor.extract(np.ascontiguousarray(crop[:, ::-1])),
-                            self.gallery,
-                            config=self.matcher,
-                        )
-                        if self.config.refine_flip
-                        else match(feats, self.gallery, config=self.matcher)
-                    )
-            except (MatchingError, np.linalg.LinAlgError):
-                return pts
-            if float(np.mean(again.scores)) >= self.config.min_score:
-                pts = _unapply(affine, np.asarray(again.points, dtype=np.float64))
+            refined = self._refine(frame, pts)
+            pts = pts if refined is None else refined
         return pts if self.completion is None else self.completion.predict(pts)
+
+    def _refine(
+        self, frame: NDArray[np.uint8], pts: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """The gallery match repeated on a crop around ``pts`` (``refine_*`` settings, with
+        ``anchor_matcher``), in frame pixels; ``None`` when it fails or scores below
+        ``min_score``."""
+        cfg = self.config
+        affine = crop_transform(pts, cfg.refine_margin, cfg.refine_size)
+        crop = _warp(frame, affine, cfg.refine_size)
+        try:
+            with np.errstate(all="ignore"):
+                feats = self.extractor.extract(crop)
+                again: MatchResult = (
+                    match_flip_consistent(
+                        feats,
+                        self.extractor.extract(np.ascontiguousarray(crop[:, ::-1])),
+                        self.gallery,
+                        config=self.anchor_matcher,
+                    )
+                    if cfg.refine_flip
+                    else match(feats, self.gallery, config=self.anchor_matcher)
+                )
+        except (MatchingError, np.linalg.LinAlgError):
+            return None
+        if float(np.mean(again.scores)) < cfg.min_score:
+            return None
+        return _unapply(affine, np.asarray(again.points, dtype=np.float64))
 
     def _grey(self, frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
         import cv2
