@@ -152,6 +152,8 @@ def test_anchor_matcher_only_for_the_crop_match(emoji_setup, tmp_path, monkeypat
         )
     assert "\n" not in str(caught.value) and "frames 0-3 searched" in str(caught.value)
     assert {cfg for _, cfg, _ in seen} <= {fl.MatcherConfig()}  # no crop match on no face
+    # by default the anchor is matched as a still image is
+    assert fl.VideoMatchConfig().anchor_matcher == fl.CHARACTER_MATCHER
 
 
 def test_face_lost_then_found_again(emoji_setup, tmp_path) -> None:

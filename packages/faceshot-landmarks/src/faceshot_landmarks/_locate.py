@@ -36,7 +36,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._arrays import readonly_copy
 from faceshot_landmarks._classical import check_image
-from faceshot_landmarks._matcher import MatcherConfig, MatchResult, match, match_flip_consistent
+from faceshot_landmarks._matcher import (
+    CHARACTER_MATCHER,
+    MatcherConfig,
+    MatchResult,
+    match,
+    match_flip_consistent,
+)
 from faceshot_landmarks.errors import NoFaceError
 
 __all__ = [
@@ -75,20 +81,6 @@ def _at_least_one(instance: Any, attribute: Any, value: Any) -> None:
 #: a cat's face photo scores 0.36 and is rejected too, but its points were wrong anyway (the
 #: whole face fitted inside one eye).
 MIN_FACE_SCORE: dict[str, float] = {"embedded-mobilenetv2": 0.55}
-
-#: Matcher settings of the still-image character path (:func:`locate_and_match` when no
-#: ``matcher`` is given): the :class:`MatcherConfig` defaults with a wider local search after
-#: the global one (``global_radius`` 0.25 -> 0.35) and a looser prior clamp (``prior_clamp``
-#: 0.15 -> 0.25). On the leave-one-style-out benchmark (``bench/matching.py``, settings
-#: ``radius`` and ``clamp``, chosen by the figures pooled over the five styles) they took the
-#: held-out mean from 0.067 to 0.062 to 0.060, PCK@0.10 from 0.825 to 0.845 to 0.855 and the
-#: animals' mean from 0.103 to 0.100 to 0.099: the placed shape is a coarse guess and emoji
-#: mouths and eyes are often wider or further apart than any shape the prior holds. The
-#: held-out faces' median similarity stays >= 0.70 and face-free images' <= 0.44, either side
-#: of :data:`MIN_FACE_SCORE`. The video path keeps the :class:`MatcherConfig` defaults: its
-#: frame-0 no-face threshold was calibrated with them (a plain box on a grey video moves from
-#: 0.50 to above its 0.50 with the wider search).
-CHARACTER_MATCHER = MatcherConfig(global_radius=0.35, prior_clamp=0.25)
 
 
 @attrs.frozen

