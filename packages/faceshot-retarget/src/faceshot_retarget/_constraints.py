@@ -622,12 +622,10 @@ def expression_share(
         [0.5]
     """
     h, w = canvas_size
-    eps = 1e-6  # pixels: keep clear of float round-off at the edges
     base = origin[:, None] + rigid
     share = np.ones(len(origin))
     for pos, d, size in ((base.real, expression.real, w), (base.imag, expression.imag, h)):
-        lo = np.minimum(margin + eps, pos.min(axis=1))[:, None]
-        hi = np.maximum(size - 1 - margin - eps, pos.max(axis=1))[:, None]
+        lo, hi = _frame_bounds(pos, size, margin)
         with np.errstate(divide="ignore", invalid="ignore"):
             limit = np.where(d > 0, (hi - pos) / d, np.where(d < 0, (lo - pos) / d, np.inf))
         share = np.minimum(share, limit.min(axis=1))
@@ -715,16 +713,23 @@ def _clip_to_canvas(
     """Offsets (T, K) clipped so ``origin + offsets`` lies in the canvas less ``margin``,
     the bounds widened to each frame's rigid points where those lie beyond them."""
     h, w = canvas_size
-    eps = 1e-6
     base = origin[:, None] + rigid
     pos = origin[:, None] + offsets
     axes = []
     for p, b, size in ((pos.real, base.real, w), (pos.imag, base.imag, h)):
-        lo = np.minimum(margin + eps, b.min(axis=1))[:, None]
-        hi = np.maximum(size - 1 - margin - eps, b.max(axis=1))[:, None]
+        lo, hi = _frame_bounds(b, size, margin)
         axes.append(np.clip(p, lo, hi))
     out: C128 = axes[0] + 1j * axes[1] - origin[:, None]
     return out
+
+
+def _frame_bounds(rigid_pos: F64, size: int, margin: float) -> tuple[F64, F64]:
+    """(T, 1) lower and upper bounds along one axis: ``[margin, size - 1 - margin]`` widened
+    to each frame's rigid points (T, N) where those already lie beyond it."""
+    eps = 1e-6  # pixels: keep clear of float round-off at the edges
+    lo = np.minimum(margin + eps, rigid_pos.min(axis=1))[:, None]
+    hi = np.maximum(size - 1 - margin - eps, rigid_pos.max(axis=1))[:, None]
+    return lo, hi
 
 
 def keep_in_canvas(
@@ -753,7 +758,7 @@ def keep_in_canvas(
     Returns:
         (T, 68, 2) float64, a new array: each frame translated (and scaled about its
         jaw-chord midpoint only when its box is larger than the canvas), its expression
-        scaled down where it would still leave the canvas.
+        scaled down where it would still leave the canvas, its jaw clipped to it.
     """
     pts = as_points(points, "points")
     ref = as_points(rest, "rest")[0]
