@@ -98,6 +98,20 @@ def test_part_rules_pull_a_mouth_below_the_chin_back_inside():
     assert mouth_opening(fixed)[0] > mouth_opening(CHARACTER)[0] + 0.05
 
 
+def test_a_mouth_held_back_by_the_chin_keeps_its_upper_lip_below_the_nose():
+    # the driver drops only its lower lip and chin; the character's mouth is held inside the
+    # jaw by a uniform scale towards the nose base, so its upper lip barely rises (scaled
+    # towards the point between the eyes alone it rose 0.056 face widths; now 0.030)
+    k = np.arange(30)
+    seq = open_mouth(np.repeat(DRIVER[None], 30, axis=0), 3.0 * np.sin(np.pi * k / 29))
+    for char in (template_face(200.0, (200.0, 200.0)), CHARACTER):
+        out = retarget(seq, char)
+        assert not violation_frames(out).any()
+        rise = np.linalg.norm((out[:, 51] - out[:, 33]) - (char[51] - char[33]), axis=1)
+        assert rise.max() <= 0.04 * _width(char)
+        assert mouth_opening(out).max() > mouth_opening(char[None])[0] + 0.1  # still open
+
+
 def test_part_rules_uncross_lids_and_lower_brows_stay_above_eyes():
     bad = CHARACTER.copy()
     bad[[37, 38]], bad[[41, 40]] = CHARACTER[[41, 40]], CHARACTER[[37, 38]]  # crossed lids
