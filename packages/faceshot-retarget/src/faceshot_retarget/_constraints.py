@@ -528,12 +528,46 @@ def canvas_fit(
     Returns:
         origin: (T,) complex new origins; factor: (T,) scale factors in (0, 1] on ``shapes``.
     """
+    return _fit_boxes(
+        origin,
+        _boxes(shapes),
+        rest_origin,
+        _boxes(rest_shape[None])[0],
+        canvas_size,
+        margin=margin,
+        knee=knee,
+    )
+
+
+def _boxes(shapes: C128) -> F64:
+    """(T, 4) boxes ``(x_min, x_max, y_min, y_max)`` of (T, N) complex shapes."""
+    return np.stack(
+        [
+            shapes.real.min(axis=1),
+            shapes.real.max(axis=1),
+            shapes.imag.min(axis=1),
+            shapes.imag.max(axis=1),
+        ],
+        axis=1,
+    )
+
+
+def _fit_boxes(
+    origin: C128,
+    boxes: F64,
+    rest_origin: complex,
+    rest_box: F64,
+    canvas_size: tuple[int, int],
+    *,
+    margin: float,
+    knee: float,
+) -> tuple[C128, F64]:
+    """:func:`canvas_fit` on the shapes' (T, 4) boxes and the rest shape's (4,) box (both
+    relative to their origins)."""
     h, w = canvas_size
     eps = 1e-6  # pixels: keep clear of float round-off at the edges
-    xlo, xhi = shapes.real.min(axis=1), shapes.real.max(axis=1)
-    ylo, yhi = shapes.imag.min(axis=1), shapes.imag.max(axis=1)
-    r = rest_shape
-    rx0, rx1, ry0, ry1 = r.real.min(), r.real.max(), r.imag.min(), r.imag.max()
+    xlo, xhi, ylo, yhi = boxes.T
+    rx0, rx1, ry0, ry1 = (float(v) for v in rest_box)
     avail_x = max(w - 1 - 2 * (margin + eps), rx1 - rx0)
     avail_y = max(h - 1 - 2 * (margin + eps), ry1 - ry0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -692,30 +726,48 @@ def fit_canvas(
         origin: (T,) complex; offsets: (T, N) complex relative to it; factor: (T,) scale
         applied to the head (1 unless the face was larger than the canvas).
     """
-    placed, factor = canvas_fit(
-        origin, rigid, rest_origin, rest_offsets, canvas_size, margin=margin, knee=knee
+    rest_box = _boxes(rest_offsets[None])[0]
+    rigid_box, posed_box = _boxes(rigid), _boxes(posed)
+    placed, factor = _fit_boxes(
+        origin, rigid_box, rest_origin, rest_box, canvas_size, margin=margin, knee=knee
     )
-    rigid = rigid * factor[:, None]
-    posed = posed * factor[:, None]
-    both = np.concatenate([rigid, posed], axis=1)
-    rest_both = np.concatenate([rest_offsets, rest_offsets])
-    pushed, _ = canvas_fit(
-        origin, both, rest_origin, rest_both, canvas_size, margin=margin, knee=knee
+    if np.any(factor < 1.0):
+        rigid = rigid * factor[:, None]
+        posed = posed * factor[:, None]
+        rigid_box = rigid_box * factor[:, None]
+        posed_box = posed_box * factor[:, None]
+    both_box = np.concatenate(
+        [np.minimum(rigid_box, posed_box)[:, [0, 2]], np.maximum(rigid_box, posed_box)[:, [1, 3]]],
+        axis=1,
+    )[:, [0, 2, 1, 3]]
+    pushed, _ = _fit_boxes(
+        origin, both_box, rest_origin, rest_box, canvas_size, margin=margin, knee=knee
     )
     cap = push * factor
     new_origin = limit_push(placed, pushed, cap, 0.5 * cap)
-    expression = posed - rigid
-    inner = np.ones(rigid.shape[1], dtype=bool)
-    if outline is not None:
-        inner[outline] = False
-    share = expression_share(
-        new_origin, rigid[:, inner], expression[:, inner], canvas_size, margin=margin
-    )
-    offsets = rigid + share[:, None] * expression
-    if outline is not None:
-        offsets[:, outline] = _clip_to_canvas(
-            new_origin, offsets[:, outline], rigid, canvas_size, margin
-        )
+    # Frames whose posed points all lie inside the canvas (the bounds widened to the rigid
+    # points, as below) keep their whole expression: only the others are scaled and clipped.
+    h, w = canvas_size
+    eps = 1e-6
+    at = np.stack([new_origin.real, new_origin.real, new_origin.imag, new_origin.imag], axis=1)
+    lo = np.minimum(margin + eps, (rigid_box + at)[:, [0, 2]])
+    hi = np.maximum(np.array([w, h]) - 1 - margin - eps, (rigid_box + at)[:, [1, 3]])
+    out_of = ((posed_box + at)[:, [0, 2]] < lo).any(axis=1) | (
+        (posed_box + at)[:, [1, 3]] > hi
+    ).any(axis=1)
+    offsets = posed.copy()
+    rows = np.flatnonzero(out_of)
+    if rows.size:
+        o, r = new_origin[rows], rigid[rows]
+        expression = posed[rows] - r
+        inner = np.ones(rigid.shape[1], dtype=bool)
+        if outline is not None:
+            inner[outline] = False
+        share = expression_share(o, r[:, inner], expression[:, inner], canvas_size, margin=margin)
+        fitted = r + share[:, None] * expression
+        if outline is not None:
+            fitted[:, outline] = _clip_to_canvas(o, fitted[:, outline], r, canvas_size, margin)
+        offsets[rows] = fitted
     return new_origin, offsets, factor
 
 
