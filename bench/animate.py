@@ -169,10 +169,13 @@ def character_motion(
     driving: Clip | NDArray[np.float64],
     fps: float = 30.0,
     canvas_size: tuple[int, int] | None = None,
+    image: NDArray[np.uint8] | None = None,
 ) -> NDArray[np.float64]:
     """The character's landmarks for a driving sequence, as the pipeline makes them
     (``FaceShot.retarget``: cuts and absences passed on, the face kept inside
-    ``canvas_size`` (H, W))."""
+    ``canvas_size`` (H, W), with the silhouette of ``image`` (the canvas) when given, as
+    ``FaceShot.animate`` does)."""
+    from faceshot_animate import head_extent
     from faceshot_retarget import Landmarks
 
     if isinstance(driving, Clip):
@@ -180,7 +183,10 @@ def character_motion(
         cuts = driving.cuts
     else:
         drv, cuts = driving, ()
-    return np.asarray(fs.retarget(drv, character, fps=fps, cuts=cuts, canvas_size=canvas_size))
+    extent = None if image is None or canvas_size is None else head_extent(image, character)
+    return np.asarray(
+        fs.retarget(drv, character, fps=fps, cuts=cuts, canvas_size=canvas_size, extent=extent)
+    )
 
 
 # ------------------------------------------------------------------ characters
@@ -300,7 +306,7 @@ def _score_character(
         cases.append(("carphone (own canvas)", drivers["carphone"], image, pts))
     rows = []
     for dname, drv, img, p0 in cases:
-        lms = character_motion(fs, p0, drv, canvas_size=img.shape[:2])
+        lms = character_motion(fs, p0, drv, canvas_size=img.shape[:2], image=img)
         for key in animators:
             frames = list(render(ANIMATORS[key](), img, lms))
             fig = score_emoji(frames, lms, drv.points, every)
@@ -429,7 +435,7 @@ def photos(fs: Any, drivers: dict[str, Clip], every: int) -> list[dict[str, Any]
         # segmentation (the rig's), the same for both animators
         head0 = build_rig(image, pts).head > 0.5
         for dname, drv in drivers.items():
-            lms = character_motion(fs, pts, drv, canvas_size=image.shape[:2])
+            lms = character_motion(fs, pts, drv, canvas_size=image.shape[:2], image=image)
             for key, make in ANIMATORS.items():
                 frames = [np.asarray(f)[:, :, :3] for f in make().animate(image, lms, fps=30.0)]
                 change = [

@@ -200,3 +200,31 @@ def test_cli_motion_flags(tmp_path: Path, demo_landmarks: Path) -> None:
     assert main([*args, "--mode", "paper"]) == 0
     assert main([*args, "--cuts", "x"]) == 1
     assert main([*args, "--canvas-size", "big"]) == 1
+
+
+def test_animate_keeps_the_silhouette_in_the_canvas(
+    tmp_path: Path,
+    demo_character: Path,
+    demo_landmarks: Path,
+    demo_driving: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # FaceShot.animate passes the character's silhouette box (head_extent of the canvas)
+    # to the canvas rule, so horns and ears stay in as the head grows
+    import faceshot_retarget
+    from faceshot_animate import head_extent
+
+    seen: list[object] = []
+    real = faceshot_retarget.retarget
+
+    def spy(*args: object, **kwargs: object) -> np.ndarray:
+        seen.append(kwargs.get("extent"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(faceshot_retarget, "retarget", spy)
+    fs = FaceShot(progress=False)
+    res = fs.animate(demo_character, demo_driving, tmp_path / "o.mp4", landmarks=demo_landmarks)
+    canvas, _ = give_room(load_character(demo_character), _target(demo_landmarks), fs.room)
+    assert canvas.size == res.canvas_size
+    assert len(seen) == 1 and seen[0] is not None
+    np.testing.assert_array_equal(seen[0], head_extent(canvas.image, res.character))

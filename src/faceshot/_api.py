@@ -497,6 +497,7 @@ class FaceShot:
         fps: float = 25.0,
         cuts: Any = None,
         canvas_size: tuple[int, int] | None = None,
+        extent: Any = None,
     ) -> NDArray[np.float64]:
         """Transfer the driving motion onto the character's landmarks (Eq. 5-6, constrained).
 
@@ -516,6 +517,9 @@ class FaceShot:
                 them, else none): the motion is re-anchored there.
             canvas_size: (H, W) of the canvas the character is drawn on: its face is kept
                 inside (default: no canvas limit).
+            extent: (K, 2) pixel points of the character beyond its landmarks that move with
+                its head and are kept inside the canvas too (``faceshot_animate.head_extent``:
+                its silhouette's box); needs ``canvas_size``. Default: the landmarks alone.
 
         Returns:
             (T, 68, 2) float64 character pixels; frame 0 equals ``character``.
@@ -541,7 +545,13 @@ class FaceShot:
             fps=float(fps),
         )
         return retarget(
-            driving, pts, reference=reference, cuts=cuts, canvas_size=canvas_size, config=config
+            driving,
+            pts,
+            reference=reference,
+            cuts=cuts,
+            canvas_size=canvas_size,
+            extent=extent,
+            config=config,
         )
 
     def render(
@@ -731,7 +741,16 @@ class FaceShot:
         char_pts = char_pts + np.array([dx, dy], dtype=np.float64)
         drv_lm = getattr(driving, "landmarks", driving)
         cuts = tuple(int(c) for c in (getattr(driving, "cuts", ()) or ()))
-        lms = self.retarget(drv_lm, char_pts, fps=fps, cuts=cuts, canvas_size=canvas.size)
+        from faceshot_animate import head_extent
+
+        lms = self.retarget(
+            drv_lm,
+            char_pts,
+            fps=fps,
+            cuts=cuts,
+            canvas_size=canvas.size,
+            extent=head_extent(canvas.image, char_pts),
+        )
         timings["retarget"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()

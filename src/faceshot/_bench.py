@@ -428,12 +428,14 @@ def _motion(
     fs: Any, character: Path, target: NDArray[np.float64], drv: Any
 ) -> dict[str, tuple[float, str, str]]:
     """Motion figures of the demo pair, retargeted as ``FaceShot.animate`` does."""
+    from faceshot_animate import head_extent
     from faceshot_retarget import motion_figures
 
     from faceshot._io import give_room
 
     canvas, (dx, dy) = give_room(fs.load(character), np.asarray(target), fs.room)
-    lms = fs.retarget(drv, np.asarray(target) + np.array([dx, dy]), canvas_size=canvas.size)
+    pts = np.asarray(target) + np.array([dx, dy])
+    lms = fs.retarget(drv, pts, canvas_size=canvas.size, extent=head_extent(canvas.image, pts))
     present = None if drv.visible is None else np.asarray(drv.visible).any(axis=1)
     f = motion_figures(np.asarray(drv.points), lms, canvas.size, present=present)
     note = f"demo pair, {f['frames']} frames, canvas {canvas.size[1]}x{canvas.size[0]}"

@@ -502,3 +502,25 @@ def test_mouth_darkness_reads_the_mouth_window_moved_with_the_head(face) -> None
     assert mouth_darkness(dark, lm, lm) > 0.1  # the lip box inside a window padded by half a mouth
     moved = lm + np.array([0.0, 60.0])  # the whole head 60 px down: the window follows it
     assert mouth_darkness(dark, lm, moved) < mouth_darkness(dark, lm, lm)
+
+
+def test_head_extent_holds_the_whole_silhouette() -> None:
+    from faceshot_animate import head_extent
+
+    lm = flat_landmarks()
+    img = flat_face(lm)
+    img[10:30, 100:110] = (*INK, 255)  # a horn above the face, beyond every landmark
+    assert lm[:, 1].min() > 40
+    box = head_extent(img, lm)
+    assert box is not None and box.shape == (4, 2)
+    ys, xs = np.nonzero(img[:, :, 3] > 127)
+    assert box[:, 1].min() == 10.0 and box[:, 1].max() == max(ys.max(), lm[:, 1].max())
+    assert box[:, 0].min() == min(xs.min(), lm[:, 0].min())
+    # a plain RGB background: the same box; the image is left alone
+    rgb = composite_over(img)
+    before = rgb.copy()
+    np.testing.assert_allclose(head_extent(rgb, lm), box, atol=1.0)
+    np.testing.assert_array_equal(rgb, before)
+    # a scene (noise background): no silhouette, None
+    noise = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    assert head_extent(noise, lm) is None

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from faceshot_retarget import (
     Landmarks,
     RetargetConfig,
+    SimilarityTransform,
     constrain_parts,
     keep_in_canvas,
     motion_figures,
@@ -503,3 +504,52 @@ def test_new_ibug_tables_describe_the_template_face():
         )
     assert set(ibug68.STABLE_POINTS.tolist()) == set(mirror[ibug68.STABLE_POINTS].tolist())
     assert not violation_frames(F)[0] and constrain_parts(F, F).shape == (1, 68, 2)
+
+
+def _lean_in(n: int, growth: float) -> np.ndarray:
+    """(n, 68, 2) the driver growing to ``growth`` times its size about its face centre."""
+    centre = DRIVER.mean(axis=0)
+    s = 1.0 + (growth - 1.0) * np.sin(0.5 * np.pi * np.arange(n) / (n - 1))
+    return centre + s[:, None, None] * (DRIVER - centre)[None]
+
+
+def _moved_extent(char: np.ndarray, frames: np.ndarray, extent: np.ndarray) -> np.ndarray:
+    """(T, K, 2) ``extent`` carried by each frame's rigid-point similarity to ``char``."""
+    rigid = [0, 16, 27, 36, 39, 42, 45]
+    out = []
+    for f in frames:
+        m = SimilarityTransform.from_estimate(char[rigid], f[rigid]).matrix
+        out.append(extent @ m[:, :2].T + m[:, 2])
+    return np.array(out)
+
+
+def test_an_extent_beyond_the_landmarks_stays_in_the_canvas():
+    # horns 200 px above the landmarks, 28 px below the canvas top at rest: the driver
+    # leans in to 1.6x; the landmarks alone fit, the horns would leave the top by 45 px
+    char = template_face(200.0, (200.0, 300.0))
+    top = float(char[:, 1].min())
+    extent = np.array([[150.0, top - 200.0], [250.0, top - 200.0]])
+    canvas = (int(np.ceil(char[:, 1].max())) + 60, 400)
+    seq = _lean_in(40, 1.6)
+    plain = retarget(seq, char, canvas_size=canvas)
+    boxed = retarget(seq, char, canvas_size=canvas, extent=extent)
+    assert _moved_extent(char, plain, extent)[..., 1].min() < -20.0  # the horns leave
+    horns = _moved_extent(char, boxed, extent)
+    assert horns[..., 1].min() >= -2.0 and horns[..., 1].max() <= canvas[0] + 1.0
+    assert boxed.min() >= 0 and boxed[..., 1].max() <= canvas[0] - 1
+    np.testing.assert_allclose(boxed[0], char, atol=1e-9)  # the rest pose is a fixed point
+    assert _width(boxed[-1]) > 1.2 * _width(char)  # the head still grows (1.25x free)
+    assert not violation_frames(boxed).any()
+    # keep_in_canvas applies the same rule to landmark frames
+    kept = keep_in_canvas(retarget(seq, char), char, canvas, extent=extent)
+    assert _moved_extent(char, kept, extent)[..., 1].min() >= -2.0
+
+
+def test_extent_errors_name_the_input():
+    char = template_face(200.0, (200.0, 260.0))
+    with pytest.raises(ValueError, match="`extent` needs `canvas_size`"):
+        retarget(DRIVER, char, extent=[[0.0, 0.0]])
+    with pytest.raises(ValueError, match=r"`extent` must be \(K, 2\)"):
+        retarget(DRIVER, char, canvas_size=(400, 400), extent=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="`extent` point 1 is not finite"):
+        keep_in_canvas(char, char, (400, 400), extent=[[0.0, 0.0], [np.nan, 1.0]])

@@ -46,7 +46,7 @@ from faceshot_animate._quality import (
     silhouette_rigidity,
     structure_figures,
 )
-from faceshot_animate._rig import Rig, build_rig
+from faceshot_animate._rig import Rig, build_rig, head_extent
 from faceshot_animate._rig_animator import RigAnimator, RigConfig
 from faceshot_animate._video import VideoInfo, VideoWriter, probe_video, read_video, write_video
 from faceshot_animate._warp import WarpAnimator, WarpConfig, inner_mouth_area
@@ -89,6 +89,7 @@ __all__ = [
     "composite_over",
     "export_sequence",
     "foreground_mask",
+    "head_extent",
     "inner_mouth_area",
     "interior_change",
     "kmeans_palette",

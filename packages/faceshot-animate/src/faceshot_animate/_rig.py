@@ -142,6 +142,44 @@ def _silhouette(
     return np.where(background, soft * (diff > 8), 1.0).astype(np.float32)
 
 
+def head_extent(
+    image: NDArray[np.uint8], landmarks: NDArray[np.float64]
+) -> NDArray[np.float64] | None:
+    """The corners of what the rig moves rigidly with the head, for the canvas rule.
+
+    On a transparent or plain background the rig moves the whole silhouette (horns, ears,
+    hair, hands) with the head, so that is what must stay on the canvas, not only the 68
+    landmarks: pass the result as ``faceshot_retarget.retarget(..., extent=)``.
+
+    Args:
+        image: (H, W, 3|4) uint8, the character (never modified).
+        landmarks: (68, 2) float64 its landmarks, pixel (x, y).
+
+    Returns:
+        (4, 2) float64 pixel (x, y) corners of the box holding the silhouette (alpha or
+        non-background pixels, 0.5 threshold) and the landmarks; ``None`` for images with
+        a scene background (the head region of a photo is not separated from the scene
+        here: the landmarks alone are kept in).
+
+    Examples:
+        >>> img = np.full((40, 40, 3), 255, np.uint8); img[5:30, 8:33] = 0
+        >>> pts = np.tile([[20.0, 20.0]], (68, 1)); pts[0, 0] = 12.0
+        >>> head_extent(img, pts).tolist()
+        [[8.0, 5.0], [32.0, 5.0], [32.0, 29.0], [8.0, 29.0]]
+    """
+    kind, fill = classify_background(image)
+    if kind == "scene":
+        return None
+    ys, xs = np.nonzero(_silhouette(image, kind, fill) > 0.5)
+    lm = np.asarray(landmarks, dtype=np.float64).reshape(-1, 2)
+    x0, y0 = lm.min(axis=0)
+    x1, y1 = lm.max(axis=0)
+    if xs.size:
+        x0, x1 = min(x0, float(xs.min())), max(x1, float(xs.max()))
+        y0, y1 = min(y0, float(ys.min())), max(y1, float(ys.max()))
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+
+
 def _segment_scene(
     image: NDArray[np.uint8], landmarks: NDArray[np.float64], face_width: float
 ) -> NDArray[np.float32]:

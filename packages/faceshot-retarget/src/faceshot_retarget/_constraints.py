@@ -552,6 +552,13 @@ def _boxes(shapes: C128) -> F64:
     )
 
 
+def _union_boxes(a: F64, b: F64) -> F64:
+    """The box holding both boxes ``a`` and ``b`` ((..., 4) ``(x_min, x_max, y_min, y_max)``)."""
+    lower = np.array([True, False, True, False])  # the columns that are minima
+    out: F64 = np.where(lower, np.minimum(a, b), np.maximum(a, b))
+    return out
+
+
 def _fit_boxes(
     origin: C128,
     boxes: F64,
@@ -691,6 +698,8 @@ def fit_canvas(
     knee: float,
     push: float,
     outline: slice | None = None,
+    extent: C128 | None = None,
+    rest_extent: C128 | None = None,
 ) -> tuple[C128, C128, F64]:
     """Place frames in a canvas: the head by its rigid box, the expression pushing it a little.
 
@@ -721,6 +730,13 @@ def fit_canvas(
         push: largest push of the head by the expression, pixels (0: none).
         outline: points clipped to the canvas one by one rather than limiting the share
             (``None``: none).
+        extent: (T, K) complex pixels relative to ``origin``: what is drawn of the
+            character beyond its landmarks (horns, ears, hair: e.g. its silhouette box's
+            corners) moved rigidly with the head. The head is placed so that these stay in
+            the canvas too (steps 1 and 2); the expression rule (step 3) looks at the
+            landmarks only. ``None``: the landmarks alone.
+        rest_extent: (K,) the same points at rest, relative to ``rest_origin`` (needed
+            with ``extent``).
 
     Returns:
         origin: (T,) complex; offsets: (T, N) complex relative to it; factor: (T,) scale
@@ -728,16 +744,20 @@ def fit_canvas(
     """
     rest_box = _boxes(rest_offsets[None])[0]
     rigid_box, posed_box = _boxes(rigid), _boxes(posed)
+    head_box = rigid_box
+    if extent is not None and rest_extent is not None:
+        rest_box = _union_boxes(rest_box, _boxes(rest_extent[None])[0])
+        head_box = _union_boxes(rigid_box, _boxes(extent))
     placed, factor = _fit_boxes(
-        origin, rigid_box, rest_origin, rest_box, canvas_size, margin=margin, knee=knee
+        origin, head_box, rest_origin, rest_box, canvas_size, margin=margin, knee=knee
     )
     if np.any(factor < 1.0):
         rigid = rigid * factor[:, None]
         posed = posed * factor[:, None]
         rigid_box = rigid_box * factor[:, None]
         posed_box = posed_box * factor[:, None]
-    lower = np.array([True, False, True, False])  # the box columns that are minima
-    both_box = np.where(lower, np.minimum(rigid_box, posed_box), np.maximum(rigid_box, posed_box))
+        head_box = head_box * factor[:, None]
+    both_box = _union_boxes(head_box, posed_box)
     pushed, _ = _fit_boxes(
         origin, both_box, rest_origin, rest_box, canvas_size, margin=margin, knee=knee
     )
@@ -799,6 +819,7 @@ def keep_in_canvas(
     margin: float = 0.0,
     knee: float = 0.15,
     push: float = 0.1,
+    extent: ArrayLike | None = None,
 ) -> F64:
     """Keep each frame's face inside a canvas by a soft translation limit (pixels).
 
@@ -813,6 +834,9 @@ def keep_in_canvas(
         margin: pixels kept between the face box and the canvas edge.
         knee: soft-limit knee in rest face widths (jaw chord).
         push: how far an expression may push the head from the edge, rest face widths.
+        extent: (K, 2) pixel (x, y) points of the rest character beyond its landmarks that
+            move rigidly with the head and must stay in the canvas too (the corners of its
+            silhouette's box: horns, ears, hair). ``None``: the landmarks alone.
 
     Returns:
         (T, 68, 2) float64, a new array: each frame translated (and scaled about its
@@ -827,6 +851,7 @@ def keep_in_canvas(
     o0, c0 = _face_frame(z0)
     width = float(np.abs(c0))
     rigid = (c / c0)[:, None] * (z0 - o0)[None]
+    ext = None if extent is None else check_extent(extent) - o0
     new_o, offsets, _ = fit_canvas(
         o,
         rigid,
@@ -838,8 +863,34 @@ def keep_in_canvas(
         knee=knee * width,
         push=push * width,
         outline=JAW,
+        extent=None if ext is None else (c / c0)[:, None] * ext[None],
+        rest_extent=ext,
     )
     return _as_real(new_o[:, None] + offsets)
+
+
+def check_extent(extent: ArrayLike) -> C128:
+    """Validate a canvas ``extent``: (K, 2) finite real pixel points (x, y), K >= 1.
+
+    Returns:
+        (K,) complex128 ``x + iy``, a new array.
+
+    Raises:
+        ValueError: another shape, non-numbers, NaN or inf (the message names ``extent``).
+    """
+    try:
+        arr = np.array(extent, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`extent` must be (K, 2) real pixel points (x, y); got {type(extent).__name__}"
+        ) from None
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < 1:
+        raise ValueError(f"`extent` must be (K, 2) pixel points (x, y), K >= 1; got {arr.shape}")
+    if not np.isfinite(arr).all():
+        k = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
+        raise ValueError(f"`extent` point {k} is not finite: {arr[k].tolist()}")
+    out: C128 = arr[:, 0] + 1j * arr[:, 1]
+    return out
 
 
 def _check_canvas(canvas_size: Any) -> tuple[int, int]:

@@ -68,6 +68,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from faceshot_retarget._constraints import (
     PartConstraints,
+    check_extent,
     fit_canvas,
     rate_limit_c,
     soft_upper,
@@ -809,6 +810,7 @@ def _retarget_constrained(
     reference: F64 | None,
     canvas: tuple[int, int] | None,
     cfg: RetargetConfig,
+    extent: C128 | None = None,
 ) -> F64:
     n_frames = len(drv)
     # Driver: pose, size, and faces normalised by their own size (zoom-free).
@@ -908,6 +910,8 @@ def _retarget_constrained(
     out = np.empty((n_frames, NUM_POINTS), dtype=np.complex128)
     reach = np.empty(n_frames)
     rest_offsets = zt - o_t
+    rest_extent = None if extent is None else extent - o_t
+    g_extent = None if rest_extent is None else rest_extent * (np.conj(u_t) / w_c)
     for c0 in range(0, n_frames, _CHUNK):
         sl = slice(c0, min(n_frames, c0 + _CHUNK))
         gc = g[sl]
@@ -926,6 +930,8 @@ def _retarget_constrained(
                 knee=cfg.canvas_knee * w_c,
                 push=cfg.canvas_push * w_c,
                 outline=JAW,
+                extent=None if g_extent is None else head[sl, None] * g_extent,
+                rest_extent=rest_extent,
             )
             head[sl] *= factor
         np.add(o[sl, None], offsets, out=out[sl])
@@ -958,6 +964,7 @@ def retarget(
     reference: Landmarks | ArrayLike | None = None,
     cuts: ArrayLike = (),
     canvas_size: tuple[int, int] | None = None,
+    extent: ArrayLike | None = None,
     config: RetargetConfig | None = None,
     **options: Any,
 ) -> F64:
@@ -980,6 +987,11 @@ def retarget(
             own neutral (median pose, robust neutral expression).
         canvas_size: (H, W) of the canvas the character is drawn on: the face box is kept
             inside it (soft limit). ``None``: no canvas limit.
+        extent: (K, 2) pixel (x, y) points of the character beyond its landmarks, in
+            ``target``'s pixels, that move rigidly with its head and must stay in the
+            canvas too: the corners of its silhouette's box (horns, ears, hair; what
+            ``faceshot_animate.head_extent`` returns). Needs ``canvas_size``. ``None``:
+            the landmarks alone are kept in.
         config: a :class:`RetargetConfig`; ``options`` override its fields by name
             (e.g. ``retarget(d, t, translation_scale="face")``, ``mode="paper"``).
 
@@ -1023,6 +1035,9 @@ def retarget(
         ref0 = ref0[0]
     bounds = shot_bounds(cuts, len(drv))
     canvas = None if canvas_size is None else check_canvas(canvas_size)
+    if extent is not None and canvas is None:
+        raise ValueError("`extent` needs `canvas_size`: it is kept inside the canvas")
+    ext = None if extent is None else check_extent(extent)
 
     if cfg.mode == "paper":
         ref_name = "reference" if ref0 is not None else "driving[0]"
@@ -1037,4 +1052,4 @@ def retarget(
         _face_scale(ref0, "reference")
     if not present.any():
         return np.repeat(tar0[None], len(drv), axis=0)
-    return _retarget_constrained(drv, present, bounds, tar0, ref0, canvas, cfg)
+    return _retarget_constrained(drv, present, bounds, tar0, ref0, canvas, cfg, ext)
