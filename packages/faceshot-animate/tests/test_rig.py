@@ -524,3 +524,26 @@ def test_head_extent_holds_the_whole_silhouette() -> None:
     # a scene (noise background): no silhouette, None
     noise = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
     assert head_extent(noise, lm) is None
+
+
+def test_a_lip_dropped_past_the_chin_stops_short_as_the_same_curve(emoji) -> None:
+    # flat art keeps its outline: a lower lip dragged past the chin is held inside the
+    # freely deforming head by one share of its whole displacement (the lip keeps its
+    # curve), not flattened point by point against the outline (a flat-bottomed lobe)
+    from faceshot_animate._rig_animator import _Renderer
+
+    lower = [55, 56, 57, 58, 59, 65, 66, 67]
+    img, lm = emoji
+    renderer = _Renderer(img, build_rig(img, lm), RigConfig())
+    dropped = open_mouth(lm, 0.8 * FW)  # far below the chin
+    held = renderer._inside_head(dropped)
+    want = dropped[lower] - lm[lower]
+    got = held[lower] - lm[lower]
+    share = float(np.sum(got * want) / np.sum(want * want))
+    assert 0.05 < share < 0.9  # held back, but still opened
+    np.testing.assert_allclose(got, share * want, atol=0.02 * FW)
+    yi, xi = np.round(held[lower][:, ::-1]).astype(int).T
+    assert (renderer.rig.deform[yi, xi] >= 0.9).all()
+    # a lip that stays inside is left alone
+    small = open_mouth(lm, 0.05 * FW)
+    np.testing.assert_array_equal(renderer._inside_head(small), small)

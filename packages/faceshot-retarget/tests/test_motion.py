@@ -553,3 +553,24 @@ def test_extent_errors_name_the_input():
         retarget(DRIVER, char, canvas_size=(400, 400), extent=[1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="`extent` point 1 is not finite"):
         keep_in_canvas(char, char, (400, 400), extent=[[0.0, 0.0], [np.nan, 1.0]])
+
+
+def test_an_extent_on_the_canvas_edge_leaves_that_side_to_the_landmarks():
+    # a character filling its image (its silhouette's box is the canvas): the extent would
+    # pin the head, and the dropping jaw would lose its push; such sides are ignored
+    char = template_face(200.0, (200.0, 200.0))
+    canvas = (int(np.floor(char[:, 1].max())) + 40, 400)
+    h, w = canvas
+    full = np.array([[0.0, 0.0], [w - 1.0, 0.0], [w - 1.0, h - 1.0], [0.0, h - 1.0]])
+    k = np.arange(30)
+    seq = open_mouth(np.repeat(DRIVER[None], 30, axis=0), 3.0 * np.sin(np.pi * k / 29))
+    seq = seq + np.array([15.0, -10.0]) * np.sin(np.pi * k / 29)[:, None, None]
+    plain = retarget(seq, char, canvas_size=canvas)
+    np.testing.assert_array_equal(retarget(seq, char, canvas_size=canvas, extent=full), plain)
+    # with room on the left only, only the left side is held by the extent
+    left = full + np.array([[30.0, 0.0], [0.0, 0.0], [0.0, 0.0], [30.0, 0.0]])
+    going = seq + np.array([-150.0, 0.0]) * (k / 29)[:, None, None]  # the head moves left
+    free = retarget(going, char, canvas_size=canvas)
+    held = retarget(going, char, canvas_size=canvas, extent=left)
+    assert _moved_extent(char, free, left[[0, 3]])[..., 0].min() < -10.0
+    assert _moved_extent(char, held, left[[0, 3]])[..., 0].min() >= -2.0

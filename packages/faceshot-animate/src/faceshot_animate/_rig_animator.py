@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 import cv2
 import numpy as np
@@ -397,6 +397,10 @@ _PART_LIMITS: dict[str, tuple[float, tuple[float, float]]] = {
 }
 
 
+#: The lower lip's landmarks (outer 55-59, inner 65-67): scaled as one in ``_inside_head``.
+_LOWER_LIP: Final = np.array([55, 56, 57, 58, 59, 65, 66, 67])
+
+
 @dataclass
 class _Source:
     """The image the frame samples from: straight RGBA and (when alpha edges matter) its
@@ -571,34 +575,56 @@ class _Renderer:
         return x0, y0, x1, y1
 
     def _inside_head(self, lips: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Lip landmarks pulled back towards the rest mouth centre where they would leave
-        the part of the head that deforms freely (deformation weight < 0.9): a mouth opened
-        wider than the face stays inside it (flat characters; scenes are not clamped)."""
+        """Lip landmarks kept in the part of the head that deforms freely (deformation
+        weight >= 0.9), so a mouth opened wider than the face stays inside it (flat
+        characters; scenes are not clamped).
+
+        The lower lip (outer 55-59, inner 65-67) keeps its shape: its displacement from
+        rest is scaled down as a whole by the largest share that keeps all of it inside
+        (bisection), so a dropping lip stops short of the rigid chin as the same curve
+        instead of being flattened point by point against the outline (which drew a
+        narrow, flat-bottomed lobe under the mouth). Any other lip point still outside is
+        pulled back towards the rest mouth centre on its own.
+        """
         if self.scene:
             return lips
-        pts = lips[ibug68.MOUTH]
         h, w = self.deform.shape
-        centre = self.ref[ibug68.MOUTH].mean(axis=0)
+        ref = self.ref
 
         def ok(p: NDArray[np.float64]) -> NDArray[np.bool_]:
-            xi = np.clip(np.round(p[:, 0]).astype(int), 0, w - 1)
-            yi = np.clip(np.round(p[:, 1]).astype(int), 0, h - 1)
-            inside = (p[:, 0] >= 0) & (p[:, 0] <= w - 1) & (p[:, 1] >= 0) & (p[:, 1] <= h - 1)
+            xi = np.clip(np.round(p[..., 0]).astype(int), 0, w - 1)
+            yi = np.clip(np.round(p[..., 1]).astype(int), 0, h - 1)
+            inside = (
+                (p[..., 0] >= 0) & (p[..., 0] <= w - 1) & (p[..., 1] >= 0) & (p[..., 1] <= h - 1)
+            )
             return np.asarray(inside & (self.rig.deform[yi, xi] >= 0.9))
 
+        out = lips.copy()
+        lower = _LOWER_LIP
+        if not ok(out[lower]).all():
+            d = out[lower] - ref[lower]
+            lo, hi = 0.0, 1.0
+            for _ in range(10):  # bisection on the share of the lower lip's displacement
+                mid = 0.5 * (lo + hi)
+                if ok(ref[lower] + mid * d).all():
+                    lo = mid
+                else:
+                    hi = mid
+            out[lower] = ref[lower] + lo * d
+        pts = out[ibug68.MOUTH]
         bad = ~ok(pts)
         if not bad.any():
-            return lips
-        lo = np.zeros(int(bad.sum()))
-        hi = np.ones(int(bad.sum()))
+            return out
+        centre = ref[ibug68.MOUTH].mean(axis=0)
+        lo_b = np.zeros(int(bad.sum()))
+        hi_b = np.ones(int(bad.sum()))
         d = pts[bad] - centre
         for _ in range(10):  # bisection on the segment centre -> point
-            mid = 0.5 * (lo + hi)
-            good = ok(centre + mid[:, None] * d)
-            lo = np.where(good, mid, lo)
-            hi = np.where(good, hi, mid)
-        out = lips.copy()
-        out[ibug68.MOUTH.start + np.flatnonzero(bad)] = centre + lo[:, None] * d
+            mid_b = 0.5 * (lo_b + hi_b)
+            good = ok(centre + mid_b[:, None] * d)
+            lo_b = np.where(good, mid_b, lo_b)
+            hi_b = np.where(good, hi_b, mid_b)
+        out[ibug68.MOUTH.start + np.flatnonzero(bad)] = centre + lo_b[:, None] * d
         return out
 
     def _eye_state(self, eye: EyeRig, local: NDArray[np.float64]) -> _EyeState:

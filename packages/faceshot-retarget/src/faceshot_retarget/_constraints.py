@@ -733,8 +733,9 @@ def fit_canvas(
         extent: (T, K) complex pixels relative to ``origin``: what is drawn of the
             character beyond its landmarks (horns, ears, hair: e.g. its silhouette box's
             corners) moved rigidly with the head. The head is placed so that these stay in
-            the canvas too (steps 1 and 2); the expression rule (step 3) looks at the
-            landmarks only. ``None``: the landmarks alone.
+            the canvas too (steps 1 and 2) on each side where they have room at rest (a
+            side already on the canvas edge is left to the landmarks); the expression rule
+            (step 3) looks at the landmarks only. ``None``: the landmarks alone.
         rest_extent: (K,) the same points at rest, relative to ``rest_origin`` (needed
             with ``extent``).
 
@@ -746,8 +747,24 @@ def fit_canvas(
     rigid_box, posed_box = _boxes(rigid), _boxes(posed)
     head_box = rigid_box
     if extent is not None and rest_extent is not None:
-        rest_box = _union_boxes(rest_box, _boxes(rest_extent[None])[0])
-        head_box = _union_boxes(rigid_box, _boxes(extent))
+        # Only the sides where the rest extent has room: where it already reaches the canvas
+        # edge (a character filling its image) it would pin the head, and the expression
+        # with it, for no gain (that side touches the edge from frame 0 on).
+        h, w = canvas_size
+        ext_rest = _boxes(rest_extent[None])[0]
+        at = np.array([rest_origin.real, rest_origin.real, rest_origin.imag, rest_origin.imag])
+        pos = at + ext_rest
+        far = np.array([w, w, h, h]) - 1.0 - margin
+        room = np.array(
+            [
+                pos[0] > margin + 1.0,
+                pos[1] < far[1] - 1.0,
+                pos[2] > margin + 1.0,
+                pos[3] < far[3] - 1.0,
+            ]
+        )
+        rest_box = np.where(room, _union_boxes(rest_box, ext_rest), rest_box)
+        head_box = np.where(room, _union_boxes(rigid_box, _boxes(extent)), rigid_box)
     placed, factor = _fit_boxes(
         origin, head_box, rest_origin, rest_box, canvas_size, margin=margin, knee=knee
     )
@@ -836,7 +853,8 @@ def keep_in_canvas(
         push: how far an expression may push the head from the edge, rest face widths.
         extent: (K, 2) pixel (x, y) points of the rest character beyond its landmarks that
             move rigidly with the head and must stay in the canvas too (the corners of its
-            silhouette's box: horns, ears, hair). ``None``: the landmarks alone.
+            silhouette's box: horns, ears, hair), on the sides where they have room at rest.
+            ``None``: the landmarks alone.
 
     Returns:
         (T, 68, 2) float64, a new array: each frame translated (and scaled about its

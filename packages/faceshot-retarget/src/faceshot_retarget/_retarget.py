@@ -990,8 +990,9 @@ def retarget(
         extent: (K, 2) pixel (x, y) points of the character beyond its landmarks, in
             ``target``'s pixels, that move rigidly with its head and must stay in the
             canvas too: the corners of its silhouette's box (horns, ears, hair; what
-            ``faceshot_animate.head_extent`` returns). Needs ``canvas_size``. ``None``:
-            the landmarks alone are kept in.
+            ``faceshot_animate.head_extent`` returns). A side of it that already reaches
+            the canvas edge at rest is left to the landmarks (it would pin the head).
+            Needs ``canvas_size``. ``None``: the landmarks alone are kept in.
         config: a :class:`RetargetConfig`; ``options`` override its fields by name
             (e.g. ``retarget(d, t, translation_scale="face")``, ``mode="paper"``).
 
