@@ -5,8 +5,9 @@ Usage: uv run python scripts/animated_contact_sheet.py [-o assets/contact_sheet.
 
 Top row: the driving clip. Below, one row per character (Twemoji faces of
 ``gallery_src/twemoji`` and the human photos of ``gallery_src/human``, with their
-annotated landmarks), animated with ``FaceShot.retarget`` + the chosen CPU animator, at
-evenly spaced frames. RGBA characters are shown over white.
+annotated landmarks), animated as ``FaceShot.animate`` does (room around the face,
+``FaceShot.retarget`` kept in the canvas) with the chosen CPU animator, at evenly spaced
+frames. RGBA characters are shown over white.
 """
 
 from __future__ import annotations
@@ -46,11 +47,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
 
-    from faceshot_animate import RigAnimator, WarpAnimator, composite_over, read_video
+    from faceshot_animate import (
+        RigAnimator,
+        WarpAnimator,
+        composite_over,
+        head_extent,
+        read_video,
+    )
     from faceshot_landmarks import detect_video
     from faceshot_retarget import atomic_write, load_landmarks
 
-    from faceshot import FaceShot
+    from faceshot import FaceShot, give_room
 
     fs = FaceShot(progress=False)
     drv = np.asarray(detect_video(args.driving, progress=False).points)
@@ -62,9 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("driving", [_fit(Image.fromarray(f), tile) for f in driving]))
     for rel in CHARACTERS:
         path = ROOT / rel
-        character = fs.load(path)
-        pts = load_landmarks(path.with_suffix(".pts")).points[0]
-        lms = fs.retarget(drv, pts, fps=30.0)
+        # as FaceShot.animate does: room around the face, the silhouette kept in the canvas
+        character, (dx, dy) = give_room(
+            fs.load(path), load_landmarks(path.with_suffix(".pts")).points[0], fs.room
+        )
+        pts = load_landmarks(path.with_suffix(".pts")).points[0] + np.array([dx, dy])
+        lms = fs.retarget(
+            drv,
+            pts,
+            fps=30.0,
+            canvas_size=character.size,
+            extent=head_extent(character.image, pts),
+        )
         animator = RigAnimator() if args.animator == "rig" else WarpAnimator()
         tiles = []
         for t, frame in enumerate(animator.animate(character.image, lms, fps=30.0)):

@@ -40,8 +40,17 @@ def test_give_room_pads_only_crowded_sides(demo_character: Path, demo_landmarks:
     # enough room already: unchanged
     same, off = give_room(c, pts, 0.0)
     assert same is c and off == (0, 0)
+    # the silhouette counts: a small face on a character that fills its image gets room
     small = (pts - pts.mean(axis=0)) * 0.3 + np.array([80.0, 80.0])
-    assert give_room(c, small, 0.2)[1] == (0, 0)
+    want = 0.2 * float(np.ptp(small[:, 0]))
+    _, (sx, sy) = give_room(c, small, 0.2)
+    assert sx >= want - 0.5 and sy >= want - 0.5
+    # enough room around the silhouette: unchanged
+    pad = int(np.ceil(want)) + 40
+    roomy = Character(
+        np.pad(c.image, ((pad, pad), (pad, pad), (0, 0))), c.path, c.original_size, c.scale
+    )
+    assert give_room(roomy, pts + pad, 0.2)[1] == (0, 0)
 
 
 def test_give_room_rgb_extends_a_plain_border_with_its_colour() -> None:

@@ -110,9 +110,12 @@ def give_room(
 ) -> tuple[Character, tuple[int, int]]:
     """Put a character that fills its image on a larger canvas, so its head can move.
 
-    Each side of the image whose distance to the face box (all 68 landmarks) is less than
-    ``room`` face-box widths is extended by the difference (rounded up, then by one more
-    pixel where needed to make both sides even for H.264). The new pixels are transparent
+    Each side of the image whose distance to the character's box is less than ``room``
+    face-box widths is extended by the difference (rounded up, then by one more pixel where
+    needed to make both sides even for H.264). The character's box holds the 68 landmarks
+    and, on a plain or transparent background, its whole silhouette
+    (``faceshot_animate.head_extent``: ears, horns and hair move with the head too); the
+    face-box width is the landmarks' (x extent). The new pixels are transparent
     for RGBA images; for RGB images they are the border's colour when the border is plain
     (its pixels within 12 levels of their median), else the image mirrored at its edge.
     Characters with enough room, and every character when ``room`` is 0 (even one whose
@@ -121,7 +124,8 @@ def give_room(
     Args:
         character: the loaded character (working image).
         landmarks: (68, 2) float64 its landmarks in working-image pixels.
-        room: wanted distance between face box and canvas edge, in face-box widths (>= 0).
+        room: wanted distance between the character's box and the canvas edge, in face-box
+            widths (>= 0).
 
     Returns:
         ``(canvas_character, (left, top))``: the character on the canvas (same ``path``,
@@ -133,10 +137,14 @@ def give_room(
         raise ValueError(f"`room` must be a non-negative number of face widths; got {room!r}")
     if room == 0:
         return character, (0, 0)
+    from faceshot_animate import head_extent
+
     h, w = character.size
     pts = np.asarray(landmarks, dtype=np.float64).reshape(-1, 2)
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    want = room * float(hi[0] - lo[0])
+    want = room * float(np.ptp(pts[:, 0]))
+    extent = head_extent(character.image, pts)
+    held = pts if extent is None else np.concatenate([pts, extent])
+    lo, hi = held.min(axis=0), held.max(axis=0)
     left, top = (int(np.ceil(max(0.0, want - v))) for v in lo + 0.5)
     right = int(np.ceil(max(0.0, want - (w - 0.5 - hi[0]))))
     bottom = int(np.ceil(max(0.0, want - (h - 0.5 - hi[1]))))
