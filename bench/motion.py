@@ -10,7 +10,7 @@ as the pipeline (``faceshot animate``) does:
   the character's own image as the canvas;
 * **after** -- the constrained default: cuts and the ``visible`` mask passed on, the
   character given room to move (``faceshot.give_room``, room 0.2) and its canvas passed as
-  ``canvas_size``;
+  ``canvas_size``, with its silhouette's box as ``extent`` (``faceshot_animate.head_extent``);
 
 both with the pipeline's One-Euro smoothing. Figures per clip (``faceshot_retarget.motion_figures``,
 the definitions of the project's motion check): violation frames (a mouth point outside the
@@ -187,6 +187,7 @@ def run_pair(
     clip: Clip, character: Any, pts: np.ndarray, fps: float = 25.0
 ) -> dict[str, dict[str, Any]]:
     """Before/after retargeting of one clip onto one character: figures and landmarks."""
+    from faceshot_animate import head_extent
     from faceshot_retarget import RETARGET_SMOOTHING, Landmarks, motion_figures, retarget
 
     from faceshot import give_room
@@ -197,12 +198,14 @@ def run_pair(
     before = retarget(clip.points[idx], pts, mode="paper", smoothing=smooth, fps=fps)
     canvas, (dx, dy) = give_room(character, pts, 0.2)
     start = pts + np.array([dx, dy])
+    extent = head_extent(canvas.image, start)
     t0 = time.process_time()
     after = retarget(
         Landmarks(clip.points, visible=clip.visible),
         start,
         cuts=clip.cuts,
         canvas_size=canvas.size,
+        extent=extent,
         smoothing=smooth,
         fps=fps,
     )
