@@ -507,38 +507,6 @@ def _lower(u: F64, bound: F64 | float, relax: F64 | float, knee: F64 | float) ->
     return -soft_upper(-u, -(np.asarray(bound) - relax), knee)
 
 
-def canvas_fit(
-    origin: C128,
-    shapes: C128,
-    rest_origin: complex,
-    rest_shape: C128,
-    canvas_size: tuple[int, int],
-    *,
-    margin: float,
-    knee: float,
-) -> tuple[C128, F64]:
-    """Translation (and, for oversized faces, scale) that keeps face boxes inside a canvas.
-
-    Frame t's points are ``origin[t] + shapes[t]`` (pixels, complex). The face box (all 68
-    points) is kept within ``[margin, W - 1 - margin] x [margin, H - 1 - margin]``: a box
-    wider or taller than that is first scaled down about its origin (never below the rest
-    box's size), then the translation is soft-limited per side with ``knee`` pixels
-    (:func:`soft_upper`). The rest placement (``rest_origin + rest_shape``) is a fixed point.
-
-    Returns:
-        origin: (T,) complex new origins; factor: (T,) scale factors in (0, 1] on ``shapes``.
-    """
-    return _fit_boxes(
-        origin,
-        _boxes(shapes),
-        rest_origin,
-        _boxes(rest_shape[None])[0],
-        canvas_size,
-        margin=margin,
-        knee=knee,
-    )
-
-
 def _boxes(shapes: C128) -> F64:
     """(T, 4) boxes ``(x_min, x_max, y_min, y_max)`` of (T, N) complex shapes."""
     return np.stack(
@@ -569,8 +537,18 @@ def _fit_boxes(
     margin: float,
     knee: float,
 ) -> tuple[C128, F64]:
-    """:func:`canvas_fit` on the shapes' (T, 4) boxes and the rest shape's (4,) box (both
-    relative to their origins)."""
+    """Translation (and, for oversized faces, scale) that keeps face boxes inside a canvas.
+
+    Frame t's box is ``origin[t] + boxes[t]`` (``boxes``: (T, 4) ``(x_min, x_max, y_min,
+    y_max)`` relative to the origins, pixels). It is kept within ``[margin, W - 1 - margin] x
+    [margin, H - 1 - margin]``: a box wider or taller than that is first scaled down about
+    its origin (never below the rest box's size), then the translation is soft-limited per
+    side with ``knee`` pixels (:func:`soft_upper`). The rest placement (``rest_origin +
+    rest_box``, (4,)) is a fixed point.
+
+    Returns:
+        origin: (T,) complex new origins; factor: (T,) scale factors in (0, 1] on the boxes.
+    """
     h, w = canvas_size
     eps = 1e-6  # pixels: keep clear of float round-off at the edges
     xlo, xhi, ylo, yhi = boxes.T
@@ -704,7 +682,7 @@ def fit_canvas(
     """Place frames in a canvas: the head by its rigid box, the expression pushing it a little.
 
     1. The rigid face (the rest shape moved with the head, ``rigid``) is placed by
-       :func:`canvas_fit` (soft translation limit; scaled down only when larger than the
+       :func:`_fit_boxes` (soft translation limit; scaled down only when larger than the
        canvas), and so is the union of rigid and posed points.
     2. The expression may push the head from the first placement towards the second by
        about ``push`` pixels (:func:`limit_push`, knee half of it).
