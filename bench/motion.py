@@ -9,8 +9,9 @@ as the pipeline (``faceshot animate``) does:
 * **before** -- faceshot <= 0.1: raw Eq. 5-6 (``mode="paper"``), no cuts, no visibility,
   the character's own image as the canvas;
 * **after** -- the constrained default: cuts and the ``visible`` mask passed on, the
-  character given room to move (``faceshot.give_room``, room 0.2) and its canvas passed as
-  ``canvas_size``, with its silhouette's box as ``extent`` (``faceshot_animate.head_extent``);
+  character given room to move and its silhouette's box to keep in the canvas
+  (``faceshot._io.stage_on_canvas``, room 0.2, the pipeline's recipe) passed as
+  ``canvas_size`` and ``extent``;
 
 both with the pipeline's One-Euro smoothing. Figures per clip (``faceshot_retarget.motion_figures``,
 the definitions of the project's motion check): violation frames (a mouth point outside the
@@ -187,25 +188,23 @@ def run_pair(
     clip: Clip, character: Any, pts: np.ndarray, fps: float = 25.0
 ) -> dict[str, dict[str, Any]]:
     """Before/after retargeting of one clip onto one character: figures and landmarks."""
-    from faceshot_animate import head_extent
     from faceshot_retarget import RETARGET_SMOOTHING, Landmarks, motion_figures, retarget
 
-    from faceshot import give_room
+    from faceshot._io import stage_on_canvas
 
     smooth = RETARGET_SMOOTHING
     # before: absent frames held at the last detection (what bridging gaps amounts to)
     idx = np.maximum.accumulate(np.where(clip.present, np.arange(len(clip.present)), 0))
     before = retarget(clip.points[idx], pts, mode="paper", smoothing=smooth, fps=fps)
-    canvas, (dx, dy) = give_room(character, pts, 0.2)
-    start = pts + np.array([dx, dy])
-    extent = head_extent(canvas.image, start)
+    staged = stage_on_canvas(character, pts, 0.2)
+    canvas, (dx, dy) = staged.canvas, staged.offset
     t0 = time.process_time()
     after = retarget(
         Landmarks(clip.points, visible=clip.visible),
-        start,
+        staged.landmarks,
         cuts=clip.cuts,
         canvas_size=canvas.size,
-        extent=extent,
+        extent=staged.extent,
         smoothing=smooth,
         fps=fps,
     )

@@ -47,17 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
 
-    from faceshot_animate import (
-        RigAnimator,
-        WarpAnimator,
-        composite_over,
-        head_extent,
-        read_video,
-    )
+    from faceshot_animate import RigAnimator, WarpAnimator, composite_over, read_video
     from faceshot_landmarks import detect_video
     from faceshot_retarget import atomic_write, load_landmarks
 
-    from faceshot import FaceShot, give_room
+    from faceshot import FaceShot
+    from faceshot._io import stage_on_canvas
 
     fs = FaceShot(progress=False)
     drv = np.asarray(detect_video(args.driving, progress=False).points)
@@ -70,16 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     for rel in CHARACTERS:
         path = ROOT / rel
         # as FaceShot.animate does: room around the face, the silhouette kept in the canvas
-        character, (dx, dy) = give_room(
+        staged = stage_on_canvas(
             fs.load(path), load_landmarks(path.with_suffix(".pts")).points[0], fs.room
         )
-        pts = load_landmarks(path.with_suffix(".pts")).points[0] + np.array([dx, dy])
+        character = staged.canvas
         lms = fs.retarget(
             drv,
-            pts,
+            staged.landmarks,
             fps=30.0,
             canvas_size=character.size,
-            extent=head_extent(character.image, pts),
+            extent=staged.extent,
         )
         animator = RigAnimator() if args.animator == "rig" else WarpAnimator()
         tiles = []

@@ -36,8 +36,8 @@ from faceshot._io import (
     check_not_blank,
     check_output_path,
     default_gallery_path,
-    give_room,
     load_character,
+    stage_on_canvas,
 )
 from faceshot.errors import CharacterImageError, DrivingVideoError, WeightsUnavailableError
 
@@ -737,19 +737,17 @@ class FaceShot:
         )
 
         t2 = time.perf_counter()
-        canvas, (dx, dy) = give_room(character, char_pts, self.room)
-        char_pts = char_pts + np.array([dx, dy], dtype=np.float64)
+        staged = stage_on_canvas(character, char_pts, self.room)
+        canvas, (dx, dy), char_pts = staged.canvas, staged.offset, staged.landmarks
         drv_lm = getattr(driving, "landmarks", driving)
         cuts = tuple(int(c) for c in (getattr(driving, "cuts", ()) or ()))
-        from faceshot_animate import head_extent
-
         lms = self.retarget(
             drv_lm,
             char_pts,
             fps=fps,
             cuts=cuts,
             canvas_size=canvas.size,
-            extent=head_extent(canvas.image, char_pts),
+            extent=staged.extent,
         )
         timings["retarget"] = time.perf_counter() - t2
 

@@ -428,14 +428,13 @@ def _motion(
     fs: Any, character: Path, target: NDArray[np.float64], drv: Any
 ) -> dict[str, tuple[float, str, str]]:
     """Motion figures of the demo pair, retargeted as ``FaceShot.animate`` does."""
-    from faceshot_animate import head_extent
     from faceshot_retarget import motion_figures
 
-    from faceshot._io import give_room
+    from faceshot._io import stage_on_canvas
 
-    canvas, (dx, dy) = give_room(fs.load(character), np.asarray(target), fs.room)
-    pts = np.asarray(target) + np.array([dx, dy])
-    lms = fs.retarget(drv, pts, canvas_size=canvas.size, extent=head_extent(canvas.image, pts))
+    staged = stage_on_canvas(fs.load(character), np.asarray(target), fs.room)
+    canvas = staged.canvas
+    lms = fs.retarget(drv, staged.landmarks, canvas_size=canvas.size, extent=staged.extent)
     present = None if drv.visible is None else np.asarray(drv.visible).any(axis=1)
     f = motion_figures(np.asarray(drv.points), lms, canvas.size, present=present)
     note = f"demo pair, {f['frames']} frames, canvas {canvas.size[1]}x{canvas.size[0]}"

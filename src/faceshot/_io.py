@@ -179,6 +179,43 @@ def give_room(
     return canvas, (left, top)
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A character on the canvas it is animated on (:func:`stage_on_canvas`).
+
+    Attributes:
+        canvas: the character given room (:func:`give_room`).
+        offset: (left, top) canvas position of the working image's top-left pixel.
+        landmarks: (68, 2) float64 its landmarks in canvas pixels.
+        extent: (4, 2) float64 corners of its silhouette's box in canvas pixels
+            (``faceshot_animate.head_extent`` of the canvas), ``None`` for scenes: what
+            ``retarget(..., extent=)`` keeps inside the canvas besides the landmarks.
+    """
+
+    canvas: Character
+    offset: tuple[int, int]
+    landmarks: NDArray[np.float64]
+    extent: NDArray[np.float64] | None
+
+
+def stage_on_canvas(character: Character, landmarks: NDArray[np.float64], room: float) -> Staged:
+    """The character as ``FaceShot.animate`` animates it: on a canvas with ``room`` face
+    widths around it (:func:`give_room`), its landmarks moved there, and the silhouette's
+    box to keep in that canvas. The one recipe for the pipeline, ``faceshot bench``, the
+    benchmarks and the contact sheet, so they retarget alike.
+
+    Args:
+        character: the loaded character (working image).
+        landmarks: (68, 2) float64 its landmarks in working-image pixels.
+        room: wanted distance to the canvas edge, in face-box widths (>= 0).
+    """
+    from faceshot_animate import head_extent
+
+    canvas, (dx, dy) = give_room(character, landmarks, room)
+    pts = np.asarray(landmarks, dtype=np.float64) + np.array([dx, dy], dtype=np.float64)
+    return Staged(canvas, (dx, dy), pts, head_extent(canvas.image, pts))
+
+
 def _inflate(data: bytes, name: str) -> bytes:
     """gzip-compressed SVG (``.svgz``) -> bytes, streamed, refused above MAX_SVG_BYTES."""
     out = bytearray()
