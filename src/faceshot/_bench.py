@@ -25,8 +25,8 @@ Every figure calls into the member packages (nothing is re-implemented here):
 * ``animate fps``: the default animator (RigAnimator) + H.264 encode of the demo character
   (frames/s).
 * ``render`` section (a second table): the structure figures of
-  :func:`faceshot_animate.structure_figures` (silhouette rigidity median and p10, palette
-  fidelity, in-frame share, interior_change_p90) and the driver-vs-character mouth-opening
+  :func:`faceshot_animate.structure_figures` (silhouette rigidity median and p10, of the
+  foreground and of the outline with enclosed white filled in, palette fidelity, in-frame share, interior_change_p90) and the driver-vs-character mouth-opening
   correlation, for RigAnimator and WarpAnimator on the demo character and clip, with the
   frames/s of both (same run). The full benchmark over the gallery is ``bench/animate.py``.
 * ``end-to-end s``: :meth:`faceshot.FaceShot.animate` on the demo inputs; a fresh
@@ -504,7 +504,8 @@ def render_figures(
         driving: (T, 68, 2) float64 the driving landmarks (for the mouth correlation).
 
     Returns:
-        ``{"rig": {...}, "warp": {...}}``: rigidity_median, rigidity_p10, palette, in_frame,
+        ``{"rig": {...}, "warp": {...}}``: rigidity_median, rigidity_p10,
+        outline_rigidity_median, outline_rigidity_p10, palette, in_frame,
         interior_change_p90, mouth_corr and fps (rendering only, same run).
     """
     from faceshot_animate import (
@@ -537,6 +538,8 @@ def format_render_table(render: dict[str, dict[str, float]]) -> str:
     keys = (
         "rigidity_median",
         "rigidity_p10",
+        "outline_rigidity_median",
+        "outline_rigidity_p10",
         "palette",
         "in_frame",
         "interior_change_p90",
@@ -544,8 +547,8 @@ def format_render_table(render: dict[str, dict[str, float]]) -> str:
         "fps",
     )
     names = list(render)
-    lines = [f"{'render figure':22s}" + "".join(f"{n:>10s}" for n in names)]
-    lines += [f"{k:22s}" + "".join(f"{render[n][k]:10.3f}" for n in names) for k in keys]
+    lines = [f"{'render figure':24s}" + "".join(f"{n:>10s}" for n in names)]
+    lines += [f"{k:24s}" + "".join(f"{render[n][k]:10.3f}" for n in names) for k in keys]
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ from faceshot_animate import (
     composite_over,
     foreground_mask,
     palette_share,
+    silhouette_mask,
     silhouette_rigidity,
     structure_figures,
 )
@@ -395,6 +396,40 @@ def test_rigidity_of_a_moved_disk_is_high_and_of_a_blob_low() -> None:
     iou, angle = silhouette_rigidity(a.astype(bool), b.astype(bool))
     assert iou > 0.95 and abs(np.rad2deg(angle) - 20) <= 2
     assert silhouette_rigidity(a.astype(bool), c.astype(bool))[0] < 0.9
+
+
+def _drawn_face(eye_open: float, wobble: float = 0.0) -> np.ndarray:
+    """A yellow head on white with two white eyes (open share ``eye_open``); ``wobble``
+    pixels stretch the head's outline vertically (not a similarity)."""
+    img = np.full((SIZE, SIZE, 3), 255, np.uint8)
+    cv2.ellipse(img, (128, 128), (80, round(80 + wobble)), 0, 0, 360, (250, 200, 60), -1)
+    for x in (98, 158):
+        cv2.ellipse(
+            img, (x, 110), (18, max(1, round(22 * eye_open))), 0, 0, 360, (255, 255, 255), -1
+        )
+    return img
+
+
+def test_silhouette_fills_the_white_the_character_encloses() -> None:
+    img = _drawn_face(1.0)
+    fg, sil = foreground_mask(img), silhouette_mask(img)
+    # An eye white: background to the foreground mask, character to the silhouette.
+    assert not fg[110, 98] and sil[110, 98]
+    assert not sil[5, 5] and not sil[128, 250]  # the white outside stays background
+    assert np.array_equal(sil, fg | sil)
+    assert (sil & ~fg).sum() == (sil & ~fg)[80:140, 70:190].sum() > 0  # only the eyes are added
+
+
+def test_outline_rigidity_ignores_blinks_but_not_a_wobbling_outline() -> None:
+    blink = [_drawn_face(1.0), *(_drawn_face(o) for o in (0.6, 0.2, 0.05, 0.6))]
+    # A frame identical to frame 0 scores below 1 (the splat footprint's own loss).
+    still = structure_figures(blink[:1] * 2, every=1)["outline_rigidity_p10"]
+    figs = structure_figures(blink, every=1)
+    assert figs["rigidity_p10"] < 0.95  # the eye whites, as holes, change with the lids
+    assert figs["outline_rigidity_p10"] == pytest.approx(still, abs=1e-3)
+    wobble = [_drawn_face(1.0), *(_drawn_face(1.0, w) for w in (-14, 12, -16, 14))]
+    figs = structure_figures(wobble, every=1)
+    assert figs["outline_rigidity_p10"] < 0.95
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -14,7 +14,7 @@
 * Export for other landmark-driven models: :func:`render_pose_image`,
   :func:`export_sequence`.
 * Structure figures of animations (pure functions): :func:`structure_figures`,
-  :func:`silhouette_rigidity`, :func:`palette_share`, :func:`background_change`,
+  :func:`silhouette_rigidity`, :func:`silhouette_mask`, :func:`palette_share`, :func:`background_change`,
   :func:`mouth_opening`, :func:`mouth_darkness`, ...
 
 Every animator follows the :class:`Animator` protocol.
@@ -43,6 +43,7 @@ from faceshot_animate._quality import (
     mouth_opening,
     palette_share,
     pearson,
+    silhouette_mask,
     silhouette_rigidity,
     structure_figures,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "render_pose_image",
     "scale_landmarks",
     "side_by_side",
+    "silhouette_mask",
     "silhouette_rigidity",
     "structure_figures",
     "write_video",

@@ -10,6 +10,11 @@ The definitions (faceshot's benchmark of the renderer, ``bench/animate.py``):
   (:func:`silhouette_rigidity`); reported as the median and 10th percentile over frames.
   Moving frame 0's mask is done as if each of its pixels were splatted with a 2x2
   footprint (backward nearest warp, then a 2x2 dilation towards +x, +y).
+* **outline rigidity**: the same on the **silhouette** (:func:`silhouette_mask`): the
+  foreground with the white regions it encloses filled in, so that white drawn inside the
+  character (teeth, eye whites) counts as character, not background. The foreground figure
+  treats those as holes, which open, close and stretch with every blink or mouth movement
+  the character is meant to make; the outline figure sees only the outline.
 * **palette fidelity**: the share of foreground pixels within RGB distance 40 of frame 0's
   12-colour k-means palette (:func:`kmeans_palette`), averaged over frames and divided by
   frame 0's own share (:func:`palette_share`).
@@ -53,6 +58,7 @@ __all__ = [
     "mouth_opening",
     "palette_share",
     "pearson",
+    "silhouette_mask",
     "silhouette_rigidity",
     "structure_figures",
 ]
@@ -65,6 +71,21 @@ def foreground_mask(frame: NDArray[np.uint8]) -> NDArray[np.bool_]:
     """(H, W) bool: pixels differing from white by more than 20 in some channel."""
     rgb = np.asarray(frame)[:, :, :3]
     return np.asarray(rgb.min(axis=2) < 235)
+
+
+def silhouette_mask(frame: NDArray[np.uint8]) -> NDArray[np.bool_]:
+    """(H, W) bool: :func:`foreground_mask` plus the background pixels it encloses.
+
+    Background is the white reachable from the image border through white (4-connected);
+    white regions with no such path (teeth, eye whites) are part of the silhouette.
+    """
+    fg = foreground_mask(frame)
+    h, w = fg.shape
+    outside = np.zeros((h + 2, w + 2), np.uint8)
+    outside[1:-1, 1:-1] = fg
+    flood = np.zeros((h + 4, w + 4), np.uint8)
+    cv2.floodFill(outside, flood, (0, 0), 2, flags=4)
+    return np.asarray(outside[1:-1, 1:-1] != 2)
 
 
 def kmeans_palette(
@@ -231,7 +252,8 @@ def interior_change(
 def structure_figures(
     frames: Sequence[NDArray[np.uint8]], every: int = 3, *, exhaustive: bool = True
 ) -> dict[str, float]:
-    """Rigidity (median, p10), in-frame share, palette fidelity and interior change p90.
+    """Rigidity (median, p10) of the foreground and of the outline, in-frame share, palette
+    fidelity and interior change p90.
 
     Args:
         frames: T (H, W, 3) uint8 RGB frames of a character over white; frame 0 first.
@@ -239,9 +261,10 @@ def structure_figures(
         exhaustive: full rotation search for rigidity (see :func:`silhouette_rigidity`).
 
     Returns:
-        ``{"rigidity_median", "rigidity_p10", "in_frame", "palette", "interior_change_p90",
+        ``{"rigidity_median", "rigidity_p10", "outline_rigidity_median",
+        "outline_rigidity_p10", "in_frame", "palette", "interior_change_p90",
         "frames_scored"}``. A frame whose foreground has less than 5 % of frame 0's area
-        scores rigidity 0, out of frame and palette 0.
+        scores both rigidities 0, out of frame and palette 0.
     """
     # Every figure is unchanged by cropping all frames to the union of their foregrounds
     # (border contact is counted on the full canvas first): a large empty canvas costs nothing.
@@ -261,15 +284,22 @@ def structure_figures(
     b0 = borders[0]
     palette = kmeans_palette(_sample(f0, m0).astype(np.uint8)) if a0 >= 12 else np.zeros((1, 3))
     fid0 = palette_share(f0, m0, palette) if a0 else 1.0
-    ious, inside, fids, changes = [], [], [], []
+    outline0 = silhouette_mask(f0)
+    ious, outline_ious, inside, fids, changes = [], [], [], [], []
     for frame, m, touch in zip(scored[1:], masks[1:], borders[1:], strict=True):
         if m.sum() < 0.05 * a0 or a0 == 0:
             ious.append(0.0)
+            outline_ious.append(0.0)
             inside.append(False)
             fids.append(0.0)
             continue
         iou, angle = silhouette_rigidity(m0, m, exhaustive=exhaustive)
         ious.append(iou)
+        outline = silhouette_mask(frame)
+        same = np.array_equal(outline0, m0) and np.array_equal(outline, m)
+        outline_ious.append(
+            iou if same else silhouette_rigidity(outline0, outline, exhaustive=exhaustive)[0]
+        )
         inside.append(touch <= b0 + 0.01 * (2 * (h + w)))
         changes.append(interior_change(f0, m0, frame, m, angle))
         fids.append(palette_share(frame, m, palette))
@@ -277,6 +307,8 @@ def structure_figures(
         return {
             "rigidity_median": 1.0,
             "rigidity_p10": 1.0,
+            "outline_rigidity_median": 1.0,
+            "outline_rigidity_p10": 1.0,
             "in_frame": 1.0,
             "palette": 1.0,
             "interior_change_p90": 0.0,
@@ -285,6 +317,8 @@ def structure_figures(
     return {
         "rigidity_median": float(np.median(ious)),
         "rigidity_p10": float(np.percentile(ious, 10)),
+        "outline_rigidity_median": float(np.median(outline_ious)),
+        "outline_rigidity_p10": float(np.percentile(outline_ious, 10)),
         "in_frame": float(np.mean(inside)),
         "palette": float(np.mean(fids)) / max(fid0, 1e-9),
         "interior_change_p90": float(np.percentile(changes, 90)) if changes else 0.0,
