@@ -89,11 +89,11 @@ def fill_polygon(
     line = cv2.LINE_AA if antialias else cv2.LINE_8
     o = np.asarray(offset, dtype=np.float64)
     rings = [np.round((r - o) * _ONE).astype(np.int32) for r in outer]
-    cv2.fillPoly(mask, rings, value, line, SHIFT)  # type: ignore[call-overload, arg-type]
+    cv2.fillPoly(mask, rings, value, line, SHIFT)  # type: ignore[arg-type]
     if holes:
         zero = 0 if np.isscalar(value) else tuple(0 for _ in value)  # type: ignore[union-attr]
         rings = [np.round((r - o) * _ONE).astype(np.int32) for r in holes]
-        cv2.fillPoly(mask, rings, zero, line, SHIFT)  # type: ignore[call-overload, arg-type]
+        cv2.fillPoly(mask, rings, zero, line, SHIFT)  # type: ignore[arg-type]
 
 
 def mask_to_polygon(

@@ -204,7 +204,7 @@ def _segment_scene(
     scale = np.array([cw / (x1 - x0), ch / (y1 - y0)])
 
     def local(poly: NDArray[np.float64]) -> NDArray[np.float64]:
-        return (poly - (x0, y0) + 0.5) * scale - 0.5
+        return np.asarray((poly - (x0, y0) + 0.5) * scale - 0.5, dtype=np.float64)
 
     seeds = np.full((ch, cw), cv2.GC_BGD, dtype=np.uint8)
     fill_polygon(seeds, local(outer), cv2.GC_PR_BGD)
@@ -302,7 +302,7 @@ def _is_flat(image: NDArray[np.uint8], mask: NDArray[np.bool_]) -> bool:
 
 
 def _luma(c: NDArray[np.floating]) -> NDArray[np.floating]:
-    return np.asarray(c, dtype=np.float64) @ np.array([0.299, 0.587, 0.114])
+    return np.asarray(np.asarray(c, dtype=np.float64) @ np.array([0.299, 0.587, 0.114]))
 
 
 @dataclass(frozen=True, eq=False)
@@ -781,7 +781,7 @@ def _teeth_height(
     after = np.flatnonzero(dark[light[0] :])
     if not len(after):
         return float("inf")
-    return length * (light[0] + after[0]) / (n - 1)
+    return float(length * (light[0] + after[0]) / (n - 1))
 
 
 def _outline_anchors(mask: NDArray[np.bool_], spacing: float) -> NDArray[np.float64]:

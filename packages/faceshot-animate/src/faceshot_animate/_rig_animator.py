@@ -866,7 +866,7 @@ class _Renderer:
 
         def meeting(u: NDArray[np.floating]) -> NDArray[np.floating]:
             t = np.clip((u - mid_u) / half, -1.0, 1.0)
-            return v_meet + 0.35 * (eye.centre - v_meet) * t * t
+            return np.asarray(v_meet + 0.35 * (eye.centre - v_meet) * t * t)
 
         m = meeting(eye.u)
         # The leading lid does the closing; the other joins only over the last 40 %.
@@ -886,7 +886,7 @@ class _Renderer:
             sy = gy - drop * np.float32(eye.normal[1])
             slid = cv2.remap(
                 self.source.layer, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
-            )  # type: ignore[call-overload]
+            )
             _blend(region, slid[:, :, :3].astype(np.float32), cover)
         else:
             _blend(region, eye.skin, cover)

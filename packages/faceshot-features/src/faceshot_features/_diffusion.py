@@ -470,13 +470,14 @@ class DiffusionExtractor:
                 }
 
             def eps(lat: torch.Tensor, t: int) -> torch.Tensor:
-                return self.unet(
+                out: torch.Tensor = self.unet(
                     lat.to(self._dtype),
                     t,
                     encoder_hidden_states=text,
                     added_cond_kwargs=added,
                     return_dict=False,
                 )[0]
+                return out
 
             steps = inversion_timesteps(self.scheduler, self._cfg.num_inference_steps, self._cfg.t)
             noisy = ddim_invert(eps, latents, self.scheduler, steps, progress=self._progress)

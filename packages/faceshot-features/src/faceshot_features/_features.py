@@ -77,7 +77,7 @@ class Features:
     @property
     def stride(self) -> float:
         """Nominal pixels per cell along x, ``W / w`` (float)."""
-        return self.image_size[1] / self.array.shape[2]
+        return float(self.image_size[1] / self.array.shape[2])
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -88,7 +88,7 @@ class Features:
     def normalized(self) -> NDArray[np.float32]:
         """(C, h, w) float32 copy of :attr:`array` with unit L2 norm per cell (zero cells stay 0)."""
         norm = np.linalg.norm(self.array, axis=0, keepdims=True)
-        return (self.array / np.maximum(norm, 1e-12)).astype(np.float32)
+        return np.asarray(self.array / np.maximum(norm, 1e-12), dtype=np.float32)
 
     def cell_centers(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Pixel coordinates of the cell centres.

@@ -77,7 +77,7 @@ class _InvertedResidual(nn.Module):
         self.use_residual = stride == 1 and cin == cout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.conv(x)
+        y: torch.Tensor = self.conv(x)
         return x + y if self.use_residual else y
 
 
@@ -106,7 +106,8 @@ class MobileNetV2(nn.Module):
         """(B, 3, H, W) ImageNet-normalised RGB -> (B, num_classes) logits."""
         x = self.features(x)
         x = nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
-        return self.classifier(x)
+        out: torch.Tensor = self.classifier(x)
+        return out
 
 
 def mobilenet_v2_weights_path() -> Path:

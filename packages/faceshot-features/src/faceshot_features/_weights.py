@@ -329,7 +329,7 @@ def _encoder_dir(spec: str, *, cache_dir: Any, local_files_only: bool) -> Path:
 
 def load_ip_adapter_state_dict(
     spec: str, *, cache_dir: Any = None, local_files_only: bool = True
-) -> dict:
+) -> dict[str, Any]:
     """Read an IP-Adapter checkpoint (``.safetensors`` or ``.bin``) as ``{"image_proj", "ip_adapter"}``.
 
     Args:

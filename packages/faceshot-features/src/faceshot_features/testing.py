@@ -73,7 +73,7 @@ def tiny_tokenizer(directory: str | os.PathLike[str], *, max_length: int = 16) -
 
 def random_ip_adapter_state_dict(
     unet: Any, image_embed_dim: int = _IMAGE_EMBED_DIM, *, seed: int = 0
-) -> dict:
+) -> dict[str, Any]:
     """A random IP-Adapter (``ip-adapter_sd15`` layout) state dict fitting ``unet``.
 
     Keys: ``image_proj``: ``proj.weight`` (4 * cross_dim, image_embed_dim), ``proj.bias``,

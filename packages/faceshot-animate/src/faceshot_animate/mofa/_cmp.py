@@ -137,7 +137,8 @@ class _ShallowNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x)
+        out: torch.Tensor = self.features(x)
+        return out
 
 
 class _SkipDecoder(nn.Module):
@@ -175,7 +176,8 @@ class _SkipDecoder(nn.Module):
         f4 = self.fusion4(torch.cat([f8, self.skipconv4(layer1)], dim=1))
         f4 = F.interpolate(f4, size=conv1.shape[-2:], mode="bilinear", align_corners=True)
         f2 = self.fusion2(torch.cat([f4, self.skipconv2(conv1)], dim=1))
-        return self.head(f2)
+        out: torch.Tensor = self.head(f2)
+        return out
 
 
 class CmpFlowNet(nn.Module):

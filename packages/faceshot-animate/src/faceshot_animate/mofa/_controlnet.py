@@ -76,7 +76,8 @@ class _CondEmbedding(nn.Module):
         x = F.silu(self.conv_in(x))
         for block in self.blocks:
             x = F.silu(block(x))
-        return self.conv_out(x)
+        out: torch.Tensor = self.conv_out(x)
+        return out
 
 
 class _EncoderLayer(nn.Module):
@@ -152,7 +153,8 @@ class _Hourglass(nn.Module):
         self.decoder = _HourglassDecoder(expansion, num_blocks, max_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x))
+        out: torch.Tensor = self.decoder(self.encoder(x))
+        return out
 
 
 class _OcclusionMatting(nn.Module):
@@ -226,7 +228,7 @@ class LandmarkControlNet(ModelMixin, ConfigMixin):  # type: ignore[misc]
 
     _supports_gradient_checkpointing = False
 
-    @register_to_config
+    @register_to_config  # type: ignore[untyped-decorator]  # diffusers' decorator is unannotated
     def __init__(
         self,
         sample_size: int | None = None,
@@ -259,7 +261,7 @@ class LandmarkControlNet(ModelMixin, ConfigMixin):  # type: ignore[misc]
         occlusion_num_blocks: int = 3,
         occlusion_max_features: int = 512,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # diffusers ModelMixin
         nb = len(down_block_types)
         boc = tuple(block_out_channels)
         if nb != 4 or len(boc) != 4:

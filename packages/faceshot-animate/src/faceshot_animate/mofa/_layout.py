@@ -300,6 +300,6 @@ def _clip_normalisation(
     std = default["image_std"].default
     if cfg.is_file():
         data = json.loads(cfg.read_text())
-        mean = tuple(float(v) for v in data.get("image_mean", mean))  # type: ignore[assignment]
-        std = tuple(float(v) for v in data.get("image_std", std))  # type: ignore[assignment]
+        mean = tuple(float(v) for v in data.get("image_mean", mean))
+        std = tuple(float(v) for v in data.get("image_std", std))
     return mean, std  # type: ignore[return-value]

@@ -110,4 +110,4 @@ def window_weights(num_frames: int, windows: tuple[Window, ...]) -> NDArray[np.f
     if (counts == 0).any():
         missing = np.flatnonzero(counts == 0)[:10].tolist()
         raise MofaConfigError(f"frames {missing} are covered by no window")
-    return member / counts
+    return np.asarray(member / counts, dtype=np.float64)
