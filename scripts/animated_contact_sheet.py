@@ -2,6 +2,7 @@
 
 Usage: uv run python scripts/animated_contact_sheet.py [-o assets/contact_sheet.png]
     [--animator rig|warp] [--frames 6] [--tile 128] [--driving assets/demo/driving.mp4]
+    [--characters gallery_src/twemoji/1f479.svg ...]
 
 Top row: the driving clip. Below, one row per character (Twemoji faces of
 ``gallery_src/twemoji`` and the human photos of ``gallery_src/human``, with their
@@ -43,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tile", type=int, default=128, help="tile size in pixels")
     ap.add_argument("--driving", type=Path, default=ROOT / "assets" / "demo" / "driving.mp4")
     ap.add_argument(
+        "--characters",
+        nargs="+",
+        default=list(CHARACTERS),
+        help="character images with a .pts beside each, relative to the checkout or absolute "
+        "(default: the eight of the README sheet)",
+    )
+    ap.add_argument(
         "--colors", type=int, default=256, help="palette colours of the PNG (0: full RGB)"
     )
     args = ap.parse_args(argv)
@@ -62,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, list[Image.Image]]] = []
     driving = [f for i, f in enumerate(read_video(args.driving)) if i in picks]
     rows.append(("driving", [_fit(Image.fromarray(f), tile) for f in driving]))
-    for rel in CHARACTERS:
+    for rel in args.characters:
         path = ROOT / rel
         # as FaceShot.animate does: room around the face, the silhouette kept in the canvas
         staged = stage_on_canvas(
