@@ -26,8 +26,9 @@ Every figure calls into the member packages (nothing is re-implemented here):
   (frames/s).
 * ``render`` section (a second table): the structure figures of
   :func:`faceshot_animate.structure_figures` (silhouette rigidity median and p10, of the
-  foreground and of the outline with enclosed white filled in, palette fidelity, in-frame share, interior_change_p90) and the driver-vs-character mouth-opening
-  correlation, for RigAnimator and WarpAnimator on the demo character and clip, with the
+  foreground and of the outline with enclosed white filled in, palette fidelity, in-frame
+  share, interior_change_p90) and the driver-vs-character mouth-opening correlation, for
+  RigAnimator and WarpAnimator on the demo character and clip, with the
   frames/s of both (same run). The full benchmark over the gallery is ``bench/animate.py``.
 * ``end-to-end s``: :meth:`faceshot.FaceShot.animate` on the demo inputs; a fresh
   ``faceshot animate`` process (model load included) unless ``--quick`` (in-process).
