@@ -86,7 +86,18 @@ def _records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _check_six(root: Path, results: list[dict]) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def animated(inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``FaceShot.animate`` of each good character with talk.mp4: what the batch must render."""
+    out = tmp_path_factory.mktemp("animated")
+    fs = faceshot.FaceShot(progress=False)
+    return {
+        name: fs.animate(inputs / f"{name}.png", inputs / "talk.mp4", out / f"{name}.mp4").output
+        for name in ("grin", "smile")
+    }
+
+
+def _check_six(root: Path, results: list[dict], animated: dict[str, Path]) -> dict[str, str]:
     """The 6-job batch's outcome; returns output stem -> sha256."""
     from faceshot_animate import probe_video, read_video
 
@@ -115,8 +126,17 @@ def _check_six(root: Path, results: list[dict]) -> dict[str, str]:
     for stem in GOOD:
         video = out / f"{stem}.mp4"
         info = probe_video(video)
-        assert info.frame_count == 30 and info.size == (160, 160)
+        # the canvas FaceShot.animate stages (room around the face), not the 160 px image
+        reference = animated[stem.split("__")[0]]
+        assert info.frame_count == 30 and info.size == probe_video(reference).size
         frames = list(read_video(video))
+        if stem.endswith("__talk"):  # the same job as FaceShot.animate: the same frames
+            ref = list(read_video(reference))
+            diffs = [
+                np.abs(a.astype(int) - b.astype(int)).mean()
+                for a, b in zip(frames, ref, strict=True)
+            ]
+            assert np.mean(diffs) < 1.0, np.mean(diffs)  # encoder settings differ, nothing else
         assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 0.5  # it moves
         assert read_sidecar(video)["sha256"] == file_digest(video)
         digests[stem] = file_digest(video)
@@ -136,13 +156,15 @@ def local_run(
 
 
 @pytest.mark.slow
-def test_local_pool_six_jobs(local_run: tuple[Path, faceshot.BatchResults]) -> None:
+def test_local_pool_six_jobs(
+    local_run: tuple[Path, faceshot.BatchResults], animated: dict[str, Path]
+) -> None:
     root, res = local_run
     assert res.engine == "local" and res.workers == 2 and len(res) == 6
     assert res.counts["ok"] == 4 and res.counts["failed"] == 2
     records = _records(root / "jobs.results.jsonl")
     assert len(records) == 6
-    _check_six(root, records)
+    _check_six(root, records, animated)
     # shared work: each driving video and each character image was processed once
     ok = [r for r in records if r["status"] == "ok"]
     for video in ("talk.mp4", "mirror.mp4"):
@@ -191,7 +213,10 @@ def test_rerun_skips_verified_outputs_and_redoes_damaged_ones(
     reason="Ray is the optional extra faceshot[cluster] (uv sync --extra cluster); CI installs it",
 )
 def test_ray_gives_identical_outputs(
-    inputs: Path, local_run: tuple[Path, faceshot.BatchResults], tmp_path: Path
+    inputs: Path,
+    local_run: tuple[Path, faceshot.BatchResults],
+    animated: dict[str, Path],
+    tmp_path: Path,
 ) -> None:
     """The same 6 jobs on a local Ray instance (127.0.0.1, 2 CPUs), through the CLI's --ray ADDRESS."""
     local_root, _ = local_run
@@ -248,7 +273,7 @@ def test_ray_gives_identical_outputs(
     assert "6 jobs: 4 ok, 2 failed" in run.stdout and "(2 ray workers)" in run.stdout, run.stdout
     lines = [ln for ln in run.stderr.splitlines() if ln.startswith("faceshot batch: job")]
     assert len(lines) == 2, run.stderr
-    ray = _check_six(root, _records(root / "jobs.results.jsonl"))
+    ray = _check_six(root, _records(root / "jobs.results.jsonl"), animated)
     assert ray == local  # byte-identical videos
 
 

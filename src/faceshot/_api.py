@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from faceshot._io import (
     MIN_SIDE,
     Character,
+    Staged,
     check_driving_video,
     check_not_blank,
     check_output_path,
@@ -554,6 +555,32 @@ class FaceShot:
             config=config,
         )
 
+    def _stage_and_retarget(
+        self, character: Character, landmarks: NDArray[np.float64], driving: Any, fps: float
+    ) -> tuple[Staged, NDArray[np.float64]]:
+        """The character staged as it is animated (:func:`faceshot._io.stage_on_canvas` with
+        :attr:`room`) and the driving motion retargeted onto it, kept in that canvas with its
+        silhouette: the one recipe of :meth:`animate` and ``faceshot batch``.
+
+        Args:
+            character: the loaded character.
+            landmarks: (68, 2) float64 its landmarks, working-image pixels.
+            driving: what :meth:`retarget` takes as ``driving`` (cuts are read from it).
+            fps: the driving frame rate.
+
+        Returns:
+            ``(staged, landmarks)``: the staged canvas and (T, 68, 2) float64 canvas pixels.
+        """
+        staged = stage_on_canvas(character, landmarks, self.room)
+        lms = self.retarget(
+            driving,
+            staged.landmarks,
+            fps=fps,
+            canvas_size=staged.canvas.size,
+            extent=staged.extent,
+        )
+        return staged, lms
+
     def render(
         self,
         image: str | os.PathLike[str] | NDArray[np.generic] | Character,
@@ -737,18 +764,10 @@ class FaceShot:
         )
 
         t2 = time.perf_counter()
-        staged = stage_on_canvas(character, char_pts, self.room)
+        staged, lms = self._stage_and_retarget(character, char_pts, driving, fps)
         canvas, (dx, dy), char_pts = staged.canvas, staged.offset, staged.landmarks
         drv_lm = getattr(driving, "landmarks", driving)
         cuts = tuple(int(c) for c in (getattr(driving, "cuts", ()) or ()))
-        lms = self.retarget(
-            drv_lm,
-            char_pts,
-            fps=fps,
-            cuts=cuts,
-            canvas_size=canvas.size,
-            extent=staged.extent,
-        )
         timings["retarget"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()

@@ -275,14 +275,15 @@ class BatchWorker:
         loaded = fs.load(task.character)
         info = probe_video(task.driving)
         fps = float(info.fps)
-        landmarks = fs.retarget(driving, points, fps=fps)
+        # staged and kept in the canvas exactly as FaceShot.animate does it
+        staged, landmarks = fs._stage_and_retarget(loaded, points, driving, fps)
         t1 = time.perf_counter()
         seconds["retarget"] = t1 - t0
         tmp = _temp_output(out)
         try:
             audio_from = task.driving if task.audio and info.has_audio else None
             fs.render(
-                loaded,
+                staged.canvas,
                 landmarks,
                 tmp,
                 fps=fps,
