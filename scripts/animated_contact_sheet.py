@@ -60,7 +60,6 @@ def main(argv: list[str] | None = None) -> int:
     from faceshot_retarget import atomic_write, load_landmarks
 
     from faceshot import FaceShot
-    from faceshot._io import stage_on_canvas
 
     fs = FaceShot(progress=False)
     drv = np.asarray(detect_video(args.driving, progress=False).points)
@@ -73,17 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     for rel in args.characters:
         path = ROOT / rel
         # as FaceShot.animate does: room around the face, the silhouette kept in the canvas
-        staged = stage_on_canvas(
-            fs.load(path), load_landmarks(path.with_suffix(".pts")).points[0], fs.room
+        staged, lms = fs._stage_and_retarget(
+            fs.load(path), load_landmarks(path.with_suffix(".pts")).points[0], drv, 30.0
         )
         character = staged.canvas
-        lms = fs.retarget(
-            drv,
-            staged.landmarks,
-            fps=30.0,
-            canvas_size=character.size,
-            extent=staged.extent,
-        )
         animator = RigAnimator() if args.animator == "rig" else WarpAnimator()
         tiles = []
         for t, frame in enumerate(animator.animate(character.image, lms, fps=30.0)):

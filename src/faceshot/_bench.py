@@ -431,11 +431,8 @@ def _motion(
     """Motion figures of the demo pair, retargeted as ``FaceShot.animate`` does."""
     from faceshot_retarget import motion_figures
 
-    from faceshot._io import stage_on_canvas
-
-    staged = stage_on_canvas(fs.load(character), np.asarray(target), fs.room)
+    staged, lms = fs._stage_and_retarget(fs.load(character), np.asarray(target), drv, 25.0)
     canvas = staged.canvas
-    lms = fs.retarget(drv, staged.landmarks, canvas_size=canvas.size, extent=staged.extent)
     present = None if drv.visible is None else np.asarray(drv.visible).any(axis=1)
     f = motion_figures(np.asarray(drv.points), lms, canvas.size, present=present)
     note = f"demo pair, {f['frames']} frames, canvas {canvas.size[1]}x{canvas.size[0]}"
