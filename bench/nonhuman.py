@@ -34,7 +34,15 @@ from typing import Any
 
 import numpy as np
 
-from faceshot._bench_nonhuman import HELD_OUT, MOTIONS, STYLES, TUNING, contact_sheet, run_nonhuman
+from faceshot._bench_nonhuman import (
+    HELD_OUT,
+    MOTIONS,
+    PROTOCOLS,
+    STYLES,
+    TUNING,
+    contact_sheet,
+    run_nonhuman,
+)
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -178,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
         "(VideoMatchConfig(complete_points=(), lip_band_sigma=None)), the path before them, "
         "for before/after figures",
     )
+    parser.add_argument(
+        "--gallery",
+        default="style",
+        choices=PROTOCOLS,
+        help="what the default gallery's recipe loses for a clip (faceshot._bench_nonhuman.PROTOCOLS)",
+    )
     parser.add_argument("--speed-only", action="store_true", help="only the frames/s comparison")
     parser.add_argument("--speed-frames", type=int, default=120)
     parser.add_argument(
@@ -202,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         config=_config(args.no_completion),
         workdir=Path(args.sheets) / "clips" if args.sheets else None,
         log=lambda line: print(line, flush=True),
+        protocol=args.gallery,
     )
     print()
     print("mean per group, today -> match_video (face widths; r = Pearson correlation):")

@@ -43,6 +43,7 @@ import numpy as np
 from faceshot._bench_nonhuman import (
     HELD_OUT,
     MOTIONS,
+    PROTOCOLS,
     STYLES,
     TUNING,
     carphone_landmarks,
@@ -89,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep clips and points here")
     parser.add_argument("--sheets", type=Path, default=None, help="held-out contact sheets here")
+    parser.add_argument(
+        "--gallery",
+        default="style",
+        choices=PROTOCOLS,
+        help="what the default gallery's recipe loses for a clip (faceshot._bench_nonhuman.PROTOCOLS)",
+    )
     args = parser.parse_args(argv)
 
     from faceshot_features import load_extractor
@@ -102,10 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = args.keep if args.keep is not None else Path(tmpdir)
         tmp.mkdir(parents=True, exist_ok=True)
-        cache: dict[str, Any] = {}
+        cache: dict[tuple[str, str], Any] = {}
         for style in args.styles:
             gallery = style_out_gallery(
-                style, ext, Path(tempfile.mkdtemp(dir=tmp)), cache, repo=_REPO
+                style,
+                ext,
+                Path(tempfile.mkdtemp(dir=tmp)),
+                cache,
+                repo=_REPO,
+                protocol=args.gallery,
             )
             for code in STYLES[style][: args.characters]:
                 image, pts = load_source(code, repo=_REPO)

@@ -36,6 +36,7 @@ import numpy as np
 
 from faceshot._bench_nonhuman import (
     HELD_OUT,
+    PROTOCOLS,
     STYLES,
     TUNING,
     carphone_landmarks,
@@ -63,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--styles", nargs="+", default=[*TUNING, *HELD_OUT], choices=sorted(STYLES))
     parser.add_argument("--motion", default="synthetic", choices=("synthetic", "carphone"))
     parser.add_argument("--margins", action="store_true", help="crop-margin ensembles instead")
+    parser.add_argument(
+        "--gallery",
+        default="style",
+        choices=PROTOCOLS,
+        help="what the default gallery's recipe loses for a clip (faceshot._bench_nonhuman.PROTOCOLS)",
+    )
     args = parser.parse_args(argv)
 
     from faceshot_features import load_extractor
@@ -82,13 +89,18 @@ def main(argv: list[str] | None = None) -> int:
             "noflip": (VideoMatchConfig(refine_flip=False), (0,)),
             "nocrop": (VideoMatchConfig(refine_crop=False), (0,)),
         }
-    cache: dict[str, Any] = {}
+    cache: dict[tuple[str, str], Any] = {}
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for style in args.styles:
             gallery = style_out_gallery(
-                style, ext, Path(tempfile.mkdtemp(dir=tmp)), cache, repo=_REPO
+                style,
+                ext,
+                Path(tempfile.mkdtemp(dir=tmp)),
+                cache,
+                repo=_REPO,
+                protocol=args.gallery,
             )
             for code in STYLES[style]:
                 image, pts = load_source(code, repo=_REPO)

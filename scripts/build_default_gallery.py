@@ -40,33 +40,14 @@ from faceshot_retarget import load_landmarks
 from tqdm import tqdm
 
 from faceshot import load_character
+from faceshot._gallery_recipe import DOMAINS, PROTOTYPES
+from faceshot._gallery_recipe import folder_pairs as collect
 
 __all__ = ["DOMAINS", "collect", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-#: domain name -> folders under the source directory (the emoji styles form one domain: the
-#: leave-one-style-out benchmark measured one pooled domain to beat one domain per style).
-DOMAINS: dict[str, tuple[str, ...]] = {
-    "emoji": ("twemoji", "noto", "noto-v1", "emojione", "fxemoji"),
-    "human": ("human",),
-}
-#: per-landmark prototypes stored per domain (``faceshot_landmarks.add_domain(prototypes=)``):
-#: 0 -> 4 took the held-out mean from 0.081 to 0.067; an exploration of 4/8/16/32 on the same
-#: protocol found them within 0.003 of each other, so the smallest.
-PROTOTYPES = 4
-_IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".webp")
-
-
-def collect(folder: Path) -> list[tuple[Path, Path]]:
-    """(image, .pts) pairs of a folder, sorted by name (images without a .pts are skipped)."""
-    pairs = []
-    for pts in sorted(folder.glob("*.pts")):
-        image = next(
-            (pts.with_suffix(s) for s in _IMAGE_SUFFIXES if pts.with_suffix(s).is_file()), None
-        )
-        if image is not None:
-            pairs.append((image, pts))
-    return pairs
+# DOMAINS (domain -> source folders) and PROTOTYPES come from faceshot._gallery_recipe, shared
+# with the benchmarks that rebuild this gallery with some sources left out.
 
 
 def load_pair(image: Path, pts: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -90,3 +90,41 @@ def test_no_face_video_is_one_line_naming_the_frames_and_writes_nothing(
         "noface.mp4" in err[0] and "no face matched" in err[0] and "frames 0-11 searched" in err[0]
     )
     assert list(out.iterdir()) == []
+
+
+def test_benchmark_galleries_follow_the_shipped_recipe() -> None:
+    """The non-human benchmark rebuilds the gallery users get (same sources per domain as the
+    shipped manifest), less what its protocol leaves out; a Twemoji-only recipe fails."""
+    import json
+
+    from faceshot._gallery_recipe import annotated_sources
+
+    repo = Path(__file__).resolve().parents[1]
+    manifest = json.loads((repo / "src/faceshot/data/gallery/manifest.json").read_text())
+    sources = annotated_sources(repo / "gallery_src")
+    for domain, entry in manifest["domains"].items():
+        assert sum(s.domain == domain for s in sources) == entry["num_images"], domain
+
+
+def test_gallery_protocols_leave_out_the_clips_style_and_kind() -> None:
+    from faceshot._bench_nonhuman import _left_out
+
+    cases = {
+        # (protocol, style, folder, stem): left out
+        ("style", "cat", "twemoji", "1f63a"): True,
+        ("style", "cat", "twemoji", "1f600"): False,
+        ("style", "cat", "noto", "grinning-cat"): False,
+        ("art-set", "cat", "twemoji", "1f600"): True,
+        ("art-set", "cat", "noto", "grinning-cat"): False,
+        ("species", "cat", "noto", "grinning-cat"): True,
+        ("species", "cat", "noto-v1", "cat-face"): True,
+        ("species", "cat", "noto", "grinning-face"): False,
+        ("species", "creature", "fxemoji", "jackolantern"): True,
+        ("species", "creature", "noto", "new-moon-face"): True,
+        ("species", "creature", "noto", "cat-face"): True,
+        ("species", "creature", "noto", "grinning-cat"): False,
+        ("species", "smiley", "noto", "grinning-face"): False,
+        ("species", "creature", "human", "einstein"): False,
+    }
+    for (protocol, style, folder, stem), expected in cases.items():
+        assert _left_out(protocol, style, folder, stem) is expected, (protocol, style, stem)

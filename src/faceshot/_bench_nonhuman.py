@@ -16,8 +16,11 @@ video, and the driving-landmark trackers recover the sequences from the pixels a
 * styles: ``smiley`` (yellow Twemoji faces, used to tune :class:`VideoMatchConfig`), and two
   styles held out of tuning: ``cat`` (Twemoji cat faces) and ``creature`` (moon, pumpkin, cat,
   monkey, ogre, alien, pile of poo);
-* galleries: leave-style-out -- every clip is matched with a gallery built from the gallery
-  sources *without its style* (so no figure is measured on the gallery's own images);
+* galleries: the default gallery's recipe (:mod:`faceshot._gallery_recipe`: all five emoji
+  styles of ``gallery_src`` and the human photographs) rebuilt *without the clip's style*, so
+  no figure is measured on the gallery's own images; :data:`PROTOCOLS` says how much more is
+  left out (``style``: the Twemoji faces of the clip's style; ``art-set``: every Twemoji face;
+  ``species``: also the other sets' faces of the clip's kind);
 * trackers: ``today`` (the gallery match on frame 0, then Lucas-Kanade: :func:`track_points`,
   the path before :class:`VideoMatchConfig`) and ``matcher`` (:func:`match_video`), on the same
   clips in the same run;
@@ -45,6 +48,7 @@ from numpy.typing import NDArray
 __all__ = [
     "HELD_OUT",
     "MOTIONS",
+    "PROTOCOLS",
     "STYLES",
     "TUNING",
     "Clip",
@@ -243,59 +247,108 @@ def motion_sequence(
     ), fps
 
 
-def gallery_sources(repo: Path) -> list[tuple[str, str, Path, Path]]:
-    """``(stem, domain, image, pts)`` of every annotated gallery source of the checkout ``repo``
-    (as the default gallery is built by ``scripts/build_default_gallery.py``)."""
-    out = []
-    for folder, domain in (("twemoji", "emoji"), ("human", "human")):
-        for pts in sorted((Path(repo) / "gallery_src" / folder).glob("*.pts")):
-            image = next(
-                (
-                    pts.with_suffix(s)
-                    for s in (".svg", ".png", ".jpg")
-                    if pts.with_suffix(s).is_file()
-                ),
-                None,
-            )
-            if image is not None:
-                out.append((pts.stem, domain, image, pts))
-    return out
+#: Gallery protocols: which sources the default gallery's recipe
+#: (:mod:`faceshot._gallery_recipe`) loses for a clip of a style.
+#:
+#: * ``style``: the Twemoji faces of the clip's style (:data:`_STYLE_MEMBERS`); the other
+#:   emoji styles stay, their cats and creatures too;
+#: * ``art-set``: every Twemoji face (no face of the clip's art style is left, as in the
+#:   leave-one-style-out protocol of ``bench/matching.py``);
+#: * ``species``: ``art-set``, and also the faces of the clip's kind in the other sets
+#:   (:data:`_KIND_WORDS`): no cat for a cat, no alien, ogre, monkey, moon, pumpkin or cat face
+#:   for a creature.
+PROTOCOLS = ("style", "art-set", "species")
+#: Words of the other sets' file names that name a face of each style's kind.
+_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "smiley": (),
+    "cat": ("cat",),
+    "creature": (
+        "alien",
+        "ogre",
+        "monkey",
+        "monkeyface",
+        "moon",
+        "newmoonwithface",
+        "jack",
+        "jackolantern",
+        "poo",
+        "pile",
+    ),
+}
+
+
+def _left_out(protocol: str, style: str, folder: str, stem: str) -> bool:
+    """Whether the source ``folder/stem`` is left out of the gallery for clips of ``style``."""
+    if folder == "human":
+        return False
+    if folder == "twemoji":
+        return protocol != "style" or _STYLE_MEMBERS[style](stem)
+    if protocol != "species":
+        return False
+    words = stem.split("-")
+    return any(w in _KIND_WORDS[style] for w in words) or (
+        style == "creature" and stem == "cat-face"
+    )
 
 
 def style_out_gallery(
-    style: str, extractor: Any, root: Path, cache: dict[str, Any], *, repo: Path
+    style: str,
+    extractor: Any,
+    root: Path,
+    cache: dict[tuple[str, str], Any],
+    *,
+    repo: Path,
+    protocol: str = "style",
 ) -> Any:
-    """A gallery of every gallery source except the Twemoji of ``style`` (built under ``root``).
+    """The default gallery, rebuilt under ``root`` without the sources ``protocol`` leaves out.
+
+    The recipe is the shipped one (:mod:`faceshot._gallery_recipe`: every annotated source of
+    ``gallery_src``, the emoji styles pooled in one domain, per-landmark prototypes), so the
+    figures are those of the gallery users get, less what the clip must not see.
 
     Args:
         style: a key of :data:`STYLES`.
         extractor: the backbone's extractor.
         root: directory to build in.
-        cache: ``{stem: (features, points)}`` reused across calls.
+        cache: ``{(folder, stem): (features, points)}`` reused across calls.
         repo: the faceshot checkout holding ``gallery_src``.
+        protocol: a member of :data:`PROTOCOLS`.
+
+    Raises:
+        ValueError: unknown ``style`` or ``protocol``.
     """
     from faceshot_landmarks import add_domain
     from faceshot_retarget import load_landmarks
 
+    from faceshot._gallery_recipe import PROTOTYPES, annotated_sources
     from faceshot._io import load_character
 
-    leave = _STYLE_MEMBERS[style]
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {sorted(STYLES)}; got {style!r}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}; got {protocol!r}")
+    kept: dict[str, list[tuple[str, str]]] = {}
+    sources = annotated_sources(Path(repo) / "gallery_src")
+    for src in sources:
+        if _left_out(protocol, style, src.folder, src.stem):
+            continue
+        key = (src.folder, src.stem)
+        if key not in cache:
+            char = load_character(src.image, max_side=1 << 16)
+            cache[key] = (
+                extractor.extract(char.rgb),
+                np.asarray(load_landmarks(src.pts).points[0]),
+            )
+        kept.setdefault(src.domain, []).append(key)
     gallery = None
-    for domain in ("emoji", "human"):
-        feats, anns = [], []
-        for stem, dom, image, pts in gallery_sources(repo):
-            if dom != domain or (dom == "emoji" and leave(stem)):
-                continue
-            if stem not in cache:
-                char = load_character(image, max_side=1 << 16)
-                cache[stem] = (
-                    extractor.extract(char.rgb),
-                    np.asarray(load_landmarks(pts).points[0]),
-                )
-            feats.append(cache[stem][0])
-            anns.append(cache[stem][1])
-        if feats:
-            gallery = add_domain(root / f"without-{style}", domain, feats, np.stack(anns))
+    for domain, keys in kept.items():
+        gallery = add_domain(
+            root / f"without-{style}-{protocol}",
+            domain,
+            [cache[k][0] for k in keys],
+            np.stack([cache[k][1] for k in keys]),
+            prototypes=PROTOTYPES,
+        )
     return gallery
 
 
@@ -354,6 +407,7 @@ def run_nonhuman(
     log: Callable[[str], None] | None = None,
     human: bool = True,
     only: Sequence[str] | None = None,
+    protocol: str = "style",
 ) -> dict[str, Any]:
     """Render the clips, track them with both paths, and collect the figures.
 
@@ -371,6 +425,7 @@ def run_nonhuman(
         log: called with one line per clip.
         human: also measure the human path on the same motions.
         only: restrict to these characters (code points).
+        protocol: the gallery protocol, a member of :data:`PROTOCOLS`.
 
     Returns:
         ``{"clips": [{"character", "style", "motion", "frames", "today": {...}, "matcher":
@@ -387,7 +442,7 @@ def run_nonhuman(
     tmpdir = tempfile.TemporaryDirectory(prefix="faceshot-nonhuman-") if owned else None
     tmp = Path(tmpdir.name) if tmpdir is not None else Path(workdir)  # type: ignore[arg-type]
     tmp.mkdir(parents=True, exist_ok=True)
-    cache: dict[str, Any] = {}
+    cache: dict[tuple[str, str], Any] = {}
     clips, points = [], {}
     try:
         reference = {
@@ -398,7 +453,7 @@ def run_nonhuman(
             if human
         }
         for style in styles:
-            gallery = style_out_gallery(style, ext, tmp, cache, repo=repo)
+            gallery = style_out_gallery(style, ext, tmp, cache, repo=repo, protocol=protocol)
             for code in [c for c in STYLES[style] if only is None or c in only][:characters]:
                 image, pts = load_source(code, repo=repo)
                 for motion in motions:
