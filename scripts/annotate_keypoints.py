@@ -46,6 +46,17 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from derive_twemoji_landmarks import (  # a sibling script
+    INNER_CORNER_INSET,
+    INNER_LIP_COLUMNS,
+    INNER_LIP_INSET,
+    _derived_brows,
+    mouth_is_open,
+    ray_exit,
+    resample_polyline,
+)
+
 __all__ = ["KEYS", "SIZE", "annotate_style", "main", "render", "snap_region"]
 
 SIZE = 512
@@ -193,14 +204,13 @@ def pseudo68(rec: dict[str, Any], silhouette: NDArray[np.bool_]) -> NDArray[np.f
 
     For the gallery (Eq. 4 references and the shape prior), not for evaluation: eyes are
     ellipses fitting the eye boxes (points 36-47), the outer lips follow the mouth box through
-    the measured corners (48-59), inner lips sit a quarter of the way in (60-67), the nose tip
+    the measured corners (48-59), inner lips (60-67) follow the Twemoji derivation's rule (inset
+    from the outer lips where the mouth is drawn open, on its centre line where closed), the nose tip
     (30) is the nose point (or 62 % of the way from the eye line to the mouth when no nose is
     drawn) with the bridge from the eye line and a short base arc, brows are placed above the
     eyes (``derive_twemoji_landmarks._derived_brows``), the jaw follows the silhouette below eye
     level (rays from the eye midpoint, resampled to 17 points).
     """
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from derive_twemoji_landmarks import _derived_brows, ray_exit, resample_polyline
 
     p = rec["points"]
     re_, le_ = np.array(p["right_eye"]), np.array(p["left_eye"])
@@ -232,13 +242,24 @@ def pseudo68(rec: dict[str, Any], silhouette: NDArray[np.bool_]) -> NDArray[np.f
     lower = np.stack([xs, base + (bot - line_y) * bump], axis=1)
     out[48:55] = upper
     out[55:60] = lower[5:0:-1]
-    inner_u = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
-    ix = mr[0] + inner_u * (ml[0] - mr[0])
-    ib = mr[1] + inner_u * (ml[1] - mr[1])
-    ib_t = ib + 0.25 * (top - line_y) * np.sin(np.pi * inner_u)
-    ib_b = ib + 0.25 * (bot - line_y) * np.sin(np.pi * inner_u)
-    out[60:65] = np.stack([ix, ib_t], axis=1)
-    out[65:68] = np.stack([ix[3:0:-1], ib_b[3:0:-1]], axis=1)
+    # Inner lips by the Twemoji derivation's rule (derive_twemoji_landmarks): an open mouth's
+    # sit INNER_LIP_INSET of its height inside the outer lips, closed lips' on the centre line.
+    iu = INNER_LIP_COLUMNS
+    ix = mr[0] + iu * (ml[0] - mr[0])
+    ib = mr[1] + iu * (ml[1] - mr[1])
+    up_t = ib + (top - line_y) * np.sin(np.pi * iu)  # the outer lips at those columns
+    lo_b = ib + (bot - line_y) * np.sin(np.pi * iu)
+    if rec.get("mouth_open", False):
+        inset = INNER_LIP_INSET * (lo_b - up_t)
+        ib_t, ib_b = up_t + inset, lo_b - inset
+        corners = (mr + INNER_CORNER_INSET * (ml - mr), ml - INNER_CORNER_INSET * (ml - mr))
+    else:
+        ib_t = ib_b = 0.5 * (up_t + lo_b)
+        corners = (mr, ml)
+    out[60] = corners[0]
+    out[61:64] = np.stack([ix, ib_t], axis=1)
+    out[64] = corners[1]
+    out[65:68] = np.stack([ix[::-1], ib_b[::-1]], axis=1)
     eye_mid = 0.5 * (re_ + le_)
     mouth_mid = 0.5 * (mr + ml)
     tip = (
@@ -326,6 +347,8 @@ def annotate_face(
         if role == "mouth":
             a, b = mouth_corners(mask)
             pts["mouth_right"], pts["mouth_left"] = a.tolist(), b.tolist()
+            box = rec["boxes"]["mouth"]
+            rec["mouth_open"] = mouth_is_open(ndimage.binary_fill_holes(mask), box[0], box[2])
         elif role == "nose":
             pad, cut = nose_pad(mask)
             rec["how"][role] += " + mouth strokes cut off" if cut else ""

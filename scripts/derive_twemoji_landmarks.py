@@ -540,24 +540,41 @@ def _derived_brows(eye_pts: NDArray[np.float64], iod: float) -> NDArray[np.float
     return np.stack([xs, ys], axis=1)
 
 
+#: The inner-lip convention (points 60-67), shared with the pseudo-annotations of the other
+#: emoji styles (``scripts/annotate_keypoints.py``). A mouth whose filled shape is thicker than
+#: this fraction of its width (median over its middle 60 % of columns) is open; a stroke (line,
+#: arc) is closed lips, whose inner lips lie on its centre line.
+OPEN_MOUTH_THICKNESS = 0.22
+#: Open mouth: inner lips this fraction of the mouth's height in from the outer lips, ...
+INNER_LIP_INSET = 0.12
+#: ... inner corners this fraction of the corner-to-corner line in from the outer corners, ...
+INNER_CORNER_INSET = 0.08
+#: ... upper and lower inner points at these fractions of the way between the outer corners.
+INNER_LIP_COLUMNS = np.array([0.25, 0.5, 0.75])
+
+
+def mouth_is_open(filled: NDArray[np.bool_], x0: float, x1: float) -> bool:
+    """Whether a mouth is drawn open: its filled (H, W) bool mask spanning columns ``x0..x1``
+    (pixels) is thicker than :data:`OPEN_MOUTH_THICKNESS` of its width."""
+    xs = x0 + np.linspace(0.2, 0.8, 9) * (x1 - x0)
+    t, b = column_scan(filled, xs)
+    return bool(np.nanmedian(b - t) > OPEN_MOUTH_THICKNESS * (x1 - x0 + 1))
+
+
 def _mouth_points(g: Group) -> tuple[NDArray[np.float64], NDArray[np.float64], bool]:
     """Outer lips (12, 2), inner lips (8, 2) and whether the mouth is open."""
     m = ndimage.binary_fill_holes(g.mask)
     outer = contour_points(m, n=12)
-    xs = g.x0 + np.linspace(0.2, 0.8, 9) * (g.x1 - g.x0)
-    t, b = column_scan(m, xs)
-    thick = np.nanmedian(b - t)
-    # A stroke (line, arc) is closed lips; a filled shape is an open mouth.
-    is_open = bool(thick > 0.22 * g.width)
+    is_open = mouth_is_open(m, g.x0, g.x1)
     left, right = outer[0], outer[6]
-    ix = np.array([0.25, 0.5, 0.75])
+    ix = INNER_LIP_COLUMNS
     cxs = left[0] + ix * (right[0] - left[0])
     it, ib = column_scan(m, cxs)
     if is_open:
-        inset = 0.12 * (ib - it)
+        inset = INNER_LIP_INSET * (ib - it)
         up, lo = it + inset, ib - inset
-        lc = left + 0.08 * (right - left)
-        rc = right - 0.08 * (right - left)
+        lc = left + INNER_CORNER_INSET * (right - left)
+        rc = right - INNER_CORNER_INSET * (right - left)
     else:
         mid = 0.5 * (it + ib)
         up, lo = mid, mid.copy()
