@@ -129,6 +129,12 @@ class LocateConfig:
         min_contrast: an image whose grey levels have a standard deviation below this (of
             255) is blank (one colour, or nearly): :class:`NoFaceError` before any matching
             (the plainest emoji of the benchmark have 40-90).
+        whole_crop_sizes: when the first crop's match fills less than ``refine_below`` of it,
+            also match that crop with the global search's ``face_sizes`` limited to this
+            (smallest, largest, count) range (0.12: a face box of about 0.6 of the crop), and
+            keep that match when it fills the crop and its median similarity is higher than
+            the small face's (a robot's ringed eye was taken for a whole face); otherwise re-crop
+            round the small face as before. ``None``: never (the previous release).
     """
 
     human: str = attrs.field(
@@ -151,6 +157,7 @@ class LocateConfig:
     dlib_tta: bool = True
     dlib_upright: bool = True
     min_contrast: float = attrs.field(default=2.0, validator=attrs.validators.ge(0.0))
+    whole_crop_sizes: tuple[float, float, int] | None = (0.12, 0.4, 10)
 
 
 @attrs.frozen
@@ -602,6 +609,27 @@ def dlib_points(
     return to_image(_tta_points(patch, pbox, landmarker))
 
 
+def _match_crop(
+    feats: Any,
+    mirrored: Any,
+    gallery: Any,
+    matcher: MatcherConfig,
+    to_image: SimilarityTransform,
+    image_size: tuple[int, int],
+    meta: dict[str, Any],
+) -> tuple[MatchResult, float]:
+    """Match one crop's features (and its mirror's, when given: flip-consistent) and map the
+    result to the image; also the fitted face box's longer side in image pixels."""
+    res = (
+        match_flip_consistent(feats, mirrored, gallery, config=matcher)
+        if mirrored is not None
+        else match(feats, gallery, config=matcher)
+    )
+    out = _map_result(res, to_image, image_size, **meta)
+    fitted = _face_box(np.asarray(out.points))
+    return out, float(max(fitted[2] - fitted[0], fitted[3] - fitted[1]))
+
+
 def locate_and_match(
     image: ArrayLike,
     extractor: Any,
@@ -684,26 +712,35 @@ def locate_and_match(
         )
     box = cands[face].box
     result: MatchResult | None = None
-    for _ in range(1 + config.refine_passes):
+    for step in range(1 + config.refine_passes):
         crop, to_image = crop_square(rgb, box, margin=config.margin, size=config.crop_size)
-        if config.flip_test:
-            res = match_flip_consistent(
-                extractor.extract(crop),
-                extractor.extract(np.ascontiguousarray(crop[:, ::-1])),
-                gallery,
-                config=matcher,
-            )
-        else:
-            res = match(extractor.extract(crop), gallery, config=matcher)
-        mapped = _map_result(
-            res, to_image, (h, w), path="matcher", face_box=_box4(box), num_faces=len(cands)
+        feats = extractor.extract(crop)
+        mirrored = (
+            extractor.extract(np.ascontiguousarray(crop[:, ::-1])) if config.flip_test else None
         )
-        fitted = _face_box(np.asarray(mapped.points))
         crop_side = config.crop_size * to_image.scale
-        result = mapped
-        if max(fitted[2] - fitted[0], fitted[3] - fitted[1]) >= config.refine_below * crop_side:
+        meta = {"path": "matcher", "face_box": _box4(box), "num_faces": len(cands)}
+        result, side = _match_crop(feats, mirrored, gallery, matcher, to_image, (h, w), meta)
+        if side >= config.refine_below * crop_side:
             break
-        box = fitted
+        if step == 0 and config.whole_crop_sizes is not None:
+            # A small face in the first crop: a head on a body, or one part of a face taken
+            # for a whole face (a robot's ringed eye). The crop matched as one face decides.
+            whole, whole_side = _match_crop(
+                feats,
+                mirrored,
+                gallery,
+                attrs.evolve(matcher, face_sizes=config.whole_crop_sizes),
+                to_image,
+                (h, w),
+                meta,
+            )
+            if whole_side >= config.refine_below * crop_side and float(
+                np.median(whole.scores)
+            ) > float(np.median(result.scores)):
+                result = whole
+                break
+        box = _face_box(np.asarray(result.points))
     assert result is not None
     threshold = config.min_face_score
     if threshold is None:
