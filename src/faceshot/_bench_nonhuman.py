@@ -258,7 +258,8 @@ def motion_sequence(
 #:   (:data:`_KIND_WORDS`): no cat for a cat, no alien, ogre, monkey, moon, pumpkin or cat face
 #:   for a creature.
 PROTOCOLS = ("style", "art-set", "species")
-#: Words of the other sets' file names that name a face of each style's kind.
+#: Words of the other sets' file names that name a face of each style's kind (none for the
+#: smileys, the tuning style: ``species`` leaves out only their art set).
 _KIND_WORDS: dict[str, tuple[str, ...]] = {
     "smiley": (),
     "cat": ("cat",),
