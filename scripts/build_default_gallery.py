@@ -40,7 +40,7 @@ from faceshot_retarget import load_landmarks
 from tqdm import tqdm
 
 from faceshot import load_character
-from faceshot._gallery_recipe import DOMAINS, PROTOTYPES
+from faceshot._gallery_recipe import DOMAINS, PROTOTYPES, annotated_sources
 from faceshot._gallery_recipe import folder_pairs as collect
 
 __all__ = ["DOMAINS", "collect", "main"]
@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from faceshot_landmarks.testing import flip_example
 
-        for domain, folders in ((d, DOMAINS[d]) for d in args.domains):
-            pairs = [pair for folder in folders for pair in collect(args.src / folder)]
+        for domain in args.domains:
+            folders = DOMAINS[domain]
+            pairs = [(src.image, src.pts) for src in annotated_sources(args.src, (domain,))]
             if not pairs:
                 print(
                     f"domain {domain!r}: no annotated images in {', '.join(folders)}; skipped",

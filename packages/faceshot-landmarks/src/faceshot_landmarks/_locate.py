@@ -617,9 +617,9 @@ def _match_crop(
     to_image: SimilarityTransform,
     image_size: tuple[int, int],
     meta: dict[str, Any],
-) -> tuple[MatchResult, float]:
+) -> tuple[MatchResult, NDArray[np.float64], float]:
     """Match one crop's features (and its mirror's, when given: flip-consistent) and map the
-    result to the image; also the fitted face box's longer side in image pixels."""
+    result to the image; also the fitted face's (4,) box and its longer side, image pixels."""
     res = (
         match_flip_consistent(feats, mirrored, gallery, config=matcher)
         if mirrored is not None
@@ -627,7 +627,7 @@ def _match_crop(
     )
     out = _map_result(res, to_image, image_size, **meta)
     fitted = _face_box(np.asarray(out.points))
-    return out, float(max(fitted[2] - fitted[0], fitted[3] - fitted[1]))
+    return out, fitted, float(max(fitted[2] - fitted[0], fitted[3] - fitted[1]))
 
 
 def locate_and_match(
@@ -720,13 +720,15 @@ def locate_and_match(
         )
         crop_side = config.crop_size * to_image.scale
         meta = {"path": "matcher", "face_box": _box4(box), "num_faces": len(cands)}
-        result, side = _match_crop(feats, mirrored, gallery, matcher, to_image, (h, w), meta)
+        result, fitted, side = _match_crop(
+            feats, mirrored, gallery, matcher, to_image, (h, w), meta
+        )
         if side >= config.refine_below * crop_side:
             break
         if step == 0 and config.whole_crop_sizes is not None:
             # A small face in the first crop: a head on a body, or one part of a face taken
             # for a whole face (a robot's ringed eye). The crop matched as one face decides.
-            whole, whole_side = _match_crop(
+            whole, _, whole_side = _match_crop(
                 feats,
                 mirrored,
                 gallery,
@@ -740,7 +742,7 @@ def locate_and_match(
             ) > float(np.median(result.scores)):
                 result = whole
                 break
-        box = _face_box(np.asarray(result.points))
+        box = fitted
     assert result is not None
     threshold = config.min_face_score
     if threshold is None:
