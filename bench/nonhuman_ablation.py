@@ -10,19 +10,21 @@ rendered along known sequences, leave-style-out galleries, ``smiley`` the tuning
 and ``creature`` held out); each clip is rendered once and tracked by :func:`match_video` under
 each configuration below, so the figures differ only by the configuration:
 
-* ``default``: the anchor's crop match with the :class:`MatcherConfig` defaults
-  (``anchor_matcher=None``; the shipped setting until this comparison), the first match's
-  nose placed from its eyes and outer lips, the inner lips moved with the outer lips;
-* ``char-anchor``: :class:`VideoMatchConfig` as shipped now: the anchor's crop match with
-  the still-image path's matcher settings (``anchor_matcher=CHARACTER_MATCHER``: wider local
-  search, looser prior clamp); the full-frame no-face search keeps the defaults.
+* ``no-outline``: :class:`VideoMatchConfig` as shipped, less the jaw's fit to the drawn
+  outline (``outline=None``): the anchor's crop match with the still-image path's matcher
+  settings, its nose placed from its eyes and outer lips, the inner lips moved with the outer
+  lips;
+* ``shipped``: :class:`VideoMatchConfig` as shipped now: the anchor's jaw moved onto the drawn
+  outline and spaced evenly from eye level round the chin
+  (:func:`~faceshot_landmarks.jaw_on_outline`).
 
-(Earlier columns, ``before`` / ``nose`` / ``nose+band``, measured the nose completion and the lip
-band; they are in the history of ``bench/nonhuman_ablation_last_run.txt``.)
+(Earlier columns, ``before`` / ``nose`` / ``nose+band`` / ``default`` / ``char-anchor``, measured
+the nose completion, the lip band and the anchor's matcher settings; they are in the history of
+``bench/nonhuman_ablation_last_run.txt``.)
 
 Printed per group (mean over clips, face widths): error, frame-0 error, motion error, error by
 part, mouth- and eye-opening correlation, recovered / known mouth-opening range (the motion is
-still there), jitter, and frames per second (decode included) as a ratio to ``default`` on the
+still there), jitter, and frames per second (decode included) as a ratio to the first configuration on the
 same clips in the same run. ``--sheets DIR`` writes a contact sheet per held-out character
 (its carphone clip, frames 0, 1/3, 2/3 and last, known points and each configuration's). No
 assertions.
@@ -74,12 +76,9 @@ KEYS = (
 
 
 def configs() -> dict[str, Any]:
-    from faceshot_landmarks import CHARACTER_MATCHER, VideoMatchConfig
+    from faceshot_landmarks import VideoMatchConfig
 
-    return {
-        "default": VideoMatchConfig(anchor_matcher=None),
-        "char-anchor": VideoMatchConfig(anchor_matcher=CHARACTER_MATCHER),
-    }
+    return {"no-outline": VideoMatchConfig(outline=None), "shipped": VideoMatchConfig()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -107,6 +107,7 @@ from faceshot_landmarks._matcher import (
     standardise,
 )
 from faceshot_landmarks._metrics import nme, point_errors
+from faceshot_landmarks._outline import OutlineConfig, jaw_on_outline, resample_polyline
 from faceshot_landmarks._shape import PriorFit, ShapePrior, procrustes_align, similarity_fit
 from faceshot_landmarks._track_metrics import (
     eye_opening,
@@ -166,6 +167,7 @@ __all__ = [
     "MatcherConfig",
     "MatchingError",
     "NoFaceError",
+    "OutlineConfig",
     "PriorFit",
     "ShapePrior",
     "TrackConfig",
@@ -200,6 +202,7 @@ __all__ = [
     "frame_signature",
     "import_faiss",
     "iter_frames",
+    "jaw_on_outline",
     "jitter",
     "landmark_features",
     "landmark_prototypes",
@@ -221,6 +224,7 @@ __all__ = [
     "reference_vectors",
     "refine_peaks",
     "refine_subpixel",
+    "resample_polyline",
     "sample_features",
     "scan_faces",
     "shape_hypotheses",

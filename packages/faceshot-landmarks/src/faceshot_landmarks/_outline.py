@@ -1,0 +1,133 @@
+"""The jaw read off the character's drawn outline.
+
+The matcher places the 17 jaw points (iBUG 0-16) by appearance, but on flat art the skin
+next to the outline looks the same everywhere, so the points slide along the outline: the jaw
+starts too high or too low and bunches up. The gallery's character annotations all follow one
+rule for the jaw (``scripts/derive_twemoji_landmarks.py`` and ``scripts/annotate_keypoints.py``):
+17 points evenly spaced along the face's outline, from eye level on one side, round the chin,
+to eye level on the other. :func:`jaw_on_outline` applies that rule to an image, taking which
+outline it is (face, not ear, hair or whisker) from the matched jaw.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+from faceshot_retarget.ibug68 import JAW, LEFT_EYE, RIGHT_EYE
+from numpy.typing import ArrayLike, NDArray
+
+from faceshot_landmarks._shape_fit import sample_image
+
+__all__ = ["OutlineConfig", "jaw_on_outline", "resample_polyline"]
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"OutlineConfig `{attribute.name}` must be > 0, got {value!r}")
+
+
+@attrs.frozen
+class OutlineConfig:
+    """Settings of :func:`jaw_on_outline`.
+
+    Attributes:
+        window: half-width, in face widths, of the band around the matched jaw searched for the
+            outline along each ray.
+        edge: least colour step (sum over R, G, B of the absolute difference, 0-765, across
+            ``2 * step`` pixels) that counts as an outline; where no step reaches it the
+            matched jaw is kept on that ray.
+        prefer: standard deviation, in units of ``window``, of the Gaussian that prefers
+            steps near the matched jaw (the face's own outline over an ear or hair farther out).
+        rays: rays cast from the eyes' midpoint over the half-plane below the eye line.
+        step: pixels on each side of a ray sample over which the colour step is measured.
+    """
+
+    window: float = attrs.field(default=0.1, validator=_positive)
+    edge: float = attrs.field(default=40.0, validator=_positive)
+    prefer: float = attrs.field(default=0.5, validator=_positive)
+    rays: int = attrs.field(default=181, validator=attrs.validators.ge(17))
+    step: float = attrs.field(default=1.5, validator=_positive)
+
+
+def resample_polyline(points: ArrayLike, n: int) -> NDArray[np.float64]:
+    """``n`` points evenly spaced by arc length along an open polyline, ends kept.
+
+    Args:
+        points: (K, 2) pixel (x, y) polyline, K >= 2.
+        n: number of output points, >= 2.
+
+    Returns:
+        (n, 2) float64 pixel (x, y).
+    """
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(p, axis=0), axis=1))])
+    if s[-1] <= 0.0:
+        return np.repeat(p[:1], n, axis=0)
+    t = np.linspace(0.0, s[-1], n)
+    return np.stack([np.interp(t, s, p[:, 0]), np.interp(t, s, p[:, 1])], axis=1)
+
+
+def _sample_rgb(image: NDArray[np.uint8], points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Bilinear (..., C) samples of an (H, W, C) image at (..., 2) pixel points."""
+    flat = points.reshape(-1, 2)
+    out = np.stack([sample_image(image[..., c], flat) for c in range(image.shape[2])], axis=1)
+    return out.reshape(*points.shape[:-1], image.shape[2])
+
+
+def jaw_on_outline(
+    image: ArrayLike, points: ArrayLike, config: OutlineConfig | None = None
+) -> NDArray[np.float64]:
+    """The jaw (points 0-16) moved onto the outline the matched jaw lies along.
+
+    From the midpoint ``c`` of the two eye centres, ``config.rays`` rays sweep the half-plane
+    below the eye line (image left to right). The matched jaw, read in polar coordinates about
+    ``c``, gives each ray an expected radius (its ends extended at the end radii); along the
+    ray, within ``window`` face widths of it, the strongest colour step weighted by
+    ``exp(-d^2 / (2 (prefer * window)^2))`` is the outline if it reaches ``edge``, else the
+    expected radius stands. The 17 jaw points are then spaced evenly along that rim (the
+    gallery's annotation rule). Every other point is returned unchanged.
+
+    Args:
+        image: (H, W, 3) or (H, W) uint8 frame the points are in.
+        points: (68, 2) float pixel (x, y) iBUG landmarks.
+        config: settings (default :class:`OutlineConfig`).
+
+    Returns:
+        (68, 2) float64 pixel (x, y), a new array.
+    """
+    cfg = OutlineConfig() if config is None else config
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = img[..., None]
+    out = np.array(points, dtype=np.float64, copy=True).reshape(68, 2)
+    jaw = out[JAW]
+    width = float(np.linalg.norm(jaw[-1] - jaw[0]))
+    if not np.isfinite(out).all() or width < 4.0:
+        return out
+    centre = 0.5 * (out[RIGHT_EYE].mean(axis=0) + out[LEFT_EYE].mean(axis=0))
+    d = jaw - centre
+    theta = np.arctan2(d[:, 1], d[:, 0])  # image convention: +y down, image left = pi
+    theta = np.where(theta < -0.5 * np.pi, theta + 2.0 * np.pi, theta)
+    radius = np.linalg.norm(d, axis=1)
+    order = np.argsort(theta)
+    angles = np.linspace(np.pi, 0.0, cfg.rays)
+    expected = np.interp(angles, theta[order], radius[order])  # (R,)
+    band = cfg.window * width
+    offsets = np.arange(-band, band, 0.5)  # (M,)
+    radii = np.maximum(expected[:, None] + offsets[None], 0.0)  # (R, M)
+    direction = np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (R, 2)
+
+    def along(r: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(centre + r[..., None] * direction[:, None, :], dtype=np.float64)
+
+    inner = _sample_rgb(img, along(radii - cfg.step))
+    outer = _sample_rgb(img, along(radii + cfg.step))
+    strength = np.abs(inner - outer).sum(axis=-1)
+    strength *= np.exp(-0.5 * (offsets / (cfg.prefer * band)) ** 2)[None]
+    best = np.argmax(strength, axis=1)
+    rows = np.arange(cfg.rays)
+    found = strength[rows, best] >= cfg.edge
+    rim_radius = np.where(found, radii[rows, best], expected)
+    rim = centre + rim_radius[:, None] * direction
+    out[JAW] = resample_polyline(rim, JAW.stop - JAW.start)
+    return out

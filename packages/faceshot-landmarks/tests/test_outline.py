@@ -1,0 +1,102 @@
+"""The jaw moved onto the drawn outline (``faceshot_landmarks.jaw_on_outline``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceshot_landmarks import OutlineConfig, jaw_on_outline, resample_polyline
+
+SIZE = 256
+CENTRE = np.array([128.0, 120.0])  # the face disk's centre
+RADIUS = 80.0
+EYE_Y = 110.0
+
+
+def _disk(radius: float, colour: tuple[int, int, int], image: np.ndarray) -> None:
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    inside = np.hypot(xx - CENTRE[0], yy - CENTRE[1]) <= radius
+    image[inside] = colour
+
+
+def _face(hair: bool = False) -> np.ndarray:
+    """A yellow disk face on white; with ``hair``, inside a dark ring 25 px wider."""
+    image = np.full((SIZE, SIZE, 3), 255, np.uint8)
+    if hair:
+        _disk(RADIUS + 25.0, (40, 40, 40), image)
+    _disk(RADIUS, (250, 200, 60), image)
+    return image
+
+
+def _landmarks(jaw_radius: float, start: float) -> np.ndarray:
+    """68 points: eyes level at EYE_Y; the jaw on a circle of ``jaw_radius`` about the disk
+    centre, from ``start`` radians below the image-left horizontal round to the mirror
+    angle (a matcher's jaw that starts too low and sits inside the outline)."""
+    pts = np.zeros((68, 2))
+    for sl, cx in ((slice(36, 42), 98.0), (slice(42, 48), 158.0)):
+        t = np.linspace(0, 2 * np.pi, 6, endpoint=False)
+        pts[sl] = np.stack([cx + 10 * np.cos(t), EYE_Y + 5 * np.sin(t)], axis=1)
+    pts[17:36] = CENTRE + np.array([0.0, -30.0])
+    pts[48:68] = CENTRE + np.array([0.0, 40.0])
+    a = np.linspace(np.pi - start, start, 17)
+    pts[0:17] = CENTRE + jaw_radius * np.stack([np.cos(a), np.sin(a)], axis=1)
+    return pts
+
+
+def _arc_steps(points: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(np.diff(points, axis=0), axis=1)
+
+
+def test_jaw_moves_onto_the_outline_from_eye_level_and_evenly() -> None:
+    image = _face()
+    matched = _landmarks(jaw_radius=RADIUS - 10.0, start=0.45)
+    before = matched.copy()
+    out = jaw_on_outline(image, matched)
+    np.testing.assert_array_equal(matched, before)  # input untouched
+    np.testing.assert_array_equal(out[17:], matched[17:])  # only the jaw moves
+    # premise: the matched jaw is 10 px inside the outline and starts well below eye level
+    assert np.abs(np.hypot(*(matched[0:17] - CENTRE).T) - RADIUS).min() > 9.0
+    assert matched[0, 1] - EYE_Y > 25.0
+    dist = np.abs(np.hypot(*(out[0:17] - CENTRE).T) - RADIUS)
+    assert dist.max() < 2.0
+    assert abs(out[0, 1] - EYE_Y) < 3.0 and abs(out[16, 1] - EYE_Y) < 3.0
+    steps = _arc_steps(out[0:17])
+    assert steps.std() / steps.mean() < 0.05
+
+
+def test_the_nearest_outline_wins_over_hair_farther_out() -> None:
+    image = _face(hair=True)
+    out = jaw_on_outline(image, _landmarks(jaw_radius=RADIUS + 4.0, start=0.2))
+    dist = np.hypot(*(out[0:17] - CENTRE).T)
+    assert np.abs(dist - RADIUS).max() < 2.0  # the face's edge, not the hair's at +25 px
+
+
+def test_without_an_outline_the_jaw_keeps_its_matched_curve() -> None:
+    blank = np.full((SIZE, SIZE, 3), 255, np.uint8)
+    matched = _landmarks(jaw_radius=70.0, start=0.3)
+    out = jaw_on_outline(blank, matched)
+    dense = resample_polyline(matched[0:17], 2000)
+    gap = np.linalg.norm(out[2:15, None] - dense[None], axis=2).min(axis=1)
+    assert gap.max() < 2.0  # on the matched curve (polar interpolation), where it reaches ...
+    assert abs(out[0, 1] - EYE_Y) < 1.0 and abs(out[16, 1] - EYE_Y) < 1.0  # ... and on to eye level
+    grey = jaw_on_outline(_face()[..., 2], _landmarks(RADIUS - 6.0, 0.3))
+    assert np.abs(np.hypot(*(grey[0:17] - CENTRE).T) - RADIUS).max() < 2.0
+
+
+def test_degenerate_faces_are_returned_unchanged() -> None:
+    pts = np.full((68, 2), 50.0)
+    np.testing.assert_array_equal(jaw_on_outline(_face(), pts), pts)
+
+
+def test_resample_polyline_spaces_points_evenly_and_keeps_the_ends() -> None:
+    line = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 0.0]])
+    out = resample_polyline(line, 11)
+    np.testing.assert_allclose(out[:, 0], np.arange(11.0))
+    np.testing.assert_allclose(resample_polyline(np.zeros((3, 2)), 4), np.zeros((4, 2)))
+
+
+def test_outline_config_names_the_bad_setting() -> None:
+    with pytest.raises(ValueError, match="window"):
+        OutlineConfig(window=0.0)
+    with pytest.raises(ValueError, match="rays"):
+        OutlineConfig(rays=3)
