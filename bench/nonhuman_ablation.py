@@ -10,22 +10,24 @@ rendered along known sequences, leave-style-out galleries, ``smiley`` the tuning
 and ``creature`` held out); each clip is rendered once and tracked by :func:`match_video` under
 each configuration below, so the figures differ only by the configuration:
 
-* ``no-outline``: :class:`VideoMatchConfig` as shipped, less the jaw's fit to the drawn
-  outline (``outline=None``): the anchor's crop match with the still-image path's matcher
-  settings, its nose placed from its eyes and outer lips, the inner lips moved with the outer
-  lips;
-* ``shipped``: :class:`VideoMatchConfig` as shipped now: the anchor's jaw moved onto the drawn
-  outline and spaced evenly from eye level round the chin
-  (:func:`~faceshot_landmarks.jaw_on_outline`).
+* ``before``: :class:`VideoMatchConfig` as shipped, less the anchor's two steps that read the
+  drawing (``outline=None, brows=None``): the anchor's crop match with the still-image path's
+  matcher settings, its nose placed from its eyes and outer lips, the inner lips moved with
+  the outer lips;
+* ``outline``: also the anchor's jaw moved onto the drawn outline and spaced evenly from eye
+  level round the chin (:func:`~faceshot_landmarks.jaw_on_outline`; ``brows=None``);
+* ``shipped``: :class:`VideoMatchConfig` as shipped now: also the anchor's brows placed over
+  its eyes by the gallery's rule where they are not on a drawn stroke
+  (:func:`~faceshot_landmarks.brows_where_undrawn`).
 
-(Earlier columns, ``before`` / ``nose`` / ``nose+band`` / ``default`` / ``char-anchor``, measured
-the nose completion, the lip band and the anchor's matcher settings; they are in the history of
+(Earlier runs' columns, ``nose`` / ``nose+band`` / ``default`` / ``char-anchor``, measured the
+nose completion, the lip band and the anchor's matcher settings; they are in the history of
 ``bench/nonhuman_ablation_last_run.txt``.)
 
 Printed per group (mean over clips, face widths): error, frame-0 error, motion error, error by
 part, mouth- and eye-opening correlation, recovered / known mouth-opening range (the motion is
-still there), jitter, and frames per second (decode included) as a ratio to the first configuration on the
-same clips in the same run. ``--sheets DIR`` writes a contact sheet per held-out character
+still there), jitter, and frames per second (decode included) as a ratio to the first
+configuration on the same clips in the same run. ``--sheets DIR`` writes a contact sheet per held-out character
 (its carphone clip, frames 0, 1/3, 2/3 and last, known points and each configuration's). No
 assertions.
 """
@@ -78,7 +80,11 @@ KEYS = (
 def configs() -> dict[str, Any]:
     from faceshot_landmarks import VideoMatchConfig
 
-    return {"no-outline": VideoMatchConfig(outline=None), "shipped": VideoMatchConfig()}
+    return {
+        "before": VideoMatchConfig(outline=None, brows=None),
+        "outline": VideoMatchConfig(brows=None),
+        "shipped": VideoMatchConfig(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

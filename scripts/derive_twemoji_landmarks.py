@@ -44,6 +44,7 @@ from typing import Any
 
 import cairosvg
 import numpy as np
+from faceshot_landmarks import undrawn_brows
 from faceshot_retarget import atomic_write, write_pts
 from numpy.typing import NDArray
 from PIL import Image
@@ -529,17 +530,6 @@ def _brow_points(g: Group) -> NDArray[np.float64]:
     return np.stack([xs, 0.5 * (t + b)], axis=1)
 
 
-def _derived_brows(eye_pts: NDArray[np.float64], iod: float) -> NDArray[np.float64]:
-    """5 brow points above an eye (6, 2): spanning the eye, 0.1 IOD above its top, arched."""
-    x0, x1 = eye_pts[:, 0].min(), eye_pts[:, 0].max()
-    top = eye_pts[:, 1].min()
-    c, half = 0.5 * (x0 + x1), 0.5 * (x1 - x0) + 0.08 * iod
-    u = np.linspace(-1.0, 1.0, 5)
-    xs = c + u * half
-    ys = top - 0.1 * iod - 0.06 * iod * (1.0 - u**2)
-    return np.stack([xs, ys], axis=1)
-
-
 #: The inner-lip convention (points 60-67), shared with the pseudo-annotations of the other
 #: emoji styles (``scripts/annotate_keypoints.py``). A mouth whose filled shape is thicker than
 #: this fraction of its width (median over its middle 60 % of columns) is open; a stroke (line,
@@ -636,8 +626,8 @@ def derive_face(svg_path: Path, size: int = SIZE) -> FaceGeometry:
         pts[17:22] = _brow_points(brows[0])
         pts[22:27] = _brow_points(brows[1])
     else:
-        pts[17:22] = _derived_brows(pts[36:42], iod)
-        pts[22:27] = _derived_brows(pts[42:48], iod)
+        pts[17:22] = undrawn_brows(pts[36:42], iod)
+        pts[22:27] = undrawn_brows(pts[42:48], iod)
     outer, inner, is_open = _mouth_points(mouth)
     pts[48:60] = outer
     pts[60:68] = inner

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceshot_landmarks import OutlineConfig, jaw_on_outline, resample_polyline
+from faceshot_landmarks import (
+    BrowConfig,
+    OutlineConfig,
+    brow_stroke,
+    brows_where_undrawn,
+    jaw_on_outline,
+    resample_polyline,
+    undrawn_brows,
+)
 
 SIZE = 256
 CENTRE = np.array([128.0, 120.0])  # the face disk's centre
@@ -100,3 +108,49 @@ def test_outline_config_names_the_bad_setting() -> None:
         OutlineConfig(window=0.0)
     with pytest.raises(ValueError, match="rays"):
         OutlineConfig(rays=3)
+    with pytest.raises(ValueError, match="BrowConfig `stroke`"):
+        BrowConfig(stroke=-1.0)
+
+
+def test_undrawn_brows_follow_the_gallery_rule() -> None:
+    eye = _landmarks(RADIUS, 0.3)[36:42]  # x 88-108
+    top = EYE_Y - 5.0 * np.sqrt(3.0) / 2.0
+    brow = undrawn_brows(eye, 60.0)
+    np.testing.assert_allclose(brow[[0, 4], 0], [88.0 - 4.8, 108.0 + 4.8])
+    np.testing.assert_allclose(brow[[0, 4], 1], top - 6.0)
+    np.testing.assert_allclose(brow[2], [98.0, top - 6.0 - 3.6])
+
+
+def _brow_image(drawn: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The disk face with dark eyes; with ``drawn``, a dark brow bar 6 px thick over each eye
+    (y 86-91); and landmarks whose brows lie on those bars."""
+    image = _face()
+    pts = _landmarks(RADIUS, 0.3)
+    image[104:117, 86:111] = image[104:117, 146:171] = 30  # the eyes
+    if drawn:
+        image[86:92, 84:113] = image[86:92, 144:173] = 60
+    for sl, cx in ((slice(17, 22), 98.0), (slice(22, 27), 158.0)):
+        pts[sl] = np.stack([cx + np.linspace(-12, 12, 5), np.full(5, 88.5)], axis=1)
+    return image, pts
+
+
+def test_brows_on_a_drawn_stroke_are_kept_and_undrawn_ones_follow_the_rule() -> None:
+    image, pts = _brow_image(drawn=True)
+    before = pts.copy()
+    np.testing.assert_array_equal(brows_where_undrawn(image, pts), pts)
+    np.testing.assert_array_equal(pts, before)  # input untouched
+    bare, pts = _brow_image(drawn=False)
+    out = brows_where_undrawn(bare, pts)
+    iod = 60.0
+    np.testing.assert_allclose(out[17:22], undrawn_brows(pts[36:42], iod))
+    np.testing.assert_allclose(out[22:27], undrawn_brows(pts[42:48], iod))
+    np.testing.assert_array_equal(out[:17], pts[:17])
+    np.testing.assert_array_equal(out[27:], pts[27:])
+
+
+def test_brow_stroke_tells_a_stroke_from_an_edge() -> None:
+    image, pts = _brow_image(drawn=True)
+    assert brow_stroke(image, pts[17:22], 60.0) > BrowConfig().stroke  # on the bar
+    top_of_eye = np.stack([np.linspace(90, 106, 5), np.full(5, 104.0)], axis=1)
+    assert brow_stroke(image, top_of_eye, 60.0) < 0.5 * BrowConfig().stroke  # one side only
+    assert brow_stroke(image[..., 0], pts[17:22], 60.0) > 0.0  # grey images too

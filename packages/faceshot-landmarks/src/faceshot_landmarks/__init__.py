@@ -107,7 +107,15 @@ from faceshot_landmarks._matcher import (
     standardise,
 )
 from faceshot_landmarks._metrics import nme, point_errors
-from faceshot_landmarks._outline import OutlineConfig, jaw_on_outline, resample_polyline
+from faceshot_landmarks._outline import (
+    BrowConfig,
+    OutlineConfig,
+    brow_stroke,
+    brows_where_undrawn,
+    jaw_on_outline,
+    resample_polyline,
+    undrawn_brows,
+)
 from faceshot_landmarks._shape import PriorFit, ShapePrior, procrustes_align, similarity_fit
 from faceshot_landmarks._track_metrics import (
     eye_opening,
@@ -143,6 +151,7 @@ __all__ = [
     "MIN_FACE_SCORE",
     "WEAK_PART_MARGIN",
     "BackendUnavailableError",
+    "BrowConfig",
     "ClassicalExtractor",
     "CutConfig",
     "DenseFeatures",
@@ -178,6 +187,8 @@ __all__ = [
     "add_domain",
     "annotated_images",
     "blank_contrast",
+    "brow_stroke",
+    "brows_where_undrawn",
     "cells_to_pixels",
     "check_feature_map",
     "check_image",
@@ -237,5 +248,6 @@ __all__ = [
     "track_grid",
     "track_person",
     "track_points",
+    "undrawn_brows",
     "write_preview",
 ]
