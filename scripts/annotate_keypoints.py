@@ -52,7 +52,6 @@ from derive_twemoji_landmarks import (  # a sibling script
     INNER_CORNER_INSET,
     INNER_LIP_COLUMNS,
     INNER_LIP_INSET,
-    leaves_of,
     mouth_is_open,
     ray_exit,
     resample_polyline,
@@ -200,56 +199,8 @@ def _box(mask: NDArray[np.bool_]) -> list[int]:
     return [int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())]
 
 
-#: Elements drawn along the face's edge (fxemoji's smileys put a shaded crescent over the lit
-#: disk's rim) join the face when they stay within this fraction of the face's diameter of it;
-#: ears, manes, hair, whiskers and arms reach farther.
-RIM_BAND = 0.06
-
-
-def face_region(
-    path: Path, rec: dict[str, Any], silhouette: NDArray[np.bool_], size: int = SIZE
-) -> NDArray[np.bool_]:
-    """The face's own region, whose outline the jaw follows: (size, size) bool.
-
-    As in the Twemoji derivation (``derive_twemoji_landmarks._face_mask``): the last-painted
-    big non-ink SVG element whose hole-filled coverage holds both eyes, their midpoint (where
-    the jaw's rays start) and the mouth's centre, so that ears, manes, hair, whiskers, arms and
-    hands are not taken for the jaw; joined by every non-ink element that overlaps it and lies
-    within :data:`RIM_BAND` of its diameter of it. The hole-filled ``silhouette`` when the file
-    is not an SVG or no element qualifies.
-    """
-    whole = np.asarray(ndimage.binary_fill_holes(silhouette), dtype=bool)
-    if path.suffix.lower() != ".svg":
-        return whole
-    p = rec["points"]
-    eye_mid = 0.5 * (np.array(p["right_eye"]) + np.array(p["left_eye"]))
-    mouth = 0.5 * (np.array(p["mouth_right"]) + np.array(p["mouth_left"]))
-    probes = np.array([p["right_eye"], p["left_eye"], mouth, eye_mid])
-    xi = np.clip(np.rint(probes[:, 0]).astype(int), 0, size - 1)
-    yi = np.clip(np.rint(probes[:, 1]).astype(int), 0, size - 1)
-    leaves = leaves_of(path, size)
-    face = None
-    for leaf in reversed(leaves):
-        area = float(leaf.mask.mean())
-        if area < 0.15 or (leaf.is_ink and area < 0.3):
-            continue
-        filled = np.asarray(ndimage.binary_fill_holes(leaf.mask), dtype=bool)
-        if filled[yi, xi].all():
-            face = filled
-            break
-    if face is None:
-        return whole
-    reach = max(1, round(RIM_BAND * 2.0 * np.sqrt(face.sum() / np.pi)))
-    band = ndimage.distance_transform_edt(~face) <= reach
-    for leaf in leaves:
-        if not leaf.is_ink and (leaf.mask & face).any() and not (leaf.mask & ~band).any():
-            face = face | leaf.mask
-    return np.asarray(ndimage.binary_fill_holes(face), dtype=bool)
-
-
-def pseudo68(rec: dict[str, Any], outline: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """A 68-point iBUG pseudo-annotation from the five keypoints, the part boxes and the face's
-    region (:func:`face_region`).
+def pseudo68(rec: dict[str, Any], silhouette: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """A 68-point iBUG pseudo-annotation from the five keypoints, the part boxes and the silhouette.
 
     For the gallery (Eq. 4 references and the shape prior), not for evaluation: eyes are
     ellipses fitting the eye boxes (points 36-47), the outer lips follow the mouth box through
@@ -257,8 +208,8 @@ def pseudo68(rec: dict[str, Any], outline: NDArray[np.bool_]) -> NDArray[np.floa
     from the outer lips where the mouth is drawn open, on its centre line where closed), the nose tip
     (30) is the nose point (or 62 % of the way from the eye line to the mouth when no nose is
     drawn) with the bridge from the eye line and a short base arc, brows are placed above the
-    eyes (``faceshot_landmarks.undrawn_brows``), the jaw follows the outline of ``outline``
-    (a bool mask) below eye level (rays from the eye midpoint, resampled to 17 points).
+    eyes (``faceshot_landmarks.undrawn_brows``), the jaw follows the silhouette below eye
+    level (rays from the eye midpoint, resampled to 17 points).
     """
 
     p = rec["points"]
@@ -323,7 +274,7 @@ def pseudo68(rec: dict[str, Any], outline: NDArray[np.bool_]) -> NDArray[np.floa
     w = np.linspace(-1.0, 1.0, 5)
     out[31:36] = np.stack([tip[0] + 0.2 * iod * w, tip[1] + 0.06 * iod - 0.04 * iod * w**2], axis=1)
     angles = np.linspace(np.pi, 0.0, 721)
-    rim = ray_exit(ndimage.binary_fill_holes(outline), eye_mid, angles)
+    rim = ray_exit(ndimage.binary_fill_holes(silhouette), eye_mid, angles)
     out[0:17] = resample_polyline(rim, 17)
     return out
 
@@ -459,8 +410,8 @@ def annotate_style(
         faces[p.stem] = rec
         pts_path = folder / f"{p.stem}.pts"
         if write_pts_files and not rec.get("problems"):
-            region = face_region(p, rec, render_alpha(p) >= 128)
-            write_pts(pts_path, pseudo68(rec, region))
+            alpha = render_alpha(p)
+            write_pts(pts_path, pseudo68(rec, alpha >= 128))
         elif write_pts_files:
             pts_path.unlink(missing_ok=True)
     doc = {
