@@ -397,3 +397,34 @@ def test_synthetic_motion_opens_blinks_and_turns() -> None:
     assert eyes.min() < 0.01 * eyes[0] + 1e-9
     angle = np.degrees(np.arctan2(*(seq[:, 45] - seq[:, 36])[:, ::-1].T))
     assert np.ptp(angle) > 25
+
+
+def test_drawing_steps_fix_a_drawn_jaw_and_leave_photos_alone(emoji_setup, tmp_path) -> None:
+    """``outline`` and ``brows`` move the found jaw onto the drawn outline on flat art, and do
+    nothing where the face is photo-like (``drawn_flat``)."""
+    import attrs
+    from scipy import ndimage
+
+    image, points, ex, gallery = emoji_setup
+    frames = [_moved(image, points, 0.0, (2.0 * k, 0.0))[0] for k in range(4)]
+    face = ndimage.binary_fill_holes((frames[0] < 230).any(axis=-1))
+    to_outline = ndimage.distance_transform_edt(~(face ^ ndimage.binary_erosion(face)))
+    off = attrs.evolve(_CONFIG, outline=None, brows=None)
+    drawn = _write(tmp_path / "drawn.mp4", frames)
+    on_pts = fl.match_video(drawn, ex, gallery, config=_CONFIG, progress=False).points
+    off_pts = fl.match_video(drawn, ex, gallery, config=off, progress=False).points
+
+    def off_outline(p: np.ndarray) -> float:  # mean distance of frame 0's jaw from the outline
+        xy = np.clip(np.rint(p[0, :17]).astype(int), 0, np.array(face.shape[::-1]) - 1)
+        return float(to_outline[xy[:, 1], xy[:, 0]].mean())
+
+    assert off_outline(on_pts) < min(2.0, 0.5 * off_outline(off_pts))
+    noisy = [
+        np.clip(f + np.random.default_rng(k).normal(0.0, 12.0, f.shape), 0, 255).astype(np.uint8)
+        for k, f in enumerate(frames)
+    ]
+    photo = _write(tmp_path / "photo.mp4", noisy)
+    np.testing.assert_array_equal(
+        fl.match_video(photo, ex, gallery, config=_CONFIG, progress=False).points,
+        fl.match_video(photo, ex, gallery, config=off, progress=False).points,
+    )

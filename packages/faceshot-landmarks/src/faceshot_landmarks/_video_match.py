@@ -12,7 +12,8 @@ Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
    do not draw, is then placed from its eyes and outer lips by the gallery's shape statistics
    (``complete_points``, :class:`~faceshot_landmarks._shape_fit.ConditionalShape`), and its
    jaw is moved onto the drawn outline (``outline``, :func:`jaw_on_outline`) and brows not
-   drawn are placed by the gallery's rule (``brows``, :func:`brows_where_undrawn`). No face within ``search_frames`` frames raises :class:`NoFaceError`
+   drawn are placed by the gallery's rule (``brows``, :func:`brows_where_undrawn`), both on
+   drawn art only (``drawn_flat``). No face within ``search_frames`` frames raises :class:`NoFaceError`
    naming the video and the frames searched. Frames before the first face are filled with it
    and marked not visible.
 2. **The video's own references.** The found frame becomes the *anchor*: its face crop is run
@@ -81,6 +82,7 @@ from faceshot_landmarks._features import (
     sample_features,
 )
 from faceshot_landmarks._lk import lk_forward_backward, lk_params
+from faceshot_landmarks._locate import flat_fraction
 from faceshot_landmarks._matcher import (
     CHARACTER_MATCHER,
     MatcherConfig,
@@ -312,6 +314,13 @@ class VideoMatchConfig:
             Most characters draw no brows, and the matcher places them on flat skin. On the
             smiley style's anchors (no drawn brows) brow error 0.019 -> 0.008 face widths; the
             stroke threshold was set on Twemoji gallery faces outside the benchmark.
+        drawn_flat: ``outline`` and ``brows`` apply only to drawn art: a found face whose box
+            has at least this :func:`~faceshot_landmarks.flat_fraction` (the threshold of
+            :class:`~faceshot_landmarks.LocateConfig` ``max_flat``). The benchmark's rendered
+            emoji clips score 0.57-0.83 after H.264; the human test clip 0.05, on which both
+            steps made the matcher's points worse against dlib's (jaw 0.067 -> 0.136 face
+            widths, brows 0.118 -> 0.151): a photo's outline has edges everywhere, and real
+            brows are drawn by no rule.
         crop_size: side in pixels of the per-frame face crop fed to the backbone (a multiple
             of 32); the crop is also the single input scale of the per-frame feature pass.
         crop_margin: side of the per-frame crop over the longer side of the landmarks' box.
@@ -392,6 +401,7 @@ class VideoMatchConfig:
         factory=BrowConfig,
         validator=attrs.validators.optional(attrs.validators.instance_of(BrowConfig)),
     )
+    drawn_flat: float = attrs.field(default=0.5, validator=_fraction)
     crop_size: int = attrs.field(default=256, validator=_multiple_of_32)
     crop_margin: float = attrs.field(default=1.6, validator=_positive_real)
     batch: int = attrs.field(default=8, validator=_positive)
@@ -707,10 +717,12 @@ class _Tracker:
             pts = pts if refined is None else refined
         if self.completion is not None:
             pts = self.completion.predict(pts)
-        if self.config.outline is not None:
-            pts = jaw_on_outline(frame, pts, self.config.outline)
-        if self.config.brows is not None:
-            pts = brows_where_undrawn(frame, pts, self.config.brows)
+        box = [*pts.min(axis=0), *pts.max(axis=0)]
+        if flat_fraction(frame, box) >= self.config.drawn_flat:
+            if self.config.outline is not None:
+                pts = jaw_on_outline(frame, pts, self.config.outline)
+            if self.config.brows is not None:
+                pts = brows_where_undrawn(frame, pts, self.config.brows)
         return pts
 
     def _refine(
