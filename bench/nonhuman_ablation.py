@@ -152,12 +152,12 @@ def main(argv: list[str] | None = None) -> int:
                     if args.sheets is not None and motion == "carphone" and style in HELD_OUT:
                         args.sheets.mkdir(parents=True, exist_ok=True)
                         n = len(truth)
-                        colours = [(0, 160, 0), (220, 0, 0), (0, 90, 255)]
+                        colours = [(0, 160, 0), (220, 0, 0), (230, 140, 0), (0, 90, 255)]
                         contact_sheet(
                             path,
                             [("known", truth, colours[0])]
                             + [
-                                (c, row["points"][c], colours[1 + i % 2])
+                                (c, row["points"][c], colours[1 + i % 3])
                                 for i, c in enumerate(cfgs)
                             ],
                             [0, n // 3, 2 * n // 3, n - 1],
