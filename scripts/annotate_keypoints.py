@@ -43,7 +43,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from faceshot_landmarks import undrawn_brows
+from faceshot_landmarks import resample_polyline, undrawn_brows
 from numpy.typing import NDArray
 from scipy import ndimage
 
@@ -54,7 +54,6 @@ from derive_twemoji_landmarks import (  # a sibling script
     INNER_LIP_INSET,
     mouth_is_open,
     ray_exit,
-    resample_polyline,
 )
 
 __all__ = ["KEYS", "SIZE", "annotate_style", "main", "render", "snap_region"]

@@ -44,7 +44,7 @@ from typing import Any
 
 import cairosvg
 import numpy as np
-from faceshot_landmarks import undrawn_brows
+from faceshot_landmarks import resample_polyline, undrawn_brows
 from faceshot_retarget import atomic_write, write_pts
 from numpy.typing import NDArray
 from PIL import Image
@@ -291,14 +291,6 @@ def ray_exit(
     last_in = np.clip(first_out - 1, 0, r.size - 1)
     hit = pts[np.arange(len(angles)), last_in]
     return np.clip(hit, 0.0, np.array([w - 1.0, h - 1.0]))
-
-
-def resample_polyline(p: NDArray[np.float64], n: int) -> NDArray[np.float64]:
-    """``n`` points evenly spaced by arc length along polyline ``p`` (m, 2)."""
-    seg = np.linalg.norm(np.diff(p, axis=0), axis=1)
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    t = np.linspace(0.0, s[-1], n)
-    return np.stack([np.interp(t, s, p[:, 0]), np.interp(t, s, p[:, 1])], axis=1)
 
 
 # --------------------------------------------------------------------------- per face

@@ -13,9 +13,9 @@ Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
    (``complete_points``, :class:`~faceshot_landmarks._shape_fit.ConditionalShape`), and its
    jaw is moved onto the drawn outline (``outline``, :func:`jaw_on_outline`) and brows not
    drawn are placed by the gallery's rule (``brows``, :func:`brows_where_undrawn`), both on
-   drawn art only (``drawn_flat``). No face within ``search_frames`` frames raises :class:`NoFaceError`
-   naming the video and the frames searched. Frames before the first face are filled with it
-   and marked not visible.
+   drawn art only (``drawn_flat``). No face within ``search_frames`` frames raises
+   :class:`NoFaceError` naming the video and the frames searched. Frames before the first face
+   are filled with it and marked not visible.
 2. **The video's own references.** The found frame becomes the *anchor*: its face crop is run
    through the backbone once more, at one cheap scale, and the features at the 68 points
    become this character's reference vectors (Eq. 4 with k = 1, the character itself as its
