@@ -79,11 +79,15 @@ def resample_polyline(points: ArrayLike, n: int) -> NDArray[np.float64]:
     return np.stack([np.interp(t, s, p[:, 0]), np.interp(t, s, p[:, 1])], axis=1)
 
 
-def _sample_rgb(image: NDArray[np.uint8], points: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Bilinear (..., C) samples of an (H, W, C) image at (..., 2) pixel points."""
+def _sample_rgb(image: ArrayLike, points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Bilinear (..., C) samples of an (H, W, C) image, or (..., 1) of an (H, W) one, at
+    (..., 2) pixel points."""
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = img[..., None]
     flat = points.reshape(-1, 2)
-    out = np.stack([sample_image(image[..., c], flat) for c in range(image.shape[2])], axis=1)
-    return out.reshape(*points.shape[:-1], image.shape[2])
+    out = np.stack([sample_image(img[..., c], flat) for c in range(img.shape[2])], axis=1)
+    return out.reshape(*points.shape[:-1], img.shape[2])
 
 
 def jaw_on_outline(
@@ -108,9 +112,6 @@ def jaw_on_outline(
         (68, 2) float64 pixel (x, y), a new array.
     """
     cfg = OutlineConfig() if config is None else config
-    img = np.asarray(image)
-    if img.ndim == 2:
-        img = img[..., None]
     out = np.array(points, dtype=np.float64, copy=True).reshape(68, 2)
     jaw = out[JAW]
     width = float(np.linalg.norm(jaw[-1] - jaw[0]))
@@ -132,8 +133,8 @@ def jaw_on_outline(
     def along(r: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.asarray(centre + r[..., None] * direction[:, None, :], dtype=np.float64)
 
-    inner = _sample_rgb(img, along(radii - cfg.step))
-    outer = _sample_rgb(img, along(radii + cfg.step))
+    inner = _sample_rgb(image, along(radii - cfg.step))
+    outer = _sample_rgb(image, along(radii + cfg.step))
     strength = np.abs(inner - outer).sum(axis=-1)
     strength *= np.exp(-0.5 * (offsets / (cfg.prefer * band)) ** 2)[None]
     best = np.argmax(strength, axis=1)
@@ -201,14 +202,11 @@ def brow_stroke(image: ArrayLike, brow: ArrayLike, iod: float, offset: float = 0
     Returns:
         The mean step, in grey levels summed over channels.
     """
-    img = np.asarray(image)
-    if img.ndim == 2:
-        img = img[..., None]
     b = np.asarray(brow, dtype=np.float64).reshape(-1, 2)
     shift = np.array([0.0, offset * iod])
-    centre = _sample_rgb(img, b)
-    above = np.abs(centre - _sample_rgb(img, b - shift)).sum(axis=-1)
-    below = np.abs(centre - _sample_rgb(img, b + shift)).sum(axis=-1)
+    centre = _sample_rgb(image, b)
+    above = np.abs(centre - _sample_rgb(image, b - shift)).sum(axis=-1)
+    below = np.abs(centre - _sample_rgb(image, b + shift)).sum(axis=-1)
     return float(np.minimum(above, below).mean())
 
 
