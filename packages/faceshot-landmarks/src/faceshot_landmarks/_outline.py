@@ -46,8 +46,8 @@ class OutlineConfig:
         window: half-width, in face widths, of the band around the matched jaw searched for the
             outline along each ray.
         edge: least colour step (sum over R, G, B of the absolute difference, 0-765, across
-            ``2 * step`` pixels) that counts as an outline; where no step reaches it the
-            matched jaw is kept on that ray.
+            ``2 * step`` pixels), after the ``prefer`` weighting, that counts as an outline;
+            where no step reaches it the matched jaw is kept on that ray.
         prefer: standard deviation, in units of ``window``, of the Gaussian that prefers
             steps near the matched jaw (the face's own outline over an ear or hair farther out).
         rays: rays cast from the eyes' midpoint over the half-plane below the eye line.
