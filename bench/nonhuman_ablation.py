@@ -27,8 +27,9 @@ nose completion, the lip band and the anchor's matcher settings; they are in the
 Printed per group (mean over clips, face widths): error, frame-0 error, motion error, error by
 part, mouth- and eye-opening correlation, recovered / known mouth-opening range (the motion is
 still there), jitter, and frames per second (decode included) as a ratio to the first
-configuration on the same clips in the same run. ``--sheets DIR`` writes a contact sheet per held-out character
-(its carphone clip, frames 0, 1/3, 2/3 and last, known points and each configuration's). No
+configuration on the same clips in the same run. ``--sheets DIR`` writes a contact sheet per
+held-out character (its carphone clip, frames 0, 1/3, 2/3 and last, known points and each
+configuration's). No
 assertions.
 """
 
