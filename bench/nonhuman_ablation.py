@@ -29,8 +29,7 @@ part, mouth- and eye-opening correlation, recovered / known mouth-opening range 
 still there), jitter, and frames per second (decode included) as a ratio to the first
 configuration on the same clips in the same run. ``--sheets DIR`` writes a contact sheet per
 held-out character (its carphone clip, frames 0, 1/3, 2/3 and last, known points and each
-configuration's). No
-assertions.
+configuration's). No assertions.
 """
 
 from __future__ import annotations
