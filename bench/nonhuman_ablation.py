@@ -10,19 +10,18 @@ rendered along known sequences, leave-style-out galleries, ``smiley`` the tuning
 and ``creature`` held out); each clip is rendered once and tracked by :func:`match_video` under
 each configuration below, so the figures differ only by the configuration:
 
-* ``before``: :class:`VideoMatchConfig` as shipped, less the anchor's two steps that read the
-  drawing (``outline=None, brows=None``): the anchor's crop match with the still-image path's
-  matcher settings, its nose placed from its eyes and outer lips, the inner lips moved with
-  the outer lips;
-* ``outline``: also the anchor's jaw moved onto the drawn outline and spaced evenly from eye
-  level round the chin (:func:`~faceshot_landmarks.jaw_on_outline`; ``brows=None``);
-* ``shipped``: :class:`VideoMatchConfig` as shipped now: also the anchor's brows placed over
-  its eyes by the gallery's rule where they are not on a drawn stroke
-  (:func:`~faceshot_landmarks.brows_where_undrawn`).
+* ``before``: :class:`VideoMatchConfig` as shipped, less the anchor's lips re-placed on the
+  drawn mouth (``mouth=None``): the anchor's crop match with the still-image path's matcher
+  settings, its nose placed from its eyes and outer lips, its jaw moved onto the drawn outline
+  (:func:`~faceshot_landmarks.jaw_on_outline`), brows not drawn placed by the gallery's rule
+  (:func:`~faceshot_landmarks.brows_where_undrawn`), the inner lips moved with the outer lips;
+* ``shipped``: :class:`VideoMatchConfig` as shipped now: also the anchor's lips re-placed on
+  the drawn mouth by the gallery's rule (:func:`~faceshot_landmarks.mouth_on_drawing`), before
+  the nose is placed from them.
 
-(Earlier runs' columns, ``nose`` / ``nose+band`` / ``default`` / ``char-anchor``, measured the
-nose completion, the lip band and the anchor's matcher settings; they are in the history of
-``bench/nonhuman_ablation_last_run.txt``.)
+(Earlier runs' columns, ``nose`` / ``nose+band`` / ``default`` / ``char-anchor`` / ``outline``,
+measured the nose completion, the lip band, the anchor's matcher settings and the jaw on the
+outline; they are in the history of ``bench/nonhuman_ablation_last_run.txt``.)
 
 Printed per group (mean over clips, face widths): error, frame-0 error, motion error, error by
 part, mouth- and eye-opening correlation, recovered / known mouth-opening range (the motion is
@@ -81,8 +80,7 @@ def configs() -> dict[str, Any]:
     from faceshot_landmarks import VideoMatchConfig
 
     return {
-        "before": VideoMatchConfig(outline=None, brows=None),
-        "outline": VideoMatchConfig(brows=None),
+        "before": VideoMatchConfig(mouth=None),
         "shipped": VideoMatchConfig(),
     }
 

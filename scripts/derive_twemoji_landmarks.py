@@ -44,7 +44,13 @@ from typing import Any
 
 import cairosvg
 import numpy as np
-from faceshot_landmarks import resample_polyline, undrawn_brows
+from faceshot_landmarks import (
+    column_scan,
+    contour_points,
+    mouth_from_mask,
+    resample_polyline,
+    undrawn_brows,
+)
 from faceshot_retarget import atomic_write, write_pts
 from numpy.typing import NDArray
 from PIL import Image
@@ -206,63 +212,6 @@ class Group:
     @property
     def bcy(self) -> float:
         return 0.5 * (self.y0 + self.y1)
-
-
-def column_scan(
-    mask: NDArray[np.bool_], xs: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Top and bottom row of ``mask`` at (rounded) columns ``xs``; NaN where empty.
-
-    Args:
-        mask: (H, W) bool.
-        xs: (n,) float64 column positions in pixels.
-
-    Returns:
-        top, bottom: (n,) float64 row indices (pixel centres).
-    """
-    h = mask.shape[0]
-    cols = np.clip(np.rint(xs).astype(int), 0, mask.shape[1] - 1)
-    sub = mask[:, cols]  # (H, n)
-    any_ = sub.any(axis=0)
-    top = np.where(any_, sub.argmax(axis=0), np.nan).astype(np.float64)
-    bottom = np.where(any_, h - 1 - sub[::-1].argmax(axis=0), np.nan).astype(np.float64)
-    return top, bottom
-
-
-def _extreme_y(mask: NDArray[np.bool_], col: int) -> float:
-    """Mean row of ``mask`` in column ``col`` (a corner's height)."""
-    return float(np.nonzero(mask[:, col])[0].mean())
-
-
-def contour_points(mask: NDArray[np.bool_], n: int = 6, samples: int = 9) -> NDArray[np.float64]:
-    """Corner-to-corner outline of a blob, clockwise from its leftmost column.
-
-    Args:
-        mask: (H, W) bool blob.
-        n: even number of points (6 for an eye, 12 for the outer lips).
-        samples: neighbouring columns averaged per point, to damp pixel steps.
-
-    Returns:
-        (n, 2) float64 pixel (x, y): the left corner (leftmost column, mean row), ``k``
-        upper points at columns evenly spaced between the corners (left to right), the right
-        corner, then the ``k`` lower points right to left, ``k = (n - 2) // 2``; upper and
-        lower points are the top and bottom of ``mask`` in their column.
-    """
-    xs = np.nonzero(mask.any(axis=0))[0]
-    x0, x1 = xs.min(), xs.max()
-    k = (n - 2) // 2
-    fr = np.arange(1, k + 1) / (k + 1)
-    cx = x0 + fr * (x1 - x0)
-    half = max(1.0, (x1 - x0) / (6.0 * (k + 1)))
-    offs = np.linspace(-half, half, samples)
-    top, bot = column_scan(mask, (cx[:, None] + offs[None, :]).ravel())
-    top = np.nanmean(top.reshape(k, samples), axis=1)
-    bot = np.nanmean(bot.reshape(k, samples), axis=1)
-    left = np.array([x0, _extreme_y(mask, int(x0))], dtype=np.float64)
-    right = np.array([x1, _extreme_y(mask, int(x1))], dtype=np.float64)
-    upper = np.stack([cx, top], axis=1)
-    lower = np.stack([cx, bot], axis=1)[::-1]
-    return np.concatenate([left[None], upper, right[None], lower], axis=0)
 
 
 def ray_exit(
@@ -522,54 +471,10 @@ def _brow_points(g: Group) -> NDArray[np.float64]:
     return np.stack([xs, 0.5 * (t + b)], axis=1)
 
 
-#: The inner-lip convention (points 60-67), shared with the pseudo-annotations of the other
-#: emoji styles (``scripts/annotate_keypoints.py``). A mouth whose filled shape is thicker than
-#: this fraction of its width (median over its middle 60 % of columns) is open; a stroke (line,
-#: arc) is closed lips, whose inner lips lie on its centre line.
-OPEN_MOUTH_THICKNESS = 0.22
-#: Open mouth: inner lips this fraction of the mouth's height in from the outer lips, ...
-INNER_LIP_INSET = 0.12
-#: ... inner corners this fraction of the corner-to-corner line in from the outer corners, ...
-INNER_CORNER_INSET = 0.08
-#: ... upper and lower inner points at these fractions of the way between the outer corners.
-INNER_LIP_COLUMNS = np.array([0.25, 0.5, 0.75])
-
-
-def mouth_is_open(filled: NDArray[np.bool_], x0: float, x1: float) -> bool:
-    """Whether a mouth is drawn open: its filled (H, W) bool mask spanning columns ``x0..x1``
-    (pixels) is thicker than :data:`OPEN_MOUTH_THICKNESS` of its width."""
-    xs = x0 + np.linspace(0.2, 0.8, 9) * (x1 - x0)
-    t, b = column_scan(filled, xs)
-    return bool(np.nanmedian(b - t) > OPEN_MOUTH_THICKNESS * (x1 - x0 + 1))
-
-
 def _mouth_points(g: Group) -> tuple[NDArray[np.float64], NDArray[np.float64], bool]:
-    """Outer lips (12, 2), inner lips (8, 2) and whether the mouth is open."""
-    m = ndimage.binary_fill_holes(g.mask)
-    outer = contour_points(m, n=12)
-    is_open = mouth_is_open(m, g.x0, g.x1)
-    left, right = outer[0], outer[6]
-    ix = INNER_LIP_COLUMNS
-    cxs = left[0] + ix * (right[0] - left[0])
-    it, ib = column_scan(m, cxs)
-    if is_open:
-        inset = INNER_LIP_INSET * (ib - it)
-        up, lo = it + inset, ib - inset
-        lc = left + INNER_CORNER_INSET * (right - left)
-        rc = right - INNER_CORNER_INSET * (right - left)
-    else:
-        mid = 0.5 * (it + ib)
-        up, lo = mid, mid.copy()
-        lc, rc = left.copy(), right.copy()
-    inner = np.concatenate(
-        [
-            lc[None],
-            np.stack([cxs, up], axis=1),
-            rc[None],
-            np.stack([cxs, lo], axis=1)[::-1],
-        ]
-    )
-    return outer, inner, is_open
+    """Outer lips (12, 2), inner lips (8, 2) and whether the mouth is open (the gallery's rule,
+    :func:`faceshot_landmarks.mouth_from_mask`)."""
+    return mouth_from_mask(g.mask)
 
 
 def _jaw_points(face: NDArray[np.bool_], eye_y: float, mid_x: float) -> NDArray[np.float64]:

@@ -8,14 +8,15 @@ Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
    reaches ``min_score``; the match is then repeated on a crop around it (the face at the
    gallery's scale; settings ``anchor_matcher``), together with the crop's mirror image
    (:func:`~faceshot_landmarks.match_flip_consistent`): every later frame carries this
-   anchor's error along, so it gets the most careful match; its nose, which most characters
-   do not draw, is then placed from its eyes and outer lips by the gallery's shape statistics
-   (``complete_points``, :class:`~faceshot_landmarks._shape_fit.ConditionalShape`), and its
-   jaw is moved onto the drawn outline (``outline``, :func:`jaw_on_outline`) and brows not
-   drawn are placed by the gallery's rule (``brows``, :func:`brows_where_undrawn`), both on
-   drawn art only (``drawn_flat``). No face within ``search_frames`` frames raises
-   :class:`NoFaceError` naming the video and the frames searched. Frames before the first face
-   are filled with it and marked not visible.
+   anchor's error along, so it gets the most careful match. On drawn art (``drawn_flat``) its
+   lips are then re-placed on the drawn mouth (``mouth``, :func:`mouth_on_drawing`). Its nose,
+   which most characters do not draw, is placed from its eyes and outer lips by the gallery's
+   shape statistics (``complete_points``,
+   :class:`~faceshot_landmarks._shape_fit.ConditionalShape`). On drawn art again, its jaw is
+   moved onto the drawn outline (``outline``, :func:`jaw_on_outline`) and brows not drawn are
+   placed by the gallery's rule (``brows``, :func:`brows_where_undrawn`). No face within
+   ``search_frames`` frames raises :class:`NoFaceError` naming the video and the frames
+   searched. Frames before the first face are filled with it and marked not visible.
 2. **The video's own references.** The found frame becomes the *anchor*: its face crop is run
    through the backbone once more, at one cheap scale, and the features at the 68 points
    become this character's reference vectors (Eq. 4 with k = 1, the character itself as its
@@ -75,6 +76,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._classical import check_image
 from faceshot_landmarks._detect import fill_gaps
+from faceshot_landmarks._drawn_mouth import MouthConfig, mouth_on_drawing
 from faceshot_landmarks._features import (
     cells_to_pixels,
     normalize_features,
@@ -303,6 +305,11 @@ class VideoMatchConfig:
             units: the known points' mean shape has unit norm); larger shrinks the prediction
             toward the gallery's mean layout (3e-3 chosen on the smiley anchors among 3e-4,
             1e-3, 3e-3).
+        mouth: the found face's lips are re-placed on the drawn mouth by the gallery's
+            annotation rule (:func:`mouth_on_drawing`) before the nose is completed from them;
+            ``None``: off. The matcher's lips land near a drawn mouth but not on its corners
+            and edges. Settings chosen on the smiley style's anchors (lip error 0.038 -> 0.011
+            face widths at frame 0) and on Twemoji gallery faces outside the held-out styles.
         outline: the found face's jaw is then moved onto the drawn outline it lies along and
             spaced evenly from eye level round the chin (:func:`jaw_on_outline`, the gallery's
             annotation rule for the jaw); ``None``: off. On flat art the matcher slides the jaw
@@ -314,13 +321,13 @@ class VideoMatchConfig:
             Most characters draw no brows, and the matcher places them on flat skin. On the
             smiley style's anchors (no drawn brows) brow error 0.019 -> 0.008 face widths; the
             stroke threshold was set on Twemoji gallery faces outside the benchmark.
-        drawn_flat: ``outline`` and ``brows`` apply only to drawn art: a found face whose box
-            has at least this :func:`~faceshot_landmarks.flat_fraction` (the threshold of
-            :class:`~faceshot_landmarks.LocateConfig` ``max_flat``). The benchmark's rendered
-            emoji clips score 0.57-0.83 after H.264; the human test clip 0.05, on which both
-            steps made the matcher's points worse against dlib's (jaw 0.067 -> 0.136 face
-            widths, brows 0.118 -> 0.151): a photo's outline has edges everywhere, and real
-            brows are drawn by no rule.
+        drawn_flat: ``mouth``, ``outline`` and ``brows`` apply only to drawn art: a found face whose
+            box has at least this :func:`~faceshot_landmarks.flat_fraction` (the threshold of
+            :class:`~faceshot_landmarks.LocateConfig` ``max_flat``). The benchmark's rendered emoji
+            clips score 0.57-0.83 after H.264; the human test clip 0.05, on which the jaw and brow
+            steps made the matcher's points worse against dlib's (jaw 0.067 -> 0.136 face widths,
+            brows 0.118 -> 0.151): a photo's outline has edges everywhere, and real brows are drawn
+            by no rule.
         crop_size: side in pixels of the per-frame face crop fed to the backbone (a multiple
             of 32); the crop is also the single input scale of the per-frame feature pass.
         crop_margin: side of the per-frame crop over the longer side of the landmarks' box.
@@ -393,6 +400,10 @@ class VideoMatchConfig:
         default=tuple(range(36, 60)), converter=tuple, validator=_point_indices
     )
     complete_noise: float = attrs.field(default=3e-3, validator=_positive_real)
+    mouth: MouthConfig | None = attrs.field(
+        factory=MouthConfig,
+        validator=attrs.validators.optional(attrs.validators.instance_of(MouthConfig)),
+    )
     outline: OutlineConfig | None = attrs.field(
         factory=OutlineConfig,
         validator=attrs.validators.optional(attrs.validators.instance_of(OutlineConfig)),
@@ -715,14 +726,15 @@ class _Tracker:
         if self.config.refine_crop:
             refined = self._refine(frame, pts)
             pts = pts if refined is None else refined
+        drawn = flat_fraction(frame, [*pts.min(axis=0), *pts.max(axis=0)]) >= self.config.drawn_flat
+        if drawn and self.config.mouth is not None:
+            pts = mouth_on_drawing(frame, pts, self.config.mouth)
         if self.completion is not None:
             pts = self.completion.predict(pts)
-        box = [*pts.min(axis=0), *pts.max(axis=0)]
-        if flat_fraction(frame, box) >= self.config.drawn_flat:
-            if self.config.outline is not None:
-                pts = jaw_on_outline(frame, pts, self.config.outline)
-            if self.config.brows is not None:
-                pts = brows_where_undrawn(frame, pts, self.config.brows)
+        if drawn and self.config.outline is not None:
+            pts = jaw_on_outline(frame, pts, self.config.outline)
+        if drawn and self.config.brows is not None:
+            pts = brows_where_undrawn(frame, pts, self.config.brows)
         return pts
 
     def _refine(

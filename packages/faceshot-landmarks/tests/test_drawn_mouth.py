@@ -1,0 +1,165 @@
+"""The lips re-placed on the drawn mouth (``faceshot_landmarks.mouth_on_drawing``)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from faceshot_landmarks import (
+    INNER_CORNER_INSET,
+    INNER_LIP_INSET,
+    MouthConfig,
+    drawn_mouth,
+    mouth_from_mask,
+    mouth_on_drawing,
+)
+
+SIZE = 256
+SKIN = (250, 200, 60)
+INK = (100, 68, 0)
+MOUTH = (128, 172)  # centre of the drawn mouth
+HALF = (36, 14)  # its half-width and half-height
+
+
+def _face(mouth: str = "open") -> np.ndarray:
+    """A yellow disk face with two dark eyes on white, and a mouth:
+
+    ``open``: a dark ellipse with white teeth inside; ``closed``: a dark arc stroke; ``split``:
+    a grin, dark upper and lower lips apart by a band of teeth as wide as the mouth;
+    ``blush``: ``open`` with pink cheeks touching its corners and a pink tongue hanging out;
+    ``band``: a dark stroke across the whole face at the mouth's height; ``none``.
+    """
+    img = np.full((SIZE, SIZE, 3), 255, np.uint8)
+    cv2.circle(img, (128, 128), 100, SKIN, -1)
+    for x in (98, 158):
+        cv2.ellipse(img, (x, 100), (8, 12), 0, 0, 360, INK, -1)
+    if mouth in ("open", "blush"):
+        cv2.ellipse(img, MOUTH, HALF, 0, 0, 360, INK, -1)
+        cv2.rectangle(img, (112, 162), (144, 168), (255, 255, 255), -1)
+    if mouth == "blush":
+        for x in (80, 176):
+            cv2.circle(img, (x, 168), 14, (255, 140, 150), -1)
+        cv2.ellipse(img, (128, 190), (14, 16), 0, 0, 360, (230, 90, 110), -1)
+    if mouth == "closed":
+        cv2.ellipse(img, (128, 160), HALF, 0, 20, 160, INK, 4)
+    if mouth == "split":
+        cv2.rectangle(img, (92, 160), (164, 166), INK, -1)
+        cv2.rectangle(img, (92, 167), (164, 175), (255, 255, 255), -1)
+        cv2.rectangle(img, (92, 176), (164, 184), INK, -1)
+    if mouth == "band":
+        cv2.rectangle(img, (20, 166), (236, 176), INK, -1)
+    return img
+
+
+def _points(centre: tuple[float, float], half: tuple[float, float]) -> np.ndarray:
+    """68 points of the face; outer lips on an ellipse ``centre``, ``half`` (a match)."""
+    pts = np.zeros((68, 2))
+    a = np.linspace(np.pi, 0.0, 17)
+    pts[0:17] = np.array([128.0, 100.0]) + 95.0 * np.stack([np.cos(a), np.sin(a)], axis=1)
+    t = np.linspace(0, 2 * np.pi, 6, endpoint=False)
+    for sl, x in ((slice(36, 42), 98.0), (slice(42, 48), 158.0)):
+        pts[sl] = np.stack([x - 8 * np.cos(t), 100 - 12 * np.sin(t)], axis=1)
+    pts[17:22] = np.stack([np.linspace(86, 110, 5), np.full(5, 80.0)], axis=1)
+    pts[22:27] = np.stack([np.linspace(146, 170, 5), np.full(5, 80.0)], axis=1)
+    pts[27:36] = np.array([128.0, 130.0])
+    u = np.linspace(np.pi, -np.pi, 12, endpoint=False)
+    pts[48:60] = np.array(centre) + np.stack([half[0] * np.cos(u), half[1] * np.sin(u)], axis=1)
+    pts[60:68] = np.array(centre)
+    return pts
+
+
+def _ink(img: np.ndarray) -> np.ndarray:
+    """The dark pixels below the eyes (the drawn mouth, teeth not included)."""
+    m = np.all(img == np.array(INK), axis=-1)
+    m[:140] = False
+    return m
+
+
+def test_mouth_from_mask_follows_the_rule() -> None:
+    mask = np.zeros((100, 200), bool)
+    cv2.ellipse(mask.view(np.uint8), (100, 50), (30, 12), 0, 0, 360, 1, -1)
+    outer, inner, is_open = mouth_from_mask(mask)
+    assert is_open
+    np.testing.assert_allclose(outer[[0, 6]], [[70, 50], [130, 50]], atol=0.6)
+    assert outer[3, 1] == pytest.approx(38, abs=1) and outer[9, 1] == pytest.approx(62, abs=1)
+    np.testing.assert_allclose(inner[0], outer[0] + INNER_CORNER_INSET * (outer[6] - outer[0]))
+    np.testing.assert_allclose(inner[[1, 2, 3], 0], [85, 100, 115], atol=1e-9)
+    assert inner[2, 1] == pytest.approx(38 + INNER_LIP_INSET * 24, abs=1)
+    assert inner[6, 1] == pytest.approx(62 - INNER_LIP_INSET * 24, abs=1)
+    line = np.zeros((100, 200), bool)
+    line[48:52, 60:141] = True  # a closed mouth: a stroke
+    outer, inner, is_open = mouth_from_mask(line)
+    assert not is_open
+    np.testing.assert_allclose(inner[[1, 2, 3]], inner[[7, 6, 5]])  # upper on lower
+    np.testing.assert_allclose(inner[[0, 4]], outer[[0, 6]])
+
+
+@pytest.mark.parametrize("mouth", ["open", "closed"])
+def test_displaced_lips_move_onto_the_drawn_mouth(mouth: str) -> None:
+    img = _face(mouth)
+    truth = np.concatenate(mouth_from_mask(_ink(img))[:2])
+    matched = _points((136.0, 164.0), (28.0, 10.0))  # off by 8 px, three quarters the size
+    out = mouth_on_drawing(img, matched)
+    before = np.linalg.norm(matched[48:68] - truth, axis=1).mean()
+    after = np.linalg.norm(out[48:68] - truth, axis=1).mean()
+    assert before > 5.0 and after < 0.5
+    np.testing.assert_array_equal(out[:48], matched[:48])
+
+
+def test_a_grin_split_by_teeth_is_one_mouth() -> None:
+    img = _face("split")
+    out = mouth_on_drawing(img, _points((128.0, 172.0), (34.0, 10.0)))
+    np.testing.assert_allclose(out[[48, 54], 0], [92, 164], atol=0.6)
+    assert out[51, 1] == pytest.approx(160, abs=0.6) and out[57, 1] == pytest.approx(184, abs=0.6)
+
+
+def test_pink_cheeks_and_tongue_are_not_the_mouth() -> None:
+    img = _face("blush")
+    out = mouth_on_drawing(img, _points((128.0, 172.0), (34.0, 12.0)))
+    truth = np.concatenate(mouth_from_mask(_ink(img))[:2])
+    assert np.linalg.norm(out[48:68] - truth, axis=1).max() < 0.5
+    assert out[48, 0] > 90 and out[54, 0] < 166  # not the cheeks (66-94, 162-190)
+    assert out[57, 1] < 190  # not the tongue's tip (206)
+
+
+@pytest.mark.parametrize("mouth", ["none", "band"])
+def test_without_a_drawn_mouth_the_matched_lips_stand(mouth: str) -> None:
+    """No dark mark, or one running out of the window (an outline, hair): no mouth."""
+    img = _face(mouth)
+    matched = _points((128.0, 172.0), (34.0, 12.0))
+    assert drawn_mouth(img, matched) is None
+    np.testing.assert_array_equal(mouth_on_drawing(img, matched), matched)
+
+
+def test_a_nearby_eye_is_not_taken_for_the_mouth() -> None:
+    """Lips matched up on an eye: the eye's box hardly overlaps theirs (IoU 0.09)."""
+    img = _face("none")
+    matched = _points((100.0, 114.0), (30.0, 10.0))
+    np.testing.assert_array_equal(mouth_on_drawing(img, matched), matched)
+
+
+def test_grey_images_work_and_inputs_are_not_modified() -> None:
+    img = _face("open")
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    matched = _points((136.0, 164.0), (28.0, 10.0))
+    kept_img, kept_pts = grey.copy(), matched.copy()
+    out = mouth_on_drawing(grey, matched)
+    np.testing.assert_allclose(out, mouth_on_drawing(img, matched), atol=1.0)
+    np.testing.assert_array_equal(grey, kept_img)
+    np.testing.assert_array_equal(matched, kept_pts)
+
+
+def test_non_finite_points_are_returned_as_they_are() -> None:
+    matched = _points((128.0, 172.0), (34.0, 12.0))
+    matched[50] = np.nan
+    out = mouth_on_drawing(_face("open"), matched)
+    np.testing.assert_array_equal(out, matched)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("dark", 1.0), ("margin", 0.0), ("min_iou", 0.0), ("gap", -1.0)]
+)
+def test_config_rejects_bad_values_naming_the_field(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        MouthConfig(**{field: value})
