@@ -10,14 +10,17 @@ rendered along known sequences, leave-style-out galleries, ``smiley`` the tuning
 and ``creature`` held out); each clip is rendered once and tracked by :func:`match_video` under
 each configuration below, so the figures differ only by the configuration:
 
-* ``before``: :class:`VideoMatchConfig` as shipped, less the anchor's lips re-placed on the
-  drawn mouth (``mouth=None``): the anchor's crop match with the still-image path's matcher
-  settings, its nose placed from its eyes and outer lips, its jaw moved onto the drawn outline
-  (:func:`~faceshot_landmarks.jaw_on_outline`), brows not drawn placed by the gallery's rule
-  (:func:`~faceshot_landmarks.brows_where_undrawn`), the inner lips moved with the outer lips;
-* ``shipped``: :class:`VideoMatchConfig` as shipped now: also the anchor's lips re-placed on
-  the drawn mouth by the gallery's rule (:func:`~faceshot_landmarks.mouth_on_drawing`), before
-  the nose is placed from them.
+* ``before``: :class:`VideoMatchConfig` as shipped, less the anchor's eyes and lips re-placed
+  on the drawn marks (``eyes=None, mouth=None``): the anchor's crop match with the still-image
+  path's matcher settings, its nose placed from its eyes and outer lips, its jaw moved onto the
+  drawn outline (:func:`~faceshot_landmarks.jaw_on_outline`), brows not drawn placed by the
+  gallery's rule (:func:`~faceshot_landmarks.brows_where_undrawn`), the inner lips moved with
+  the outer lips;
+* ``mouth``: also the anchor's lips re-placed on the drawn mouth by the gallery's rule
+  (:func:`~faceshot_landmarks.mouth_on_drawing`; ``eyes=None``), before the nose is placed from
+  them;
+* ``shipped``: :class:`VideoMatchConfig` as shipped now: also the anchor's eyes re-placed on
+  the drawn eyes (:func:`~faceshot_landmarks.eyes_on_drawing`).
 
 (Earlier runs' columns, ``nose`` / ``nose+band`` / ``default`` / ``char-anchor`` / ``outline``,
 measured the nose completion, the lip band, the anchor's matcher settings and the jaw on the
@@ -80,7 +83,8 @@ def configs() -> dict[str, Any]:
     from faceshot_landmarks import VideoMatchConfig
 
     return {
-        "before": VideoMatchConfig(mouth=None),
+        "before": VideoMatchConfig(eyes=None, mouth=None),
+        "mouth": VideoMatchConfig(eyes=None),
         "shipped": VideoMatchConfig(),
     }
 

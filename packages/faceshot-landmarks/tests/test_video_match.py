@@ -399,12 +399,12 @@ def test_synthetic_motion_opens_blinks_and_turns() -> None:
     assert np.ptp(angle) > 25
 
 
-def test_drawing_steps_fix_a_drawn_jaw_and_mouth_and_leave_photos_alone(
+def test_drawing_steps_fix_drawn_marks_and_jaw_and_leave_photos_alone(
     emoji_setup, tmp_path
 ) -> None:
-    """``mouth``, ``outline`` and ``brows`` move the found lips onto the drawn mouth and the jaw
-    onto the drawn outline on flat art, and do nothing where the face is photo-like
-    (``drawn_flat``)."""
+    """``eyes``, ``mouth``, ``outline`` and ``brows`` move the found eyes and lips onto the drawn
+    marks and the jaw onto the drawn outline on flat art, and do nothing where the face is
+    photo-like (``drawn_flat``)."""
     import attrs
     from scipy import ndimage
 
@@ -412,10 +412,13 @@ def test_drawing_steps_fix_a_drawn_jaw_and_mouth_and_leave_photos_alone(
     frames = [_moved(image, points, 0.0, (2.0 * k, 0.0))[0] for k in range(4)]
     face = ndimage.binary_fill_holes((frames[0] < 230).any(axis=-1))
     marks, _ = ndimage.label(frames[0].mean(axis=-1) < 90)  # eyes and mouth: dark brown
-    mouth = marks == np.bincount(marks[marks > 0]).argmax()  # the largest
-    lips = np.concatenate(fl.mouth_from_mask(mouth)[:2])  # the annotation rule on it
+    mouth, right, left = np.argsort(np.bincount(marks.ravel())[1:])[::-1][:3] + 1  # largest
+    if ndimage.center_of_mass(marks == right)[1] > ndimage.center_of_mass(marks == left)[1]:
+        right, left = left, right
+    lips = np.concatenate(fl.mouth_from_mask(marks == mouth)[:2])  # the annotation rules
+    eyes = np.concatenate([fl.contour_points(marks == e, n=6) for e in (right, left)])
     to_outline = ndimage.distance_transform_edt(~(face ^ ndimage.binary_erosion(face)))
-    off = attrs.evolve(_CONFIG, mouth=None, outline=None, brows=None)
+    off = attrs.evolve(_CONFIG, eyes=None, mouth=None, outline=None, brows=None)
     drawn = _write(tmp_path / "drawn.mp4", frames)
     on_pts = fl.match_video(drawn, ex, gallery, config=_CONFIG, progress=False).points
     off_pts = fl.match_video(drawn, ex, gallery, config=off, progress=False).points
@@ -427,8 +430,12 @@ def test_drawing_steps_fix_a_drawn_jaw_and_mouth_and_leave_photos_alone(
     def off_lips(p: np.ndarray) -> float:  # frame 0's lips from the rule's on the drawn mouth
         return float(np.linalg.norm(p[0, 48:68] - lips, axis=1).mean())
 
+    def off_eyes(p: np.ndarray) -> float:  # frame 0's eyes from the rule's on the drawn eyes
+        return float(np.linalg.norm(p[0, 36:48] - eyes, axis=1).mean())
+
     assert off_outline(on_pts) < min(2.0, 0.5 * off_outline(off_pts))
     assert off_lips(on_pts) < min(2.0, 0.5 * off_lips(off_pts))
+    assert off_eyes(on_pts) < min(1.0, 0.5 * off_eyes(off_pts))
     noisy = [
         np.clip(f + np.random.default_rng(k).normal(0.0, 12.0, f.shape), 0, 255).astype(np.uint8)
         for k, f in enumerate(frames)

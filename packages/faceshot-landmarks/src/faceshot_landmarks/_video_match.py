@@ -3,20 +3,20 @@ with optical flow through a shape model and a temporal filter (:func:`match_vide
 
 Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
 
-1. **Find the face.** The first frames are matched with the gallery (:func:`match`: per-part
-   domain retrieval, Eq. 3-4, shape prior) until the mean peak similarity of the 68 matches
-   reaches ``min_score``; the match is then repeated on a crop around it (the face at the
-   gallery's scale; settings ``anchor_matcher``), together with the crop's mirror image
-   (:func:`~faceshot_landmarks.match_flip_consistent`): every later frame carries this
-   anchor's error along, so it gets the most careful match. On drawn art (``drawn_flat``) its
-   lips are then re-placed on the drawn mouth (``mouth``, :func:`mouth_on_drawing`). Its nose,
-   which most characters do not draw, is placed from its eyes and outer lips by the gallery's
-   shape statistics (``complete_points``,
-   :class:`~faceshot_landmarks._shape_fit.ConditionalShape`). On drawn art again, its jaw is
-   moved onto the drawn outline (``outline``, :func:`jaw_on_outline`) and brows not drawn are
-   placed by the gallery's rule (``brows``, :func:`brows_where_undrawn`). No face within
-   ``search_frames`` frames raises :class:`NoFaceError` naming the video and the frames
-   searched. Frames before the first face are filled with it and marked not visible.
+1. **Find the face.** The first frames are matched with the gallery (:func:`match`: per-part domain
+   retrieval, Eq. 3-4, shape prior) until the mean peak similarity of the 68 matches reaches
+   ``min_score``; the match is then repeated on a crop around it (the face at the gallery's scale;
+   settings ``anchor_matcher``), together with the crop's mirror image
+   (:func:`~faceshot_landmarks.match_flip_consistent`): every later frame carries this anchor's
+   error along, so it gets the most careful match. On drawn art (``drawn_flat``) its eyes and lips
+   are then re-placed on the drawn marks (``eyes``, :func:`eyes_on_drawing`; ``mouth``,
+   :func:`mouth_on_drawing`). Its nose, which most characters do not draw, is placed from its eyes
+   and outer lips by the gallery's shape statistics (``complete_points``,
+   :class:`~faceshot_landmarks._shape_fit.ConditionalShape`). On drawn art again, its jaw is moved
+   onto the drawn outline (``outline``, :func:`jaw_on_outline`) and brows not drawn are placed by
+   the gallery's rule (``brows``, :func:`brows_where_undrawn`). No face within ``search_frames``
+   frames raises :class:`NoFaceError` naming the video and the frames searched. Frames before the
+   first face are filled with it and marked not visible.
 2. **The video's own references.** The found frame becomes the *anchor*: its face crop is run
    through the backbone once more, at one cheap scale, and the features at the 68 points
    become this character's reference vectors (Eq. 4 with k = 1, the character itself as its
@@ -76,7 +76,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from faceshot_landmarks._classical import check_image
 from faceshot_landmarks._detect import fill_gaps
-from faceshot_landmarks._drawn_mouth import MouthConfig, mouth_on_drawing
+from faceshot_landmarks._drawn_marks import (
+    EyeConfig,
+    MouthConfig,
+    eyes_on_drawing,
+    mouth_on_drawing,
+)
 from faceshot_landmarks._features import (
     cells_to_pixels,
     normalize_features,
@@ -305,11 +310,17 @@ class VideoMatchConfig:
             units: the known points' mean shape has unit norm); larger shrinks the prediction
             toward the gallery's mean layout (3e-3 chosen on the smiley anchors among 3e-4,
             1e-3, 3e-3).
+        eyes: the found face's eyes are re-placed on the drawn eyes by the gallery's
+            annotation rule (:func:`eyes_on_drawing`) before the nose is completed from them;
+            ``None``: off. Settings chosen on the smiley style's anchors (eye error 0.019 ->
+            0.002 face widths at frame 0) and on Twemoji gallery faces outside the held-out
+            styles (displaced eyes: 0.046 -> 0.010).
         mouth: the found face's lips are re-placed on the drawn mouth by the gallery's
             annotation rule (:func:`mouth_on_drawing`) before the nose is completed from them;
             ``None``: off. The matcher's lips land near a drawn mouth but not on its corners
             and edges. Settings chosen on the smiley style's anchors (lip error 0.038 -> 0.011
-            face widths at frame 0) and on Twemoji gallery faces outside the held-out styles.
+            face widths at frame 0) and on Twemoji gallery faces outside the held-out styles
+            (displaced lips: 0.084 -> 0.025).
         outline: the found face's jaw is then moved onto the drawn outline it lies along and
             spaced evenly from eye level round the chin (:func:`jaw_on_outline`, the gallery's
             annotation rule for the jaw); ``None``: off. On flat art the matcher slides the jaw
@@ -321,13 +332,13 @@ class VideoMatchConfig:
             Most characters draw no brows, and the matcher places them on flat skin. On the
             smiley style's anchors (no drawn brows) brow error 0.019 -> 0.008 face widths; the
             stroke threshold was set on Twemoji gallery faces outside the benchmark.
-        drawn_flat: ``mouth``, ``outline`` and ``brows`` apply only to drawn art: a found face whose
-            box has at least this :func:`~faceshot_landmarks.flat_fraction` (the threshold of
-            :class:`~faceshot_landmarks.LocateConfig` ``max_flat``). The benchmark's rendered emoji
-            clips score 0.57-0.83 after H.264; the human test clip 0.05, on which the jaw and brow
-            steps made the matcher's points worse against dlib's (jaw 0.067 -> 0.136 face widths,
-            brows 0.118 -> 0.151): a photo's outline has edges everywhere, and real brows are drawn
-            by no rule.
+        drawn_flat: ``eyes``, ``mouth``, ``outline`` and ``brows`` apply only to drawn art: a found
+            face whose box has at least this :func:`~faceshot_landmarks.flat_fraction` (the
+            threshold of :class:`~faceshot_landmarks.LocateConfig` ``max_flat``). The benchmark's
+            rendered emoji clips score 0.57-0.83 after H.264; the human test clip 0.05, on which the
+            jaw and brow steps made the matcher's points worse against dlib's (jaw 0.067 -> 0.136
+            face widths, brows 0.118 -> 0.151): a photo's outline has edges everywhere, and real
+            brows are drawn by no rule.
         crop_size: side in pixels of the per-frame face crop fed to the backbone (a multiple
             of 32); the crop is also the single input scale of the per-frame feature pass.
         crop_margin: side of the per-frame crop over the longer side of the landmarks' box.
@@ -400,6 +411,10 @@ class VideoMatchConfig:
         default=tuple(range(36, 60)), converter=tuple, validator=_point_indices
     )
     complete_noise: float = attrs.field(default=3e-3, validator=_positive_real)
+    eyes: EyeConfig | None = attrs.field(
+        factory=EyeConfig,
+        validator=attrs.validators.optional(attrs.validators.instance_of(EyeConfig)),
+    )
     mouth: MouthConfig | None = attrs.field(
         factory=MouthConfig,
         validator=attrs.validators.optional(attrs.validators.instance_of(MouthConfig)),
@@ -727,6 +742,8 @@ class _Tracker:
             refined = self._refine(frame, pts)
             pts = pts if refined is None else refined
         drawn = flat_fraction(frame, [*pts.min(axis=0), *pts.max(axis=0)]) >= self.config.drawn_flat
+        if drawn and self.config.eyes is not None:
+            pts = eyes_on_drawing(frame, pts, self.config.eyes)
         if drawn and self.config.mouth is not None:
             pts = mouth_on_drawing(frame, pts, self.config.mouth)
         if self.completion is not None:

@@ -1,4 +1,5 @@
-"""The lips re-placed on the drawn mouth (``faceshot_landmarks.mouth_on_drawing``)."""
+"""The lips and eyes re-placed on the drawn marks (``faceshot_landmarks.mouth_on_drawing``,
+``eyes_on_drawing``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import pytest
 from faceshot_landmarks import (
     INNER_CORNER_INSET,
     INNER_LIP_INSET,
+    EyeConfig,
     MouthConfig,
+    contour_points,
+    drawn_eye,
     drawn_mouth,
+    eyes_on_drawing,
     mouth_from_mask,
     mouth_on_drawing,
 )
@@ -22,8 +27,14 @@ MOUTH = (128, 172)  # centre of the drawn mouth
 HALF = (36, 14)  # its half-width and half-height
 
 
-def _face(mouth: str = "open") -> np.ndarray:
-    """A yellow disk face with two dark eyes on white, and a mouth:
+def _face(mouth: str = "open", eyes: str = "dark") -> np.ndarray:
+    """A yellow disk face on white, with eyes:
+
+    ``dark``: dark ellipses; ``white``: white ellipses with dark pupils; ``fused``: dark
+    ellipses with a brow bar running out of each one's top; ``closed``: dark arcs under dark brow
+    arcs; ``none``;
+
+    and a mouth:
 
     ``open``: a dark ellipse with white teeth inside; ``closed``: a dark arc stroke; ``split``:
     a grin, dark upper and lower lips apart by a band of teeth as wide as the mouth;
@@ -33,7 +44,17 @@ def _face(mouth: str = "open") -> np.ndarray:
     img = np.full((SIZE, SIZE, 3), 255, np.uint8)
     cv2.circle(img, (128, 128), 100, SKIN, -1)
     for x in (98, 158):
-        cv2.ellipse(img, (x, 100), (8, 12), 0, 0, 360, INK, -1)
+        if eyes in ("dark", "fused"):
+            cv2.ellipse(img, (x, 100), (12, 16), 0, 0, 360, INK, -1)
+        if eyes == "fused":  # a thick brow bar running out of the eye's top
+            side = int(np.sign(x - 128))
+            cv2.rectangle(img, (x + 2 * side, 78), (x - 16 * side, 86), INK, -1)
+        if eyes == "white":
+            cv2.ellipse(img, (x, 100), (16, 18), 0, 0, 360, (250, 250, 250), -1)
+            cv2.circle(img, (x, 100), 8, INK, -1)
+        if eyes == "closed":
+            cv2.ellipse(img, (x, 104), (12, 6), 0, 180, 360, INK, 4)
+            cv2.ellipse(img, (x, 90), (14, 6), 0, 180, 360, INK, 4)
     if mouth in ("open", "blush"):
         cv2.ellipse(img, MOUTH, HALF, 0, 0, 360, INK, -1)
         cv2.rectangle(img, (112, 162), (144, 168), (255, 255, 255), -1)
@@ -59,7 +80,7 @@ def _points(centre: tuple[float, float], half: tuple[float, float]) -> np.ndarra
     pts[0:17] = np.array([128.0, 100.0]) + 95.0 * np.stack([np.cos(a), np.sin(a)], axis=1)
     t = np.linspace(0, 2 * np.pi, 6, endpoint=False)
     for sl, x in ((slice(36, 42), 98.0), (slice(42, 48), 158.0)):
-        pts[sl] = np.stack([x - 8 * np.cos(t), 100 - 12 * np.sin(t)], axis=1)
+        pts[sl] = np.stack([x - 12 * np.cos(t), 100 - 16 * np.sin(t)], axis=1)
     pts[17:22] = np.stack([np.linspace(86, 110, 5), np.full(5, 80.0)], axis=1)
     pts[22:27] = np.stack([np.linspace(146, 170, 5), np.full(5, 80.0)], axis=1)
     pts[27:36] = np.array([128.0, 130.0])
@@ -100,11 +121,22 @@ def test_displaced_lips_move_onto_the_drawn_mouth(mouth: str) -> None:
     img = _face(mouth)
     truth = np.concatenate(mouth_from_mask(_ink(img))[:2])
     matched = _points((136.0, 164.0), (28.0, 10.0))  # off by 8 px, three quarters the size
+
+    def error(p: np.ndarray, part: slice) -> float:
+        return float(
+            np.linalg.norm(p[part] - truth[part.start - 48 : part.stop - 48], axis=1).mean()
+        )
+
     out = mouth_on_drawing(img, matched)
-    before = np.linalg.norm(matched[48:68] - truth, axis=1).mean()
-    after = np.linalg.norm(out[48:68] - truth, axis=1).mean()
-    assert before > 5.0 and after < 0.5
+    assert error(matched, slice(48, 60)) > 5.0 and error(out, slice(48, 60)) < 0.5
     np.testing.assert_array_equal(out[:48], matched[:48])
+    ruled = mouth_on_drawing(img, matched, MouthConfig(carry_closed_inner=False))
+    assert error(ruled, slice(48, 68)) < 0.5
+    if mouth == "open":  # the rule's inner lips
+        np.testing.assert_array_equal(out, ruled)
+    else:  # the matched inner lips (all on the centre) carried along with the outer ones
+        np.testing.assert_allclose(out[60:68] - out[60], 0.0, atol=1e-6)
+        assert (out[48:60].min(axis=0) < out[60]).all() and (out[60] < out[48:60].max(axis=0)).all()
 
 
 def test_a_grin_split_by_teeth_is_one_mouth() -> None:
@@ -163,3 +195,59 @@ def test_non_finite_points_are_returned_as_they_are() -> None:
 def test_config_rejects_bad_values_naming_the_field(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         MouthConfig(**{field: value})
+
+
+@pytest.mark.parametrize("eyes", ["dark", "white", "fused"])
+def test_displaced_eyes_move_onto_the_drawn_eyes(eyes: str) -> None:
+    """Dark eyes; white eyes whose pupil is joined by the white; a brow fused to each eye cut
+    off."""
+    img = _face("open", eyes)
+    truth = [contour_points(_eye(98, eyes), n=6), contour_points(_eye(158, eyes), n=6)]
+    matched = _points((128.0, 172.0), (34.0, 12.0))
+    for eye in (slice(36, 42), slice(42, 48)):  # off by 3 px, 0.85 the size
+        centre = matched[eye].mean(axis=0)
+        matched[eye] = centre + [2.0, -2.0] + 0.85 * (matched[eye] - centre)
+    out = eyes_on_drawing(img, matched)
+    for got, before, want in (
+        (out[36:42], matched[36:42], truth[0]),
+        (out[42:48], matched[42:48], truth[1]),
+    ):
+        assert np.linalg.norm(before - want, axis=1).mean() > 2.5
+        assert np.linalg.norm(got - want, axis=1).mean() < 0.5
+    np.testing.assert_array_equal(out[:36], matched[:36])
+    np.testing.assert_array_equal(out[48:], matched[48:])
+
+
+def _eye(x: int, eyes: str) -> np.ndarray:
+    """The mask of the eye drawn at column ``x`` (whites and pupil; no brow stroke)."""
+    m = np.zeros((SIZE, SIZE), np.uint8)
+    axes = (16, 18) if eyes == "white" else (12, 16)
+    cv2.ellipse(m, (x, 100), axes, 0, 0, 360, 1, -1)
+    return m.astype(bool)
+
+
+def test_a_closed_eye_under_a_brow_is_the_eye() -> None:
+    """Matched points between a closed eye's arc and the brow's arc above it, overlapping the
+    brow's box more (IoU 0.34 against 0.10): the lower arc is taken."""
+    img = _face("open", "closed")
+    matched = _points((128.0, 172.0), (34.0, 12.0))
+    t = np.linspace(0, 2 * np.pi, 6, endpoint=False)
+    for eye, x in ((slice(36, 42), 98.0), (slice(42, 48), 158.0)):
+        matched[eye] = np.stack([x - 12 * np.cos(t), 92 - 6 * np.sin(t)], axis=1)
+    out = eyes_on_drawing(img, matched)
+    arc = np.zeros((SIZE, SIZE), np.uint8)
+    cv2.ellipse(arc, (98, 104), (12, 6), 0, 180, 360, 1, 4)
+    np.testing.assert_allclose(out[36:42], contour_points(arc.astype(bool), n=6), atol=0.6)
+
+
+def test_without_drawn_eyes_the_matched_eyes_stand() -> None:
+    img = _face("open", "none")
+    matched = _points((128.0, 172.0), (34.0, 12.0))
+    assert drawn_eye(img, matched, slice(36, 42)) is None
+    np.testing.assert_array_equal(eyes_on_drawing(img, matched), matched)
+
+
+@pytest.mark.parametrize(("field", "value"), [("dark", 0.0), ("white_margin", 0.0), ("cut", -1.0)])
+def test_eye_config_rejects_bad_values_naming_the_field(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        EyeConfig(**{field: value})
