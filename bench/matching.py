@@ -27,10 +27,12 @@ Protocols (no figure here is measured on a gallery that contains the image score
   point 30, mouth corners = points 48 and 54. ``animals``: the mean over animal faces.
 * settings (``SETTINGS``): ``before`` is the previous release (Twemoji + human gallery, no
   search, mean references); the next six add one lever each to the one above; the last ones
-  are side checks; ``radius`` adds a wider local search after the global one to ``protos``
-  and ``clamp`` a looser prior clamp to ``radius`` (the settings before them run with the
-  old values, radius 0.25 and clamp 0.15). ``SHIPPED`` names the setting the package defaults and the shipped gallery
-  implement (``faceshot bench`` reports it too).
+  are side checks; ``radius`` adds a wider local search after the global one to ``protos``,
+  ``clamp`` a looser prior clamp to ``radius`` (the settings before them run with the old
+  values, radius 0.25 and clamp 0.15) and ``drawn`` re-places the eyes and lips of ``clamp``'s
+  matches on the drawn marks (``faceshot_landmarks.read_drawn_marks``, as
+  ``locate_and_match`` does). ``SHIPPED`` names the setting the package defaults and the
+  shipped gallery implement (``faceshot bench`` reports it too).
 
 Human photos: 68-point NME (outer eye corners) of ``FaceShot``'s default path on the shared
 images (``packages/faceshot-landmarks/tests/data/human68``), as given, as a square crop of 4
@@ -257,9 +259,14 @@ def evaluate(
     config: Any,
     merge_domains: bool = False,
     prototypes: int = 0,
+    drawn: bool = False,
 ) -> dict[str, Any]:
     """Errors per face under one setting. ``gallery_styles``: the styles a gallery may hold
-    (``None``: all); held out: the face's own style is removed, else only the face itself."""
+    (``None``: all); held out: the face's own style is removed, else only the face itself.
+    ``drawn``: the eyes and lips are then re-placed on the drawn marks as ``locate_and_match``
+    does (:func:`faceshot_landmarks.read_drawn_marks`)."""
+    from faceshot_landmarks import read_drawn_marks
+
     allowed = set(STYLES if gallery_styles is None else gallery_styles)
     extractor = feats.extractor
     rows = []
@@ -288,7 +295,7 @@ def evaluate(
                 cache[key] = gallery
         mirror = feats.mirror.get((f.style, f.name), (None, None))[0]
         res = predict(feats.plain[(f.style, f.name)], mirror, gallery, config, flip_test=flip_test)
-        pred = np.asarray(res.points)
+        pred = read_drawn_marks(f.rgb, res.points) if drawn else np.asarray(res.points)
         rows.append((f, pred, errors5(pred, f.truth)))
         scores.append(float(np.median(res.scores)))
     return {"rows": rows, "scores": scores}
@@ -497,6 +504,17 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "radius45": dict(
         gallery=None, merge=True, gs=True, protos=4, mirror=False, flip=False, gr=0.45
     ),
+    "drawn": dict(
+        gallery=None,
+        merge=True,
+        gs=True,
+        protos=4,
+        mirror=False,
+        flip=False,
+        gr=0.35,
+        clamp=0.25,
+        drawn=True,
+    ),
 }
 LABELS = {
     "before": "before: twemoji+human gallery",
@@ -513,9 +531,10 @@ LABELS = {
     "radius": "+ local search radius 0.35 after the search",
     "clamp": "+ prior clamp 0.25 (was 0.15)",
     "radius45": "merged + search + 4 protos, radius 0.45",
+    "drawn": "+ eyes and lips on the drawn marks",
 }
 #: the shipped defaults (``faceshot_landmarks`` configs and ``scripts/build_default_gallery.py``).
-SHIPPED = "clamp"
+SHIPPED = "drawn"
 
 
 def run_setting(
@@ -548,6 +567,7 @@ def run_setting(
         ),
         merge_domains=kw["merge"],
         prototypes=kw["protos"],
+        drawn=kw.get("drawn", False),
     )
 
 

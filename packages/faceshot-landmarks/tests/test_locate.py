@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 from faceshot_retarget.ibug68 import MIRROR
@@ -254,3 +255,32 @@ def test_dlib_points_turn_a_tilted_face_upright(human68, dlib_landmarker) -> Non
     assert fl.nme(new, tgt) < fl.nme(old, tgt)
     upright = dlib_points(img, dlib_landmarker.detect_faces(img)[0], dlib_landmarker)
     assert fl.nme(upright, gt) < 0.04
+
+
+def test_drawn_eyes_and_mouth_are_read_on_art_and_photos_are_left_alone(twemoji_gallery) -> None:
+    """``LocateConfig.eyes`` / ``.mouth``: on drawn art the matched eyes and mouth corners move
+    onto the drawn marks (the keypoints measured from the SVG); a photo-like (noisy) image's
+    points are those without the two steps."""
+    ex, gallery, (img, kp) = twemoji_gallery
+    off = fl.LocateConfig(human="matcher", flip_test=False, eyes=None, mouth=None)
+    on = attrs.evolve(off, eyes=fl.EyeConfig(), mouth=fl.MouthConfig(carry_closed_inner=False))
+    truth = np.array([kp.right_eye, kp.left_eye, kp.mouth_left, kp.mouth_right])
+    iod = float(np.linalg.norm(truth[1] - truth[0]))
+
+    def error(points: np.ndarray) -> float:
+        got = np.stack([points[36:42].mean(0), points[42:48].mean(0), points[48], points[54]])
+        return float(np.linalg.norm(got - truth, axis=1).mean() / iod)
+
+    before = error(fl.locate_and_match(img, ex, gallery, config=off).points)
+    after = error(fl.locate_and_match(img, ex, gallery, config=on).points)
+    assert after < min(0.03, 0.5 * before)
+    assert fl.LocateConfig().eyes == on.eyes and fl.LocateConfig().mouth == on.mouth
+    noisy = np.clip(img + np.random.default_rng(0).normal(0, 12, img.shape), 0, 255).astype(
+        np.uint8
+    )
+    kept = noisy.copy()
+    np.testing.assert_array_equal(
+        fl.locate_and_match(noisy, ex, gallery, config=on).points,
+        fl.locate_and_match(noisy, ex, gallery, config=off).points,
+    )
+    np.testing.assert_array_equal(noisy, kept)

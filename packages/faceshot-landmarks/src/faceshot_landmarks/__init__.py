@@ -104,6 +104,7 @@ from faceshot_landmarks._locate import (
     flat_fraction,
     foreground_candidates,
     locate_and_match,
+    read_drawn_marks,
 )
 from faceshot_landmarks._matcher import (
     CHECKED_PARTS,
@@ -261,6 +262,7 @@ __all__ = [
     "predictor_path",
     "probe_video",
     "procrustes_align",
+    "read_drawn_marks",
     "read_image",
     "reference_vectors",
     "refine_peaks",

@@ -31,6 +31,8 @@ from faceshot_retarget.ibug68 import INNER_LIPS, LEFT_EYE, OUTER_LIPS, RIGHT_EYE
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
+from faceshot_landmarks._outline import _positive
+
 __all__ = [
     "INNER_CORNER_INSET",
     "INNER_LIP_COLUMNS",
@@ -172,11 +174,6 @@ def _fraction(instance: object, attribute: attrs.Attribute[float], value: float)
         raise ValueError(
             f"{type(instance).__name__} `{attribute.name}` must be in (0, 1), got {value!r}"
         )
-
-
-def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"{type(instance).__name__} `{attribute.name}` must be > 0, got {value!r}")
 
 
 @attrs.frozen
