@@ -300,6 +300,15 @@ def _skin_luma(
     return float(colour @ _LUMA)
 
 
+def _grow(mask: NDArray[np.bool_], pixels: int) -> NDArray[np.bool_]:
+    """``mask`` (h, w) bool dilated by ``pixels`` in the city-block metric (what ``pixels``
+    iterations of the 4-neighbour cross give)."""
+    if not mask.any():
+        return mask.copy()
+    distance = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L1, 3)
+    return np.asarray(distance <= pixels)
+
+
 def _edge_labels(labels: NDArray[np.int32]) -> NDArray[np.int32]:
     """Labels on the border of a label image, 0 included."""
     return np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1], [0]])
@@ -351,10 +360,10 @@ def _dark_marks(
     cv2.polylines(area, [polygon], True, 1)  # a flat part (closed lips, a closed eye)
     (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
     reach = max(1, round(near * (x1 - x0)))
-    close = ndimage.binary_dilation(area.astype(bool), iterations=reach)
+    close = _grow(area.astype(bool), reach)
     face = np.zeros(shape, np.uint8)
     cv2.fillPoly(face, [cv2.convexHull(np.round(points[:27] - origin).astype(np.int32))], 1)
-    skin = _skin_luma(crop, face.astype(bool), ndimage.binary_dilation(close, iterations=reach))
+    skin = _skin_luma(crop, face.astype(bool), _grow(close, reach))
     if skin is None:
         return None
     ink = crop @ _LUMA < dark * skin
@@ -468,9 +477,18 @@ def _lowest_in_column(marks: _Marks, best: int) -> int:
 def _cut_fused_stroke(mask: NDArray[np.bool_], radius: int) -> NDArray[np.bool_]:
     """``mask`` less a stroke fused to it above (a brow drawn as one shape with the eye), by
     the annotation script's test (see :class:`EyeConfig` ``cut``)."""
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return mask
+    pad = radius + 1
+    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
     yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
-    opened = ndimage.binary_opening(mask, structure=(xx**2 + yy**2) <= radius**2)
-    kept = opened.sum() / max(1, mask.sum())
+    disk = ((xx**2 + yy**2) <= radius**2).astype(np.uint8)
+    padded = np.pad(mask[box], pad).astype(np.uint8)  # the zero border: as on the whole frame
+    opened_box = cv2.morphologyEx(padded, cv2.MORPH_OPEN, disk)[pad:-pad, pad:-pad] > 0
+    opened = np.zeros_like(mask)
+    opened[box] = opened_box
+    kept = opened.sum() / mask.sum()
     if not 0.25 <= kept <= 0.85:
         return mask
     labels, n = ndimage.label(opened)
