@@ -27,7 +27,7 @@ from __future__ import annotations
 import attrs
 import cv2
 import numpy as np
-from faceshot_retarget.ibug68 import INNER_LIPS, LEFT_EYE, OUTER_LIPS, RIGHT_EYE
+from faceshot_retarget.ibug68 import INNER_LIPS, LEFT_EYE, NUM_POINTS, OUTER_LIPS, RIGHT_EYE
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
@@ -375,7 +375,7 @@ def _dark_marks(
 
 def _points(points: ArrayLike) -> NDArray[np.float64] | None:
     """(68, 2) float64 copy of ``points``; ``None`` when any is not finite."""
-    p = np.array(points, dtype=np.float64, copy=True).reshape(68, 2)
+    p = np.array(points, dtype=np.float64, copy=True).reshape(NUM_POINTS, 2)
     return p if np.isfinite(p).all() else None
 
 
@@ -440,7 +440,7 @@ def mouth_on_drawing(
         (68, 2) float64 pixel (x, y), a new array.
     """
     cfg = MouthConfig() if config is None else config
-    out = np.array(points, dtype=np.float64, copy=True).reshape(68, 2)
+    out = np.array(points, dtype=np.float64, copy=True).reshape(NUM_POINTS, 2)
     mask = drawn_mouth(image, out, cfg)
     if mask is None:
         return out
@@ -558,7 +558,7 @@ def eyes_on_drawing(
     Returns:
         (68, 2) float64 pixel (x, y), a new array.
     """
-    out = np.array(points, dtype=np.float64, copy=True).reshape(68, 2)
+    out = np.array(points, dtype=np.float64, copy=True).reshape(NUM_POINTS, 2)
     found = [(eye, drawn_eye(image, out, eye, config)) for eye in (RIGHT_EYE, LEFT_EYE)]
     for eye, mask in found:
         if mask is not None:
