@@ -251,3 +251,29 @@ def test_without_drawn_eyes_the_matched_eyes_stand() -> None:
 def test_eye_config_rejects_bad_values_naming_the_field(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         EyeConfig(**{field: value})
+
+
+def test_odd_inputs_never_raise_and_return_finite_points() -> None:
+    """Points partly or wholly off the image, collapsed or huge, on tiny, blank and noisy
+    images: always a finite (68, 2) array back."""
+    rng = np.random.default_rng(7)
+    images = [
+        _face("open"),
+        np.zeros((5, 7, 3), np.uint8),
+        np.full((64, 48, 3), 200, np.uint8),
+        rng.integers(0, 256, (90, 120, 3), dtype=np.uint8),
+    ]
+    base = _points((128.0, 172.0), (34.0, 12.0))
+    shapes = [
+        base,
+        base - 200.0,
+        base * 0.01,
+        base * 5.0,
+        np.full((68, 2), 3.0),
+        base + rng.normal(0.0, 40.0, base.shape),
+    ]
+    for img in images:
+        for pts in shapes:
+            for step in (mouth_on_drawing, eyes_on_drawing):
+                out = step(img, pts)
+                assert out.shape == (68, 2) and np.isfinite(out).all()
