@@ -321,12 +321,12 @@ class _Marks:
     window: _Box  # in the frame
     labels: NDArray[np.int32]  # (h, w) 8-connected marks
     candidates: list[int]  # labels near the part, not on the window's edge
+    boxes: dict[int, _Box]  # each candidate's box
     part: _Box  # the matched part's box
     skin: float  # the skin's luma
 
     def box(self, label: int) -> _Box:
-        rows, cols = np.nonzero(self.labels == label)
-        return int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
+        return self.boxes[label]
 
     def best(self, min_iou: float) -> int | None:
         """The candidate whose box overlaps the part's most, if at least ``min_iou``."""
@@ -368,9 +368,16 @@ def _dark_marks(
         return None
     ink = crop @ _LUMA < dark * skin
     labels, _ = ndimage.label(ink, structure=np.ones((3, 3), dtype=bool))
-    candidates = np.setdiff1d(np.unique(labels[close & ink]), _edge_labels(labels))
+    candidates = [
+        int(c) for c in np.setdiff1d(np.unique(labels[close & ink]), _edge_labels(labels))
+    ]
+    objects = ndimage.find_objects(labels)
+    boxes = {}
+    for c in candidates:
+        rows, cols = objects[c - 1]
+        boxes[c] = (int(cols.start), int(rows.start), int(cols.stop), int(rows.stop))
     part_box = (int(x0) - wx0, int(y0) - wy0, int(x1) - wx0 + 1, int(y1) - wy0 + 1)
-    return _Marks(window, labels, [int(c) for c in candidates], part_box, skin)
+    return _Marks(window, labels, candidates, boxes, part_box, skin)
 
 
 def _points(points: ArrayLike) -> NDArray[np.float64] | None:
