@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 
+#: Width of the maps :func:`sample_image` hands to ``cv2.remap`` (which takes under 32767).
+_REMAP_COLUMNS = 4096
+
+
 def sample_image(image: ArrayLike, points: ArrayLike) -> NDArray[np.float64]:
     """Bilinear samples of a one-channel image at sub-pixel points (border replicated).
 
@@ -57,13 +61,19 @@ def sample_image(image: ArrayLike, points: ArrayLike) -> NDArray[np.float64]:
     import cv2
 
     p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    x = np.ascontiguousarray(p[:, 0], dtype=np.float32)[None]
-    y = np.ascontiguousarray(p[:, 1], dtype=np.float32)[None]
+    n = p.shape[0]
+    # cv2.remap's maps must be under 32767 wide: lay the points out in rows.
+    cols = min(max(n, 1), _REMAP_COLUMNS)
+    rows = -(-n // cols) if n else 1
+    grid = np.zeros((rows * cols, 2), dtype=np.float32)
+    grid[:n] = p
+    x = np.ascontiguousarray(grid[:, 0].reshape(rows, cols))
+    y = np.ascontiguousarray(grid[:, 1].reshape(rows, cols))
     img: Any = np.asarray(image)
     if img.dtype not in (np.uint8, np.float32):
         img = img.astype(np.float32)
     out = cv2.remap(img, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return np.asarray(out, dtype=np.float64).reshape(-1)
+    return np.asarray(out, dtype=np.float64).reshape(-1)[:n]
 
 
 def structure_information(
