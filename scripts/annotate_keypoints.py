@@ -48,14 +48,12 @@ from faceshot_landmarks import (
     INNER_LIP_COLUMNS,
     INNER_LIP_INSET,
     mouth_is_open,
+    ray_exit,
     resample_polyline,
     undrawn_brows,
 )
 from numpy.typing import NDArray
 from scipy import ndimage
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from derive_twemoji_landmarks import ray_exit  # a sibling script
 
 __all__ = ["KEYS", "SIZE", "annotate_style", "main", "render", "snap_region"]
 

@@ -48,8 +48,10 @@ from faceshot_landmarks import (
     column_scan,
     contour_points,
     mouth_from_mask,
+    ray_exit,
     resample_polyline,
     undrawn_brows,
+    undrawn_nose,
 )
 from faceshot_retarget import atomic_write, write_pts
 from numpy.typing import NDArray
@@ -212,34 +214,6 @@ class Group:
     @property
     def bcy(self) -> float:
         return 0.5 * (self.y0 + self.y1)
-
-
-def ray_exit(
-    mask: NDArray[np.bool_], origin: NDArray[np.float64], angles: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """First point where rays from ``origin`` leave ``mask``.
-
-    Args:
-        mask: (H, W) bool, hole-free region containing ``origin``.
-        origin: (2,) pixel (x, y).
-        angles: (n,) radians, image convention (+y down).
-
-    Returns:
-        (n, 2) float64 pixel (x, y): the last inside sample along each ray.
-    """
-    h, w = mask.shape
-    r = np.arange(0.0, float(np.hypot(h, w)), 0.5)
-    d = np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (n, 2)
-    pts = origin[None, None, :] + r[None, :, None] * d[:, None, :]  # (n, m, 2)
-    xi = np.rint(pts[..., 0]).astype(int)
-    yi = np.rint(pts[..., 1]).astype(int)
-    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    inside &= mask[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)]
-    first_out = np.argmin(inside, axis=1)  # first False
-    first_out = np.where(inside.all(axis=1), r.size, first_out)
-    last_in = np.clip(first_out - 1, 0, r.size - 1)
-    hit = pts[np.arange(len(angles)), last_in]
-    return np.clip(hit, 0.0, np.array([w - 1.0, h - 1.0]))
 
 
 # --------------------------------------------------------------------------- per face
@@ -530,16 +504,9 @@ def derive_face(svg_path: Path, size: int = SIZE) -> FaceGeometry:
     pts[60:68] = inner
 
     eye_mid = 0.5 * (r_c + l_c)
-    mouth_top = outer[3]  # point 51
-    # Nose: bridge from between the eyes (at the upper-lid level) to the tip 2/3 of the way
-    # from the eye line to the top of the mouth; base a short arc below the tip.
-    lid_y = min(pts[37:39, 1].mean(), pts[43:45, 1].mean())
-    tip_y = eye_mid[1] + 0.62 * (mouth_top[1] - eye_mid[1])
-    bridge_x = 0.5 * (pts[39, 0] + pts[42, 0])
-    pts[27:31] = np.stack([np.full(4, bridge_x), np.linspace(lid_y, tip_y, 4)], axis=1)
-    u = np.linspace(-1.0, 1.0, 5)
-    base_y = tip_y + 0.06 * iod + 0.04 * iod * (1.0 - u**2) - 0.04 * iod
-    pts[31:36] = np.stack([bridge_x + 0.2 * iod * u, base_y], axis=1)
+    # Nose (not drawn): bridge from between the eyes to the tip 62 % of the way from the eye
+    # line to the top of the mouth (point 51); base a short arc below the tip.
+    pts[27:36] = undrawn_nose(pts[36:48], outer[3], np.stack([r_c, l_c]))
     pts[0:17] = _jaw_points(face, float(eye_mid[1]), float(eye_mid[0]))
 
     usable, reason = True, ""

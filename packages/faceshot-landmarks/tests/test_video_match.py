@@ -403,8 +403,8 @@ def test_drawing_steps_fix_drawn_marks_and_jaw_and_leave_photos_alone(
     emoji_setup, tmp_path
 ) -> None:
     """``eyes``, ``mouth``, ``outline`` and ``brows`` move the found eyes and lips onto the drawn
-    marks and the jaw onto the drawn outline on flat art, and do nothing where the face is
-    photo-like (``drawn_flat``)."""
+    marks and the jaw onto the drawn outline on flat art, ``nose`` places the nose by the rule,
+    and none of them does anything where the face is photo-like (``drawn_flat``)."""
     import attrs
     from scipy import ndimage
 
@@ -418,7 +418,7 @@ def test_drawing_steps_fix_drawn_marks_and_jaw_and_leave_photos_alone(
     lips = np.concatenate(fl.mouth_from_mask(marks == mouth)[:2])  # the annotation rules
     eyes = np.concatenate([fl.contour_points(marks == e, n=6) for e in (right, left)])
     to_outline = ndimage.distance_transform_edt(~(face ^ ndimage.binary_erosion(face)))
-    off = attrs.evolve(_CONFIG, eyes=None, mouth=None, outline=None, brows=None)
+    off = attrs.evolve(_CONFIG, eyes=None, mouth=None, nose=False, outline=None, brows=None)
     drawn = _write(tmp_path / "drawn.mp4", frames)
     on_pts = fl.match_video(drawn, ex, gallery, config=_CONFIG, progress=False).points
     off_pts = fl.match_video(drawn, ex, gallery, config=off, progress=False).points
@@ -436,6 +436,11 @@ def test_drawing_steps_fix_drawn_marks_and_jaw_and_leave_photos_alone(
     assert off_outline(on_pts) < min(2.0, 0.5 * off_outline(off_pts))
     assert off_lips(on_pts) < min(2.0, 0.5 * off_lips(off_pts))
     assert off_eyes(on_pts) < min(1.0, 0.5 * off_eyes(off_pts))
+
+    def off_nose(p: np.ndarray) -> float:  # frame 0's nose from the rule's on its eyes and lips
+        return float(np.linalg.norm(p[0, 27:36] - fl.nose_by_rule(p[0])[27:36], axis=1).mean())
+
+    assert off_nose(on_pts) < min(1.0, 0.5 * off_nose(off_pts))
     noisy = [
         np.clip(f + np.random.default_rng(k).normal(0.0, 12.0, f.shape), 0, 255).astype(np.uint8)
         for k, f in enumerate(frames)

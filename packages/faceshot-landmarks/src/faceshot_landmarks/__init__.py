@@ -125,13 +125,19 @@ from faceshot_landmarks._matcher import (
 )
 from faceshot_landmarks._metrics import nme, point_errors
 from faceshot_landmarks._outline import (
+    NOSE_TIP_FRACTION,
     BrowConfig,
     OutlineConfig,
     brow_stroke,
     brows_where_undrawn,
+    eye_centres,
+    face_region,
     jaw_on_outline,
+    nose_by_rule,
+    ray_exit,
     resample_polyline,
     undrawn_brows,
+    undrawn_nose,
 )
 from faceshot_landmarks._shape import PriorFit, ShapePrior, procrustes_align, similarity_fit
 from faceshot_landmarks._track_metrics import (
@@ -169,6 +175,7 @@ __all__ = [
     "INNER_LIP_COLUMNS",
     "INNER_LIP_INSET",
     "MIN_FACE_SCORE",
+    "NOSE_TIP_FRACTION",
     "OPEN_MOUTH_THICKNESS",
     "WEAK_PART_MARGIN",
     "BackendUnavailableError",
@@ -232,8 +239,10 @@ __all__ = [
     "drawn_eye",
     "drawn_mouth",
     "expression_error",
+    "eye_centres",
     "eye_opening",
     "eyes_on_drawing",
+    "face_region",
     "face_widths",
     "fill_gaps",
     "flat_fraction",
@@ -257,11 +266,13 @@ __all__ = [
     "mouth_opening",
     "nme",
     "normalize_features",
+    "nose_by_rule",
     "pixels_to_cells",
     "point_errors",
     "predictor_path",
     "probe_video",
     "procrustes_align",
+    "ray_exit",
     "read_drawn_marks",
     "read_image",
     "reference_vectors",
@@ -281,5 +292,6 @@ __all__ = [
     "track_person",
     "track_points",
     "undrawn_brows",
+    "undrawn_nose",
     "write_preview",
 ]

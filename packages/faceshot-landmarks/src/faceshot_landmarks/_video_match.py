@@ -11,7 +11,8 @@ Algorithm of :func:`match_video` (all parameters in :class:`VideoMatchConfig`):
    error along, so it gets the most careful match. On drawn art (``drawn_flat``) its eyes and lips
    are then re-placed on the drawn marks (``eyes``, :func:`eyes_on_drawing`; ``mouth``,
    :func:`mouth_on_drawing`). Its nose, which most characters do not draw, is placed from its eyes
-   and outer lips by the gallery's shape statistics (``complete_points``,
+   and outer lips: on drawn art by the gallery's rule for an undrawn nose (``nose``,
+   :func:`nose_by_rule`), on photos by the gallery's shape statistics (``complete_points``,
    :class:`~faceshot_landmarks._shape_fit.ConditionalShape`). On drawn art again, its jaw is moved
    onto the drawn outline (``outline``, :func:`jaw_on_outline`) and brows not drawn are placed by
    the gallery's rule (``brows``, :func:`brows_where_undrawn`). No face within ``search_frames``
@@ -105,6 +106,7 @@ from faceshot_landmarks._outline import (
     OutlineConfig,
     brows_where_undrawn,
     jaw_on_outline,
+    nose_by_rule,
 )
 from faceshot_landmarks._shape import similarity_fit
 from faceshot_landmarks._shape_fit import (
@@ -326,13 +328,23 @@ class VideoMatchConfig:
             annotation rule for the jaw); ``None``: off. On flat art the matcher slides the jaw
             along the outline. Settings chosen on the smiley style's anchors (jaw error 0.039 ->
             0.004 face widths at frame 0; held-out cats 0.046 -> 0.010, creatures 0.071 ->
-            0.052, where the monkey's and ogre's matched jaws lie on ears and hair).
+            0.052, where the monkey's and ogre's matched jaws lie on ears and hair). Its rays
+            start from the eye centres as the annotations measure them (:func:`eye_centres`:
+            smiley anchors 0.0053 -> 0.0033). The face-region search
+            (:class:`OutlineConfig` ``region``) stays off: it fixed the monkey's jaw but moved
+            the held-out cats' off their annotations.
         brows: its brows that do not lie on a drawn stroke are then placed over its eyes by
             the gallery's rule for undrawn brows (:func:`brows_where_undrawn`); ``None``: off.
             Most characters draw no brows, and the matcher places them on flat skin. On the
             smiley style's anchors (no drawn brows) brow error 0.019 -> 0.008 face widths; the
             stroke threshold was set on Twemoji gallery faces outside the benchmark.
-        drawn_flat: ``eyes``, ``mouth``, ``outline`` and ``brows`` apply only to drawn art: a found
+        nose: on drawn art, the found face's nose is then placed by the gallery's rule for an
+            undrawn nose from its eyes and the top of its mouth (:func:`nose_by_rule`) instead of
+            ``complete_points``' shape statistics; ``False``: off. On a driving video the nose
+            only carries the head's pose, so the rule stands for drawn noses too. Chosen on the
+            smiley style's anchors (nose error 0.0158 -> 0.0027 face widths at frame 0, with the
+            eye and mouth steps on).
+        drawn_flat: ``eyes``, ``mouth``, ``nose``, ``outline`` and ``brows`` apply only to drawn art: a found
             face whose box has at least this :func:`~faceshot_landmarks.flat_fraction` (the
             threshold of :class:`~faceshot_landmarks.LocateConfig` ``max_flat``). The benchmark's
             rendered emoji clips score 0.57-0.83 after H.264; the human test clip 0.05, on which the
@@ -427,6 +439,7 @@ class VideoMatchConfig:
         factory=BrowConfig,
         validator=attrs.validators.optional(attrs.validators.instance_of(BrowConfig)),
     )
+    nose: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
     drawn_flat: float = attrs.field(default=0.5, validator=_fraction)
     crop_size: int = attrs.field(default=256, validator=_multiple_of_32)
     crop_margin: float = attrs.field(default=1.6, validator=_positive_real)
@@ -746,7 +759,9 @@ class _Tracker:
             pts = eyes_on_drawing(frame, pts, self.config.eyes)
         if drawn and self.config.mouth is not None:
             pts = mouth_on_drawing(frame, pts, self.config.mouth)
-        if self.completion is not None:
+        if drawn and self.config.nose:
+            pts = nose_by_rule(pts)
+        elif self.completion is not None:
             pts = self.completion.predict(pts)
         if drawn and self.config.outline is not None:
             pts = jaw_on_outline(frame, pts, self.config.outline)
