@@ -10,21 +10,23 @@ rendered along known sequences, leave-style-out galleries, ``smiley`` the tuning
 and ``creature`` held out); each clip is rendered once and tracked by :func:`match_video` under
 each configuration below, so the figures differ only by the configuration:
 
-* ``before``: :class:`VideoMatchConfig` as shipped, less the anchor's eyes and lips re-placed
-  on the drawn marks (``eyes=None, mouth=None``): the anchor's crop match with the still-image
-  path's matcher settings, its nose placed from its eyes and outer lips, its jaw moved onto the
-  drawn outline (:func:`~faceshot_landmarks.jaw_on_outline`), brows not drawn placed by the
-  gallery's rule (:func:`~faceshot_landmarks.brows_where_undrawn`), the inner lips moved with
-  the outer lips;
-* ``mouth``: also the anchor's lips re-placed on the drawn mouth by the gallery's rule
-  (:func:`~faceshot_landmarks.mouth_on_drawing`; ``eyes=None``), before the nose is placed from
-  them;
-* ``shipped``: :class:`VideoMatchConfig` as shipped now: also the anchor's eyes re-placed on
-  the drawn eyes (:func:`~faceshot_landmarks.eyes_on_drawing`).
+* ``before``: :class:`VideoMatchConfig` as shipped, less the undrawn nose by the gallery's
+  rule (``nose=False``): the anchor's crop match with the still-image path's matcher settings,
+  its eyes and lips re-placed on the drawn marks by the gallery's rules
+  (:func:`~faceshot_landmarks.eyes_on_drawing`, :func:`~faceshot_landmarks.mouth_on_drawing`),
+  its nose placed from its eyes and outer lips by the gallery's shape statistics, its jaw moved
+  onto the drawn outline (:func:`~faceshot_landmarks.jaw_on_outline`), brows not drawn placed
+  by the gallery's rule (:func:`~faceshot_landmarks.brows_where_undrawn`), the inner lips moved
+  with the outer lips;
+* ``shipped``: :class:`VideoMatchConfig` as shipped now: on drawn art the nose placed by the
+  gallery's rule for an undrawn nose (:func:`~faceshot_landmarks.nose_by_rule`) instead;
+* ``region``: also the jaw's expected outline taken from the face region
+  (:class:`~faceshot_landmarks.OutlineConfig` ``region=60``, off when shipped).
 
-(Earlier runs' columns, ``nose`` / ``nose+band`` / ``default`` / ``char-anchor`` / ``outline``,
-measured the nose completion, the lip band, the anchor's matcher settings and the jaw on the
-outline; they are in the history of ``bench/nonhuman_ablation_last_run.txt``.)
+(Earlier runs' columns, ``nose`` / ``nose+band`` / ``default`` / ``char-anchor`` / ``outline`` /
+``mouth``, measured the nose completion, the lip band, the anchor's matcher settings, the jaw
+on the outline and the lips on the drawn mouth; they are in the history of
+``bench/nonhuman_ablation_last_run.txt``.)
 
 Printed per group (mean over clips, face widths): error, frame-0 error, motion error, error by
 part, mouth- and eye-opening correlation, recovered / known mouth-opening range (the motion is
@@ -80,12 +82,12 @@ KEYS = (
 
 
 def configs() -> dict[str, Any]:
-    from faceshot_landmarks import VideoMatchConfig
+    from faceshot_landmarks import OutlineConfig, VideoMatchConfig
 
     return {
-        "before": VideoMatchConfig(eyes=None, mouth=None),
-        "mouth": VideoMatchConfig(eyes=None),
+        "before": VideoMatchConfig(nose=False),
         "shipped": VideoMatchConfig(),
+        "region": VideoMatchConfig(outline=OutlineConfig(region=60.0)),
     }
 
 

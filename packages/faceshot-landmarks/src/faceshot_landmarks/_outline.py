@@ -1,13 +1,14 @@
-"""Points the drawing fixes better than the matcher: the jaw and undrawn brows.
+"""Points the drawing fixes better than the matcher: the jaw, undrawn brows and the nose.
 
-The matcher places points by appearance, but on flat art the skin around the jaw and the brows
-looks the same everywhere. The gallery's character annotations (``scripts/derive_twemoji_
-landmarks.py``, ``scripts/annotate_keypoints.py``) follow two rules for these points, applied
-here to an image:
+The matcher places points by appearance, but on flat art the skin around the jaw, the brows and
+the nose looks the same everywhere. The gallery's character annotations (``scripts/derive_
+twemoji_landmarks.py``, ``scripts/annotate_keypoints.py``) follow rules for these points,
+applied here to an image:
 
 * the jaw (iBUG 0-16): 17 points evenly spaced along the face's outline, from eye level on one
   side, round the chin, to eye level on the other (:func:`jaw_on_outline`, which takes which
-  outline it is, face and not ear, hair or whisker, from the matched jaw);
+  outline it is, face and not ear, hair or whisker, from the matched jaw, or optionally from
+  the face's own colour region, :func:`face_region`);
 * a brow that is not drawn (iBUG 17-21, 22-26): an arc spanning its eye, a tenth of the eye
   distance above it (:func:`undrawn_brows`); :func:`brows_where_undrawn` keeps matched brows
   that lie on a drawn stroke (:func:`brow_stroke`) and places the others by the rule;
@@ -94,7 +95,7 @@ class OutlineConfig:
             (:func:`face_region`), whose rim then gives the expected jaw instead of the matched
             one; ``None`` (default): the matched jaw is the expected one. 60 was chosen on
             tuning data (below); it is off by default because on the non-human benchmark's
-            held-out styles it helped one character and hurt four (see below).
+            held-out styles it helped one character and hurt five (see below).
         surround: the region's rim is taken only where at least this share of the rays find
             one colour (within ``region`` of their median) just outside it (``2 * step`` pixels
             out): the background all round, or a head round a face; a face of two tones (a
@@ -108,8 +109,9 @@ class OutlineConfig:
     jaws the step moves nothing (0.0033 -> 0.0033). Without ``surround`` the Firefox OS faces'
     lit halves took their jaws (0.003 -> 0.028). On the held-out clips of
     ``bench/nonhuman_ablation.py`` (``style`` protocol) it took the monkey's jaw off its head and
-    ears (clip error 0.048 -> 0.029) but moved the cats' onto their heads' outline where their
-    annotations run inside it (cats 0.024 -> 0.044; all held-out 0.0333 -> 0.0409).
+    ears (clip error 0.048 -> 0.029) but cut four cats' and the cat face's regions short at
+    their whiskers, light strokes that run out to the face's edge (cats 0.024 -> 0.044; all
+    held-out 0.0333 -> 0.0409).
     """
 
     window: float = attrs.field(default=0.1, validator=_positive)
@@ -148,11 +150,11 @@ def _centres(eyes: NDArray[np.float64]) -> NDArray[np.float64]:
 def ray_exit(
     mask: NDArray[np.bool_], origin: ArrayLike, angles: ArrayLike, *, farthest: bool = False
 ) -> NDArray[np.float64]:
-    """Last point inside ``mask`` before each ray from ``origin`` first leaves it (half-pixel
-    steps; the gallery's jaw rule casts these from the eyes' midpoint).
+    """Where rays from ``origin`` leave ``mask``: the last inside sample before each ray first
+    leaves it (half-pixel steps; the gallery's jaw rule casts these from the eyes' midpoint).
 
     Args:
-        mask: (H, W) bool, hole-free region containing ``origin``.
+        mask: (H, W) bool region containing ``origin`` (hole-free for the first exit).
         origin: (2,) pixel (x, y).
         angles: (n,) radians, image convention (+y down).
         farthest: the farthest inside sample along each ray instead (rays that cross a mark
@@ -289,10 +291,10 @@ def jaw_on_outline(
     From the midpoint ``c`` of the two eye centres (:func:`eye_centres`), ``config.rays`` rays
     sweep the half-plane below the eye line (image left to right). Each ray gets an expected
     radius: the farthest the ray reaches in the face region (:func:`face_region`, with
-    ``config.region``) when there is one and its rim averages a colour step of at least
-    ``edge``; else the matched jaw's
-    (read in polar coordinates about ``c``, its ends extended at the end radii). Along the ray,
-    within ``window`` face widths of it, the strongest colour step weighted by
+    ``config.region``) when there is one, one colour surrounds it (``surround``) and its rim
+    averages a colour step of at least ``edge``; else the matched jaw's (read in polar
+    coordinates about ``c``, its ends extended at the end radii). Along the ray, within
+    ``window`` face widths of it, the strongest colour step weighted by
     ``exp(-d^2 / (2 (prefer * window)^2))`` is the outline if it reaches ``edge``, else the
     expected radius stands. The 17 jaw points are then spaced evenly along that rim (the
     gallery's annotation rule). Every other point is returned unchanged.
