@@ -331,8 +331,8 @@ class VideoMatchConfig:
             0.052, where the monkey's and ogre's matched jaws lie on ears and hair). Its rays
             start from the eye centres as the annotations measure them (:func:`eye_centres`:
             smiley anchors 0.0053 -> 0.0033). The face-region search
-            (:class:`OutlineConfig` ``region``) stays off: it fixed the monkey's jaw but moved
-            the held-out cats' off their annotations.
+            (:class:`OutlineConfig` ``region``) stays off: it fixed the held-out monkey's jaw but
+            cut the held-out cats' faces short at their whiskers.
         brows: its brows that do not lie on a drawn stroke are then placed over its eyes by
             the gallery's rule for undrawn brows (:func:`brows_where_undrawn`); ``None``: off.
             Most characters draw no brows, and the matcher places them on flat skin. On the
@@ -343,12 +343,14 @@ class VideoMatchConfig:
             ``complete_points``' shape statistics; ``False``: off. On a driving video the nose
             only carries the head's pose, so the rule stands for drawn noses too. Chosen on the
             smiley style's anchors (nose error 0.0158 -> 0.0027 face widths at frame 0, with the
-            eye and mouth steps on).
-        drawn_flat: ``eyes``, ``mouth``, ``nose``, ``outline`` and ``brows`` apply only to drawn art: a found
-            face whose box has at least this :func:`~faceshot_landmarks.flat_fraction` (the
-            threshold of :class:`~faceshot_landmarks.LocateConfig` ``max_flat``). The benchmark's
-            rendered emoji clips score 0.57-0.83 after H.264; the human test clip 0.05, on which the
-            jaw and brow steps made the matcher's points worse against dlib's (jaw 0.067 -> 0.136
+            eye and mouth steps on); held-out clips 0.0343 -> 0.0333
+            (``bench/nonhuman_ablation.py``).
+        drawn_flat: ``eyes``, ``mouth``, ``nose``, ``outline`` and ``brows`` apply only to drawn
+            art: a found face whose box has at least this
+            :func:`~faceshot_landmarks.flat_fraction` (the threshold of
+            :class:`~faceshot_landmarks.LocateConfig` ``max_flat``). The benchmark's rendered
+            emoji clips score 0.57-0.83 after H.264; the human test clip 0.05, on which the jaw
+            and brow steps made the matcher's points worse against dlib's (jaw 0.067 -> 0.136
             face widths, brows 0.118 -> 0.151): a photo's outline has edges everywhere, and real
             brows are drawn by no rule.
         crop_size: side in pixels of the per-frame face crop fed to the backbone (a multiple
