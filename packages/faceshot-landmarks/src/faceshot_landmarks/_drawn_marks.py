@@ -31,7 +31,7 @@ from faceshot_retarget.ibug68 import INNER_LIPS, LEFT_EYE, NUM_POINTS, OUTER_LIP
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
-from faceshot_landmarks._outline import _positive
+from faceshot_landmarks._outline import _commonest_bin, _positive, _rgb
 
 __all__ = [
     "INNER_CORNER_INSET",
@@ -262,12 +262,6 @@ def _box_iou(a: _Box, b: _Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _rgb(image: ArrayLike) -> NDArray[np.uint8]:
-    """(H, W, 3) view of an (H, W, 3+) or (H, W) image."""
-    img = np.asarray(image)
-    return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
-
-
 def _window(part: NDArray[np.float64], margin: float, shape: tuple[int, ...]) -> _Box | None:
     """The box of ``part`` (K, 2) grown by ``margin`` of its width on each side, clipped to an
     image of ``shape`` (H, W, ...); ``None`` when the part is narrower than 2 px or the
@@ -293,10 +287,8 @@ def _skin_luma(
     sel = face & ~exclude
     if sel.sum() < 10:
         return None
-    q = (window[sel] // 16).astype(np.int64)
-    key = (q[:, 0] * 16 + q[:, 1]) * 16 + q[:, 2]
-    values, counts = np.unique(key, return_counts=True)
-    colour = window[sel][key == values[counts.argmax()]].mean(axis=0)
+    pixels = window[sel]
+    colour = pixels[_commonest_bin(pixels)].mean(axis=0)
     return float(colour @ _LUMA)
 
 

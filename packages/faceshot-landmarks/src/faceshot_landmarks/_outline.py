@@ -184,6 +184,20 @@ def ray_exit(
     return np.asarray(np.clip(hit, 0.0, np.array([w - 1.0, h - 1.0])), dtype=np.float64)
 
 
+def _rgb(image: ArrayLike) -> NDArray[np.uint8]:
+    """(H, W, 3) view of an (H, W, 3+) or (H, W) image."""
+    img = np.asarray(image)
+    return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
+
+
+def _commonest_bin(pixels: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Which of ``pixels`` (N, 3) fall in their commonest colour bin (16 levels per channel)."""
+    q = (pixels // 16).astype(np.int64)
+    key = (q[:, 0] * 16 + q[:, 1]) * 16 + q[:, 2]
+    values, counts = np.unique(key, return_counts=True)
+    return np.asarray(key == values[counts.argmax()])
+
+
 def face_region(image: ArrayLike, points: ArrayLike, tolerance: float) -> NDArray[np.bool_] | None:
     """The drawn face the eyes and mouth lie on: the gallery's jaw rule's face element.
 
@@ -204,10 +218,7 @@ def face_region(image: ArrayLike, points: ArrayLike, tolerance: float) -> NDArra
     Returns:
         (H, W) bool mask, or ``None``.
     """
-    img = np.asarray(image)
-    rgb = (np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]).astype(
-        np.float64
-    )
+    rgb = _rgb(image).astype(np.float64)
     h, w = rgb.shape[:2]
     p = np.asarray(points, dtype=np.float64).reshape(68, 2)
     probes = np.concatenate([eye_centres(p), p[OUTER_LIPS].mean(axis=0)[None]])  # (3, 2)
@@ -219,10 +230,8 @@ def face_region(image: ArrayLike, points: ArrayLike, tolerance: float) -> NDArra
     sel = triangle.astype(bool)
     if sel.sum() < 10:
         return None
-    q = (rgb[sel] // 16).astype(np.int64)
-    key = (q[:, 0] * 16 + q[:, 1]) * 16 + q[:, 2]
-    values, counts = np.unique(key, return_counts=True)
-    colour = np.median(rgb[sel][key == values[counts.argmax()]], axis=0)
+    pixels = rgb[sel]
+    colour = np.median(pixels[_commonest_bin(pixels)], axis=0)
     near = np.abs(rgb - colour).sum(axis=-1) <= tolerance
     labels, _ = ndimage.label(near)
     hits = labels[sel & near]
