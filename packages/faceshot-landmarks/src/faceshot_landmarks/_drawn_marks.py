@@ -253,10 +253,16 @@ class EyeConfig:
 _Box = tuple[int, int, int, int]
 
 
+def _span_overlap(a: _Box, b: _Box, axis: int) -> int:
+    """How far two boxes' column (``axis`` 0) or row (``axis`` 1) spans overlap, pixels;
+    negative: the gap between them."""
+    return min(a[axis + 2], b[axis + 2]) - max(a[axis], b[axis])
+
+
 def _box_iou(a: _Box, b: _Box) -> float:
     """Intersection over union of two (x0, y0, x1, y1) half-open pixel boxes."""
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    ix = max(0, _span_overlap(a, b, 0))
+    iy = max(0, _span_overlap(a, b, 1))
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
@@ -409,10 +415,9 @@ def drawn_mouth(
     chosen = []
     for c in marks.candidates:
         o = marks.box(c)
-        overlap = min(o[2], b[2]) - max(o[0], b[0])
         wider = max(o[2] - o[0], b[2] - b[0])
-        gap = max(o[1] - b[3], b[1] - o[3], 0)
-        if overlap >= cfg.merge * wider and gap <= cfg.gap * (b[2] - b[0]):
+        gap = max(0, -_span_overlap(o, b, 1))
+        if _span_overlap(o, b, 0) >= cfg.merge * wider and gap <= cfg.gap * (b[2] - b[0]):
             chosen.append(c)
     wx0, wy0, wx1, wy1 = marks.window
     mask = np.zeros(rgb.shape[:2], dtype=bool)
@@ -467,7 +472,7 @@ def _lowest_in_column(marks: _Marks, best: int) -> int:
     b = marks.box(best)
     for c in marks.candidates:
         o = marks.box(c)
-        overlap = min(o[2], b[2]) - max(o[0], b[0])
+        overlap = _span_overlap(o, b, 0)
         if 0.5 * (o[1] + o[3]) > b[3] and overlap >= 0.5 * min(o[2] - o[0], b[2] - b[0]):
             best, b = c, o
     return best
