@@ -45,6 +45,8 @@ from typing import Any
 import cairosvg
 import numpy as np
 from faceshot_landmarks import (
+    brow_from_mask,
+    brow_over_eye,
     column_scan,
     contour_points,
     mouth_from_mask,
@@ -360,16 +362,8 @@ def _find_layout(
         and q is not b
         and p is not b
         and q is not a
-        and p.y1 <= a.y0 + 0.1 * span
-        and q.y1 <= b.y0 + 0.1 * span
-        and p.bcy < a.y0
-        and q.bcy < b.y0
-        and a.y0 - p.bcy < 0.6 * span
-        and b.y0 - q.bcy < 0.6 * span
-        and abs(p.bcx - a.bcx) < 0.35 * span
-        and abs(q.bcx - b.bcx) < 0.35 * span
-        and p.width > 1.3 * p.height
-        and q.width > 1.3 * q.height
+        and brow_over_eye(_bounds(a), _bounds(p), span)
+        and brow_over_eye(_bounds(b), _bounds(q), span)
     ]
     if above:
         brows = max(above, key=lambda t: 0.5 * (t[0].bcy + t[1].bcy))
@@ -438,11 +432,9 @@ def _eye_centre(m: NDArray[np.bool_]) -> NDArray[np.float64]:
     return np.array([cx, 0.5 * (t[0] + b[0])])
 
 
-def _brow_points(g: Group) -> NDArray[np.float64]:
-    """5 brow points left to right along the brow's centre line."""
-    xs = g.x0 + np.array([0.06, 0.28, 0.5, 0.72, 0.94]) * (g.x1 - g.x0)
-    t, b = column_scan(g.mask, xs)
-    return np.stack([xs, 0.5 * (t + b)], axis=1)
+def _bounds(g: Group) -> tuple[float, float, float, float]:
+    """The group's inclusive box (x0, y0, x1, y1), pixels."""
+    return float(g.x0), float(g.y0), float(g.x1), float(g.y1)
 
 
 def _mouth_points(g: Group) -> tuple[NDArray[np.float64], NDArray[np.float64], bool]:
@@ -494,8 +486,8 @@ def derive_face(svg_path: Path, size: int = SIZE) -> FaceGeometry:
     pts[42:48] = _eye_points(lmask)
     iod = float(np.linalg.norm(l_c - r_c))
     if brows is not None:
-        pts[17:22] = _brow_points(brows[0])
-        pts[22:27] = _brow_points(brows[1])
+        pts[17:22] = brow_from_mask(brows[0].mask)
+        pts[22:27] = brow_from_mask(brows[1].mask)
     else:
         pts[17:22] = undrawn_brows(pts[36:42], iod)
         pts[22:27] = undrawn_brows(pts[42:48], iod)

@@ -1,5 +1,5 @@
-"""The lips and eyes re-placed on the drawn marks (``faceshot_landmarks.mouth_on_drawing``,
-``eyes_on_drawing``)."""
+"""The lips, eyes and brows re-placed on the drawn marks (``faceshot_landmarks.mouth_on_drawing``,
+``eyes_on_drawing``, ``brows_on_drawing``)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ import pytest
 from faceshot_landmarks import (
     INNER_CORNER_INSET,
     INNER_LIP_INSET,
+    BrowConfig,
     EyeConfig,
     MouthConfig,
+    brow_from_mask,
+    brow_over_eye,
+    brows_on_drawing,
+    brows_where_undrawn,
     contour_points,
+    drawn_brows,
     drawn_eye,
     drawn_mouth,
     eyes_on_drawing,
@@ -277,3 +283,69 @@ def test_odd_inputs_never_raise_and_return_finite_points() -> None:
             for step in (mouth_on_drawing, eyes_on_drawing):
                 out = step(img, pts)
                 assert out.shape == (68, 2) and np.isfinite(out).all()
+
+
+def _browed(*, right: bool = True, left: bool = True, hair: bool = False) -> np.ndarray:
+    """The open-mouthed face with dark eyes and a dark brow bar over each eye (x 84-112 and
+    144-172, y 64-70), either left out; ``hair``: a dark band across the whole face above the
+    eyes instead (y 60-72)."""
+    img = _face("open")
+    if right:
+        cv2.rectangle(img, (84, 64), (112, 70), INK, -1)
+    if left:
+        cv2.rectangle(img, (144, 64), (172, 70), INK, -1)
+    if hair:
+        cv2.rectangle(img, (0, 60), (SIZE - 1, 72), INK, -1)
+    return img
+
+
+def test_drawn_brows_are_found_and_placed_by_the_rule() -> None:
+    img = _browed()
+    cv2.rectangle(img, (88, 40), (108, 44), INK, -1)  # a higher pair (hair, a crease) ...
+    cv2.rectangle(img, (148, 40), (168, 44), INK, -1)  # ... loses to the lower one
+    matched = _points(MOUTH, HALF)  # brows at y 80, on no stroke
+    before = matched.copy()
+    found = drawn_brows(img, matched)
+    assert found is not None
+    right_bar = np.zeros((SIZE, SIZE), bool)
+    right_bar[64:71, 84:113] = True
+    np.testing.assert_array_equal(found[0], right_bar)
+    out = brows_on_drawing(img, matched)
+    np.testing.assert_array_equal(matched, before)  # input untouched
+    np.testing.assert_allclose(out[17:22], brow_from_mask(right_bar))
+    np.testing.assert_allclose(out[17:22, 1], 67.0)
+    np.testing.assert_allclose(out[[17, 21], 0], [84 + 0.06 * 28, 84 + 0.94 * 28])
+    np.testing.assert_allclose(out[22:27], out[17:22] + np.array([60.0, 0.0]))
+    np.testing.assert_array_equal(
+        np.delete(out, np.s_[17:27], axis=0), np.delete(matched, np.s_[17:27], axis=0)
+    )
+    # without the search, matched brows on no stroke go to the rule for undrawn brows
+    off = brows_on_drawing(img, matched, BrowConfig(drawn=False))
+    np.testing.assert_array_equal(off, brows_where_undrawn(img, matched))
+    assert np.abs(off[17:27] - out[17:27]).max() > 5.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"right": False, "left": False},
+        {"left": False},
+        {"right": False, "left": False, "hair": True},
+    ],
+)
+def test_without_a_pair_of_drawn_brows_the_undrawn_rule_applies(kwargs: dict[str, bool]) -> None:
+    img = _browed(**kwargs)  # no brows, one brow, or a band running out of the window
+    matched = _points(MOUTH, HALF)
+    assert drawn_brows(img, matched) is None
+    np.testing.assert_array_equal(brows_on_drawing(img, matched), brows_where_undrawn(img, matched))
+
+
+def test_brow_over_eye_is_the_annotation_test() -> None:
+    eye = (86.0, 84.0, 110.0, 116.0)  # centre x 98, top 84; span 60
+    assert brow_over_eye(eye, (84.0, 64.0, 112.0, 70.0), 60.0)
+    assert not brow_over_eye(eye, (94.0, 50.0, 102.0, 70.0), 60.0)  # taller than wide
+    assert not brow_over_eye(eye, (110.0, 64.0, 138.0, 70.0), 60.0)  # beside the eye
+    assert not brow_over_eye(eye, (84.0, 30.0, 112.0, 36.0), 60.0)  # too high
+    assert not brow_over_eye(eye, (84.0, 84.0, 112.0, 92.0), 60.0)  # reaching into the eye
+    with pytest.raises(ValueError, match="BrowConfig `dark`"):
+        BrowConfig(dark=1.5)

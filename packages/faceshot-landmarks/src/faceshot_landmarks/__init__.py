@@ -39,14 +39,19 @@ from faceshot_landmarks._detect import (
     predictor_path,
 )
 from faceshot_landmarks._drawn_marks import (
+    BROW_COLUMNS,
     INNER_CORNER_INSET,
     INNER_LIP_COLUMNS,
     INNER_LIP_INSET,
     OPEN_MOUTH_THICKNESS,
     EyeConfig,
     MouthConfig,
+    brow_from_mask,
+    brow_over_eye,
+    brows_on_drawing,
     column_scan,
     contour_points,
+    drawn_brows,
     drawn_eye,
     drawn_mouth,
     eyes_on_drawing,
@@ -164,6 +169,7 @@ from faceshot_landmarks.errors import (
 __version__ = _metadata.version("faceshot-landmarks")
 
 __all__ = [
+    "BROW_COLUMNS",
     "CHARACTER_MATCHER",
     "CHECKED_PARTS",
     "CHIP_SIZE",
@@ -217,7 +223,10 @@ __all__ = [
     "add_domain",
     "annotated_images",
     "blank_contrast",
+    "brow_from_mask",
+    "brow_over_eye",
     "brow_stroke",
+    "brows_on_drawing",
     "brows_where_undrawn",
     "cells_to_pixels",
     "check_feature_map",
@@ -236,6 +245,7 @@ __all__ = [
     "dlib_candidates",
     "dlib_points",
     "draw_points",
+    "drawn_brows",
     "drawn_eye",
     "drawn_mouth",
     "expression_error",

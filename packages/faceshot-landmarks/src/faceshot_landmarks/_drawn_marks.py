@@ -9,7 +9,10 @@ The gallery's character annotations (``scripts/derive_twemoji_landmarks.py``,
   (:func:`mouth_from_mask`);
 * the 6 points of each eye (36-41, 42-47) on the eye's outline: the dark mark with the whites
   that touch it, its holes filled, a brow stroke fused to it cut off (:func:`contour_points`
-  with ``n=6``).
+  with ``n=6``);
+* the 5 points of each drawn brow (17-21, 22-26) along its centre line
+  (:func:`brow_from_mask`), where a pair of wide marks sits just above the eyes
+  (:func:`brow_over_eye`); brows not drawn are placed by :func:`undrawn_brows`.
 
 The rules live here so that the annotation scripts and the steps that apply them to a matched
 face in an image share one definition.
@@ -27,21 +30,40 @@ from __future__ import annotations
 import attrs
 import cv2
 import numpy as np
-from faceshot_retarget.ibug68 import INNER_LIPS, LEFT_EYE, NUM_POINTS, OUTER_LIPS, RIGHT_EYE
+from faceshot_retarget.ibug68 import (
+    INNER_LIPS,
+    LEFT_BROW,
+    LEFT_EYE,
+    NUM_POINTS,
+    OUTER_LIPS,
+    RIGHT_BROW,
+    RIGHT_EYE,
+)
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
-from faceshot_landmarks._outline import _commonest_bin, _positive, _rgb
+from faceshot_landmarks._outline import (
+    BrowConfig,
+    _commonest_bin,
+    _positive,
+    _rgb,
+    brows_where_undrawn,
+)
 
 __all__ = [
+    "BROW_COLUMNS",
     "INNER_CORNER_INSET",
     "INNER_LIP_COLUMNS",
     "INNER_LIP_INSET",
     "OPEN_MOUTH_THICKNESS",
     "EyeConfig",
     "MouthConfig",
+    "brow_from_mask",
+    "brow_over_eye",
+    "brows_on_drawing",
     "column_scan",
     "contour_points",
+    "drawn_brows",
     "drawn_eye",
     "drawn_mouth",
     "eyes_on_drawing",
@@ -60,6 +82,9 @@ INNER_LIP_INSET = 0.12
 INNER_CORNER_INSET = 0.08
 #: ... upper and lower inner points at these fractions of the way between the outer corners.
 INNER_LIP_COLUMNS = np.array([0.25, 0.5, 0.75])
+
+#: A drawn brow's 5 points lie on its centre line at these fractions of its width.
+BROW_COLUMNS = np.array([0.06, 0.28, 0.5, 0.72, 0.94])
 
 #: Rec. 601 luma weights of R, G, B.
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -567,4 +592,171 @@ def eyes_on_drawing(
     for eye, mask in found:
         if mask is not None:
             out[eye] = contour_points(mask, n=6)
+    return out
+
+
+def brow_over_eye(
+    eye: tuple[float, float, float, float], brow: tuple[float, float, float, float], span: float
+) -> bool:
+    """The gallery's test that a mark is the brow over an eye (the Twemoji annotations).
+
+    The mark is wider than tall by 1.3 times, its bottom at most 0.1 ``span`` below the eye's
+    top, its box centre above the eye's top by less than 0.6 ``span`` and within 0.35 ``span``
+    of the eye's box centre across.
+
+    Args:
+        eye: the eye's box (x0, y0, x1, y1), pixels, inclusive (the last pixel, or the
+            extreme points).
+        brow: the mark's box, the same way.
+        span: distance across between the two eyes' box centres, pixels.
+
+    Returns:
+        Whether the mark passes.
+    """
+    ex0, ey0, ex1, _ = eye
+    bx0, by0, bx1, by1 = brow
+    bcx, bcy = 0.5 * (bx0 + bx1), 0.5 * (by0 + by1)
+    return bool(
+        by1 <= ey0 + 0.1 * span
+        and bcy < ey0
+        and ey0 - bcy < 0.6 * span
+        and abs(bcx - 0.5 * (ex0 + ex1)) < 0.35 * span
+        and bx1 - bx0 + 1 > 1.3 * (by1 - by0 + 1)
+    )
+
+
+def brow_from_mask(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """The gallery's rule for a drawn brow: 5 points along the mark's centre line.
+
+    Args:
+        mask: (H, W) bool mark, not empty.
+
+    Returns:
+        (5, 2) float64 pixel (x, y), image left to right: at :data:`BROW_COLUMNS` of the way
+        across the mark's columns, midway between its top and bottom there.
+    """
+    cols = np.nonzero(mask.any(axis=0))[0]
+    x0, x1 = cols.min(), cols.max()
+    xs = x0 + BROW_COLUMNS * (x1 - x0)
+    top, bottom = column_scan(mask, xs)
+    return np.stack([xs, 0.5 * (top + bottom)], axis=1)
+
+
+def _inclusive_box(points: NDArray[np.float64]) -> tuple[float, float, float, float]:
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def drawn_brows(
+    image: ArrayLike, points: ArrayLike, config: BrowConfig | None = None
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]] | None:
+    """The pair of drawn brows over a face's eyes, or ``None`` where there is none.
+
+    In a window round the eyes (0.9 eye distances beside and 1.0 above them), pixels darker
+    than ``config.dark`` times the skin's luma (the commonest colour inside the hull of points
+    0-26, away from the eyes) form 8-connected marks; marks that reach the window's edge (hair,
+    the outline) or are smaller than 0.0025 squared eye distances are dropped. A mark over each
+    eye must pass :func:`brow_over_eye`; the two must not share a column, their centres lie
+    within a quarter of their distance across in height, and their areas within 8 times.
+    Of such pairs the lowest is the brows (the gallery's rule: a mark above a brow is hair).
+
+    Args:
+        image: (H, W, 3) uint8 RGB (or (H, W) grey) frame the points are in.
+        points: (68, 2) float pixel (x, y) iBUG landmarks, eyes (36-47) on the drawn eyes.
+        config: settings (default :class:`BrowConfig`).
+
+    Returns:
+        (H, W) bool masks of the right brow (over 36-41, image left) and the left brow.
+    """
+    cfg = BrowConfig() if config is None else config
+    p = _points(points)
+    if p is None:
+        return None
+    rgb = _rgb(image)
+    right, left = _inclusive_box(p[RIGHT_EYE]), _inclusive_box(p[LEFT_EYE])
+    rcx, lcx = 0.5 * (right[0] + right[2]), 0.5 * (left[0] + left[2])
+    span = lcx - rcx
+    if span < 4.0:
+        return None
+    top = min(right[1], left[1])
+    window = (
+        max(0, int(np.floor(rcx - 0.9 * span))),
+        max(0, int(np.floor(top - 1.0 * span))),
+        min(rgb.shape[1], int(np.ceil(lcx + 0.9 * span)) + 1),
+        min(rgb.shape[0], int(np.ceil(max(right[3], left[3]))) + 1),
+    )
+    wx0, wy0, wx1, wy1 = window
+    if wx1 - wx0 < 3 or wy1 - wy0 < 3:
+        return None
+    crop = rgb[wy0:wy1, wx0:wx1].astype(np.float64)
+    origin = np.array([wx0, wy0], dtype=np.float64)
+    face = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillPoly(face, [cv2.convexHull(np.round(p[:27] - origin).astype(np.int32))], 1)
+    eyes = np.zeros(crop.shape[:2], np.uint8)
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        cv2.fillPoly(eyes, [np.round(p[eye] - origin).astype(np.int32)], 1)
+    skin = _skin_luma(crop, face.astype(bool), _grow(eyes.astype(bool), max(1, round(0.1 * span))))
+    if skin is None:
+        return None
+    labels, n = ndimage.label(crop @ _LUMA < cfg.dark * skin, structure=np.ones((3, 3), bool))
+    areas = ndimage.sum(np.ones_like(labels), labels, index=np.arange(1, n + 1))
+    edge = set(_edge_labels(labels).tolist())
+    boxes: dict[int, tuple[float, float, float, float]] = {}
+    for c, found in enumerate(ndimage.find_objects(labels), start=1):
+        if found is None or c in edge or areas[c - 1] < 0.0025 * span**2:
+            continue
+        rows, cols = found
+        boxes[c] = (cols.start + wx0, rows.start + wy0, cols.stop - 1 + wx0, rows.stop - 1 + wy0)
+    over_right = [c for c, b in boxes.items() if brow_over_eye(right, b, span)]
+    over_left = [c for c, b in boxes.items() if brow_over_eye(left, b, span)]
+    pairs = []
+    for a in over_right:
+        for b in over_left:
+            ba, bb = boxes[a], boxes[b]
+            across = 0.5 * (bb[0] + bb[2] - ba[0] - ba[2])
+            if (
+                a != b
+                and ba[2] < bb[0]
+                and abs(ba[1] + ba[3] - bb[1] - bb[3]) <= 0.5 * across
+                and max(areas[a - 1], areas[b - 1]) <= 8 * min(areas[a - 1], areas[b - 1])
+            ):
+                pairs.append((a, b))
+    if not pairs:
+        return None
+    a, b = max(
+        pairs, key=lambda ab: boxes[ab[0]][1] + boxes[ab[0]][3] + boxes[ab[1]][1] + boxes[ab[1]][3]
+    )
+    masks = []
+    for c in (a, b):
+        mask = np.zeros(rgb.shape[:2], dtype=bool)
+        mask[wy0:wy1, wx0:wx1] = labels == c
+        masks.append(mask)
+    return masks[0], masks[1]
+
+
+def brows_on_drawing(
+    image: ArrayLike, points: ArrayLike, config: BrowConfig | None = None
+) -> NDArray[np.float64]:
+    """The brows (points 17-26) placed by the gallery's rules on a drawing.
+
+    With ``config.drawn`` and a pair of drawn brows over the eyes (:func:`drawn_brows`), each
+    brow's 5 points go on its mark (:func:`brow_from_mask`); otherwise matched brows that lie on
+    a stroke stay and the others are placed by the rule for undrawn brows
+    (:func:`brows_where_undrawn`). Every other point is returned unchanged.
+
+    Args:
+        image: (H, W, 3) uint8 RGB (or (H, W) grey) frame the points are in.
+        points: (68, 2) float pixel (x, y) iBUG landmarks, eyes on the drawn eyes.
+        config: settings (default :class:`BrowConfig`).
+
+    Returns:
+        (68, 2) float64 pixel (x, y), a new array.
+    """
+    cfg = BrowConfig() if config is None else config
+    found = drawn_brows(image, points, cfg) if cfg.drawn else None
+    if found is None:
+        return brows_where_undrawn(image, points, cfg)
+    out = np.array(points, dtype=np.float64, copy=True).reshape(NUM_POINTS, 2)
+    out[RIGHT_BROW] = brow_from_mask(found[0])
+    out[LEFT_BROW] = brow_from_mask(found[1])
     return out

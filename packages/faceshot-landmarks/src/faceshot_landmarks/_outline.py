@@ -356,7 +356,7 @@ def jaw_on_outline(
 
 @attrs.frozen
 class BrowConfig:
-    """Settings of :func:`brows_where_undrawn`.
+    """Settings of :func:`brows_where_undrawn` and :func:`~faceshot_landmarks.brows_on_drawing`.
 
     Attributes:
         stroke: least :func:`brow_stroke` (0-765) at which matched brows count as lying on a
@@ -365,10 +365,17 @@ class BrowConfig:
             rule's arcs over undrawn ones 0-133.
         offset: distance, in eye distances, above and below each brow point at which the
             stroke's sides are sampled (more than half a drawn brow's thickness).
+        drawn: :func:`~faceshot_landmarks.brows_on_drawing` first looks for a pair of drawn
+            brows over the eyes and places the brows on them by the gallery's rule;
+            ``False``: it only applies :func:`brows_where_undrawn`.
+        dark: a pixel is ink for that search where its luma is below this fraction of the
+            skin's (as :class:`~faceshot_landmarks.MouthConfig` ``dark``).
     """
 
     stroke: float = attrs.field(default=180.0, validator=_positive)
     offset: float = attrs.field(default=0.15, validator=_positive)
+    drawn: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    dark: float = attrs.field(default=0.6, validator=_unit)
 
 
 def undrawn_brows(eye: ArrayLike, iod: float) -> NDArray[np.float64]:
