@@ -450,3 +450,36 @@ def test_drawing_steps_fix_drawn_marks_and_jaw_and_leave_photos_alone(
         fl.match_video(photo, ex, gallery, config=_CONFIG, progress=False).points,
         fl.match_video(photo, ex, gallery, config=off, progress=False).points,
     )
+
+
+def test_drawn_brows_place_the_anchor_brows(emoji_setup, tmp_path) -> None:
+    """With a pair of brows drawn over the character's eyes, frame 0's brows lie on them by the
+    gallery's rule (``BrowConfig.drawn``); without the search they do not."""
+    import attrs
+    import cv2
+    from scipy import ndimage
+
+    image, points, ex, gallery = emoji_setup
+    iod = float(np.linalg.norm(points[42:48].mean(axis=0) - points[36:42].mean(axis=0)))
+    bars = np.zeros(image.shape[:2], np.uint8)
+    for eye in (slice(36, 42), slice(42, 48)):
+        (x0, top), (x1, _) = points[eye].min(axis=0), points[eye].max(axis=0)
+        corner = (round(x0 - 3), round(top - 0.3 * iod))
+        cv2.rectangle(bars, corner, (round(x1 + 3), round(top - 0.2 * iod)), 1, -1)
+    browed = image.copy()
+    browed[bars > 0] = (102, 69, 0)  # Twemoji's dark brown
+    labels, n = ndimage.label(bars)
+    assert n == 2
+    order = np.argsort([ndimage.center_of_mass(labels == k)[1] for k in (1, 2)]) + 1
+    shift = (320 - image.shape[1]) / 2  # _moved's canvas, no rotation
+    truth = np.concatenate([fl.brow_from_mask(labels == k) for k in order]) + shift
+    frames = [_moved(browed, points, 0.0, (2.0 * k, 0.0))[0] for k in range(3)]
+    video = _write(tmp_path / "browed.mp4", frames)
+    on = fl.match_video(video, ex, gallery, config=_CONFIG, progress=False).points
+    no_search = attrs.evolve(_CONFIG, brows=fl.BrowConfig(drawn=False))
+    off = fl.match_video(video, ex, gallery, config=no_search, progress=False).points
+
+    def off_brows(p: np.ndarray) -> float:
+        return float(np.linalg.norm(p[0, 17:27] - truth, axis=1).mean())
+
+    assert off_brows(on) < min(1.0, 0.5 * off_brows(off))
