@@ -10,22 +10,23 @@ rendered along known sequences, leave-style-out galleries, ``smiley`` the tuning
 and ``creature`` held out); each clip is rendered once and tracked by :func:`match_video` under
 each configuration below, so the figures differ only by the configuration:
 
-* ``before``: :class:`VideoMatchConfig` as shipped, less the undrawn nose by the gallery's
-  rule (``nose=False``): the anchor's crop match with the still-image path's matcher settings,
-  its eyes and lips re-placed on the drawn marks by the gallery's rules
+* ``before``: :class:`VideoMatchConfig` as shipped, less the search for drawn brows
+  (``brows=BrowConfig(drawn=False)``): the anchor's crop match with the still-image path's
+  matcher settings, its eyes and lips re-placed on the drawn marks by the gallery's rules
   (:func:`~faceshot_landmarks.eyes_on_drawing`, :func:`~faceshot_landmarks.mouth_on_drawing`),
-  its nose placed from its eyes and outer lips by the gallery's shape statistics, its jaw moved
-  onto the drawn outline (:func:`~faceshot_landmarks.jaw_on_outline`), brows not drawn placed
-  by the gallery's rule (:func:`~faceshot_landmarks.brows_where_undrawn`), the inner lips moved
-  with the outer lips;
-* ``shipped``: :class:`VideoMatchConfig` as shipped now: on drawn art the nose placed by the
-  gallery's rule for an undrawn nose (:func:`~faceshot_landmarks.nose_by_rule`) instead;
-* ``region``: also the jaw's expected outline taken from the face region
-  (:class:`~faceshot_landmarks.OutlineConfig` ``region=60``, off when shipped).
+  on drawn art its nose placed by the gallery's rule for an undrawn nose
+  (:func:`~faceshot_landmarks.nose_by_rule`), its jaw moved onto the drawn outline
+  (:func:`~faceshot_landmarks.jaw_on_outline`), matched brows on no stroke placed by the
+  gallery's rule for undrawn brows (:func:`~faceshot_landmarks.brows_where_undrawn`), the inner
+  lips moved with the outer lips;
+* ``shipped``: :class:`VideoMatchConfig` as shipped now: a pair of drawn brows over the eyes,
+  where there is one, carries the brows by the gallery's rule for drawn brows
+  (:func:`~faceshot_landmarks.brows_on_drawing`).
 
 (Earlier runs' columns, ``nose`` / ``nose+band`` / ``default`` / ``char-anchor`` / ``outline`` /
-``mouth``, measured the nose completion, the lip band, the anchor's matcher settings, the jaw
-on the outline and the lips on the drawn mouth; they are in the history of
+``mouth`` / ``region``, measured the nose completion, the lip band, the anchor's matcher
+settings, the jaw on the outline, the lips on the drawn mouth and the jaw from the face's colour
+region; they are in the history of
 ``bench/nonhuman_ablation_last_run.txt``.)
 
 Printed per group (mean over clips, face widths): error, frame-0 error, motion error, error by
@@ -82,12 +83,11 @@ KEYS = (
 
 
 def configs() -> dict[str, Any]:
-    from faceshot_landmarks import OutlineConfig, VideoMatchConfig
+    from faceshot_landmarks import BrowConfig, VideoMatchConfig
 
     return {
-        "before": VideoMatchConfig(nose=False),
+        "before": VideoMatchConfig(brows=BrowConfig(drawn=False)),
         "shipped": VideoMatchConfig(),
-        "region": VideoMatchConfig(outline=OutlineConfig(region=60.0)),
     }
 
 
