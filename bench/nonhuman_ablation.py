@@ -10,8 +10,8 @@ rendered along known sequences, leave-style-out galleries, ``smiley`` the tuning
 and ``creature`` held out); each clip is rendered once and tracked by :func:`match_video` under
 each configuration below, so the figures differ only by the configuration:
 
-* ``before``: :class:`VideoMatchConfig` as shipped, less the search for drawn brows
-  (``brows=BrowConfig(drawn=False)``): the anchor's crop match with the still-image path's
+* ``before``: :class:`VideoMatchConfig` as shipped, less the search for drawn brows and the
+  parallax modes (``brows=BrowConfig(drawn=False), parallax=None``): the anchor's crop match with the still-image path's
   matcher settings, its eyes and lips re-placed on the drawn marks by the gallery's rules
   (:func:`~faceshot_landmarks.eyes_on_drawing`, :func:`~faceshot_landmarks.mouth_on_drawing`),
   on drawn art its nose placed by the gallery's rule for an undrawn nose
@@ -19,9 +19,10 @@ each configuration below, so the figures differ only by the configuration:
   (:func:`~faceshot_landmarks.jaw_on_outline`), matched brows on no stroke placed by the
   gallery's rule for undrawn brows (:func:`~faceshot_landmarks.brows_where_undrawn`), the inner
   lips moved with the outer lips;
-* ``shipped``: :class:`VideoMatchConfig` as shipped now: a pair of drawn brows over the eyes,
-  where there is one, carries the brows by the gallery's rule for drawn brows
-  (:func:`~faceshot_landmarks.brows_on_drawing`).
+* ``brows``: a pair of drawn brows over the eyes, where there is one, carries the brows by the
+  gallery's rule for drawn brows (:func:`~faceshot_landmarks.brows_on_drawing`);
+* ``shipped``: :class:`VideoMatchConfig` as shipped now: also the tracker's shape model turning
+  in depth (``parallax=0.3``: two modes moving each point across or down by its rough depth).
 
 (Earlier runs' columns, ``nose`` / ``nose+band`` / ``default`` / ``char-anchor`` / ``outline`` /
 ``mouth`` / ``region``, measured the nose completion, the lip band, the anchor's matcher
@@ -86,7 +87,8 @@ def configs() -> dict[str, Any]:
     from faceshot_landmarks import BrowConfig, VideoMatchConfig
 
     return {
-        "before": VideoMatchConfig(brows=BrowConfig(drawn=False)),
+        "before": VideoMatchConfig(brows=BrowConfig(drawn=False), parallax=None),
+        "brows": VideoMatchConfig(parallax=None),
         "shipped": VideoMatchConfig(),
     }
 

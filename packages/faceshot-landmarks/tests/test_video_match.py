@@ -294,6 +294,37 @@ def test_shape_fit_recovers_a_similarity_from_edges_and_corners() -> None:
     assert np.linalg.norm(fused[40] - moved[40]) < 0.6 * 40.0  # pulled towards the model
 
 
+def test_parallax_modes_carry_an_unseen_nose_with_a_turning_head() -> None:
+    """A head turned by 0.3 rad: the points move across by depth x turn (FACE_DEPTH). With only
+    the eyes, lips and jaw seen, the model with parallax modes puts the nose where it went; the
+    model without them leaves it where the similarity takes it."""
+    from faceshot_landmarks._shape_fit import FACE_DEPTH
+
+    base = template_face(100.0, (200.0, 200.0))
+    width = float(np.linalg.norm(base[16] - base[0]))
+    turned = base.copy()
+    turned[:, 0] += (FACE_DEPTH - FACE_DEPTH.mean()) * width * 0.3
+    info = np.repeat(np.eye(2)[None], 68, axis=0)
+    info[27:36] = 0.0  # a flat nose: no measurement
+    info[27:36] += np.eye(2) * 1e-6
+    model = ShapeModel.around(base)
+    with_turn = model.with_parallax(0.3)
+    assert with_turn.num_modes == model.num_modes + 2
+    np.testing.assert_allclose(with_turn.variances[-2:], 0.09)
+
+    def nose_error(m: ShapeModel) -> float:
+        fit = fit_shape_model(turned, info, m)
+        return float(np.linalg.norm(fit.points[27:36] - turned[27:36], axis=1).mean())
+
+    assert nose_error(with_turn) < 0.5 and nose_error(model) > 3.0
+    with pytest.raises(ValueError, match="turn_sd"):
+        model.with_parallax(0.0)
+    with pytest.raises(ValueError, match="depth"):
+        model.with_parallax(0.3, np.zeros(5))
+    with pytest.raises(ValueError, match="`parallax`"):
+        fl.VideoMatchConfig(parallax=-1.0)
+
+
 def _shapes_with_a_nose_that_follows(count: int) -> np.ndarray:
     """(count, 68, 2) faces whose nose (27-35) sits at a fixed fraction of the way from the
     eyes to the mouth, with the mouth at random heights, in random poses."""
