@@ -317,6 +317,11 @@ def test_parallax_modes_carry_an_unseen_nose_with_a_turning_head() -> None:
         return float(np.linalg.norm(fit.points[27:36] - turned[27:36], axis=1).mean())
 
     assert nose_error(with_turn) < 0.5 and nose_error(model) > 3.0
+    # the modes turn with the face: a rolled character turns about its own axes
+    a = np.deg2rad(30.0)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    rolled = ShapeModel.around(base @ rot.T).with_parallax(0.3)
+    np.testing.assert_allclose(rolled.modes[-2:], with_turn.modes[-2:] @ rot.T, atol=1e-12)
     with pytest.raises(ValueError, match="turn_sd"):
         model.with_parallax(0.0)
     with pytest.raises(ValueError, match="depth"):

@@ -195,8 +195,9 @@ class ShapeModel:
     def with_parallax(self, turn_sd: float, depth: ArrayLike = FACE_DEPTH) -> ShapeModel:
         """This model with two more modes: the head turning sideways and nodding.
 
-        A small turn by ``theta`` radians moves each point across (nodding: down) by its depth
-        times ``theta``, relative to the others: points ahead of the face (a nose tip) move
+        A small turn by ``theta`` radians moves each point across the face (along jaw point 0
+        to 16; nodding: at right angles to that) by its depth times ``theta``, relative to the
+        others: points ahead of the face (a nose tip) move
         more than its outline. On flat art the nose and the jaw along its outline show no
         motion of their own, and without these modes the fit moves them with the face's
         similarity alone.
@@ -215,11 +216,14 @@ class ShapeModel:
             raise ValueError(f"`depth` must be ({len(self.mean)},) finite; got shape {z.shape}")
         if not (math.isfinite(turn_sd) and turn_sd > 0):
             raise ValueError(f"`turn_sd` must be a positive number; got {turn_sd!r}")
-        width = float(np.linalg.norm(self.mean[16] - self.mean[0]))
+        axis = self.mean[16] - self.mean[0]  # across the face, whatever its roll
+        width = float(np.linalg.norm(axis))
+        if width <= 0:
+            raise MatchingError("shape model: jaw points 0 and 16 coincide; no face width")
+        across = axis / width
+        down = np.array([-across[1], across[0]])
         shift = (z - z.mean()) * width
-        turn = np.zeros((2, *self.mean.shape))
-        turn[0, :, 0] = shift
-        turn[1, :, 1] = shift
+        turn = np.stack([shift[:, None] * across, shift[:, None] * down])
         return ShapeModel(
             self.mean,
             np.concatenate([self.modes, turn]),
