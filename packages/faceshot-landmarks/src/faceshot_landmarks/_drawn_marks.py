@@ -323,6 +323,20 @@ def _skin_luma(
     return float(colour @ _LUMA)
 
 
+def _hull_skin_luma(
+    window: NDArray[np.float64],
+    points: NDArray[np.float64],
+    origin: NDArray[np.float64],
+    exclude: NDArray[np.bool_],
+) -> float | None:
+    """:func:`_skin_luma` of ``window`` (h, w, 3), whose top-left pixel is ``origin`` (x, y) in
+    the frame, inside the convex hull of ``points`` 0-26 (the jaw and brows, frame pixels) and
+    outside ``exclude`` (h, w) bool."""
+    face = np.zeros(window.shape[:2], np.uint8)
+    cv2.fillPoly(face, [cv2.convexHull(np.round(points[:27] - origin).astype(np.int32))], 1)
+    return _skin_luma(window, face.astype(bool), exclude)
+
+
 def _grow(mask: NDArray[np.bool_], pixels: int) -> NDArray[np.bool_]:
     """``mask`` (h, w) bool dilated by ``pixels`` in the city-block metric (what ``pixels``
     iterations of the 4-neighbour cross give)."""
@@ -384,9 +398,7 @@ def _dark_marks(
     (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
     reach = max(1, round(near * (x1 - x0)))
     close = _grow(area.astype(bool), reach)
-    face = np.zeros(shape, np.uint8)
-    cv2.fillPoly(face, [cv2.convexHull(np.round(points[:27] - origin).astype(np.int32))], 1)
-    skin = _skin_luma(crop, face.astype(bool), _grow(close, reach))
+    skin = _hull_skin_luma(crop, points, origin, _grow(close, reach))
     if skin is None:
         return None
     ink = crop @ _LUMA < dark * skin
@@ -690,12 +702,10 @@ def drawn_brows(
         return None
     crop = rgb[wy0:wy1, wx0:wx1].astype(np.float64)
     origin = np.array([wx0, wy0], dtype=np.float64)
-    face = np.zeros(crop.shape[:2], np.uint8)
-    cv2.fillPoly(face, [cv2.convexHull(np.round(p[:27] - origin).astype(np.int32))], 1)
     eyes = np.zeros(crop.shape[:2], np.uint8)
     for eye in (RIGHT_EYE, LEFT_EYE):
         cv2.fillPoly(eyes, [np.round(p[eye] - origin).astype(np.int32)], 1)
-    skin = _skin_luma(crop, face.astype(bool), _grow(eyes.astype(bool), max(1, round(0.1 * span))))
+    skin = _hull_skin_luma(crop, p, origin, _grow(eyes.astype(bool), max(1, round(0.1 * span))))
     if skin is None:
         return None
     labels, n = ndimage.label(crop @ _LUMA < cfg.dark * skin, structure=np.ones((3, 3), bool))
