@@ -197,10 +197,9 @@ class ShapeModel:
 
         A small turn by ``theta`` radians moves each point across the face (along jaw point 0
         to 16; nodding: at right angles to that) by its depth times ``theta``, relative to the
-        others: points ahead of the face (a nose tip) move
-        more than its outline. On flat art the nose and the jaw along its outline show no
-        motion of their own, and without these modes the fit moves them with the face's
-        similarity alone.
+        others: points ahead of the face (a nose tip) move more than its outline. On flat art
+        the nose and the jaw along its outline show no motion of their own, and without these
+        modes the fit moves them with the face's similarity alone.
 
         Args:
             turn_sd: standard deviation of the turn and of the nod, radians (> 0).
